@@ -1,0 +1,45 @@
+/**
+ * One error taxonomy for the whole daemon. Callers decide what to do from `retriable`
+ * (and `code`), never from message text.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'EVENT_INVALID'
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_QUERY_FAILED'
+  | 'BROKER_UNAVAILABLE'
+  | 'IDENTIFIER_INVALID'
+  | 'SERVICE_START_FAILED'
+  | 'SHUTDOWN_TIMEOUT'
+  | 'INTERNAL';
+
+export interface DriftguardErrorOptions {
+  /** Whether repeating the same operation later can succeed. */
+  retriable: boolean;
+  cause?: unknown;
+  /** Structured context that is safe to log (never secrets). */
+  details?: Record<string, unknown>;
+}
+
+export class DriftguardError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: DriftguardErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DriftguardError';
+    this.code = code;
+    this.retriable = options.retriable;
+    this.details = options.details ?? {};
+  }
+}
+
+/** Whether an unknown thrown value is worth retrying. Unknown errors are treated as fatal. */
+export function isRetriable(error: unknown): boolean {
+  return error instanceof DriftguardError && error.retriable;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
