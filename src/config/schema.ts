@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/**
+ * The configuration file's schema. Every option has its default here and its unit in its name.
+ * Raw YAML + environment → this schema → a frozen `CompiledConfig` (see compile.ts).
+ */
+
+const durationMs = z.number().int().nonnegative();
+const port = z.number().int().min(0).max(65_535);
+/** ClickHouse identifiers are spliced into SQL, so they are held to a strict pattern. */
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, {
+  message: 'must start with a letter or "_" and contain only letters, digits and "_" (at most 64 characters)',
+});
+const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, {
+  message: 'Kafka topic names use letters, digits, ".", "_" and "-" (1-249 characters)',
+});
+
+export const kafkaSchema = z
+  .object({
+    /** Bootstrap brokers, `host:port`. @default ["127.0.0.1:9092"] */
+    brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'each broker is "host:port"' })).min(1).default(['127.0.0.1:9092']),
+    /** @default "driftguard" */
+    clientId: z.string().min(1).default('driftguard'),
+    /** Consumer group shared by all replicas. @default "driftguard" */
+    consumerGroup: z.string().min(1).default('driftguard'),
+    topics: z
+      .object({
+        /** @default "predictions" */
+        predictions: topicName.default('predictions'),
+        /** @default "outcomes" */
+        outcomes: topicName.default('outcomes'),
+        /** Where invalid records go, with the reason in headers. @default "driftguard.dead-letter" */
+        deadLetter: topicName.default('driftguard.dead-letter'),
+      })
+      .strict()
+      .prefault({}),
+    /** A consumer that misses heartbeats this long is removed from the group. @default 30000 */
+    sessionTimeoutMs: durationMs.default(30_000),
+    /** @default 3000 */
+    heartbeatIntervalMs: durationMs.default(3_000),
+    /** Fetch cap per partition; bounds memory together with ingest.maxBufferBytes. @default 1048576 */
+    maxBytesPerPartition: z.number().int().positive().default(1_048_576),
+    /** Start from the earliest offset when the group has none committed. @default true */
+    fromBeginning: z.boolean().default(true),
+  })
+  .strict();
+
+export const clickhouseSchema = z
+  .object({
+    /** HTTP endpoint of ClickHouse. @default "http://127.0.0.1:8123" */
+    url: z.url().default('http://127.0.0.1:8123'),
+    /** @default "driftguard" */
+    database: identifier.default('driftguard'),
+    /** @default "default" */
+    username: z.string().default('default'),
+    /** @default "" */
+    password: z.string().default(''),
+    /** @default 30000 */
+    requestTimeoutMs: durationMs.default(30_000),
+  })
+  .strict();
+
+export const ingestSchema = z
+  .object({
+    /** Rows stored per ClickHouse insert at most. @default 50000 */
+    maxBatchRows: z.number().int().positive().default(50_000),
+    /** Bytes buffered before a flush is forced; fetching pauses while the buffer is full. @default 33554432 */
+    maxBufferBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    /** Longest time a row waits in the buffer before it is flushed. @default 200 */
+    flushIntervalMs: durationMs.default(200),
+    /** Larger records are dead-lettered as oversized. @default 1048576 */
+    maxEventBytes: z.number().int().positive().default(1_048_576),
+    /** Partitions processed concurrently; their batches share one buffer and one insert. @default 4 */
+    partitionsConsumedConcurrently: z.number().int().positive().max(64).default(4),
+    /** Backoff for store and broker retries (retried until they succeed or shutdown). */
+    retryInitialDelayMs: durationMs.default(200),
+    /** @default 10000 */
+    retryMaxDelayMs: durationMs.default(10_000),
+  })
+  .strict();
+
+export const storeSchema = z
+  .object({
+    /** Day partitions older than this are dropped; 0 keeps everything. @default 30 */
+    retentionDays: z.number().int().nonnegative().default(30),
+    /** How often the retention sweep runs. @default 3600000 */
+    retentionCheckIntervalMs: durationMs.default(3_600_000),
+  })
+  .strict();
+
+export const httpSchema = z
+  .object({
+    /** Bind address; loopback unless you mean to expose the API. @default "127.0.0.1" */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** 0 picks a free port (logged at start). @default 8080 */
+    port: port.default(8080),
+    /** Bearer token for every state-changing request. Without one, those requests are refused. */
+    apiToken: z.string().min(16, { message: 'use at least 16 characters (e.g. `openssl rand -hex 24`)' }).optional(),
+    /** Also require the token for reads under /v1. @default false */
+    protectReads: z.boolean().default(false),
+    /** Also require the token for /metrics. @default false */
+    protectMetrics: z.boolean().default(false),
+    /** Largest accepted request body. @default 16777216 */
+    maxBodyBytes: z.number().int().positive().default(16 * 1024 * 1024),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    kafka: kafkaSchema.prefault({}),
+    clickhouse: clickhouseSchema.prefault({}),
+    ingest: ingestSchema.prefault({}),
+    store: storeSchema.prefault({}),
+    http: httpSchema.prefault({}),
+    /** Graceful shutdown: stop fetching, flush, commit, leave the group; forced exit after this. @default 15000 */
+    shutdownGraceMs: durationMs.default(15_000),
+    /** @default "info" */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,237 @@
+import type { AddressInfo } from 'node:net';
+import type { Admin, Kafka } from 'kafkajs';
+import type { CompiledConfig } from '../config/compile.js';
+import { errorMessage } from '../errors.js';
+import { ingestRoutes } from '../http/ingest-routes.js';
+import { createHttpApp, type ReadinessCheck } from '../http/app.js';
+import { HttpServer } from '../http/server.js';
+import type { RecordDecoder } from '../ingest/decoder.js';
+import { createNativeDecoder } from '../ingest/native-decoder.js';
+import { IngestPipeline } from '../ingest/pipeline.js';
+import { createKafka } from '../kafka/client.js';
+import { KafkaDeadLetterSink } from '../kafka/dead-letter-producer.js';
+import { IngestConsumer } from '../kafka/ingest-consumer.js';
+import type { Logger } from '../logger.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { retry } from '../retry.js';
+import { createClickHouse, type ClickHouseClient } from '../store/clickhouse.js';
+import { createClickHouseEventStore, type EventStore } from '../store/event-store.js';
+import { migrate } from '../store/migrations.js';
+import { dropExpiredPartitions } from '../store/retention.js';
+import { RepeatingTask, type DaemonState } from './lifecycle.js';
+
+export interface DaemonEvents {
+  /** A failure the daemon cannot recover from by itself; the process should exit non-zero. */
+  onFatal?: (error: unknown) => void;
+}
+
+/**
+ * The daemon: wires the components and owns their lifecycle. Start order puts the HTTP server
+ * first (so /healthz and /readyz answer while the rest starts); stop order reverses it, draining
+ * ingest before anything it writes to is closed.
+ */
+export class Daemon {
+  private state: DaemonState = 'created';
+  readonly metrics: Metrics;
+  private readonly logger: Logger;
+  private readonly clickhouse: ClickHouseClient;
+  private readonly store: EventStore;
+  private readonly kafka: Kafka;
+  private readonly deadLetters: KafkaDeadLetterSink;
+  private readonly pipeline: IngestPipeline;
+  private readonly consumer: IngestConsumer;
+  private readonly http: HttpServer;
+  private readonly retention: RepeatingTask;
+  private readonly abort = new AbortController();
+  private admin: Admin | undefined;
+  private ingestStoreError: Error | undefined;
+  private stopping: Promise<void> | undefined;
+  private boundAddress: AddressInfo | undefined;
+
+  constructor(
+    private readonly config: CompiledConfig,
+    rootLogger: Logger,
+    private readonly events: DaemonEvents = {},
+  ) {
+    this.logger = rootLogger.child({ component: 'daemon' });
+    this.metrics = createMetrics();
+    this.clickhouse = createClickHouse(config.clickhouse);
+    this.store = createClickHouseEventStore(this.clickhouse, config.clickhouse.database);
+    this.kafka = createKafka(config.kafka, rootLogger.child({ component: 'kafka' }));
+    this.deadLetters = new KafkaDeadLetterSink(this.kafka, config.kafka.topics.deadLetter);
+
+    const { topics } = config.kafka;
+    const decoders = new Map<string, RecordDecoder>([
+      [topics.predictions, createNativeDecoder('prediction', config.ingest.maxEventBytes)],
+      [topics.outcomes, createNativeDecoder('outcome', config.ingest.maxEventBytes)],
+    ]);
+    this.pipeline = new IngestPipeline(config.ingest, {
+      decoders,
+      store: this.store,
+      deadLetters: this.deadLetters,
+      metrics: this.metrics,
+      logger: rootLogger.child({ component: 'ingest' }),
+      signal: this.abort.signal,
+      onStoreHealth: (error) => {
+        this.ingestStoreError = error;
+      },
+    });
+    this.consumer = new IngestConsumer(
+      this.kafka,
+      this.pipeline,
+      {
+        groupId: config.kafka.consumerGroup,
+        topics: [topics.predictions, topics.outcomes],
+        fromBeginning: config.kafka.fromBeginning,
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+        heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
+        maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+        partitionsConsumedConcurrently: config.ingest.partitionsConsumedConcurrently,
+        expireIntervalMs: 0,
+      },
+      this.metrics,
+      rootLogger.child({ component: 'consumer' }),
+      (error, willRestart) => {
+        if (!willRestart) this.fail(error);
+      },
+    );
+    this.http = new HttpServer(
+      createHttpApp({
+        logger: rootLogger.child({ component: 'http' }),
+        metrics: this.metrics,
+        apiToken: config.http.apiToken,
+        protectReads: config.http.protectReads,
+        protectMetrics: config.http.protectMetrics,
+        readiness: () => this.readiness(),
+        writeRoutes: [ingestRoutes({ store: this.store, metrics: this.metrics, maxBodyBytes: config.http.maxBodyBytes })],
+        readRoutes: [],
+      }),
+    );
+    const retentionLogger = rootLogger.child({ component: 'retention' });
+    this.retention = new RepeatingTask(
+      config.store.retentionCheckIntervalMs,
+      async () => {
+        await dropExpiredPartitions(this.clickhouse, config.clickhouse.database, config.store.retentionDays, Date.now(), retentionLogger);
+      },
+      (error) => retentionLogger.warn({ err: error }, 'retention sweep failed; will retry next interval'),
+    );
+  }
+
+  get currentState(): DaemonState {
+    return this.state;
+  }
+
+  get address(): AddressInfo | undefined {
+    return this.boundAddress;
+  }
+
+  async start(): Promise<void> {
+    this.transition('starting');
+    try {
+      this.boundAddress = await this.http.listen(this.config.http.port, this.config.http.host);
+      this.logger.info({ host: this.boundAddress.address, port: this.boundAddress.port }, 'http listening');
+      await retry(() => migrate(this.clickhouse, this.config.clickhouse.database, this.logger), {
+        maxAttempts: 10,
+        initialDelayMs: 500,
+        maxDelayMs: 5_000,
+        signal: this.abort.signal,
+        onRetry: (error, attempt) => this.logger.warn({ err: error, attempt }, 'ClickHouse not ready for migrations; retrying'),
+      });
+      await this.consumer.start();
+      this.retention.start(5_000);
+      this.transition('running');
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  /** Stops fetching, flushes and commits, leaves the group, then closes everything. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  /** Gives up a stop that overran its grace period: abort retries, drop connections. */
+  forceStop(): void {
+    this.abort.abort(new Error('forced stop'));
+    this.http.forceClose();
+  }
+
+  private async doStop(): Promise<void> {
+    if (this.state !== 'failed') this.transition('draining');
+    this.retention.stop();
+    const steps: Array<[string, () => Promise<void>]> = [
+      ['consumer', () => this.consumer.stop()],
+      ['ingest buffer', () => this.pipeline.drain()],
+      ['dead-letter producer', () => this.deadLetters.close()],
+      ['kafka admin', async () => this.admin?.disconnect()],
+      ['http', () => this.http.close()],
+      ['clickhouse', () => this.clickhouse.close()],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        this.logger.warn({ err: error, step: name }, 'error while stopping; continuing');
+      }
+    }
+    if (this.state !== 'failed') this.transition('stopped');
+  }
+
+  private fail(error: unknown): void {
+    if (this.state === 'failed' || this.state === 'stopped') return;
+    this.logger.error({ err: error }, 'fatal error');
+    this.transition('failed');
+    this.events.onFatal?.(error);
+  }
+
+  private transition(next: DaemonState): void {
+    this.logger.info({ from: this.state, to: next }, 'state change');
+    this.state = next;
+  }
+
+  async readiness(): Promise<ReadinessCheck[]> {
+    const checks: ReadinessCheck[] = [];
+    checks.push(this.state === 'running' ? { name: 'daemon', ok: true } : { name: 'daemon', ok: false, reason: `daemon is ${this.state}` });
+    const [clickhouse, kafka] = await Promise.all([this.checkClickHouse(), this.checkKafka()]);
+    checks.push(clickhouse, kafka);
+    if (this.ingestStoreError !== undefined) {
+      checks.push({ name: 'ingest', ok: false, reason: `ingest is waiting: ${errorMessage(this.ingestStoreError)}; consumption resumes by itself when it recovers` });
+    } else {
+      checks.push({ name: 'ingest', ok: true });
+    }
+    return checks;
+  }
+
+  private async checkClickHouse(): Promise<ReadinessCheck> {
+    try {
+      await withTimeout(this.store.ping(), 2_000, 'ClickHouse ping timed out after 2 s');
+      return { name: 'clickhouse', ok: true };
+    } catch (error) {
+      return { name: 'clickhouse', ok: false, reason: `${errorMessage(error)} (${this.config.clickhouse.url})` };
+    }
+  }
+
+  private async checkKafka(): Promise<ReadinessCheck> {
+    try {
+      this.admin ??= this.kafka.admin();
+      await withTimeout(
+        this.admin.connect().then(() => this.admin?.describeCluster()),
+        3_000,
+        'Kafka did not answer a metadata request within 3 s',
+      );
+      return { name: 'kafka', ok: true };
+    } catch (error) {
+      return { name: 'kafka', ok: false, reason: `${errorMessage(error)} (${this.config.kafka.brokers.join(',')})` };
+    }
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

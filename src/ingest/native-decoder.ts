@@ -1,0 +1,20 @@
+import { parseJson, validateOutcome, validatePrediction } from '../events/validate.js';
+import { rejected, type DecodeOutput, type RecordDecoder } from './decoder.js';
+import type { InputRecord } from './record.js';
+
+/** driftguard's own JSON events, one per record: predictions or outcomes depending on the topic's role. */
+export function createNativeDecoder(kind: 'prediction' | 'outcome', maxEventBytes: number): RecordDecoder {
+  return {
+    decode(record: InputRecord): DecodeOutput {
+      if (record.value === null) return rejected({ code: 'not_json', path: '$', message: 'record has no value (tombstone)' });
+      const parsed = parseJson(record.value, maxEventBytes);
+      if (!parsed.ok) return rejected(parsed.rejection);
+      if (kind === 'prediction') {
+        const event = validatePrediction(parsed.value, record.timestampMs);
+        return event.ok ? { predictions: [event.value], outcomes: [] } : rejected(event.rejection);
+      }
+      const event = validateOutcome(parsed.value, record.timestampMs);
+      return event.ok ? { predictions: [], outcomes: [event.value] } : rejected(event.rejection);
+    },
+  };
+}

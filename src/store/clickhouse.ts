@@ -1,0 +1,64 @@
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { DriftguardError } from '../errors.js';
+import type { CompiledConfig } from '../config/compile.js';
+
+export type { ClickHouseClient };
+
+/**
+ * ClickHouse connection. Queries target tables by fully qualified name (`db.table`), so one
+ * client works before and after the database exists.
+ */
+export function createClickHouse(config: CompiledConfig['clickhouse']): ClickHouseClient {
+  return createClient({
+    url: config.url,
+    username: config.username,
+    password: config.password,
+    request_timeout: config.requestTimeoutMs,
+    // 18.16 rejects settings it does not know; send none by default.
+    clickhouse_settings: {},
+    compression: { request: false, response: false },
+    keep_alive: { enabled: true },
+    application: 'driftguard',
+    // Failures surface as thrown errors that our callers log with context; the client's own
+    // console logging would duplicate them outside the structured log.
+    log: { level: ClickHouseLogLevel.OFF },
+  });
+}
+
+/** Network-level error codes after which the same request can succeed later. */
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * Maps a client error to the taxonomy. Retriability is decided from structured facts: a Node
+ * network error code, or the client's timeout; a server-side SQL error is not retriable.
+ */
+export function storeError(operation: string, error: unknown): DriftguardError {
+  if (error instanceof DriftguardError) return error;
+  const code = networkCode(error);
+  const timedOut = error instanceof Error && /timeout/i.test(error.name);
+  if ((code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) || timedOut) {
+    return new DriftguardError('STORE_UNAVAILABLE', `ClickHouse unreachable during ${operation}: ${code ?? 'timeout'}`, { retriable: true, cause: error });
+  }
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new DriftguardError('STORE_QUERY_FAILED', `ClickHouse rejected ${operation}: ${message}`, { retriable: false, cause: error });
+}
+
+function networkCode(error: unknown): string | undefined {
+  // Node puts system error codes on `code`; undici nests the socket error in `cause`.
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    const code = (current as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}

@@ -1,0 +1,51 @@
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from './clickhouse.js';
+import { storeError } from './clickhouse.js';
+import { sqlIdentifier } from './sql.js';
+
+/** Tables the ingest path writes. */
+export type EventTable = 'predictions' | 'outcomes';
+
+/**
+ * Rows already serialised as JSONEachRow lines (each ending in "\n"). Serialising happens where
+ * the event is decoded, so a flush only concatenates, and the buffer's byte count is exact.
+ */
+export interface SerializedRows {
+  readonly predictions: string[];
+  readonly outcomes: string[];
+}
+
+/** The ingest path's port to storage. The ClickHouse adapter below is the real one. */
+export interface EventStore {
+  insert(rows: SerializedRows): Promise<void>;
+  ping(): Promise<void>;
+}
+
+export function createClickHouseEventStore(client: ClickHouseClient, database: string): EventStore {
+  const db = sqlIdentifier(database);
+  const insertInto = async (table: EventTable, lines: string[]): Promise<void> => {
+    if (lines.length === 0) return;
+    try {
+      const result = await client.exec({
+        query: `INSERT INTO ${db}.${sqlIdentifier(table)} FORMAT JSONEachRow`,
+        values: Readable.from([lines.join('')], { objectMode: false }),
+      });
+      result.stream.resume();
+    } catch (error) {
+      throw storeError(`insert into ${table}`, error);
+    }
+  };
+  return {
+    async insert(rows) {
+      await Promise.all([insertInto('predictions', rows.predictions), insertInto('outcomes', rows.outcomes)]);
+    },
+    async ping() {
+      try {
+        const result = await client.ping();
+        if (!result.success) throw result.error;
+      } catch (error) {
+        throw storeError('ping', error);
+      }
+    },
+  };
+}
