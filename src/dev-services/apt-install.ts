@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { DriftguardError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** A binary the services need and the Debian package that ships it. */
+export type BinaryName = 'clickhouse-server' | 'clickhouse-client' | 'kcat' | 'prometheus';
+
+export interface RequiredBinary {
+  binary: BinaryName;
+  aptPackage: string;
+  /** `apt-get install --no-install-recommends` (Prometheus recommends a lot we do not need). */
+  noRecommends?: boolean;
+}
+
+export const requiredBinaries: readonly RequiredBinary[] = Object.freeze([
+  { binary: 'clickhouse-server', aptPackage: 'clickhouse-server' },
+  { binary: 'clickhouse-client', aptPackage: 'clickhouse-client' },
+  { binary: 'kcat', aptPackage: 'kcat' },
+  { binary: 'prometheus', aptPackage: 'prometheus', noRecommends: true },
+]);
+
+// Debian puts clickhouse-server in /usr/sbin, which is not on a normal user's PATH.
+const extraDirs = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin', '/usr/local/sbin'];
+
+/** The absolute path of an executable named `binary`, searching PATH then the system dirs. */
+export function findBinary(
+  binary: string,
+  searchPath: string = process.env['PATH'] ?? '',
+): string | undefined {
+  const dirs = [...searchPath.split(path.delimiter).filter((dir) => dir !== ''), ...extraDirs];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, binary);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not here (or not executable): look in the next dir.
+    }
+  }
+  return undefined;
+}
+
+/** The `apt-get` invocations that install `missing`: one update, then one install per flavour. */
+export function aptCommands(missing: readonly RequiredBinary[]): string[][] {
+  if (missing.length === 0) return [];
+  const plain = unique(missing.filter((item) => item.noRecommends !== true).map((item) => item.aptPackage));
+  const lean = unique(missing.filter((item) => item.noRecommends === true).map((item) => item.aptPackage));
+  const commands = [['apt-get', 'update']];
+  if (plain.length > 0) commands.push(['apt-get', 'install', '-y', ...plain]);
+  if (lean.length > 0) commands.push(['apt-get', 'install', '-y', '--no-install-recommends', ...lean]);
+  return commands;
+}
+
+export interface EnsureBinariesOptions {
+  /** Install what is missing with apt-get when running as root. @default true */
+  install: boolean;
+  logger: Logger;
+}
+
+/**
+ * Returns the absolute path of every required binary, installing the missing ones from
+ * Debian when allowed and running as root. Otherwise fails with the command to run.
+ */
+export async function ensureBinaries(options: EnsureBinariesOptions): Promise<Record<BinaryName, string>> {
+  let missing = requiredBinaries.filter((item) => findBinary(item.binary) === undefined);
+  if (missing.length > 0) {
+    const commands = aptCommands(missing);
+    const isRoot = process.getuid?.() === 0;
+    if (!options.install || !isRoot) {
+      const howTo = commands.map((command) => `sudo ${command.join(' ')}`).join(' && ');
+      throw new DriftguardError(
+        'SERVICE_START_FAILED',
+        `Missing ${missing.map((item) => item.binary).join(', ')}. ${isRoot ? 'Installing was disabled' : 'Not running as root, so they cannot be installed here'}; run: ${howTo}`,
+        { retriable: false, details: { missing: missing.map((item) => item.binary) } },
+      );
+    }
+    options.logger.info(
+      { packages: missing.map((item) => item.aptPackage) },
+      'installing missing packages with apt-get',
+    );
+    for (const command of commands) await runApt(command);
+    missing = requiredBinaries.filter((item) => findBinary(item.binary) === undefined);
+    if (missing.length > 0) {
+      throw new DriftguardError(
+        'SERVICE_START_FAILED',
+        `apt-get finished but ${missing.map((item) => item.binary).join(', ')} is still not found`,
+        {
+          retriable: false,
+        },
+      );
+    }
+  }
+  const located = (binary: BinaryName): string => findBinary(binary) ?? binary;
+  return {
+    'clickhouse-server': located('clickhouse-server'),
+    'clickhouse-client': located('clickhouse-client'),
+    kcat: located('kcat'),
+    prometheus: located('prometheus'),
+  };
+}
+
+async function runApt(command: string[]): Promise<void> {
+  const [file = 'apt-get', ...args] = command;
+  const output: Buffer[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(file, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) {
+    const tail = Buffer.concat(output).toString('utf8').split('\n').slice(-20).join('\n');
+    throw new DriftguardError(
+      'SERVICE_START_FAILED',
+      `${command.join(' ')} exited with ${String(code)}:\n${tail}`,
+      { retriable: false },
+    );
+  }
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,49 @@
+import net from 'node:net';
+
+/**
+ * Finds `count` distinct free TCP ports on 127.0.0.1 by binding port 0. All listeners are held
+ * open until every port is known, so the ports are distinct; they are closed before returning,
+ * so another process can still take one before the service binds it (the caller retries).
+ */
+export async function findFreePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const server = net.createServer();
+      servers.push(server);
+      ports.push(await listenOnFreePort(server, host));
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  }
+}
+
+function listenOnFreePort(server: net.Server, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: 0, host, exclusive: true }, () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        reject(new Error(`unexpected listen address ${String(address)}`));
+        return;
+      }
+      resolve(address.port);
+    });
+  });
+}
+
+/** Whether something accepts TCP connections on `host:port` within `timeoutMs`. */
+export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
