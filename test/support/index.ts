@@ -1,0 +1,19 @@
+/** Helpers for integration tests against the real local services (see test/global-setup.ts). */
+export { uniqueName } from './names.js';
+export { waitFor, type WaitForOptions } from './wait.js';
+export { servicesEnv } from './services.js';
+export {
+  kcatProduce,
+  kcatConsume,
+  type KcatMessage,
+  type KcatConsumedMessage,
+  type KcatProduceOptions,
+  type KcatConsumeOptions,
+} from './kcat.js';
+export { clickhouseQuery, createDatabase, dropDatabase, type ClickhouseQueryOptions } from './clickhouse.js';
+export {
+  addPrometheusTarget,
+  removePrometheusTarget,
+  prometheusQuery,
+  type PromSample,
+} from './prometheus.js';
