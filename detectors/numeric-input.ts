@@ -1,0 +1,63 @@
+/**
+ * Turning raw numeric input into the one representation the tests work on: a sorted
+ * Float64Array without NaN. Sorting a typed array uses V8's numeric sort (no comparator
+ * callback), which is what keeps us at or below scipy's speed.
+ */
+export type NumericInput = ArrayLike<number>;
+
+/** Copies `values` into a new ascending Float64Array, dropping NaN (treated as missing). */
+export function sortedFinite(values: NumericInput): Float64Array {
+  const out = new Float64Array(values.length);
+  let kept = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (v === v) out[kept++] = v;
+  }
+  const trimmed = kept === out.length ? out : out.subarray(0, kept);
+  trimmed.sort();
+  return trimmed;
+}
+
+/** True when `values` is already ascending, so callers can skip a copy and sort. */
+export function isSortedAscending(values: NumericInput): boolean {
+  for (let i = 1; i < values.length; i++) {
+    if ((values[i] as number) < (values[i - 1] as number)) return false;
+  }
+  return true;
+}
+
+export function meanOf(sorted: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < sorted.length; i++) sum += sorted[i] as number;
+  return sum / sorted.length;
+}
+
+/** Population standard deviation (ddof = 0), two-pass for accuracy. */
+export function stdDdof0(values: ArrayLike<number>): number {
+  const n = values.length;
+  if (n === 0) return Number.NaN;
+  const mean = meanOf(values);
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = (values[i] as number) - mean;
+    ss += d * d;
+  }
+  return Math.sqrt(ss / n);
+}
+
+/** Round half to even, as numpy's `np.round` does; scipy rounds lattice heights this way. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+export function gcd(a: number, b: number): number {
+  let x = Math.abs(a);
+  let y = Math.abs(b);
+  while (y !== 0) {
+    const t = x % y;
+    x = y;
+    y = t;
+  }
+  return x;
+}

@@ -1,0 +1,66 @@
+/**
+ * Order statistics without a full sort: quickselect (median-of-three, Hoare partition) on a
+ * scratch Float64Array, for the handful of quantiles PSI needs at n = 10^6, where a full sort
+ * would cost more than numpy's `np.quantile` (introselect).
+ */
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i] as number;
+  a[i] = a[j] as number;
+  a[j] = t;
+}
+
+/** Rearranges a[lo..hi] so that a[k] is the k-th smallest and everything left is <= it. */
+export function selectInPlace(a: Float64Array, k: number, lo = 0, hi = a.length - 1): void {
+  let left = lo;
+  let right = hi;
+  while (right > left) {
+    if (right - left < 16) {
+      for (let i = left + 1; i <= right; i++) {
+        const v = a[i] as number;
+        let j = i - 1;
+        while (j >= left && (a[j] as number) > v) {
+          a[j + 1] = a[j] as number;
+          j--;
+        }
+        a[j + 1] = v;
+      }
+      return;
+    }
+    const mid = (left + right) >>> 1;
+    if ((a[mid] as number) < (a[left] as number)) swap(a, mid, left);
+    if ((a[right] as number) < (a[left] as number)) swap(a, right, left);
+    if ((a[right] as number) < (a[mid] as number)) swap(a, right, mid);
+    const pivot = a[mid] as number;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
+  }
+}
+
+/**
+ * The values at the requested ascending ranks, selecting left to right so each pass only
+ * touches the part of the array not yet fixed. Mutates `scratch`.
+ */
+export function orderStatistics(scratch: Float64Array, ranks: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  const sorted = [...new Set(ranks)].sort((x, y) => x - y);
+  let lo = 0;
+  for (const r of sorted) {
+    selectInPlace(scratch, r, lo, scratch.length - 1);
+    out.set(r, scratch[r] as number);
+    lo = r;
+  }
+  return out;
+}
