@@ -53,46 +53,71 @@ export function aptCommands(missing: readonly RequiredBinary[]): string[][] {
   return commands;
 }
 
+/** The system as {@link ensureBinaries} sees it; tests pass a fake. */
+export interface PackageHost {
+  findBinary: (binary: BinaryName) => string | undefined;
+  isRoot: boolean;
+  /** Runs one apt-get command; rejects with its output tail when it fails. */
+  run: (command: string[]) => Promise<void>;
+}
+
+export const debianHost: PackageHost = {
+  findBinary: (binary) => findBinary(binary),
+  isRoot: process.getuid?.() === 0,
+  run: runApt,
+};
+
 export interface EnsureBinariesOptions {
   /** Install what is missing with apt-get when running as root. @default true */
   install: boolean;
   logger: Logger;
+  /** @default debianHost */
+  host?: PackageHost;
 }
 
 /**
  * Returns the absolute path of every required binary, installing the missing ones from
- * Debian when allowed and running as root. Otherwise fails with the command to run.
+ * Debian when allowed and running as root. Otherwise fails with the commands to run.
  */
 export async function ensureBinaries(options: EnsureBinariesOptions): Promise<Record<BinaryName, string>> {
-  let missing = requiredBinaries.filter((item) => findBinary(item.binary) === undefined);
+  const host = options.host ?? debianHost;
+  const missingNow = (): RequiredBinary[] =>
+    requiredBinaries.filter((item) => host.findBinary(item.binary) === undefined);
+  let missing = missingNow();
   if (missing.length > 0) {
     const commands = aptCommands(missing);
-    const isRoot = process.getuid?.() === 0;
-    if (!options.install || !isRoot) {
-      const howTo = commands.map((command) => `sudo ${command.join(' ')}`).join(' && ');
+    const names = missing.map((item) => item.binary);
+    if (!options.install || !host.isRoot) {
+      const howTo = commands
+        .map((command) => `${host.isRoot ? '' : 'sudo '}${command.join(' ')}`)
+        .join(' && ');
+      const why = host.isRoot
+        ? 'installing was turned off by --no-install'
+        : 'not running as root, so they cannot be installed here';
       throw new DriftguardError(
         'SERVICE_START_FAILED',
-        `Missing ${missing.map((item) => item.binary).join(', ')}. ${isRoot ? 'Installing was disabled' : 'Not running as root, so they cannot be installed here'}; run: ${howTo}`,
-        { retriable: false, details: { missing: missing.map((item) => item.binary) } },
+        `Missing ${names.join(', ')} (${why}). Install them with: ${howTo}`,
+        {
+          retriable: false,
+          details: { missing: names },
+        },
       );
     }
     options.logger.info(
       { packages: missing.map((item) => item.aptPackage) },
       'installing missing packages with apt-get',
     );
-    for (const command of commands) await runApt(command);
-    missing = requiredBinaries.filter((item) => findBinary(item.binary) === undefined);
+    for (const command of commands) await host.run(command);
+    missing = missingNow();
     if (missing.length > 0) {
       throw new DriftguardError(
         'SERVICE_START_FAILED',
-        `apt-get finished but ${missing.map((item) => item.binary).join(', ')} is still not found`,
-        {
-          retriable: false,
-        },
+        `apt-get finished but ${missing.map((item) => item.binary).join(', ')} is still not found on PATH or in /usr/sbin, /usr/bin`,
+        { retriable: false },
       );
     }
   }
-  const located = (binary: BinaryName): string => findBinary(binary) ?? binary;
+  const located = (binary: BinaryName): string => host.findBinary(binary) ?? binary;
   return {
     'clickhouse-server': located('clickhouse-server'),
     'clickhouse-client': located('clickhouse-client'),

@@ -33,17 +33,3 @@ function listenOnFreePort(server: net.Server, host: string): Promise<number> {
     });
   });
 }
-
-/** Whether something accepts TCP connections on `host:port` within `timeoutMs`. */
-export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
