@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { createLogger } from '../logger.js';
 import {
   servicesDown,
@@ -73,8 +73,9 @@ function parseLevel(value: string): Level {
 
 function parsePositive(value: string): number {
   const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0)
-    throw new Error(`expected a positive number of seconds, not ${JSON.stringify(value)}`);
+  if (!Number.isFinite(number) || number <= 0) {
+    throw new InvalidArgumentError('expected a positive number of seconds.');
+  }
   return number;
 }
 
