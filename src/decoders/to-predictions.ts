@@ -1,4 +1,4 @@
-import { MAX_ID_LENGTH } from '../events/limits.js';
+import { MAX_FEATURES, MAX_ID_LENGTH } from '../events/limits.js';
 import { rejection, type Decoded, type FeatureValue, type PredictionEvent } from '../events/types.js';
 import { validatePrediction } from '../events/validate.js';
 import type { InferenceRequest, InferenceResponse } from './inference-body.js';
@@ -65,6 +65,15 @@ function featureRows(
   model: string,
 ): Decoded<Record<string, unknown>[]> {
   if (request.kind === 'records') return { ok: true, value: request.records.map((r) => ({ ...r })) };
+  // Refuse wide tensors (images, embeddings) before building per-row objects with that many keys.
+  const width = request.tensors.reduce((sum, t) => sum + t.columns, 0);
+  if (width > MAX_FEATURES) {
+    return rejection(
+      'oversized',
+      '$',
+      `model ${JSON.stringify(model)} sends ${width} input columns; at most ${MAX_FEATURES} features per event are monitored`,
+    );
+  }
   const rows: Record<string, unknown>[] = Array.from({ length: request.rows }, () => ({}));
   const owner = new Map<string, string>();
   for (const tensor of request.tensors) {
@@ -194,6 +203,13 @@ export function toPredictions(
       'wrong_type',
       '$',
       `request ${JSON.stringify(req.eventId)} has ${request.rows} rows but its response has ${response.rows}; a batch must be answered row for row`,
+    );
+  }
+  if (request.rows === 0) {
+    return rejection(
+      'missing_field',
+      '$',
+      `request ${JSON.stringify(req.eventId)} has no rows: nothing to monitor`,
     );
   }
   const lastId = predictionId(req.eventId, request.rows - 1, request.rows);

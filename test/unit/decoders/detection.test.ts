@@ -174,4 +174,27 @@ describe('malformed OIP JSON tensors', () => {
     );
     expect(out.rejection?.message).toContain('fix decoders.models.m.inputs.a');
   });
+
+  it('refuses an empty batch and an over-wide tensor when the pair is joined', () => {
+    const pair = (id: string, inputs: unknown, outputs: unknown) => {
+      const d = createDecoder('prediction', { model: 'm' }, MAX_BYTES);
+      d.decode(record({ key: id, value: { inputs } }), T0);
+      return d.decode(record({ key: id, value: { outputs } }), T0).rejection;
+    };
+    expect(
+      pair(
+        'z',
+        [{ name: 'a', shape: [0, 2], datatype: 'FP32', data: [] }],
+        [{ name: 'y', shape: [0], datatype: 'FP32', data: [] }],
+      ),
+    ).toMatchObject({ code: 'missing_field', message: expect.stringContaining('no rows') as string });
+    const wide = new Array<number>(2_001).fill(0);
+    expect(
+      pair(
+        'w',
+        [{ name: 'img', shape: [1, 2_001], datatype: 'UINT8', data: wide }],
+        [{ name: 'y', shape: [1], datatype: 'FP32', data: [1] }],
+      ),
+    ).toMatchObject({ code: 'oversized' });
+  });
 });
