@@ -278,7 +278,7 @@ export class Study {
       if (typeof candidate.value !== 'number' || !Number.isFinite(candidate.value)) {
         return skipped.push({
           index,
-          reason: `value ${JSON.stringify(candidate.value)} is not a finite number`,
+          reason: `value ${String(candidate.value)} is not a finite number`,
         });
       }
       this.records.push({

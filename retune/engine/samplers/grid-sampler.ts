@@ -32,6 +32,7 @@ const DEFAULT_MAX_POINTS = 10_000;
 function axisValues(
   param: CompiledParam,
   floatPoints: number,
+  maxPoints: number,
   explicit: readonly ParamValue[] | undefined,
 ): ParamValue[] {
   if (explicit !== undefined) {
@@ -54,6 +55,7 @@ function axisValues(
     case 'categorical':
       return [...param.choices];
     case 'int': {
+      if ((param.high - param.low) / param.step + 1 > maxPoints) return tooManyPoints(maxPoints);
       const values: number[] = [];
       for (let v = param.low; v <= param.high; v += param.step) values.push(v);
       return values;
@@ -63,11 +65,20 @@ function axisValues(
       const [low, high] = param.log ? [Math.log(param.low), Math.log(param.high)] : [param.low, param.high];
       for (let i = 0; i < floatPoints; i++) {
         const x = low + ((high - low) * i) / (floatPoints - 1);
-        values.push(Math.min(param.high, Math.max(param.low, param.log ? Math.exp(x) : x)));
+        // 12 significant digits: 0.1 rather than 0.10000000000000002 in configs and dashboards.
+        const value = Number((param.log ? Math.exp(x) : x).toPrecision(12));
+        values.push(Math.min(param.high, Math.max(param.low, value)));
       }
       return values;
     }
   }
+}
+
+function tooManyPoints(maxPoints: number): never {
+  throw invalidOptions(
+    `grid has more than sampler.maxPoints=${maxPoints} points; lower sampler.floatPoints, ` +
+      `give sampler.values for wide int params, or raise maxPoints`,
+  );
 }
 
 /** A stable identity for a point: values in declaration order. */
@@ -98,7 +109,10 @@ export class GridSampler implements Sampler {
         throw invalidOptions(`sampler.values.${name}: no parameter "${name}" in the space`);
     }
     const axes = new Map(
-      space.params.map((param) => [param.name, axisValues(param, floatPoints, options.values?.[param.name])]),
+      space.params.map((param) => [
+        param.name,
+        axisValues(param, floatPoints, maxPoints, options.values?.[param.name]),
+      ]),
     );
     const points: ParamValues[] = [];
     const expand = (index: number, assigned: Record<string, ParamValue>): void => {
@@ -119,12 +133,7 @@ export class GridSampler implements Sampler {
       }
     };
     expand(0, {});
-    if (points.length > maxPoints) {
-      throw invalidOptions(
-        `grid has more than sampler.maxPoints=${maxPoints} points; lower sampler.floatPoints, ` +
-          `give sampler.values for wide int params, or raise maxPoints`,
-      );
-    }
+    if (points.length > maxPoints) tooManyPoints(maxPoints);
     this.points = points;
     this.keys = points.map((point) => gridKey(space, point));
   }
