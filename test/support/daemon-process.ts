@@ -45,7 +45,7 @@ export class DaemonProcess {
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  static async start(env: Record<string, string>, args: string[] = [], timeoutMs = 30_000): Promise<DaemonProcess> {
+  static async start(env: Record<string, string>, args: string[] = [], timeoutMs = 90_000): Promise<DaemonProcess> {
     const daemon = new DaemonProcess(env, args);
     await daemon.waitForLog((line) => line.msg === 'state change' && line['to'] === 'running', timeoutMs);
     return daemon;
