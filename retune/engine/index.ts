@@ -55,6 +55,8 @@ export {
 export {
   SNAPSHOT_FORMAT,
   SNAPSHOT_VERSION,
+  trialToSnapshot,
+  type JsonNumber,
   type StudySnapshot,
   type TrialSnapshot,
 } from './study-snapshot.js';
