@@ -1,0 +1,45 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClickHouse } from '../../src/store/clickhouse.js';
+import { migrate } from '../../src/store/migrations.js';
+import { dropExpiredPartitions } from '../../src/store/retention.js';
+import { sqlString } from '../../src/store/sql.js';
+import { clickhouseQuery, dropDatabase, servicesEnv, uniqueName } from '../support/index.js';
+
+const logger = pino({ level: 'silent' });
+const databases: string[] = [];
+afterEach(async () => {
+  for (const db of databases.splice(0)) await dropDatabase(servicesEnv().clickhouseUrl, db);
+});
+
+describe('store on the real ClickHouse', () => {
+  it('migrates idempotently, even when two replicas migrate at once', async () => {
+    const { clickhouseUrl } = servicesEnv();
+    const db = uniqueName('store');
+    databases.push(db);
+    const client = createClickHouse({ url: clickhouseUrl, database: db, username: 'default', password: '', requestTimeoutMs: 30_000 });
+    const [a, b] = await Promise.all([migrate(client, db, logger), migrate(client, db, logger)]);
+    expect(Math.max(a.current, b.current)).toBe(1);
+    expect(await migrate(client, db, logger)).toEqual({ applied: [], current: 1 });
+    const tables = await clickhouseQuery<{ name: string }>(clickhouseUrl, `SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`);
+    expect(tables.map((t) => t.name)).toEqual(['outcomes', 'predictions', 'schema_migrations']);
+    await client.close();
+  });
+
+  it('drops whole day partitions older than the retention, and nothing newer', async () => {
+    const { clickhouseUrl } = servicesEnv();
+    const db = uniqueName('retention');
+    databases.push(db);
+    const client = createClickHouse({ url: clickhouseUrl, database: db, username: 'default', password: '', requestTimeoutMs: 30_000 });
+    await migrate(client, db, logger);
+    const now = Date.parse('2026-11-23T12:00:00Z');
+    const days = [40, 31, 29, 1, 0];
+    const values = days.map((d) => `('m', toDateTime(${Math.floor((now - d * 86_400_000) / 1000)}), ${sqlString(`id-${d}`)})`).join(', ');
+    await clickhouseQuery(clickhouseUrl, `INSERT INTO ${db}.predictions (model, ts, id) VALUES ${values}`);
+    const dropped = await dropExpiredPartitions(client, db, 30, now, logger);
+    expect(dropped.sort()).toEqual(['predictions/20261014', 'predictions/20261023']);
+    const left = await clickhouseQuery<{ id: string }>(clickhouseUrl, `SELECT id FROM ${db}.predictions ORDER BY id`);
+    expect(left.map((r) => r.id)).toEqual(['id-0', 'id-1', 'id-29']);
+    await client.close();
+  });
+});
