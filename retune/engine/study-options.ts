@@ -101,6 +101,7 @@ export function compileStudyOptions(options: StudyOptions): CompiledStudyOptions
     maxWallTimeMs,
     maxConcurrent: positiveInteger('budget.maxConcurrent', budget.maxConcurrent, 1),
     onRestoreRunning,
-    source: options,
+    // A private copy: a caller mutating its config object later must not change our snapshots.
+    source: structuredClone(options),
   });
 }
