@@ -43,7 +43,7 @@ export function registerDevServicesCommand(program: Command): void {
     .description('Show each service, its pid, ports and whether it answers.')
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean }) => {
-      const statuses = await servicesStatus({ logger: createLogger('warn') });
+      const statuses = await servicesStatus();
       process.stdout.write(
         options.json === true ? `${JSON.stringify(statuses, null, 2)}\n` : formatStatusTable(statuses),
       );

@@ -194,8 +194,10 @@ export async function servicesDown(options: ServicesOptions = {}): Promise<Servi
 }
 
 /** Each service's state, from its pid record, process table and a probe. Changes nothing. */
-export async function servicesStatus(options: ServicesOptions = {}): Promise<ServiceStatus[]> {
-  const { layout } = resolve(options);
+export async function servicesStatus(
+  options: Pick<ServicesOptions, 'rootDir'> = {},
+): Promise<ServiceStatus[]> {
+  const layout = servicesLayout(options.rootDir);
   return Promise.all(
     serviceNames.map(async (name): Promise<ServiceStatus> => {
       const record = await readRecord(layout, name);
