@@ -42,10 +42,16 @@ export class DaemonProcess {
     };
     this.child.stdout?.on('data', onData);
     this.child.stderr?.on('data', onData);
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
   }
 
-  static async start(env: Record<string, string>, args: string[] = [], timeoutMs = 90_000): Promise<DaemonProcess> {
+  static async start(
+    env: Record<string, string>,
+    args: string[] = [],
+    timeoutMs = 90_000,
+  ): Promise<DaemonProcess> {
     const daemon = new DaemonProcess(env, args);
     await daemon.waitForLog((line) => line.msg === 'state change' && line['to'] === 'running', timeoutMs);
     return daemon;
@@ -71,8 +77,13 @@ export class DaemonProcess {
       const found = this.logs.find(predicate);
       if (found) return found;
       if (exited || Date.now() > deadline) {
-        const tail = this.logs.slice(-15).map((l) => JSON.stringify(l)).join('\n');
-        throw new Error(`daemon ${exited ? 'exited' : 'timed out'} before the expected log line.\nlast lines:\n${tail}\n${this.stderrTail}`);
+        const tail = this.logs
+          .slice(-15)
+          .map((l) => JSON.stringify(l))
+          .join('\n');
+        throw new Error(
+          `daemon ${exited ? 'exited' : 'timed out'} before the expected log line.\nlast lines:\n${tail}\n${this.stderrTail}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

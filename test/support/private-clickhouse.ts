@@ -3,7 +3,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findBinary } from '../../src/dev-services/index.js';
-import { clickhouseVersion, renderClickhouseConfig, renderClickhouseUsers } from '../../src/dev-services/clickhouse.js';
+import {
+  clickhouseVersion,
+  renderClickhouseConfig,
+  renderClickhouseUsers,
+} from '../../src/dev-services/clickhouse.js';
 import { findFreePorts } from '../../src/dev-services/ports.js';
 import { waitFor } from './wait.js';
 
@@ -24,7 +28,17 @@ export class PrivateClickHouse {
     const dir = await mkdtemp(path.join(tmpdir(), 'driftguard-ch-'));
     const [httpPort = 0, tcpPort = 0, interserverPort = 0] = await findFreePorts(3);
     await mkdir(path.join(dir, 'logs'), { recursive: true });
-    await writeFile(path.join(dir, 'config.xml'), renderClickhouseConfig({ dir, httpPort, tcpPort, interserverPort, maxMemoryUsageBytes: 1024 ** 3, cacheBytes: 64 * 1024 * 1024 }));
+    await writeFile(
+      path.join(dir, 'config.xml'),
+      renderClickhouseConfig({
+        dir,
+        httpPort,
+        tcpPort,
+        interserverPort,
+        maxMemoryUsageBytes: 1024 ** 3,
+        cacheBytes: 64 * 1024 * 1024,
+      }),
+    );
     await writeFile(path.join(dir, 'users.xml'), renderClickhouseUsers());
     const server = new PrivateClickHouse(dir, httpPort);
     await server.start();
@@ -37,9 +51,17 @@ export class PrivateClickHouse {
 
   async start(): Promise<void> {
     const binary = findBinary('clickhouse-server');
-    if (binary === undefined) throw new Error('clickhouse-server is not installed: run `npx driftguard dev-services up` as root');
-    this.child = spawn(binary, [`--config-file=${path.join(this.dir, 'config.xml')}`], { cwd: this.dir, stdio: 'ignore' });
-    await waitFor(() => clickhouseVersion(this.httpPort), { timeoutMs: 60_000, intervalMs: 200, description: 'private ClickHouse to answer' });
+    if (binary === undefined)
+      throw new Error('clickhouse-server is not installed: run `npx driftguard dev-services up` as root');
+    this.child = spawn(binary, [`--config-file=${path.join(this.dir, 'config.xml')}`], {
+      cwd: this.dir,
+      stdio: 'ignore',
+    });
+    await waitFor(() => clickhouseVersion(this.httpPort), {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      description: 'private ClickHouse to answer',
+    });
   }
 
   /** Kills the server outright, as a crash or an outage would. */
