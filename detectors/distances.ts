@@ -63,11 +63,18 @@ export function energySorted(reference: Float64Array, current: Float64Array): Te
       reference.length === 0 ? 'empty reference sample' : 'empty current window',
     );
   }
-  const integral = cdfGapIntegralSorted(reference, current, 2);
-  return computed('energy', Math.sqrt(2 * integral), undefined, 'distance');
+  const value = Math.sqrt(2 * cdfGapIntegralSorted(reference, current, 2));
+  const scale = Math.max(stdDdof0(reference), WASSERSTEIN_STD_FLOOR);
+  return computed('energy', value, undefined, 'distance', {
+    normalized: value / Math.sqrt(scale),
+    referenceStd: scale,
+  });
 }
 
-/** Energy distance sqrt(2 ∫ (F - G)^2), scipy's `energy_distance`. */
+/**
+ * Energy distance sqrt(2 ∫ (F - G)^2), scipy's `energy_distance`. It scales like sqrt(x), so
+ * `details.normalized` divides by sqrt(max(std_ddof0(reference), 0.001)).
+ */
 export function energy(reference: NumericInput, current: NumericInput): TestResult {
   return energySorted(sortedFinite(reference), sortedFinite(current));
 }
