@@ -18,7 +18,8 @@ import { severityRank } from './types.js';
  * - An evaluation whose window does not end after the last one seen for that rule is ignored,
  *   so replaying a cycle after a restart cannot fire twice.
  * - A firing rule that is not evaluated for `staleAfterMs` is resolved (its model or feature
- *   went away); 0 keeps it firing forever.
+ *   went away); 0 keeps it firing forever. This runs on the evaluations' clock: the newest
+ *   `evaluatedAtMs` of the cycle, or `nowMs` when a cycle has no evaluations.
  */
 
 export interface PolicyOptions {
@@ -123,8 +124,14 @@ export function applyEvaluations(
   }
 
   if (options.staleAfterMs > 0) {
+    // Staleness runs on the evaluations' clock (the newest evaluation of this cycle), so a
+    // backfill of old windows does not resolve everything; with no evaluations, on `nowMs`.
+    const clockMs =
+      evaluations.length > 0
+        ? evaluations.reduce((max, e) => Math.max(max, e.evaluatedAtMs), -Infinity)
+        : nowMs;
     for (const [fingerprint, rule] of Object.entries(rules)) {
-      if (nowMs - rule.lastEvaluatedAtMs <= options.staleAfterMs) continue;
+      if (clockMs - rule.lastEvaluatedAtMs <= options.staleAfterMs) continue;
       if (rule.phase === 'firing') {
         const resolved: RuleState = {
           ...rule,
@@ -133,16 +140,16 @@ export function applyEvaluations(
           clearStreak: 0,
           streakStartMs: null,
           startsAtMs: null,
-          resolvedAtMs: nowMs,
+          resolvedAtMs: clockMs,
         };
         rules[fingerprint] = resolved;
         transitions.push({
           kind: 'resolve',
           state: { ...resolved, startsAtMs: rule.startsAtMs },
           reason: 'stale',
-          atMs: nowMs,
+          atMs: clockMs,
         });
-        cycleTimeByModel.set(rule.model, Math.max(cycleTimeByModel.get(rule.model) ?? 0, nowMs));
+        cycleTimeByModel.set(rule.model, Math.max(cycleTimeByModel.get(rule.model) ?? 0, clockMs));
       } else {
         // Nothing to remember about a quiet rule nobody evaluates any more (its cooldown is over too).
         delete rules[fingerprint];
