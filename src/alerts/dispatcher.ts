@@ -1,7 +1,7 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backoffDelayMs } from '../retry.js';
-import type { AlertStore, AttemptRow, PendingDelivery } from './alert-store.js';
+import type { AttemptRow, PendingDelivery } from './alert-store.js';
 import type { AlertMetrics } from './metrics.js';
 import type { CompiledAlerts } from './options.js';
 import { deliverRequests, type FetchLike } from './sinks/http-delivery.js';
@@ -13,8 +13,8 @@ import type { OutboundMessage } from './types.js';
  * picks up exactly where the last one stopped; nothing is kept in memory between runs.
  *
  * Per sink, deliveries go out in the order they were produced, and a sink's queue stops at
- * its first delivery that is not due or fails retriably (a firing must not overtake... nor be
- * overtaken by its own resolve). A retriable failure schedules the next attempt at
+ * its first delivery that is not due or fails retriably, so a resolve never reaches a receiver
+ * before the firing it ends. A retriable failure schedules the next attempt at
  * `now + backoffDelayMs(attempt)` (the shared backoff, capped by delivery.maxDelayMs), a
  * permanent one is recorded "dead" and the queue moves on; deliveries older than
  * delivery.maxAgeMs are given up as dead.
@@ -23,8 +23,14 @@ import type { OutboundMessage } from './types.js';
  * delivery id: receivers deduplicate on X-Driftguard-Delivery (PagerDuty on dedup_key).
  */
 
+/** The dispatcher's port to storage (AlertStore is the real one; tests pass a plain object). */
+export interface DeliveryLog {
+  pendingDeliveries(sinceMs: number, limit: number): Promise<PendingDelivery[]>;
+  insertAttempts(rows: readonly AttemptRow[]): Promise<void>;
+}
+
 export interface DispatcherDeps {
-  store: AlertStore;
+  store: DeliveryLog;
   sinks: readonly Sink[];
   delivery: CompiledAlerts['delivery'];
   logger: Logger;
