@@ -10,12 +10,7 @@ import { contentId, deliveryId } from './fingerprint.js';
 import { listAlerts, type ListAlertsQuery, type ListedNotification } from './list-alerts.js';
 import { createAlertMetrics, type AlertMetrics } from './metrics.js';
 import { ALERT_MIGRATIONS } from './migrations.js';
-import {
-  compileAlertsOptions,
-  type AlertsConfig,
-  type AlertsConfigInput,
-  type CompiledAlerts,
-} from './options.js';
+import { compileAlertsOptions, type AlertsSectionInput, type CompiledAlerts } from './options.js';
 import {
   applyEvaluations,
   emptyPolicyState,
@@ -39,7 +34,7 @@ export interface AlertingDeps {
   client: ClickHouseClient;
   database: string;
   /** The `alerts:` config section: compiled, parsed by the daemon's schema, or raw input. */
-  config: CompiledAlerts | AlertsConfig | AlertsConfigInput;
+  config: CompiledAlerts | AlertsSectionInput;
   logger: Logger;
   registry: Registry;
   /** The clock. @default Date.now */

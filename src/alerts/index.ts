@@ -6,6 +6,7 @@ export {
   compileAlertsOptions,
   type AlertsConfig,
   type AlertsConfigInput,
+  type AlertsSectionInput,
   type CompiledAlerts,
   type SinkConfig,
 } from './options.js';

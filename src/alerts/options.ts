@@ -143,6 +143,17 @@ export type SlackSinkConfig = z.output<typeof slackSinkSchema>;
 export type PagerdutySinkConfig = z.output<typeof pagerdutySinkSchema>;
 export type AlertmanagerSinkConfig = z.output<typeof alertmanagerSinkSchema>;
 
+/** The daemon's compiled config is deeply readonly; accept it as it is. */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** The `alerts:` section as raw input, or as parsed into the daemon's frozen config. */
+export type AlertsSectionInput =
+  AlertsConfigInput | DeepReadonly<AlertsConfigInput> | DeepReadonly<AlertsConfig>;
+
 /** What the subsystem runs on: validated, cross-checked, frozen. */
 export interface CompiledAlerts {
   readonly enabled: boolean;
@@ -156,9 +167,9 @@ export interface CompiledAlerts {
  * Parses (raw input) or accepts (already parsed by the daemon's config) the alerts section and
  * applies the rules that span fields. Throws with the offending value and the fix.
  */
-export function compileAlertsOptions(
-  input: AlertsConfigInput | AlertsConfig | Readonly<AlertsConfig> = {},
-): CompiledAlerts {
+export function compileAlertsOptions(input: AlertsSectionInput = {}): CompiledAlerts {
+  // Parsing again is cheap and puts an already-parsed section (the daemon's frozen config) and
+  // raw input (tests, tools) through the same checks.
   const config = alertsSchema.parse(input);
   const seen = new Set<string>();
   for (const sink of config.sinks) {

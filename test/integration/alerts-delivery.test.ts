@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Alerting, type AlertingDeps } from '../../src/alerts/alerting.js';
+import { DriftguardError } from '../../src/errors.js';
 import { ALERT_MIGRATIONS } from '../../src/alerts/migrations.js';
 import type { AlertsConfigInput } from '../../src/alerts/options.js';
 import type { Notification, RuleEvaluation } from '../../src/alerts/types.js';
@@ -172,6 +173,38 @@ describe('alerting with a real ClickHouse and a real receiver', () => {
         lastAttemptAtMs: expect.any(Number) as number,
       },
     ]);
+  });
+
+  it('when the store is unreachable, handle() throws a retriable error and keeps its state', async () => {
+    const config: AlertsConfigInput = {
+      sinks: [{ type: 'webhook', name: 'hook', url: receiver.url('/hook'), secret: SECRET }],
+    };
+    const registry = new Registry();
+    const instance = alerting(config, { registry });
+    await instance.handle([evaluation('credit', 0)]);
+    expect(await registry.getSingleMetricAsString('driftguard_alerts_firing')).toContain(
+      'driftguard_alerts_firing{model="credit",severity="critical"} 1',
+    );
+    const unreachable = createClickHouse({
+      url: 'http://127.0.0.1:1',
+      database,
+      username: 'default',
+      password: '',
+      requestTimeoutMs: 1_000,
+    });
+    const cut = alerting(config, { client: unreachable });
+    const error = await cut.handle([evaluation('credit', 0)]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DriftguardError);
+    expect((error as DriftguardError).retriable).toBe(true);
+    expect(cut.firing()).toEqual([]);
+    await unreachable.close();
+
+    // The first instance resolves it; the gauge drops to an explicit 0.
+    await instance.handle([evaluation('credit', 1, { breaching: false })]);
+    await instance.handle([evaluation('credit', 2, { breaching: false })]);
+    expect(await registry.getSingleMetricAsString('driftguard_alerts_firing')).toContain(
+      'driftguard_alerts_firing{model="credit",severity="critical"} 0',
+    );
   });
 
   it('a receiver down for a while, and a restart in between, still gets every alert once it is back', async () => {
