@@ -59,9 +59,28 @@ export function binIndex(edges: ArrayLike<number>, x: number): number {
   return lo;
 }
 
-/** Counts of `values` in the edges.length + 1 bins. NaN is skipped (the caller counts missing). */
+/**
+ * Counts of `values` in the edges.length + 1 bins. NaN is skipped (the caller counts
+ * missing). Up to 15 edges (PSI's 9) use a branch-free fixed-depth search — data-dependent
+ * branches mispredict half the time; more edges (a sketch grid) a plain binary search.
+ */
 export function binCounts(edges: ArrayLike<number>, values: ArrayLike<number>): Float64Array {
   const counts = new Float64Array(edges.length + 1);
+  if (edges.length <= 15) {
+    // Branch-free search over the edges padded with +Infinity to 15 (4 halving steps).
+    const e = new Float64Array(15).fill(Infinity);
+    e.set(edges);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as number;
+      if (v !== v) continue;
+      let b = (e[7] as number) < v ? 8 : 0;
+      b += (e[b + 3] as number) < v ? 4 : 0;
+      b += (e[b + 1] as number) < v ? 2 : 0;
+      b += (e[b] as number) < v ? 1 : 0;
+      counts[b] = (counts[b] as number) + 1;
+    }
+    return counts;
+  }
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
     if (v !== v) continue;

@@ -11,6 +11,7 @@ import {
   PSI_EMPTY_BIN_FLOOR,
 } from './divergences.js';
 import { type NumericInput } from './numeric-input.js';
+import { quantileBinsOf } from './quantile-bins.js';
 import { computed, notComputable, type TestResult } from './result.js';
 import { orderStatistics } from './select.js';
 
@@ -78,13 +79,28 @@ interface BinnedPair {
   readonly current: Float64Array;
 }
 
+function finiteView(values: NumericInput): Float64Array {
+  if (values instanceof Float64Array) {
+    let clean = true;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as number;
+      if (v !== v) {
+        clean = false;
+        break;
+      }
+    }
+    if (clean) return values;
+  }
+  return finiteCopy(values);
+}
+
 function binPair(reference: NumericInput, current: NumericInput, bins: number): BinnedPair | string {
-  const edges = quantileEdgesUnsorted(reference, bins);
-  const ref = binCounts(edges, reference);
+  if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`bins must be an integer >= 1, got ${bins}`);
+  const { edges, counts } = quantileBinsOf(finiteView(reference), bins);
   const cur = binCounts(edges, current);
-  if (ref.reduce((s, c) => s + c, 0) === 0) return 'empty reference sample';
+  if (counts.reduce((s, c) => s + c, 0) === 0) return 'empty reference sample';
   if (cur.reduce((s, c) => s + c, 0) === 0) return 'empty current window';
-  return { edges, reference: ref, current: cur };
+  return { edges, reference: counts, current: cur };
 }
 
 /** Population Stability Index over reference-quantile bins (open-ended outer bins). */

@@ -50,17 +50,28 @@ export function selectInPlace(a: Float64Array, k: number, lo = 0, hi = a.length 
 }
 
 /**
- * The values at the requested ascending ranks, selecting left to right so each pass only
- * touches the part of the array not yet fixed. Mutates `scratch`.
+ * The values at the requested ranks, by recursive multi-selection: place the middle rank,
+ * then recurse into the left part with the smaller ranks and the right part with the larger
+ * ones — O(n log k) for k ranks. Mutates `scratch`.
  */
 export function orderStatistics(scratch: Float64Array, ranks: readonly number[]): Map<number, number> {
-  const out = new Map<number, number>();
   const sorted = [...new Set(ranks)].sort((x, y) => x - y);
-  let lo = 0;
-  for (const r of sorted) {
-    selectInPlace(scratch, r, lo, scratch.length - 1);
-    out.set(r, scratch[r] as number);
-    lo = r;
-  }
-  return out;
+  multiSelect(scratch, sorted, 0, scratch.length - 1, 0, sorted.length - 1);
+  return new Map(sorted.map((r) => [r, scratch[r] as number]));
+}
+
+function multiSelect(
+  a: Float64Array,
+  ranks: readonly number[],
+  lo: number,
+  hi: number,
+  rLo: number,
+  rHi: number,
+): void {
+  if (rLo > rHi || lo > hi) return;
+  const mid = (rLo + rHi) >>> 1;
+  const k = ranks[mid] as number;
+  selectInPlace(a, k, lo, hi);
+  multiSelect(a, ranks, lo, k - 1, rLo, mid - 1);
+  multiSelect(a, ranks, k + 1, hi, mid + 1, rHi);
 }

@@ -15,6 +15,7 @@
  */
 import { binCounts, binCountsSorted, quantileEdges } from '../binning.js';
 import { sortedFinite, type NumericInput } from '../numeric-input.js';
+import { sortFloat64InPlace } from '../radix-sort.js';
 
 export const DEFAULT_SKETCH_RESOLUTION = 1000;
 
@@ -125,7 +126,7 @@ function finiteNumbers(values: ArrayLike<number | null>): Float64Array {
     const v = values[i];
     if (v !== null && v !== undefined && !Number.isNaN(v)) out.push(v);
   }
-  return Float64Array.from(out).sort();
+  return sortFloat64InPlace(Float64Array.from(out));
 }
 
 /** Profile of a reference sample: derives the grid from it, then counts. */
