@@ -4,8 +4,8 @@ import { backoffDelayMs } from '../retry.js';
 import type { AttemptRow, PendingDelivery } from './alert-store.js';
 import type { AlertMetrics } from './metrics.js';
 import type { CompiledAlerts } from './options.js';
-import { deliverRequests, type FetchLike } from './sinks/http-delivery.js';
-import type { Sink } from './sinks/sink.js';
+import { deliverRequests, type DeliveryOutcome, type FetchLike } from './sinks/http-delivery.js';
+import type { Sink, SinkRequest } from './sinks/sink.js';
 import type { OutboundMessage } from './types.js';
 
 /**
@@ -207,11 +207,22 @@ export class DeliveryDispatcher {
     return summary;
   }
 
-  private async send(sink: Sink, row: PendingDelivery) {
+  private async send(sink: Sink, row: PendingDelivery): Promise<DeliveryOutcome> {
+    let requests: SinkRequest[];
+    try {
+      requests = sink.requests(JSON.parse(row.message) as OutboundMessage, row.deliveryId);
+    } catch (error) {
+      // A row we cannot turn into a request never will be; recording it dead keeps it from
+      // blocking the sink's queue forever.
+      return {
+        result: 'permanent',
+        httpStatus: null,
+        error: `sink ${sink.name}: cannot build the request: ${errorMessage(error)}`,
+      };
+    }
     const stopTimer = this.deps.metrics.deliverySeconds.startTimer({ sink: sink.name });
     try {
-      const message = JSON.parse(row.message) as OutboundMessage;
-      return await deliverRequests(sink, sink.requests(message, row.deliveryId), this.deps.fetch);
+      return await deliverRequests(sink, requests, this.deps.fetch);
     } finally {
       stopTimer();
     }

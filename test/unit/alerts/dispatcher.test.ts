@@ -184,6 +184,16 @@ describe('delivery dispatcher', () => {
     expect(text).toContain('driftguard_alert_deliveries_total{sink="a",result="delivered"} 1');
   });
 
+  it('records a row it cannot parse as dead instead of blocking the queue', async () => {
+    const { log, dispatcher } = setup(() => 200);
+    log.add('broken', 'a', T0);
+    log.add('fine', 'a', T0);
+    const broken = log.outbox[0];
+    if (broken !== undefined) broken.message = '{not json';
+    expect(await dispatcher.runOnce()).toEqual({ delivered: 1, failed: 0, dead: 1, waiting: 0 });
+    expect(log.attempts[0]?.error).toMatch(/cannot build the request/);
+  });
+
   it('gives up on deliveries older than maxAgeMs', async () => {
     const { log, dispatcher, clock, sent } = setup(() => 503);
     log.add('old', 'a', T0);
