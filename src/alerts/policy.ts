@@ -199,7 +199,7 @@ function step(
     windowStartMs: evaluation.windowStartMs,
   };
   if (evaluation.details === undefined) delete next.details;
-  else next.details = evaluation.details;
+  else next.details = jsonSafe(evaluation.details);
   const at = evaluation.evaluatedAtMs;
 
   if (evaluation.breaching) {
@@ -323,4 +323,14 @@ export function firingRules(state: PolicyState): RuleState[] {
 /** Link to the API listing for one model; `generatorURL` in Alertmanager terms. */
 export function generatorUrl(externalUrl: string, model: string): string {
   return `${externalUrl}/v1/alerts?model=${encodeURIComponent(model)}`;
+}
+
+/**
+ * Details come from the monitor and end up in persisted JSON and payloads: a BigInt would make
+ * JSON.stringify throw mid-cycle, so it is written as a string; functions and undefined drop out.
+ */
+function jsonSafe(details: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(details, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
+  ) as Record<string, unknown>;
 }

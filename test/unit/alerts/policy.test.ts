@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { alertFingerprint } from '../../../src/alerts/fingerprint.js';
 import {
@@ -225,5 +226,37 @@ describe('alert policy', () => {
     const frozen = JSON.stringify(state);
     applyEvaluations(state, [evaluation(1)], 0, policyOptions);
     expect(JSON.stringify(state)).toBe(frozen);
+  });
+
+  it('keeps details JSON-safe (a BigInt would break persistence)', () => {
+    const { state } = run([[evaluation(0, { details: { count: 12n, nested: { ok: true } } })]]);
+    expect(Object.values(state.rules)[0]?.details).toEqual({ count: '12', nested: { ok: true } });
+  });
+
+  it('for any breaching sequence, notifications alternate firing/resolved and respect the windows', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.boolean(), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        (flags, forWindows, resolveAfter) => {
+          const options = {
+            ...policyOptions,
+            forWindows: { warning: forWindows, critical: forWindows },
+            resolveAfterWindows: resolveAfter,
+            cooldownMs: 0,
+          };
+          const { perCycle } = run(breaching(flags), options);
+          const statuses = perCycle.flatMap((n, i) => n.map((x) => [i, x.status] as const));
+          statuses.forEach(([i, status], k) => {
+            expect(status).toBe(k % 2 === 0 ? 'firing' : 'resolved');
+            const need = status === 'firing' ? forWindows : resolveAfter;
+            const window = flags.slice(i - need + 1, i + 1);
+            // The last `need` windows all agree with the transition.
+            expect(window).toEqual(Array<boolean>(need).fill(status === 'firing'));
+          });
+        },
+      ),
+    );
   });
 });
