@@ -7,7 +7,7 @@ import { bareBodyToHalf } from './bare-body.js';
 import { cloudEventRecordToHalf } from './cloudevents.js';
 import { detectFormat, type Detection } from './detect.js';
 import { compileDecoderOptions, type CompiledDecoderOptions, type DecoderOptionsInput } from './options.js';
-import { Pairer } from './pairer.js';
+import { Pairer, type UnpairedCause } from './pairer.js';
 import { seldonRecordToHalf, seldonTopicPattern } from './seldon.js';
 import { toPredictions, type InferenceHalf } from './to-predictions.js';
 
@@ -32,11 +32,35 @@ export function isCompiled(
   return options !== undefined && (options as { models?: unknown }).models instanceof Map;
 }
 
+export interface DecoderRuntimeHooks {
+  /**
+   * Called once per half that expired or was evicted without a partner (`model` when the half
+   * names one). Increment a counter here; `unpairedTotal()` gives the same number on demand.
+   */
+  onUnpaired?: (info: {
+    readonly model: string | undefined;
+    readonly side: 'request' | 'response';
+    readonly cause: UnpairedCause;
+  }) => void;
+}
+
+/**
+ * One runtime per daemon. Its options supply the pairing bounds (`pairTimeoutMs`, `maxHeld`);
+ * everything else is read from each topic's own options.
+ */
 export function createDecoderRuntime(
   options: CompiledDecoderOptions | DecoderOptionsInput = {},
+  hooks: DecoderRuntimeHooks = {},
 ): DecoderRuntime {
   const compiled = isCompiled(options) ? options : compileDecoderOptions(options);
-  const pairer = new Pairer(compiled.pairTimeoutMs, compiled.maxHeld);
+  const onUnpaired = hooks.onUnpaired;
+  const pairer = new Pairer(
+    compiled.pairTimeoutMs,
+    compiled.maxHeld,
+    onUnpaired === undefined
+      ? undefined
+      : (half, cause) => onUnpaired({ model: half.model, side: half.side, cause }),
+  );
   return {
     options: compiled,
     pairer,
@@ -86,6 +110,8 @@ export function offerHalf(
  * A decoder for one input topic. `role` is the topic's role in the config: outcome topics accept
  * native outcome events only. Pass the same `runtime` to every topic's decoder and to the HTTP
  * endpoint so that halves arriving on different topics pair; without one the decoder gets its own.
+ * A pair is joined with the `models` mapping of the decoder whose record completes it, so give
+ * every topic the same `models` (only `inputFormat` and `model` are meant to differ per topic).
  *
  * @throws DriftguardError CONFIG_INVALID when an outcome topic is pinned to a prediction-log format.
  */

@@ -48,12 +48,14 @@ export type HttpCloudEventResult =
 
 export interface HttpCloudEventIngest {
   submit(headers: HttpHeaders, body: Buffer | string, nowMs: number): HttpCloudEventResult;
+  /**
+   * Drop HTTP halves whose wait ran out (they are counted as unpaired; there is no record to
+   * dead-letter). Kafka decoders' `expire` does the same, so this matters only without them.
+   */
+  expire(nowMs: number): void;
 }
 
-/**
- * The endpoint's adapter: decode, pair, and report what to store. Call `runtime.pairer.expireDue`
- * periodically (every Kafka decoder's `expire` does) so that unanswered HTTP halves are counted.
- */
+/** The endpoint's adapter: decode, pair, and report what to store. */
 export function createHttpCloudEventIngest(
   runtime: DecoderRuntime,
   maxEventBytes: number,
@@ -67,6 +69,9 @@ export function createHttpCloudEventIngest(
       if (out.rejection !== undefined) return { status: 'rejected', rejection: out.rejection };
       if (out.held === true) return { status: 'held' };
       return { status: 'paired', predictions: out.predictions };
+    },
+    expire(nowMs) {
+      runtime.pairer.expireDue(nowMs);
     },
   };
 }

@@ -3,7 +3,13 @@
  * structured and HTTP), bare Open Inference Protocol / KServe v1 bodies, and Seldon Core 2 model
  * topics (OIP JSON or protobuf). See docs/serving-formats.md.
  */
-export { createDecoder, createDecoderRuntime, type DecoderRuntime } from './create-decoder.js';
+export {
+  createDecoder,
+  createDecoderRuntime,
+  type DecoderRuntime,
+  type DecoderRuntimeHooks,
+} from './create-decoder.js';
+export type { UnpairedCause } from './pairer.js';
 export {
   createHttpCloudEventIngest,
   decodeHttpCloudEvent,

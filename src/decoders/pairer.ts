@@ -36,6 +36,9 @@ export type OfferResult =
       readonly released: readonly RecordRef[];
     };
 
+/** Why a half left the buffer without a partner. */
+export type UnpairedCause = 'timeout' | 'overflow';
+
 interface Held {
   readonly half: InferenceHalf;
   readonly record: InputRecord | undefined;
@@ -53,6 +56,8 @@ export class Pairer {
   constructor(
     readonly pairTimeoutMs: number,
     readonly maxHeld: number,
+    /** Called once per unpaired half, e.g. to increment a Prometheus counter labelled by cause. */
+    private readonly onUnpaired?: (half: InferenceHalf, cause: UnpairedCause) => void,
   ) {}
 
   /**
@@ -88,6 +93,7 @@ export class Pairer {
       this.remove(key, entry);
       this.toOutbox(
         entry,
+        'timeout',
         `${entry.half.side} ${JSON.stringify(entry.half.eventId)} got no ${entry.half.side === 'request' ? 'response' : 'request'} within ${this.pairTimeoutMs} ms (decoders.pairTimeoutMs); check that the serving system logs both and that both reach driftguard`,
       );
     }
@@ -130,6 +136,7 @@ export class Pairer {
       this.remove(key, entry);
       this.toOutbox(
         entry,
+        'overflow',
         `${entry.half.side} ${JSON.stringify(entry.half.eventId)} was evicted unpaired: more than ${this.maxHeld} halves were waiting (decoders.maxHeld)`,
       );
     }
@@ -140,8 +147,9 @@ export class Pairer {
     this.heldByOwner.set(entry.owner, (this.heldByOwner.get(entry.owner) ?? 1) - 1);
   }
 
-  private toOutbox(entry: Held, message: string): void {
+  private toOutbox(entry: Held, cause: UnpairedCause, message: string): void {
     this.unpaired += 1;
+    this.onUnpaired?.(entry.half, cause);
     // HTTP halves have no record to dead-letter: counting them is all that can be done.
     if (entry.record === undefined) return;
     const box = this.outboxes.get(entry.owner) ?? [];

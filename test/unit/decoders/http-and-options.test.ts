@@ -102,6 +102,23 @@ describe('POST /v1/cloudevents helpers', () => {
     expect(expired).toHaveLength(1); // only the Kafka record has something to dead-letter
     expect(runtime.unpairedTotal()).toBe(2);
   });
+
+  it('expires HTTP halves by itself and reports each unpaired half to the hook', () => {
+    const seen: unknown[] = [];
+    const runtime = createDecoderRuntime(
+      { pairTimeoutMs: 1_000, maxHeld: 1 },
+      { onUnpaired: (info) => seen.push(info) },
+    );
+    const http = createHttpCloudEventIngest(runtime, MAX_BYTES);
+    http.submit(httpHeaders('a', 'request'), JSON.stringify(OIP_REQUEST), T0);
+    http.submit(httpHeaders('b', 'response'), JSON.stringify(OIP_RESPONSE), T0 + 1);
+    http.expire(T0 + 1_001);
+    expect(runtime.heldCount()).toBe(0);
+    expect(seen).toEqual([
+      { model: 'fraud', side: 'request', cause: 'overflow' },
+      { model: 'fraud', side: 'response', cause: 'timeout' },
+    ]);
+  });
 });
 
 describe('decoder options', () => {
