@@ -3,7 +3,9 @@
  * River's defaults and semantics: an exponential histogram with at most `maxBuckets`
  * buckets per row (row r holds buckets of 2^r items), a cut test every `clock` updates once
  * the window is longer than `gracePeriod`, and each detected cut drops the oldest bucket
- * until no cut remains. The window is not reset on drift — it has already shrunk.
+ * until no cut remains. Like River, cut points are only tried between buckets that are not
+ * the newest of their row, and the whole detector resets on the update after a drift.
+ * Checked against the detection index in River's documented example (fixtures).
  *
  * State is plain numbers and arrays, so `toJSON` / `AdwinDetector.fromJSON` resume a
  * detector after a restart exactly where it was.
@@ -78,8 +80,19 @@ export class AdwinDetector {
     return this.detections;
   }
 
+  private reset(): void {
+    this.rows = [{ totals: [], variances: [] }];
+    this.total = 0;
+    this.variance = 0;
+    this.widthCount = 0;
+    this.tick = 0;
+    this.detections = 0;
+    this.drift = false;
+  }
+
   /** Adds one value; returns true when a change was detected at this update. */
   update(value: number): boolean {
+    if (this.drift) this.reset();
     this.insert(value);
     this.drift = this.detectChange();
     return this.drift;
@@ -157,20 +170,16 @@ export class AdwinDetector {
       let n1 = this.widthCount;
       let u0 = 0;
       let u1 = this.total;
-      // Oldest row first; within a row, oldest bucket first.
+      // Oldest row first; within a row, oldest bucket first, never the row's newest (as River).
       for (let r = this.rows.length - 1; r >= 0 && !exit; r--) {
         const row = this.rows[r] as Row;
-        for (let k = 0; k < row.totals.length; k++) {
+        for (let k = 0; k < row.totals.length - 1; k++) {
           const n2 = 2 ** r;
           const u2 = row.totals[k] as number;
           n0 += n2;
           n1 -= n2;
           u0 += u2;
           u1 -= u2;
-          if (r === 0 && k === row.totals.length - 1) {
-            exit = true;
-            break;
-          }
           const { minWindowLength } = this.options;
           if (
             n1 >= minWindowLength &&

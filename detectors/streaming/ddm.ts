@@ -1,7 +1,7 @@
 /**
  * DDM, the Drift Detection Method (Gama et al. 2004), for a stream of 0/1 errors, with
  * River's defaults and semantics: track the running error rate p and s = sqrt(p(1-p)/n);
- * remember the minimum of p + s once `warmStart` values are in; warn when
+ * remember the minimum of p + s once more than `warmStart` values are in; warn when
  * p + s > p_min + 2 s_min, drift when p + s > p_min + 3 s_min; reset on the update after
  * a drift.
  */
@@ -74,7 +74,8 @@ export class DdmDetector {
     this.n += 1;
     this.p += (x - this.p) / this.n;
     const s = Math.sqrt((this.p * (1 - this.p)) / this.n);
-    if (this.n < this.options.warmStart) return false;
+    // River: nothing is tested until n > warmStart (strictly).
+    if (this.n <= this.options.warmStart) return false;
     if (this.p + s <= this.psMin) {
       this.pMin = this.p;
       this.sMin = s;

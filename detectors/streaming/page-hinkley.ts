@@ -3,6 +3,8 @@
  * semantics: cumulative deviations from the running mean (minus/plus `delta`), faded by
  * `alpha`, alarm when the cumulative sum moves more than `threshold` (λ) from its extreme,
  * only after `minInstances` values; the detector resets on the update after a drift.
+ * River starts the running maximum of the decrease sum at -1 (not -Infinity); so do we, so
+ * detections land on the same index as River's (checked against its documented example).
  */
 
 export type PageHinkleyMode = 'up' | 'down' | 'both';
@@ -28,9 +30,9 @@ export interface PageHinkleyState {
   readonly mean: number;
   readonly sumIncrease: number;
   readonly sumDecrease: number;
-  /** null stands for +Infinity / -Infinity before the first update (JSON has no Infinity). */
+  /** null stands for +Infinity before the first update (JSON has no Infinity). */
   readonly minIncrease: number | null;
-  readonly maxDecrease: number | null;
+  readonly maxDecrease: number;
   readonly driftDetected: boolean;
 }
 
@@ -41,7 +43,7 @@ export class PageHinkleyDetector {
   private sumIncrease = 0;
   private sumDecrease = 0;
   private minIncrease = Infinity;
-  private maxDecrease = -Infinity;
+  private maxDecrease = -1;
   private drift = false;
 
   constructor(options: PageHinkleyOptions = {}) {
@@ -64,7 +66,7 @@ export class PageHinkleyDetector {
     this.sumIncrease = 0;
     this.sumDecrease = 0;
     this.minIncrease = Infinity;
-    this.maxDecrease = -Infinity;
+    this.maxDecrease = -1;
     this.drift = false;
   }
 
@@ -78,10 +80,11 @@ export class PageHinkleyDetector {
     this.sumDecrease = alpha * this.sumDecrease + dev + delta;
     this.minIncrease = Math.min(this.minIncrease, this.sumIncrease);
     this.maxDecrease = Math.max(this.maxDecrease, this.sumDecrease);
-    if (this.n < this.options.minInstances) return false;
-    const up = (mode === 'up' || mode === 'both') && this.sumIncrease - this.minIncrease > threshold;
-    const down = (mode === 'down' || mode === 'both') && this.maxDecrease - this.sumDecrease > threshold;
-    this.drift = up || down;
+    if (this.n >= this.options.minInstances) {
+      const up = (mode === 'up' || mode === 'both') && this.sumIncrease - this.minIncrease > threshold;
+      const down = (mode === 'down' || mode === 'both') && this.maxDecrease - this.sumDecrease > threshold;
+      this.drift = up || down;
+    }
     return this.drift;
   }
 
@@ -95,7 +98,7 @@ export class PageHinkleyDetector {
       sumIncrease: this.sumIncrease,
       sumDecrease: this.sumDecrease,
       minIncrease: Number.isFinite(this.minIncrease) ? this.minIncrease : null,
-      maxDecrease: Number.isFinite(this.maxDecrease) ? this.maxDecrease : null,
+      maxDecrease: this.maxDecrease,
       driftDetected: this.drift,
     };
   }
@@ -110,7 +113,7 @@ export class PageHinkleyDetector {
     d.sumIncrease = state.sumIncrease;
     d.sumDecrease = state.sumDecrease;
     d.minIncrease = state.minIncrease ?? Infinity;
-    d.maxDecrease = state.maxDecrease ?? -Infinity;
+    d.maxDecrease = state.maxDecrease;
     d.drift = state.driftDetected;
     return d;
   }

@@ -11,6 +11,7 @@ to keep the files small (ties are fine: they are part of what we test).
 import json
 import math
 import os
+import random
 import warnings
 
 import numpy as np
@@ -291,6 +292,25 @@ def regression_cases(rng):
     return cases
 
 
+def stream_cases():
+    """Streams from the examples in River's docstrings, rebuilt with Python's own RNG, with the
+    detection indices those docstrings print. Our detectors must find the same indices."""
+    rng = random.Random(12345)
+    two_regimes = rng.choices([0, 1], k=1000) + rng.choices(range(4, 8), k=1000)
+    rng = random.Random(42)
+    error_rise = rng.choices([0, 1], k=1000) + rng.choices([0, 1], k=1000, weights=[0.3, 0.7])
+    assert two_regimes[1023] == 4 and two_regimes[1006] == 5, 'stream differs from River docstring'
+    return [
+        {'detector': 'adwin', 'stream': two_regimes, 'drift_indices': [1023],
+         'source': 'river.drift.ADWIN docstring: Change detected at index 1023, input value: 4'},
+        {'detector': 'page_hinkley', 'stream': two_regimes, 'drift_indices': [1006],
+         'source': 'river.drift.PageHinkley docstring: Change detected at index 1006, input value: 5'},
+        {'detector': 'ddm', 'stream': error_rise, 'drift_indices': [1334],
+         'first_warning_index': 1084, 'first_warning_after_drift_index': 1492,
+         'source': 'river.drift.binary.DDM docstring: warning at 1084, change at 1334, warning at 1492'},
+    ]
+
+
 def write(name, payload):
     path = os.path.join(OUT, name)
     with open(path, 'w') as f:
@@ -310,6 +330,7 @@ def main():
     write('categorical-cases.json', categorical_cases(rng))
     write('classification-cases.json', classification_cases(rng))
     write('regression-cases.json', regression_cases(rng))
+    write('stream-cases.json', stream_cases())
 
 
 if __name__ == '__main__':

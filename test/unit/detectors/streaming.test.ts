@@ -1,5 +1,6 @@
 /** ADWIN, Page–Hinkley and DDM: behaviour on known streams, and JSON round-trips that resume exactly. */
 import { describe, expect, it } from 'vitest';
+import { loadFixture } from './fixtures.js';
 import {
   AdwinDetector,
   DdmDetector,
@@ -39,6 +40,44 @@ function detections(detector: StreamDetector, stream: readonly number[]): number
   });
   return at;
 }
+
+interface StreamCase {
+  detector: 'adwin' | 'page_hinkley' | 'ddm';
+  stream: number[];
+  drift_indices: number[];
+  first_warning_index?: number;
+  first_warning_after_drift_index?: number;
+  source: string;
+}
+
+describe("River's documented examples give the same detection indices", () => {
+  const make = {
+    adwin: () => new AdwinDetector(),
+    page_hinkley: () => new PageHinkleyDetector(),
+    ddm: () => new DdmDetector(),
+  };
+  it.each(loadFixture<StreamCase>('stream-cases.json').map((c) => [c.source, c] as const))(
+    '%s',
+    (_source, c) => {
+      const detector = make[c.detector]();
+      expect(detections(detector, c.stream)).toEqual(c.drift_indices);
+      if (c.detector === 'ddm') {
+        const ddm = new DdmDetector();
+        const warnings: number[] = [];
+        let armed = true;
+        c.stream.forEach((x, i) => {
+          ddm.update(x);
+          if (ddm.warningDetected && armed) {
+            warnings.push(i);
+            armed = false;
+          }
+          if (ddm.driftDetected) armed = true;
+        });
+        expect(warnings.slice(0, 2)).toEqual([c.first_warning_index, c.first_warning_after_drift_index]);
+      }
+    },
+  );
+});
 
 describe('ADWIN', () => {
   it('detects a jump in error rate soon after it happens and not before', () => {
