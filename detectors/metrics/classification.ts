@@ -260,3 +260,54 @@ export function expectedCalibrationError(
 ): number | undefined {
   return eceFromBins(calibrationBins(yTrue, probabilities, bins));
 }
+
+/**
+ * Multiclass log loss: -mean log p(true class), each probability clipped to [eps, 1 - eps]
+ * (eps = float64 machine epsilon) without renormalising rows. `probabilities[i][k]` is the
+ * probability of `labels[k]` for sample i. Undefined for an empty input.
+ */
+export function multiclassLogLoss(
+  yTrue: readonly Label[],
+  probabilities: readonly (readonly number[])[],
+  labels: readonly Label[],
+): number | undefined {
+  if (yTrue.length !== probabilities.length) {
+    throw new RangeError(
+      `labels and probability rows differ in length (${yTrue.length} vs ${probabilities.length})`,
+    );
+  }
+  if (yTrue.length === 0) return undefined;
+  const column = new Map(labels.map((l, k) => [String(l), k]));
+  let sum = 0;
+  for (let i = 0; i < yTrue.length; i++) {
+    const k = column.get(String(yTrue[i]));
+    if (k === undefined) throw new RangeError(`label ${String(yTrue[i])} at index ${i} is not in labels`);
+    const p = (probabilities[i] as readonly number[])[k] as number;
+    sum -= Math.log(Math.min(Math.max(p, LOG_LOSS_EPS), 1 - LOG_LOSS_EPS));
+  }
+  return sum / yTrue.length;
+}
+
+/**
+ * Multiclass ROC AUC, one-vs-rest, unweighted mean over classes (scikit-learn's
+ * multi_class='ovr', average='macro'). Undefined if any class has no positives or no negatives.
+ */
+export function rocAucOneVsRest(
+  yTrue: readonly Label[],
+  probabilities: readonly (readonly number[])[],
+  labels: readonly Label[],
+): number | undefined {
+  if (labels.length < 2) return undefined;
+  let total = 0;
+  for (let k = 0; k < labels.length; k++) {
+    const positive = String(labels[k]);
+    const y = yTrue.map((t) => (String(t) === positive ? 1 : 0));
+    const auc = rocAuc(
+      y,
+      probabilities.map((row) => row[k] as number),
+    );
+    if (auc === undefined) return undefined;
+    total += auc;
+  }
+  return total / labels.length;
+}

@@ -263,8 +263,22 @@ def classification_cases(rng):
             rec = ctp / (ctp + cfn) if ctp + cfn > 0 else 0.0
             f1 = 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
             per_class[str(cls)] = {'precision': prec, 'recall': rec, 'f1': f1}
+        # Probabilities: a softmax of noisy scores favouring the true class.
+        logits = rng.normal(0, 1, (n, k))
+        logits[np.arange(n), y] += 1.0
+        proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        eps = np.finfo(np.float64).eps
+        p_true = np.clip(proba[np.arange(n), y], eps, 1 - eps)
+        ovr = []
+        for cls in range(k):
+            yy = (y == cls).astype(int)
+            ranks = stats.rankdata(proba[:, cls])
+            npos = yy.sum()
+            ovr.append((ranks[yy == 1].sum() - npos * (npos + 1) / 2) / (npos * (n - npos)))
         cases.append({
             'id': f'multiclass-{n}-{k}', 'y_true': [str(v) for v in y], 'y_pred': [str(v) for v in pred],
+            'labels': [str(c) for c in range(k)], 'proba': proba.tolist(),
+            'log_loss': float(-np.mean(np.log(p_true))), 'roc_auc_ovr_macro': float(np.mean(ovr)),
             'accuracy': float(np.mean(pred == y)), 'per_class': per_class,
             'macro_f1': float(np.mean([v['f1'] for v in per_class.values()])),
             'macro_precision': float(np.mean([v['precision'] for v in per_class.values()])),

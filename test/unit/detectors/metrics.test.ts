@@ -8,8 +8,10 @@ import {
   eceFromBins,
   expectedCalibrationError,
   logLoss,
+  multiclassLogLoss,
   rocAuc,
   rocAucFromBinnedCounts,
+  rocAucOneVsRest,
 } from '../../../detectors/metrics/classification.js';
 import {
   regressionReport,
@@ -34,6 +36,9 @@ interface ClassCase {
   brier?: number;
   ece?: number;
   confusion?: { tp: number; fp: number; fn: number; tn: number };
+  labels?: string[];
+  proba?: number[][];
+  roc_auc_ovr_macro?: number;
 }
 
 interface RegressionCase {
@@ -60,6 +65,10 @@ describe('classification metrics', () => {
       expect(
         closeTo(ours?.precision, m.precision) && closeTo(ours?.recall, m.recall) && closeTo(ours?.f1, m.f1),
       ).toBe(true);
+    }
+    if (c.proba && c.labels) {
+      expect(closeTo(multiclassLogLoss(c.y_true, c.proba, c.labels), c.log_loss as number)).toBe(true);
+      expect(closeTo(rocAucOneVsRest(c.y_true, c.proba, c.labels), c.roc_auc_ovr_macro as number)).toBe(true);
     }
     if (c.score) {
       const y = c.y_true as number[];
