@@ -17,14 +17,6 @@ export function sortedFinite(values: NumericInput): Float64Array {
   return sortFloat64InPlace(kept === out.length ? out : out.slice(0, kept));
 }
 
-/** True when `values` is already ascending, so callers can skip a copy and sort. */
-export function isSortedAscending(values: NumericInput): boolean {
-  for (let i = 1; i < values.length; i++) {
-    if ((values[i] as number) < (values[i - 1] as number)) return false;
-  }
-  return true;
-}
-
 export function meanOf(sorted: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < sorted.length; i++) sum += sorted[i] as number;

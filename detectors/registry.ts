@@ -4,6 +4,7 @@
  * The table in docs/detectors.md is generated from the same facts — keep them in step.
  */
 import {
+  alignCategories,
   categoricalJensenShannon,
   categoricalPsi,
   chiSquareContingency,
@@ -13,7 +14,6 @@ import {
 } from './categorical.js';
 import { cramerVonMises } from './cramer-von-mises.js';
 import { hellingerFromCounts } from './divergences.js';
-import { alignCategories } from './categorical.js';
 import { energy, wasserstein } from './distances.js';
 import { ks } from './ks.js';
 import { hellinger, jensenShannon, psi } from './numeric-binned.js';

@@ -1,6 +1,6 @@
 /**
- * log Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error ~1e-15), used for log
- * binomial coefficients in the Smirnov sums and for the chi-square tail.
+ * log Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error ~1e-15), for the binomial
+ * terms of the Smirnov sum, the Cramér–von Mises series and the chi-square tail.
  */
 const LANCZOS = [
   0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
@@ -18,10 +18,4 @@ export function logGamma(x: number): number {
   const t = z + 7.5;
   for (let i = 1; i < 9; i++) a += (LANCZOS[i] as number) / (z + i);
   return HALF_LOG_2PI + (z + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/** log C(n, k) for integers 0 <= k <= n. */
-export function logBinomial(n: number, k: number): number {
-  if (k === 0 || k === n) return 0;
-  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
 }

@@ -13,7 +13,7 @@
  * KS and W1 from profiles are exact for discrete features. See profile-tests.ts for the
  * approximation error.
  */
-import { binCounts, binCountsSorted, quantileEdges } from '../binning.js';
+import { binCountsSorted, quantileEdges } from '../binning.js';
 import { sortedFinite, type NumericInput } from '../numeric-input.js';
 import { sortFloat64InPlace } from '../radix-sort.js';
 
@@ -233,6 +233,3 @@ export function numericProfileFromAggregates(
 export function profileStdDdof0(profile: NumericProfile): number {
   return profile.count === 0 ? Number.NaN : Math.sqrt(profile.m2 / profile.count);
 }
-
-// Re-exported for callers that count unsorted values over a grid themselves.
-export { binCounts as countOverEdges };
