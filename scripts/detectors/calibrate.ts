@@ -9,6 +9,7 @@
  *    100,000: the default model decision flags at most 1% of windows;
  *  - a 0.1 sigma mean shift at n = 10,000 (in one feature only, the hardest case, and in
  *    all features) is flagged within two windows in every trial.
+ * Both from raw samples and from profiles (what the monitor computes from ClickHouse).
  * Prints one JSON object.
  */
 import {
@@ -25,6 +26,7 @@ import {
   hellingerFromProfiles,
   jensenShannonFromProfiles,
   ksSorted,
+  numericEvidenceFromProfiles,
   numericEvidenceSorted,
   psiFromProfiles,
   runDetector,
@@ -74,25 +76,28 @@ function stationary(n: number, referenceN: number, windows: number, perTestFeatu
   const testFlags = new Map(testNames.map((t) => [t, 0]));
   let perTestCount = 0;
   let modelFlags = 0;
+  let modelFlagsFromProfiles = 0;
   let pOnlyBonferroniFlags = 0;
   let shareHalfFlags = 0;
   let maxEffect = 0;
   for (let w = 0; w < windows; w++) {
     if (w % REFERENCE_REFRESH === 0) {
       refs = Array.from({ length: FEATURES }, () => sorted(normalArray(uniform, referenceN)));
-      refProfiles = refs.slice(0, perTestFeatures).map((r) => buildNumericReferenceProfile(r));
+      refProfiles = refs.map((r) => buildNumericReferenceProfile(r));
     }
     const evidence: FeatureEvidence[] = [];
+    const profileEvidence: FeatureEvidence[] = [];
     for (let f = 0; f < FEATURES; f++) {
       const ref = refs[f] as Float64Array;
       const cur = sorted(normalArray(uniform, n));
       const e = numericEvidenceSorted(`f${f}`, ref, cur);
       evidence.push(e);
       maxEffect = Math.max(maxEffect, e.effectSize ?? 0);
+      const refProfile = refProfiles[f] as (typeof refProfiles)[number];
+      const curProfile = buildNumericProfile(cur, gridOf(refProfile));
+      profileEvidence.push(numericEvidenceFromProfiles(`f${f}`, refProfile, curProfile));
       if (f < perTestFeatures) {
         perTestCount++;
-        const refProfile = refProfiles[f] as (typeof refProfiles)[number];
-        const curProfile = buildNumericProfile(cur, gridOf(refProfile));
         const results: [string, TestResult][] = [
           ['ks', ksSorted(ref, cur)],
           ['cramer_von_mises', cramerVonMisesSorted(ref, cur)],
@@ -107,6 +112,7 @@ function stationary(n: number, referenceN: number, windows: number, perTestFeatu
       }
     }
     if (decideModelDrift(evidence).drifted) modelFlags++;
+    if (decideModelDrift(profileEvidence).drifted) modelFlagsFromProfiles++;
     if (decideModelDrift(evidence.map((e) => ({ ...e, effectSize: 1 }))).drifted) pOnlyBonferroniFlags++;
     if (decideModelDrift(evidence, { minDriftedShare: 0.5 }).drifted) shareHalfFlags++;
   }
@@ -116,6 +122,7 @@ function stationary(n: number, referenceN: number, windows: number, perTestFeatu
     windows,
     features: FEATURES,
     modelFlagRate: modelFlags / windows,
+    modelFlagRateFromProfiles: modelFlagsFromProfiles / windows,
     alternatives: {
       pValueOnlyBonferroni: pOnlyBonferroniFlags / windows,
       shareAtLeastHalf: shareHalfFlags / windows,
@@ -155,20 +162,25 @@ function stationaryCategorical(n: number, windows: number) {
 /** Windows until the default decision flags a 0.1 sigma shift, per trial (Infinity if > 2). */
 function detection(shiftedFeatures: number, trials: number, referenceN: number, windowN: number) {
   const delays: number[] = [];
+  const profileDelays: number[] = [];
   for (let t = 0; t < trials; t++) {
     const refs = Array.from({ length: FEATURES }, () => sorted(normalArray(uniform, referenceN)));
+    const refProfiles = refs.map((r) => buildNumericReferenceProfile(r));
     let delay = Infinity;
-    for (let w = 1; w <= 2 && delay === Infinity; w++) {
-      const evidence = refs.map((ref, f) =>
-        numericEvidenceSorted(
-          `f${f}`,
-          ref,
-          sorted(normalArray(uniform, windowN, f < shiftedFeatures ? 0.1 : 0)),
-        ),
+    let profileDelay = Infinity;
+    for (let w = 1; w <= 2 && (delay === Infinity || profileDelay === Infinity); w++) {
+      const windows = refs.map((_, f) =>
+        sorted(normalArray(uniform, windowN, f < shiftedFeatures ? 0.1 : 0)),
       );
-      if (decideModelDrift(evidence).drifted) delay = w;
+      const evidence = refs.map((ref, f) => numericEvidenceSorted(`f${f}`, ref, windows[f] as Float64Array));
+      if (delay === Infinity && decideModelDrift(evidence).drifted) delay = w;
+      const fromProfiles = refProfiles.map((rp, f) =>
+        numericEvidenceFromProfiles(`f${f}`, rp, buildNumericProfile(windows[f] as Float64Array, gridOf(rp))),
+      );
+      if (profileDelay === Infinity && decideModelDrift(fromProfiles).drifted) profileDelay = w;
     }
     delays.push(delay);
+    profileDelays.push(profileDelay);
   }
   const within2 = delays.filter((d) => d <= 2).length / trials;
   return {
@@ -179,6 +191,7 @@ function detection(shiftedFeatures: number, trials: number, referenceN: number, 
     trials,
     flaggedInFirstWindow: delays.filter((d) => d === 1).length / trials,
     flaggedWithinTwoWindows: within2,
+    fromProfilesFlaggedWithinTwoWindows: profileDelays.filter((d) => d <= 2).length / trials,
   };
 }
 
@@ -208,8 +221,11 @@ const targets = {
 };
 const pass =
   stationaryLarge.modelFlagRate <= MAX_STATIONARY_RATE &&
+  stationaryLarge.modelFlagRateFromProfiles <= MAX_STATIONARY_RATE &&
   stationaryMid.modelFlagRate <= MAX_STATIONARY_RATE &&
+  stationaryMid.modelFlagRateFromProfiles <= MAX_STATIONARY_RATE &&
   oneFeature.flaggedWithinTwoWindows === 1 &&
+  oneFeature.fromProfilesFlaggedWithinTwoWindows === 1 &&
   allFeatures.flaggedWithinTwoWindows === 1;
 
 console.log(
