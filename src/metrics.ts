@@ -5,7 +5,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * Labels are bounded: topics, partitions, tables, rejection codes, model and feature names
  * from configuration; never ids.
  */
-export function createMetrics(registry: Registry = new Registry(), options: { defaultMetrics?: boolean } = {}) {
+export function createMetrics(
+  registry: Registry = new Registry(),
+  options: { defaultMetrics?: boolean } = {},
+) {
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'driftguard_' });
   const registers = [registry];
   return {
@@ -53,6 +56,12 @@ export function createMetrics(registry: Registry = new Registry(), options: { de
     heldRecords: new Gauge({
       name: 'driftguard_ingest_held_records',
       help: 'Records held by decoders waiting for a pairing partner (e.g. a CloudEvents response).',
+      registers,
+    }),
+    unpaired: new Counter({
+      name: 'driftguard_ingest_unpaired_total',
+      help: 'Request/response halves (CloudEvents, Seldon) dead-lettered because their partner never came, by side and cause.',
+      labelNames: ['side', 'cause'] as const,
       registers,
     }),
     storeUp: new Gauge({

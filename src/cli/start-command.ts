@@ -10,52 +10,57 @@ import { configFromOptions, withConfigOption } from './config-loading.js';
  * forced stop, so a supervisor restarts us.
  */
 export function registerStartCommand(program: Command): void {
-  withConfigOption(program.command('start').description('Run the daemon: ingest, HTTP API, metrics')).action(async (options: { config?: string }) => {
-    const config = configFromOptions(options);
-    const logger = createLogger(config.logLevel);
-    let exiting = false;
-    const exit = (code: number): void => {
-      logger.flush();
-      // Give pino's async destination a moment to write the last lines.
-      setTimeout(() => process.exit(code), 50).unref();
-    };
-    const daemon = new Daemon(config, logger, {
-      onFatal: () => {
-        if (exiting) return;
-        exiting = true;
-        const forced = setTimeout(() => exit(1), config.shutdownGraceMs);
-        forced.unref();
-        void daemon.stop().finally(() => exit(1));
-      },
-    });
-    const shutdown = (signal: NodeJS.Signals): void => {
-      if (exiting) {
-        logger.warn({ signal }, 'second signal: forcing exit');
-        daemon.forceStop();
-        exit(1);
-        return;
-      }
-      exiting = true;
-      logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
-      const forced = setTimeout(() => {
-        logger.error({ graceMs: config.shutdownGraceMs }, 'grace period over; forcing exit (uncommitted records will be replayed)');
-        daemon.forceStop();
-        exit(1);
-      }, config.shutdownGraceMs);
-      forced.unref();
-      daemon.stop().then(
-        () => {
-          clearTimeout(forced);
-          exit(0);
+  withConfigOption(program.command('start').description('Run the daemon: ingest, HTTP API, metrics')).action(
+    async (options: { config?: string }) => {
+      const config = configFromOptions(options);
+      const logger = createLogger(config.logLevel);
+      let exiting = false;
+      const exit = (code: number): void => {
+        logger.flush();
+        // Give pino's async destination a moment to write the last lines.
+        setTimeout(() => process.exit(code), 50).unref();
+      };
+      const daemon = new Daemon(config, logger, {
+        onFatal: () => {
+          if (exiting) return;
+          exiting = true;
+          const forced = setTimeout(() => exit(1), config.shutdownGraceMs);
+          forced.unref();
+          void daemon.stop().finally(() => exit(1));
         },
-        (error: unknown) => {
-          logger.error({ err: error }, 'error during shutdown');
+      });
+      const shutdown = (signal: NodeJS.Signals): void => {
+        if (exiting) {
+          logger.warn({ signal }, 'second signal: forcing exit');
+          daemon.forceStop();
           exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', shutdown);
-    process.on('SIGINT', shutdown);
-    await daemon.start();
-  });
+          return;
+        }
+        exiting = true;
+        logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+        const forced = setTimeout(() => {
+          logger.error(
+            { graceMs: config.shutdownGraceMs },
+            'grace period over; forcing exit (uncommitted records will be replayed)',
+          );
+          daemon.forceStop();
+          exit(1);
+        }, config.shutdownGraceMs);
+        forced.unref();
+        daemon.stop().then(
+          () => {
+            clearTimeout(forced);
+            exit(0);
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, 'error during shutdown');
+            exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', shutdown);
+      process.on('SIGINT', shutdown);
+      await daemon.start();
+    },
+  );
 }

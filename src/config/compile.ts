@@ -50,10 +50,22 @@ export function loadConfig(options: LoadConfigOptions = {}): CompiledConfig {
 
 export function compileConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, fileLabel = 'file'): CompiledConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError([{ key: '(root)', source: fileLabel, value: describeValue(raw), message: 'the configuration must be a YAML mapping of sections (kafka:, clickhouse:, ...)' }]);
+    throw new ConfigError([
+      {
+        key: '(root)',
+        source: fileLabel,
+        value: describeValue(raw),
+        message: 'the configuration must be a YAML mapping of sections (kafka:, clickhouse:, ...)',
+      },
+    ]);
   }
   const { merged, problems: envProblems, applied } = applyEnvOverrides(raw as Record<string, unknown>, env);
-  const problems: ConfigProblem[] = envProblems.map((p) => ({ key: p.variable, source: 'environment', value: JSON.stringify(p.value), message: p.message }));
+  const problems: ConfigProblem[] = envProblems.map((p) => ({
+    key: p.variable,
+    source: 'environment',
+    value: JSON.stringify(p.value),
+    message: p.message,
+  }));
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     problems.push(...parsed.error.issues.map((issue) => toProblem(issue, merged, applied, fileLabel)));
@@ -62,7 +74,7 @@ export function compileConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, fileLab
   const config = parsed.data;
   const crossField = checkCrossFieldRules(config);
   if (crossField.length > 0) throw new ConfigError(crossField);
-  return deepFreeze(config) as CompiledConfig;
+  return deepFreeze(config);
 }
 
 /** Rules that span fields; each names both values and the fix. */
@@ -82,16 +94,49 @@ function checkCrossFieldRules(config: Config): ConfigProblem[] {
       key: 'kafka.topics.deadLetter',
       source: 'config',
       value: topics.deadLetter,
-      message: 'must differ from the input topics, or rejected records would be consumed again; pick another name',
+      message:
+        'must differ from the input topics, or rejected records would be consumed again; pick another name',
+    });
+  }
+  const inputTopics = [topics.predictions, ...topics.inputs.map((input) => input.topic)];
+  const duplicate = inputTopics.find((topic, index) => inputTopics.indexOf(topic) !== index);
+  if (duplicate !== undefined) {
+    problems.push({
+      key: 'kafka.topics.inputs',
+      source: 'config',
+      value: duplicate,
+      message: 'each input topic may be listed once; remove the duplicate',
+    });
+  }
+  if (
+    inputTopics.includes(topics.deadLetter) ||
+    inputTopics.includes(topics.events) ||
+    topics.outcomes === topics.events
+  ) {
+    problems.push({
+      key: 'kafka.topics',
+      source: 'config',
+      value: '-',
+      message: 'the dead-letter and events topics must not also be input topics',
     });
   }
   if (topics.predictions === topics.outcomes) {
-    problems.push({ key: 'kafka.topics.outcomes', source: 'config', value: topics.outcomes, message: 'must differ from kafka.topics.predictions' });
+    problems.push({
+      key: 'kafka.topics.outcomes',
+      source: 'config',
+      value: topics.outcomes,
+      message: 'must differ from kafka.topics.predictions',
+    });
   }
   return problems;
 }
 
-function toProblem(issue: z.core.$ZodIssue, merged: unknown, applied: Map<string, string>, fileLabel: string): ConfigProblem {
+function toProblem(
+  issue: z.core.$ZodIssue,
+  merged: unknown,
+  applied: Map<string, string>,
+  fileLabel: string,
+): ConfigProblem {
   const key = formatPath(issue.path);
   const topKey = issue.path.filter((p) => typeof p === 'string').join('.');
   const variable = applied.get(topKey);
@@ -101,11 +146,20 @@ function toProblem(issue: z.core.$ZodIssue, merged: unknown, applied: Map<string
     return { key: key || '(root)', source: fileLabel, value: '-', message };
   }
   const value = valueAt(merged, issue.path);
-  return { key: key || '(root)', source: variable ? `environment ${variable}` : value === undefined ? 'default' : fileLabel, value: describeValue(value), message };
+  return {
+    key: key || '(root)',
+    source: variable ? `environment ${variable}` : value === undefined ? 'default' : fileLabel,
+    value: describeValue(value),
+    message,
+  };
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '');
+  return path.reduce<string>(
+    (acc, part) =>
+      typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
+    '',
+  );
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -128,13 +182,30 @@ function readYamlFile(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError([{ key: '(file)', source: file, value: '-', message: `cannot read the config file (${(error as Error).message}); check the --config path` }]);
+    throw new ConfigError([
+      {
+        key: '(file)',
+        source: file,
+        value: '-',
+        message: `cannot read the config file (${(error as Error).message}); check the --config path`,
+      },
+    ]);
   }
   try {
     return parseYaml(text) ?? {};
   } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
-    throw new ConfigError([{ key: '(file)', source: file, value: '-', message: `not valid YAML${where}: ${(error as Error).message.split('\n')[0]}` }]);
+    const where =
+      error instanceof YAMLParseError && error.linePos
+        ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}`
+        : '';
+    throw new ConfigError([
+      {
+        key: '(file)',
+        source: file,
+        value: '-',
+        message: `not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`,
+      },
+    ]);
   }
 }
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { alertsSchema } from '../alerts/options.js';
+import { decoderOptionsSchema } from '../decoders/options.js';
 
 /**
  * The configuration file's schema. Every option has its default here and its unit in its name.
@@ -18,7 +20,10 @@ const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, {
 export const kafkaSchema = z
   .object({
     /** Bootstrap brokers, `host:port`. @default ["127.0.0.1:9092"] */
-    brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'each broker is "host:port"' })).min(1).default(['127.0.0.1:9092']),
+    brokers: z
+      .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'each broker is "host:port"' }))
+      .min(1)
+      .default(['127.0.0.1:9092']),
     /** @default "driftguard" */
     clientId: z.string().min(1).default('driftguard'),
     /** Consumer group shared by all replicas. @default "driftguard" */
@@ -31,6 +36,19 @@ export const kafkaSchema = z
         outcomes: topicName.default('outcomes'),
         /** Where invalid records go, with the reason in headers. @default "driftguard.dead-letter" */
         deadLetter: topicName.default('driftguard.dead-letter'),
+        /**
+         * More prediction topics, each optionally pinned to one format (e.g. Seldon Core 2's
+         * per-model `seldon.<ns>.model.<name>.inputs` / `.outputs`). @default []
+         */
+        inputs: z
+          .array(
+            z
+              .object({ topic: topicName, format: decoderOptionsSchema.shape.inputFormat.optional() })
+              .strict(),
+          )
+          .default([]),
+        /** Where driftguard publishes its own events (promotions, rollbacks). @default "driftguard.events" */
+        events: topicName.default('driftguard.events'),
       })
       .strict()
       .prefault({}),
@@ -65,7 +83,11 @@ export const ingestSchema = z
     /** Rows stored per ClickHouse insert at most. @default 50000 */
     maxBatchRows: z.number().int().positive().default(50_000),
     /** Bytes buffered before a flush is forced; fetching pauses while the buffer is full. @default 33554432 */
-    maxBufferBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    maxBufferBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(32 * 1024 * 1024),
     /** Longest time a row waits in the buffer before it is flushed. @default 200 */
     flushIntervalMs: durationMs.default(200),
     /** Larger records are dead-lettered as oversized. @default 1048576 */
@@ -95,13 +117,25 @@ export const httpSchema = z
     /** 0 picks a free port (logged at start). @default 8080 */
     port: port.default(8080),
     /** Bearer token for every state-changing request. Without one, those requests are refused. */
-    apiToken: z.string().min(16, { message: 'use at least 16 characters (e.g. `openssl rand -hex 24`)' }).optional(),
+    apiToken: z
+      .string()
+      .min(16, { message: 'use at least 16 characters (e.g. `openssl rand -hex 24`)' })
+      .optional(),
     /** Also require the token for reads under /v1. @default false */
     protectReads: z.boolean().default(false),
     /** Also require the token for /metrics. @default false */
     protectMetrics: z.boolean().default(false),
+    /**
+     * Accept `POST /v1/cloudevents` without the bearer token: KServe's InferenceLogger cannot
+     * send one. Only turn on where the network limits who reaches the port. @default false
+     */
+    openCloudEvents: z.boolean().default(false),
     /** Largest accepted request body. @default 16777216 */
-    maxBodyBytes: z.number().int().positive().default(16 * 1024 * 1024),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(16 * 1024 * 1024),
   })
   .strict();
 
@@ -112,6 +146,10 @@ export const configSchema = z
     ingest: ingestSchema.prefault({}),
     store: storeSchema.prefault({}),
     http: httpSchema.prefault({}),
+    /** How input records are decoded (formats, CloudEvents pairing, tensor → feature names); see docs/serving-formats.md. */
+    decoders: decoderOptionsSchema.prefault({}),
+    /** Alert policy and sinks; see docs/alerts.md. */
+    alerts: alertsSchema.prefault({}),
     /** Graceful shutdown: stop fetching, flush, commit, leave the group; forced exit after this. @default 15000 */
     shutdownGraceMs: durationMs.default(15_000),
     /** @default "info" */

@@ -6,7 +6,16 @@ import { ingestRoutes } from '../http/ingest-routes.js';
 import { createHttpApp, type ReadinessCheck } from '../http/app.js';
 import { HttpServer } from '../http/server.js';
 import type { RecordDecoder } from '../ingest/decoder.js';
-import { createNativeDecoder } from '../ingest/native-decoder.js';
+import {
+  createDecoder,
+  createDecoderRuntime,
+  createHttpCloudEventIngest,
+  type DecoderOptionsInput,
+  type DecoderRuntime,
+  type InputFormat,
+} from '../decoders/index.js';
+import { cloudEventsRoute } from '../http/cloudevents-route.js';
+import { Alerting } from '../alerts/index.js';
 import { IngestPipeline } from '../ingest/pipeline.js';
 import { createKafka } from '../kafka/client.js';
 import { KafkaDeadLetterSink } from '../kafka/dead-letter-producer.js';
@@ -17,6 +26,7 @@ import { retry } from '../retry.js';
 import { createClickHouse, type ClickHouseClient } from '../store/clickhouse.js';
 import { createClickHouseEventStore, type EventStore } from '../store/event-store.js';
 import { migrate } from '../store/migrations.js';
+import { ALL_MIGRATIONS } from '../store/schema.js';
 import { dropExpiredPartitions } from '../store/retention.js';
 import { RepeatingTask, type DaemonState } from './lifecycle.js';
 
@@ -42,6 +52,8 @@ export class Daemon {
   private readonly consumer: IngestConsumer;
   private readonly http: HttpServer;
   private readonly retention: RepeatingTask;
+  private readonly decoderRuntime: DecoderRuntime;
+  readonly alerting: Alerting;
   private readonly abort = new AbortController();
   private admin: Admin | undefined;
   private ingestStoreError: Error | undefined;
@@ -61,10 +73,47 @@ export class Daemon {
     this.deadLetters = new KafkaDeadLetterSink(this.kafka, config.kafka.topics.deadLetter);
 
     const { topics } = config.kafka;
+    // One runtime for all topics: a CloudEvents request and its response, or Seldon's inputs and
+    // outputs topics, pair only through shared state.
+    // The frozen config is deeply readonly; the decoders take their own (mutable) input type and
+    // compile it again, so hand them a copy.
+    const decoderOptions = (inputFormat: InputFormat): DecoderOptionsInput => ({
+      ...(structuredClone(config.decoders) as DecoderOptionsInput),
+      inputFormat,
+    });
+    this.decoderRuntime = createDecoderRuntime(decoderOptions(config.decoders.inputFormat), {
+      onUnpaired: ({ side, cause }) => this.metrics.unpaired.inc({ side, cause }),
+    });
+    const maxEventBytes = config.ingest.maxEventBytes;
     const decoders = new Map<string, RecordDecoder>([
-      [topics.predictions, createNativeDecoder('prediction', config.ingest.maxEventBytes)],
-      [topics.outcomes, createNativeDecoder('outcome', config.ingest.maxEventBytes)],
+      [
+        topics.predictions,
+        createDecoder('prediction', this.decoderRuntime.options, maxEventBytes, this.decoderRuntime),
+      ],
+      [
+        topics.outcomes,
+        createDecoder('outcome', decoderOptions('native'), maxEventBytes, this.decoderRuntime),
+      ],
+      ...topics.inputs.map(
+        (input) =>
+          [
+            input.topic,
+            createDecoder(
+              'prediction',
+              decoderOptions(input.format ?? config.decoders.inputFormat),
+              maxEventBytes,
+              this.decoderRuntime,
+            ),
+          ] as const,
+      ),
     ]);
+    this.alerting = new Alerting({
+      client: this.clickhouse,
+      database: config.clickhouse.database,
+      config: config.alerts,
+      logger: rootLogger.child({ component: 'alerts' }),
+      registry: this.metrics.registry,
+    });
     this.pipeline = new IngestPipeline(config.ingest, {
       decoders,
       store: this.store,
@@ -81,13 +130,14 @@ export class Daemon {
       this.pipeline,
       {
         groupId: config.kafka.consumerGroup,
-        topics: [topics.predictions, topics.outcomes],
+        topics: [...decoders.keys()],
         fromBeginning: config.kafka.fromBeginning,
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
         maxBytesPerPartition: config.kafka.maxBytesPerPartition,
         partitionsConsumedConcurrently: config.ingest.partitionsConsumedConcurrently,
-        expireIntervalMs: 0,
+        // Check held halves often enough that a pair timeout is honoured within ~25%.
+        expireIntervalMs: Math.max(250, Math.min(5_000, Math.floor(config.decoders.pairTimeoutMs / 4))),
       },
       this.metrics,
       rootLogger.child({ component: 'consumer' }),
@@ -103,7 +153,19 @@ export class Daemon {
         protectReads: config.http.protectReads,
         protectMetrics: config.http.protectMetrics,
         readiness: () => this.readiness(),
-        writeRoutes: [ingestRoutes({ store: this.store, metrics: this.metrics, maxBodyBytes: config.http.maxBodyBytes })],
+        writeRoutes: [
+          ingestRoutes({ store: this.store, metrics: this.metrics, maxBodyBytes: config.http.maxBodyBytes }),
+        ],
+        openRoutes: [
+          cloudEventsRoute({
+            ingest: createHttpCloudEventIngest(this.decoderRuntime, maxEventBytes),
+            store: this.store,
+            metrics: this.metrics,
+            maxBodyBytes: config.http.maxBodyBytes,
+            apiToken: config.http.apiToken,
+            open: config.http.openCloudEvents,
+          }),
+        ],
         readRoutes: [],
       }),
     );
@@ -111,7 +173,13 @@ export class Daemon {
     this.retention = new RepeatingTask(
       config.store.retentionCheckIntervalMs,
       async () => {
-        await dropExpiredPartitions(this.clickhouse, config.clickhouse.database, config.store.retentionDays, Date.now(), retentionLogger);
+        await dropExpiredPartitions(
+          this.clickhouse,
+          config.clickhouse.database,
+          config.store.retentionDays,
+          Date.now(),
+          retentionLogger,
+        );
       },
       (error) => retentionLogger.warn({ err: error }, 'retention sweep failed; will retry next interval'),
     );
@@ -130,13 +198,18 @@ export class Daemon {
     try {
       this.boundAddress = await this.http.listen(this.config.http.port, this.config.http.host);
       this.logger.info({ host: this.boundAddress.address, port: this.boundAddress.port }, 'http listening');
-      await retry(() => migrate(this.clickhouse, this.config.clickhouse.database, this.logger), {
-        maxAttempts: 10,
-        initialDelayMs: 500,
-        maxDelayMs: 5_000,
-        signal: this.abort.signal,
-        onRetry: (error, attempt) => this.logger.warn({ err: error, attempt }, 'ClickHouse not ready for migrations; retrying'),
-      });
+      await retry(
+        () => migrate(this.clickhouse, this.config.clickhouse.database, this.logger, ALL_MIGRATIONS),
+        {
+          maxAttempts: 10,
+          initialDelayMs: 500,
+          maxDelayMs: 5_000,
+          signal: this.abort.signal,
+          onRetry: (error, attempt) =>
+            this.logger.warn({ err: error, attempt }, 'ClickHouse not ready for migrations; retrying'),
+        },
+      );
+      await this.alerting.start();
       await this.consumer.start();
       this.retention.start(5_000);
       this.transition('running');
@@ -165,6 +238,7 @@ export class Daemon {
       ['consumer', () => this.consumer.stop()],
       ['ingest buffer', () => this.pipeline.drain()],
       ['dead-letter producer', () => this.deadLetters.close()],
+      ['alerting', () => this.alerting.stop()],
       ['kafka admin', async () => this.admin?.disconnect()],
       ['http', () => this.http.close()],
       ['clickhouse', () => this.clickhouse.close()],
@@ -193,11 +267,19 @@ export class Daemon {
 
   async readiness(): Promise<ReadinessCheck[]> {
     const checks: ReadinessCheck[] = [];
-    checks.push(this.state === 'running' ? { name: 'daemon', ok: true } : { name: 'daemon', ok: false, reason: `daemon is ${this.state}` });
+    checks.push(
+      this.state === 'running'
+        ? { name: 'daemon', ok: true }
+        : { name: 'daemon', ok: false, reason: `daemon is ${this.state}` },
+    );
     const [clickhouse, kafka] = await Promise.all([this.checkClickHouse(), this.checkKafka()]);
     checks.push(clickhouse, kafka);
     if (this.ingestStoreError !== undefined) {
-      checks.push({ name: 'ingest', ok: false, reason: `ingest is waiting: ${errorMessage(this.ingestStoreError)}; consumption resumes by itself when it recovers` });
+      checks.push({
+        name: 'ingest',
+        ok: false,
+        reason: `ingest is waiting: ${errorMessage(this.ingestStoreError)}; consumption resumes by itself when it recovers`,
+      });
     } else {
       checks.push({ name: 'ingest', ok: true });
     }
@@ -209,7 +291,11 @@ export class Daemon {
       await withTimeout(this.store.ping(), 2_000, 'ClickHouse ping timed out after 2 s');
       return { name: 'clickhouse', ok: true };
     } catch (error) {
-      return { name: 'clickhouse', ok: false, reason: `${errorMessage(error)} (${this.config.clickhouse.url})` };
+      return {
+        name: 'clickhouse',
+        ok: false,
+        reason: `${errorMessage(error)} (${this.config.clickhouse.url})`,
+      };
     }
   }
 
@@ -223,7 +309,11 @@ export class Daemon {
       );
       return { name: 'kafka', ok: true };
     } catch (error) {
-      return { name: 'kafka', ok: false, reason: `${errorMessage(error)} (${this.config.kafka.brokers.join(',')})` };
+      return {
+        name: 'kafka',
+        ok: false,
+        reason: `${errorMessage(error)} (${this.config.kafka.brokers.join(',')})`,
+      };
     }
   }
 }

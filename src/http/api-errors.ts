@@ -3,10 +3,20 @@
  * with a stable code and status from this table, and a message that names the field and the fix.
  */
 export const API_ERRORS = {
-  unauthorized: { status: 401, message: 'missing or wrong bearer token: send "Authorization: Bearer <DRIFTGUARD_API_TOKEN>"' },
-  token_not_configured: { status: 403, message: 'this request changes state and the server has no API token configured: set DRIFTGUARD_API_TOKEN (or http.apiToken) and restart' },
+  unauthorized: {
+    status: 401,
+    message: 'missing or wrong bearer token: send "Authorization: Bearer <DRIFTGUARD_API_TOKEN>"',
+  },
+  token_not_configured: {
+    status: 403,
+    message:
+      'this request changes state and the server has no API token configured: set DRIFTGUARD_API_TOKEN (or http.apiToken) and restart',
+  },
   invalid_body: { status: 400, message: 'the request body is not valid' },
-  no_valid_events: { status: 400, message: 'none of the submitted events is valid; see "rejected" for each reason' },
+  no_valid_events: {
+    status: 400,
+    message: 'none of the submitted events is valid; see "rejected" for each reason',
+  },
   payload_too_large: { status: 413, message: 'request body too large: split it or raise http.maxBodyBytes' },
   not_found: { status: 404, message: 'no such route: see /openapi.json' },
   store_unavailable: { status: 503, message: 'ClickHouse is unavailable; retry later' },
@@ -28,6 +38,12 @@ export class ApiError extends Error {
   }
 
   toJSON(): { error: { code: string; message: string; details?: unknown } } {
-    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
   }
 }

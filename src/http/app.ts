@@ -20,6 +20,8 @@ export interface HttpAppDeps {
   readonly readiness: () => Promise<readonly ReadinessCheck[]>;
   /** Routes that change state; mounted behind the bearer token. */
   readonly writeRoutes: readonly Router[];
+  /** Routes that decide their own authentication (e.g. /v1/cloudevents). */
+  readonly openRoutes?: readonly Router[];
   /** Read-only routes under /v1; behind the token when `protectReads`. */
   readonly readRoutes: readonly Router[];
 }
@@ -42,10 +44,14 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  for (const router of deps.openRoutes ?? []) app.use(router);
   const write = requireToken(deps.apiToken);
   for (const router of deps.writeRoutes) {
     // The token check runs before the body is read, so an unauthenticated client cannot make us buffer it.
-    app.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next() : write(req, res, next)), router);
+    app.use(
+      (req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next() : write(req, res, next)),
+      router,
+    );
   }
   const readAuth = deps.protectReads ? [requireToken(deps.apiToken)] : [];
   for (const router of deps.readRoutes) app.use(...readAuth, router);
@@ -53,7 +59,8 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use((_req, _res, next) => next(new ApiError('not_found')));
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) deps.logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    if (apiError.status >= 500)
+      deps.logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
     res.status(apiError.status).json(apiError.toJSON());
   });
   return app;

@@ -24,7 +24,8 @@ export function requireToken(apiToken: string | undefined) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (apiToken === undefined) return next(new ApiError('token_not_configured'));
     const presented = bearerToken(req);
-    if (presented === undefined || !tokenMatches(apiToken, presented)) return next(new ApiError('unauthorized'));
+    if (presented === undefined || !tokenMatches(apiToken, presented))
+      return next(new ApiError('unauthorized'));
     next();
   };
 }

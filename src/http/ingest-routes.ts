@@ -26,14 +26,21 @@ export interface LineRejection {
  * Splits a body into items: a JSON array, or newline-delimited JSON (one event per line; blank
  * lines ignored). A single JSON object is one item.
  */
-export function splitBody(text: string): { items: unknown[]; rejected: LineRejection[]; numbering: 'index' | 'line' } {
+export function splitBody(text: string): {
+  items: unknown[];
+  rejected: LineRejection[];
+  numbering: 'index' | 'line';
+} {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('[')) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(trimmed);
     } catch (error) {
-      throw new ApiError('invalid_body', `body starts with "[" but is not a valid JSON array (${(error as Error).message}); send a JSON array or one JSON object per line`);
+      throw new ApiError(
+        'invalid_body',
+        `body starts with "[" but is not a valid JSON array (${(error as Error).message}); send a JSON array or one JSON object per line`,
+      );
     }
     return { items: parsed as unknown[], rejected: [], numbering: 'index' };
   }
@@ -46,7 +53,12 @@ export function splitBody(text: string): { items: unknown[]; rejected: LineRejec
     try {
       items[i] = JSON.parse(line);
     } catch (error) {
-      rejected.push({ index: i + 1, code: 'not_json', path: '$', message: `line ${i + 1} is not valid JSON (${(error as Error).message})` });
+      rejected.push({
+        index: i + 1,
+        code: 'not_json',
+        path: '$',
+        message: `line ${i + 1} is not valid JSON (${(error as Error).message})`,
+      });
     }
   }
   return { items, rejected, numbering: 'line' };
@@ -57,10 +69,14 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
   const router = express.Router();
   const now = deps.now ?? Date.now;
   const body = express.text({ type: () => true, limit: deps.maxBodyBytes });
-  const handler = (kind: EventKind) =>
+  const handler =
+    (kind: EventKind) =>
     async (req: express.Request, res: express.Response): Promise<void> => {
       if (typeof req.body !== 'string' || req.body.length === 0) {
-        throw new ApiError('invalid_body', `send ${kind}s as a JSON array or as NDJSON (one JSON object per line) in the request body`);
+        throw new ApiError(
+          'invalid_body',
+          `send ${kind}s as a JSON array or as NDJSON (one JSON object per line) in the request body`,
+        );
       }
       const { items, rejected, numbering } = splitBody(req.body);
       const receivedAt = now();
@@ -69,12 +85,16 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
       items.forEach((item, position) => {
         if (item === undefined) return; // NDJSON blank or unparseable line (already rejected)
         const index = numbering === 'line' ? position + 1 : position;
-        const checked = kind === 'prediction' ? validatePrediction(item, receivedAt) : validateOutcome(item, receivedAt);
+        const checked =
+          kind === 'prediction' ? validatePrediction(item, receivedAt) : validateOutcome(item, receivedAt);
         if (!checked.ok) {
           rejected.push({ index, ...checked.rejection });
           return;
         }
-        const row = kind === 'prediction' ? predictionRow(checked.value as PredictionEvent, 'http', receivedAt) : outcomeRow(checked.value as OutcomeEvent, 'http', receivedAt);
+        const row =
+          kind === 'prediction'
+            ? predictionRow(checked.value as PredictionEvent, 'http', receivedAt)
+            : outcomeRow(checked.value as OutcomeEvent, 'http', receivedAt);
         lines.push(`${JSON.stringify(row)}\n`);
       });
       rejected.sort((a, b) => a.index - b.index);
@@ -83,12 +103,23 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
         throw new ApiError('no_valid_events', undefined, { accepted: 0, rejected });
       }
       try {
-        await retry(() => deps.store.insert(kind === 'prediction' ? { predictions: lines, outcomes: [] } : { predictions: [], outcomes: lines }), {
-          maxAttempts: 3,
-          initialDelayMs: 100,
-        });
+        await retry(
+          () =>
+            deps.store.insert(
+              kind === 'prediction'
+                ? { predictions: lines, outcomes: [] }
+                : { predictions: [], outcomes: lines },
+            ),
+          {
+            maxAttempts: 3,
+            initialDelayMs: 100,
+          },
+        );
       } catch (error) {
-        throw new ApiError('store_unavailable', `events not stored: ${(error as Error).message}; nothing was accepted, resend later`);
+        throw new ApiError(
+          'store_unavailable',
+          `events not stored: ${(error as Error).message}; nothing was accepted, resend later`,
+        );
       }
       deps.metrics.ingestEvents.inc({ topic, result: 'accepted' }, lines.length);
       res.status(200).json({ accepted: lines.length, rejected });

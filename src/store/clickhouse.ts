@@ -48,15 +48,26 @@ export function storeError(operation: string, error: unknown): DriftguardError {
   const code = networkCode(error);
   const timedOut = error instanceof Error && /timeout/i.test(error.name);
   if ((code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) || timedOut) {
-    return new DriftguardError('STORE_UNAVAILABLE', `ClickHouse unreachable during ${operation}: ${code ?? 'timeout'}`, { retriable: true, cause: error });
+    return new DriftguardError(
+      'STORE_UNAVAILABLE',
+      `ClickHouse unreachable during ${operation}: ${code ?? 'timeout'}`,
+      { retriable: true, cause: error },
+    );
   }
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-  return new DriftguardError('STORE_QUERY_FAILED', `ClickHouse rejected ${operation}: ${message}`, { retriable: false, cause: error });
+  return new DriftguardError('STORE_QUERY_FAILED', `ClickHouse rejected ${operation}: ${message}`, {
+    retriable: false,
+    cause: error,
+  });
 }
 
 function networkCode(error: unknown): string | undefined {
   // Node puts system error codes on `code`; undici nests the socket error in `cause`.
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+  for (
+    let current: unknown = error, depth = 0;
+    current instanceof Error && depth < 4;
+    current = current.cause, depth++
+  ) {
     const code = (current as NodeJS.ErrnoException).code;
     if (typeof code === 'string') return code;
   }

@@ -76,7 +76,12 @@ export function predictionRow(event: PredictionEvent, source: string, nowMs: num
     cat_values: catValues,
     missing_names: missing,
     prediction_number: typeof event.prediction === 'number' ? event.prediction : null,
-    prediction_label: typeof event.prediction === 'string' ? event.prediction : event.prediction === null ? '' : String(event.prediction),
+    prediction_label:
+      typeof event.prediction === 'string'
+        ? event.prediction
+        : event.prediction === null
+          ? ''
+          : String(event.prediction),
     score,
     score_classes: scoreClasses,
     score_values: scoreValues,

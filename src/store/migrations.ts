@@ -20,7 +20,7 @@ export interface Migration {
   readonly statements: (db: string) => string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [
+export const EVENT_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'events',
@@ -71,14 +71,24 @@ export interface MigrationResult {
   readonly current: number;
 }
 
-export async function migrate(client: ClickHouseClient, database: string, logger: Logger, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationResult> {
+export async function migrate(
+  client: ClickHouseClient,
+  database: string,
+  logger: Logger,
+  migrations: readonly Migration[],
+): Promise<MigrationResult> {
   const db = sqlIdentifier(database);
   try {
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
     await client.command({
       query: `CREATE TABLE IF NOT EXISTS ${db}.${MIGRATIONS_TABLE} (version UInt32, name String, applied_at DateTime) ENGINE = MergeTree ORDER BY version`,
     });
-    const rows = await (await client.query({ query: `SELECT DISTINCT version FROM ${db}.${MIGRATIONS_TABLE}`, format: 'JSONEachRow' })).json<{ version: number | string }>();
+    const rows = await (
+      await client.query({
+        query: `SELECT DISTINCT version FROM ${db}.${MIGRATIONS_TABLE}`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ version: number | string }>();
     const done = new Set(rows.map((row) => Number(row.version)));
     const applied: number[] = [];
     for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {

@@ -14,7 +14,13 @@ export function cutoffPartition(nowMs: number, retentionDays: number): string {
   return cutoff.toISOString().slice(0, 10).replaceAll('-', '');
 }
 
-export async function dropExpiredPartitions(client: ClickHouseClient, database: string, retentionDays: number, nowMs: number, logger: Logger): Promise<string[]> {
+export async function dropExpiredPartitions(
+  client: ClickHouseClient,
+  database: string,
+  retentionDays: number,
+  nowMs: number,
+  logger: Logger,
+): Promise<string[]> {
   if (retentionDays <= 0) return [];
   const cutoff = cutoffPartition(nowMs, retentionDays);
   const dropped: string[] = [];
@@ -27,7 +33,9 @@ export async function dropExpiredPartitions(client: ClickHouseClient, database: 
       const partitions = (await result.json<{ partition: string }>()).map((row) => row.partition);
       for (const partition of partitions) {
         if (!/^\d{8}$/.test(partition)) continue; // not one of ours; never drop what we did not name
-        await client.command({ query: `ALTER TABLE ${sqlIdentifier(database)}.${sqlIdentifier(table)} DROP PARTITION ID ${sqlString(partition)}` });
+        await client.command({
+          query: `ALTER TABLE ${sqlIdentifier(database)}.${sqlIdentifier(table)} DROP PARTITION ID ${sqlString(partition)}`,
+        });
         logger.info({ table, partition, retentionDays }, 'dropped expired partition');
         dropped.push(`${table}/${partition}`);
       }

@@ -11,7 +11,11 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** A database, table or column name, validated and back-quoted. */
 export function sqlIdentifier(name: string): string {
   if (!IDENTIFIER.test(name)) {
-    throw new DriftguardError('IDENTIFIER_INVALID', `${JSON.stringify(name)} is not a safe SQL identifier: use letters, digits and "_", starting with a letter or "_" (at most 64)`, { retriable: false });
+    throw new DriftguardError(
+      'IDENTIFIER_INVALID',
+      `${JSON.stringify(name)} is not a safe SQL identifier: use letters, digits and "_", starting with a letter or "_" (at most 64)`,
+      { retriable: false },
+    );
   }
   return `\`${name}\``;
 }
@@ -36,7 +40,9 @@ export function sqlString(value: string): string {
 /** A finite number literal; NaN and infinities are refused rather than silently becoming text. */
 export function sqlNumber(value: number): string {
   if (!Number.isFinite(value)) {
-    throw new DriftguardError('STORE_QUERY_FAILED', `cannot bind non-finite number ${value} into SQL`, { retriable: false });
+    throw new DriftguardError('STORE_QUERY_FAILED', `cannot bind non-finite number ${value} into SQL`, {
+      retriable: false,
+    });
   }
   return Number.isInteger(value) ? value.toFixed(0) : value.toPrecision(17);
 }

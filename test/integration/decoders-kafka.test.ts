@@ -12,7 +12,7 @@ import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createClickHouse } from '../../src/store/clickhouse.js';
 import { createClickHouseEventStore } from '../../src/store/event-store.js';
-import { migrate } from '../../src/store/migrations.js';
+import { EVENT_MIGRATIONS, migrate } from '../../src/store/migrations.js';
 import {
   clickhouseQuery,
   dropDatabase,
@@ -72,7 +72,7 @@ async function startPipeline(decoderOptions: DecoderOptionsInput): Promise<Harne
   const clickhouse = createClickHouse(config.clickhouse);
   cleanups.push(() => clickhouse.close());
   cleanups.push(() => dropDatabase(clickhouseUrl, name));
-  await migrate(clickhouse, name, logger);
+  await migrate(clickhouse, name, logger, EVENT_MIGRATIONS);
   const kafka = createKafka(config.kafka, logger);
   const deadLetters = new KafkaDeadLetterSink(kafka, topics.deadLetter);
   cleanups.push(() => deadLetters.close());

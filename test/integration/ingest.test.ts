@@ -4,7 +4,16 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonProcess } from '../support/daemon-process.js';
 import { PrivateClickHouse } from '../support/private-clickhouse.js';
-import { clickhouseQuery, dropDatabase, kcatConsume, kcatProduce, servicesEnv, uniqueName, waitFor, type KcatMessage } from '../support/index.js';
+import {
+  clickhouseQuery,
+  dropDatabase,
+  kcatConsume,
+  kcatProduce,
+  servicesEnv,
+  uniqueName,
+  waitFor,
+  type KcatMessage,
+} from '../support/index.js';
 
 /**
  * Ingest against the real services: kcat (an independent client) produces, a real
@@ -45,7 +54,11 @@ function prediction(i: number, model = 'fraud'): string {
     version: '7',
     id: `req-${i}`,
     timestamp: 1_795_399_200_000 + i * 1000,
-    features: { amount: i * 1.5, country: ['DE', 'FR', 'US'][i % 3], age: i % 10 === 0 ? null : 20 + (i % 50) },
+    features: {
+      amount: i * 1.5,
+      country: ['DE', 'FR', 'US'][i % 3],
+      age: i % 10 === 0 ? null : 20 + (i % 50),
+    },
     prediction: i % 7 === 0 ? 'fraud' : 'ok',
     scores: { fraud: (i % 100) / 100, ok: 1 - (i % 100) / 100 },
   });
@@ -57,7 +70,10 @@ async function storedCount(url: string, db: string, table = 'predictions'): Prom
 }
 
 async function duplicatesVisible(url: string, db: string): Promise<number> {
-  const rows = await clickhouseQuery<{ c: string }>(url, `SELECT count() AS c FROM (SELECT model, id FROM ${db}.predictions FINAL GROUP BY model, id HAVING count() > 1)`);
+  const rows = await clickhouseQuery<{ c: string }>(
+    url,
+    `SELECT count() AS c FROM (SELECT model, id FROM ${db}.predictions FINAL GROUP BY model, id HAVING count() > 1)`,
+  );
   return Number(rows[0]?.c ?? 0);
 }
 
@@ -84,9 +100,15 @@ describe('ingest from Kafka into ClickHouse', () => {
       { value: JSON.stringify({ id: 'x1', features: {} }), code: 'missing_field' },
       { value: JSON.stringify({ model: 'bad model!', id: 'x2' }), code: 'bad_model_name' },
       { value: '{"model":"fraud","id":"x3","features":{"amount":1e999}}', code: 'non_finite_number' },
-      { value: JSON.stringify({ model: 'fraud', id: 'x4', features: { amount: [1, 2] } }), code: 'wrong_type' },
+      {
+        value: JSON.stringify({ model: 'fraud', id: 'x4', features: { amount: [1, 2] } }),
+        code: 'wrong_type',
+      },
       { value: JSON.stringify({ model: 'fraud', id: 'x5', timestamp: 'yesterday' }), code: 'bad_timestamp' },
-      { value: JSON.stringify({ model: 'fraud', id: 'x6', features: { blob: 'x'.repeat(3000) } }), code: 'oversized' },
+      {
+        value: JSON.stringify({ model: 'fraud', id: 'x6', features: { blob: 'x'.repeat(3000) } }),
+        code: 'oversized',
+      },
     ];
     await kcatProduce(kafkaBrokers, s.topics.predictions, [
       ...valid.slice(0, 300),
@@ -94,26 +116,47 @@ describe('ingest from Kafka into ClickHouse', () => {
       ...valid.slice(300),
       ...resent,
     ]);
-    const outcomes: KcatMessage[] = Array.from({ length: 100 }, (_, i) => ({ value: JSON.stringify({ model: 'fraud', id: `req-${i}`, label: i % 7 === 0 ? 'fraud' : 'ok' }) }));
-    await kcatProduce(kafkaBrokers, s.topics.outcomes, [...outcomes, { value: JSON.stringify({ model: 'fraud', id: 'req-1' }) }]);
+    const outcomes: KcatMessage[] = Array.from({ length: 100 }, (_, i) => ({
+      value: JSON.stringify({ model: 'fraud', id: `req-${i}`, label: i % 7 === 0 ? 'fraud' : 'ok' }),
+    }));
+    await kcatProduce(kafkaBrokers, s.topics.outcomes, [
+      ...outcomes,
+      { value: JSON.stringify({ model: 'fraud', id: 'req-1' }) },
+    ]);
 
     const daemon = await DaemonProcess.start(s.env, ['--config', configFile]);
     cleanups.push(() => daemon.dispose());
 
-    await waitFor(async () => (await storedCount(clickhouseUrl, s.db)) === 600 && (await storedCount(clickhouseUrl, s.db, 'outcomes')) === 100, {
-      timeoutMs: 60_000,
-      description: '600 predictions and 100 outcomes stored',
-    });
+    await waitFor(
+      async () =>
+        (await storedCount(clickhouseUrl, s.db)) === 600 &&
+        (await storedCount(clickhouseUrl, s.db, 'outcomes')) === 100,
+      {
+        timeoutMs: 60_000,
+        description: '600 predictions and 100 outcomes stored',
+      },
+    );
     expect(await duplicatesVisible(clickhouseUrl, s.db)).toBe(0);
-    const [stored] = await clickhouseQuery<{ amount: number; country: string; missing: string[]; label: string; scores: number[] }>(
+    const [stored] = await clickhouseQuery<{
+      amount: number;
+      country: string;
+      missing: string[];
+      label: string;
+      scores: number[];
+    }>(
       clickhouseUrl,
       `SELECT num_values[indexOf(num_names, 'amount')] AS amount, cat_values[indexOf(cat_names, 'country')] AS country, missing_names AS missing, prediction_label AS label, score_values AS scores FROM ${s.db}.predictions FINAL WHERE id = 'req-10'`,
     );
     expect(stored).toEqual({ amount: 15, country: 'FR', missing: ['age'], label: 'ok', scores: [0.1, 0.9] });
 
-    const dead = await kcatConsume(kafkaBrokers, s.topics.deadLetter, { count: invalid.length + 1, timeoutMs: 30_000 });
+    const dead = await kcatConsume(kafkaBrokers, s.topics.deadLetter, {
+      count: invalid.length + 1,
+      timeoutMs: 30_000,
+    });
     const fromPredictions = dead.filter((m) => m.headers['driftguard-source-topic'] === s.topics.predictions);
-    expect(fromPredictions.map((m) => m.headers['driftguard-reason-code']).sort()).toEqual(invalid.map((m) => m.code).sort());
+    expect(fromPredictions.map((m) => m.headers['driftguard-reason-code']).sort()).toEqual(
+      invalid.map((m) => m.code).sort(),
+    );
     for (const message of fromPredictions) {
       expect(message.headers['driftguard-reason']).toMatch(/ at \$/);
       expect(Number(message.headers['driftguard-source-offset'])).toBeGreaterThanOrEqual(0);
@@ -124,8 +167,12 @@ describe('ingest from Kafka into ClickHouse', () => {
     expect(fromOutcomes.map((m) => m.headers['driftguard-reason-code'])).toEqual(['missing_field']);
 
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
-    expect(metrics).toContain(`driftguard_ingest_events_total{topic="${s.topics.predictions}",result="rejected"} ${invalid.length}`);
-    expect(metrics).toContain(`driftguard_ingest_events_total{topic="${s.topics.predictions}",result="accepted"} 650`);
+    expect(metrics).toContain(
+      `driftguard_ingest_events_total{topic="${s.topics.predictions}",result="rejected"} ${invalid.length}`,
+    );
+    expect(metrics).toContain(
+      `driftguard_ingest_events_total{topic="${s.topics.predictions}",result="accepted"} 650`,
+    );
     expect(metrics).toMatch(/driftguard_consumer_lag\{topic="[^"]+",partition="\d+"\} 0/);
     const ready = await fetch(`${daemon.url}/readyz`);
     expect(ready.status).toBe(200);
@@ -152,7 +199,10 @@ describe('ingest from Kafka into ClickHouse', () => {
         );
       }
     })();
-    await waitFor(async () => (await storedCount(clickhouseUrl, s.db)) >= 3_000, { timeoutMs: 60_000, description: 'first events stored' });
+    await waitFor(async () => (await storedCount(clickhouseUrl, s.db)) >= 3_000, {
+      timeoutMs: 60_000,
+      description: 'first events stored',
+    });
     first.kill('SIGKILL');
     const killed = await first.exited;
     expect(killed.signal).toBe('SIGKILL');
@@ -162,9 +212,15 @@ describe('ingest from Kafka into ClickHouse', () => {
 
     const second = await DaemonProcess.start(s.env);
     cleanups.push(() => second.dispose());
-    await waitFor(async () => (await storedCount(clickhouseUrl, s.db)) === total, { timeoutMs: 90_000, description: `${total} events stored after restart` });
+    await waitFor(async () => (await storedCount(clickhouseUrl, s.db)) === total, {
+      timeoutMs: 90_000,
+      description: `${total} events stored after restart`,
+    });
     expect(await duplicatesVisible(clickhouseUrl, s.db)).toBe(0);
-    const ids = await clickhouseQuery<{ c: string }>(clickhouseUrl, `SELECT uniqExact(id) AS c FROM ${s.db}.predictions`);
+    const ids = await clickhouseQuery<{ c: string }>(
+      clickhouseUrl,
+      `SELECT uniqExact(id) AS c FROM ${s.db}.predictions`,
+    );
     expect(Number(ids[0]?.c)).toBe(total);
   });
 
@@ -176,30 +232,48 @@ describe('ingest from Kafka into ClickHouse', () => {
     const daemon = await DaemonProcess.start({ ...s.env });
     cleanups.push(() => daemon.dispose());
     const produce = (from: number, count: number): Promise<void> =>
-      kcatProduce(kafkaBrokers, s.topics.predictions, Array.from({ length: count }, (_, i) => ({ value: prediction(from + i) })));
+      kcatProduce(
+        kafkaBrokers,
+        s.topics.predictions,
+        Array.from({ length: count }, (_, i) => ({ value: prediction(from + i) })),
+      );
 
     await produce(0, 2_000);
-    await waitFor(async () => (await storedCount(clickhouse.url, s.db)) === 2_000, { timeoutMs: 60_000, description: 'first 2000 stored' });
+    await waitFor(async () => (await storedCount(clickhouse.url, s.db)) === 2_000, {
+      timeoutMs: 60_000,
+      description: 'first 2000 stored',
+    });
 
     await clickhouse.stop();
     await produce(2_000, 3_000);
     const notReady = await waitFor(
       async () => {
         const response = await fetch(`${daemon.url}/readyz`);
-        return response.status === 503 ? ((await response.json()) as { checks: Array<{ name: string; ok: boolean; reason?: string }> }) : undefined;
+        return response.status === 503
+          ? ((await response.json()) as { checks: Array<{ name: string; ok: boolean; reason?: string }> })
+          : undefined;
       },
       { timeoutMs: 30_000, description: '/readyz to report 503' },
     );
     const clickhouseCheck = notReady.checks.find((c) => c.name === 'clickhouse');
     expect(clickhouseCheck?.ok).toBe(false);
     expect(clickhouseCheck?.reason).toContain(clickhouse.url);
-    await waitFor(() => daemon.logs.some((l) => l.msg === 'transient failure; retrying'), { timeoutMs: 30_000, description: 'ingest retrying' });
+    await waitFor(() => daemon.logs.some((l) => l.msg === 'transient failure; retrying'), {
+      timeoutMs: 30_000,
+      description: 'ingest retrying',
+    });
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
 
     await clickhouse.start();
-    await waitFor(async () => (await storedCount(clickhouse.url, s.db)) === 5_000, { timeoutMs: 90_000, description: 'all 5000 stored after recovery' });
-    await waitFor(async () => (await fetch(`${daemon.url}/readyz`)).status === 200, { timeoutMs: 30_000, description: 'ready again' });
+    await waitFor(async () => (await storedCount(clickhouse.url, s.db)) === 5_000, {
+      timeoutMs: 90_000,
+      description: 'all 5000 stored after recovery',
+    });
+    await waitFor(async () => (await fetch(`${daemon.url}/readyz`)).status === 200, {
+      timeoutMs: 30_000,
+      description: 'ready again',
+    });
     expect(await duplicatesVisible(clickhouse.url, s.db)).toBe(0);
   });
 });
@@ -212,22 +286,38 @@ describe('ingest over HTTP', () => {
     const daemon = await DaemonProcess.start(s.env);
     cleanups.push(() => daemon.dispose());
     const post = (route: string, body: string, token?: string): Promise<Response> =>
-      fetch(`${daemon.url}${route}`, { method: 'POST', body, headers: token ? { authorization: `Bearer ${token}` } : {} });
+      fetch(`${daemon.url}${route}`, {
+        method: 'POST',
+        body,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
 
     expect((await post('/v1/predictions', prediction(1))).status).toBe(401);
     expect((await post('/v1/predictions', prediction(1), 'wrong-token-wrong-token')).status).toBe(401);
 
-    const ndjson = [prediction(1), 'garbage', '', prediction(2), JSON.stringify({ model: 'fraud' })].join('\n');
+    const ndjson = [prediction(1), 'garbage', '', prediction(2), JSON.stringify({ model: 'fraud' })].join(
+      '\n',
+    );
     const response = await post('/v1/predictions', ndjson, TOKEN);
     expect(response.status).toBe(200);
-    const result = (await response.json()) as { accepted: number; rejected: Array<{ index: number; code: string; path: string }> };
+    const result = (await response.json()) as {
+      accepted: number;
+      rejected: Array<{ index: number; code: string; path: string }>;
+    };
     expect(result.accepted).toBe(2);
     expect(result.rejected.map((r) => [r.index, r.code, r.path])).toEqual([
       [2, 'not_json', '$'],
       [5, 'missing_field', '$.id'],
     ]);
 
-    const array = await post('/v1/outcomes', JSON.stringify([{ model: 'fraud', id: 'req-1', label: 'ok' }, { model: 'fraud', id: 'req-2', label: 3 }]), TOKEN);
+    const array = await post(
+      '/v1/outcomes',
+      JSON.stringify([
+        { model: 'fraud', id: 'req-1', label: 'ok' },
+        { model: 'fraud', id: 'req-2', label: 3 },
+      ]),
+      TOKEN,
+    );
     expect(await array.json()).toEqual({ accepted: 2, rejected: [] });
 
     const none = await post('/v1/outcomes', JSON.stringify([{ model: 'fraud', id: 'req-1' }]), TOKEN);

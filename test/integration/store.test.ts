@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClickHouse } from '../../src/store/clickhouse.js';
 import { migrate } from '../../src/store/migrations.js';
+import { ALL_MIGRATIONS } from '../../src/store/schema.js';
 import { dropExpiredPartitions } from '../../src/store/retention.js';
 import { sqlString } from '../../src/store/sql.js';
 import { clickhouseQuery, dropDatabase, servicesEnv, uniqueName } from '../support/index.js';
@@ -17,12 +18,35 @@ describe('store on the real ClickHouse', () => {
     const { clickhouseUrl } = servicesEnv();
     const db = uniqueName('store');
     databases.push(db);
-    const client = createClickHouse({ url: clickhouseUrl, database: db, username: 'default', password: '', requestTimeoutMs: 30_000 });
-    const [a, b] = await Promise.all([migrate(client, db, logger), migrate(client, db, logger)]);
-    expect(Math.max(a.current, b.current)).toBe(1);
-    expect(await migrate(client, db, logger)).toEqual({ applied: [], current: 1 });
-    const tables = await clickhouseQuery<{ name: string }>(clickhouseUrl, `SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`);
-    expect(tables.map((t) => t.name)).toEqual(['outcomes', 'predictions', 'schema_migrations']);
+    const client = createClickHouse({
+      url: clickhouseUrl,
+      database: db,
+      username: 'default',
+      password: '',
+      requestTimeoutMs: 30_000,
+    });
+    const [a, b] = await Promise.all([
+      migrate(client, db, logger, ALL_MIGRATIONS),
+      migrate(client, db, logger, ALL_MIGRATIONS),
+    ]);
+    expect(Math.max(a.current, b.current)).toBe(Math.max(...ALL_MIGRATIONS.map((m) => m.version)));
+    expect(await migrate(client, db, logger, ALL_MIGRATIONS)).toEqual({
+      applied: [],
+      current: Math.max(...ALL_MIGRATIONS.map((m) => m.version)),
+    });
+    const tables = await clickhouseQuery<{ name: string }>(
+      clickhouseUrl,
+      `SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`,
+    );
+    expect(tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining([
+        'outcomes',
+        'predictions',
+        'schema_migrations',
+        'drift_results',
+        'model_health',
+      ]),
+    );
     await client.close();
   });
 
@@ -30,15 +54,26 @@ describe('store on the real ClickHouse', () => {
     const { clickhouseUrl } = servicesEnv();
     const db = uniqueName('retention');
     databases.push(db);
-    const client = createClickHouse({ url: clickhouseUrl, database: db, username: 'default', password: '', requestTimeoutMs: 30_000 });
-    await migrate(client, db, logger);
+    const client = createClickHouse({
+      url: clickhouseUrl,
+      database: db,
+      username: 'default',
+      password: '',
+      requestTimeoutMs: 30_000,
+    });
+    await migrate(client, db, logger, ALL_MIGRATIONS);
     const now = Date.parse('2026-11-23T12:00:00Z');
     const days = [40, 31, 29, 1, 0];
-    const values = days.map((d) => `('m', toDateTime(${Math.floor((now - d * 86_400_000) / 1000)}), ${sqlString(`id-${d}`)})`).join(', ');
+    const values = days
+      .map((d) => `('m', toDateTime(${Math.floor((now - d * 86_400_000) / 1000)}), ${sqlString(`id-${d}`)})`)
+      .join(', ');
     await clickhouseQuery(clickhouseUrl, `INSERT INTO ${db}.predictions (model, ts, id) VALUES ${values}`);
     const dropped = await dropExpiredPartitions(client, db, 30, now, logger);
     expect(dropped.sort()).toEqual(['predictions/20261014', 'predictions/20261023']);
-    const left = await clickhouseQuery<{ id: string }>(clickhouseUrl, `SELECT id FROM ${db}.predictions ORDER BY id`);
+    const left = await clickhouseQuery<{ id: string }>(
+      clickhouseUrl,
+      `SELECT id FROM ${db}.predictions ORDER BY id`,
+    );
     expect(left.map((r) => r.id)).toEqual(['id-0', 'id-1', 'id-29']);
     await client.close();
   });

@@ -13,45 +13,87 @@ function problemsOf(fn: () => unknown): ConfigError['problems'] {
 
 describe('compileConfig', () => {
   it('runs on defaults plus environment alone', () => {
-    const config = compileConfig({}, {
-      DRIFTGUARD_KAFKA_BROKERS: 'k1:9092, k2:9093',
-      DRIFTGUARD_CLICKHOUSE_URL: 'http://ch:8123',
-      DRIFTGUARD_HTTP_PORT: '9000',
-      DRIFTGUARD_TOPIC_DEAD_LETTER: 'dlq',
-      DRIFTGUARD_API_TOKEN: 'a-long-enough-secret-token',
-    });
+    const config = compileConfig(
+      {},
+      {
+        DRIFTGUARD_KAFKA_BROKERS: 'k1:9092, k2:9093',
+        DRIFTGUARD_CLICKHOUSE_URL: 'http://ch:8123',
+        DRIFTGUARD_HTTP_PORT: '9000',
+        DRIFTGUARD_TOPIC_DEAD_LETTER: 'dlq',
+        DRIFTGUARD_API_TOKEN: 'a-long-enough-secret-token',
+      },
+    );
     expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9093']);
     expect(config.clickhouse.url).toBe('http://ch:8123');
     expect(config.clickhouse.database).toBe('driftguard');
-    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 9000, apiToken: 'a-long-enough-secret-token' });
-    expect(config.kafka.topics).toEqual({ predictions: 'predictions', outcomes: 'outcomes', deadLetter: 'dlq' });
+    expect(config.http).toMatchObject({
+      host: '127.0.0.1',
+      port: 9000,
+      apiToken: 'a-long-enough-secret-token',
+    });
+    expect(config.kafka.topics).toEqual({
+      predictions: 'predictions',
+      outcomes: 'outcomes',
+      deadLetter: 'dlq',
+    });
     expect(Object.isFrozen(config.kafka.topics)).toBe(true);
   });
 
   it('lets the environment override the file', () => {
-    const config = compileConfig({ kafka: { consumerGroup: 'from-file' } }, { DRIFTGUARD_CONSUMER_GROUP: 'from-env' });
+    const config = compileConfig(
+      { kafka: { consumerGroup: 'from-file' } },
+      { DRIFTGUARD_CONSUMER_GROUP: 'from-env' },
+    );
     expect(config.kafka.consumerGroup).toBe('from-env');
   });
 
   it('names the key, the value, its source and the fix', () => {
-    const problems = problemsOf(() => compileConfig({ kafka: { brokers: ['nohost'] }, clickhouse: { databse: 'x' } }, { DRIFTGUARD_HTTP_PORT: 'eighty' }, 'cfg.yaml'));
-    expect(problems).toContainEqual({ key: 'DRIFTGUARD_HTTP_PORT', source: 'environment', value: '"eighty"', message: 'expected a whole number' });
-    expect(problems).toContainEqual(expect.objectContaining({ key: 'kafka.brokers[0]', source: 'cfg.yaml', value: '"nohost"' }));
-    expect(problems).toContainEqual(expect.objectContaining({ key: 'clickhouse', message: expect.stringContaining('"databse"') as string }));
+    const problems = problemsOf(() =>
+      compileConfig(
+        { kafka: { brokers: ['nohost'] }, clickhouse: { databse: 'x' } },
+        { DRIFTGUARD_HTTP_PORT: 'eighty' },
+        'cfg.yaml',
+      ),
+    );
+    expect(problems).toContainEqual({
+      key: 'DRIFTGUARD_HTTP_PORT',
+      source: 'environment',
+      value: '"eighty"',
+      message: 'expected a whole number',
+    });
+    expect(problems).toContainEqual(
+      expect.objectContaining({ key: 'kafka.brokers[0]', source: 'cfg.yaml', value: '"nohost"' }),
+    );
+    expect(problems).toContainEqual(
+      expect.objectContaining({ key: 'clickhouse', message: expect.stringContaining('"databse"') as string }),
+    );
   });
 
   it('attributes a bad value to the environment variable that set it', () => {
     const problems = problemsOf(() => compileConfig({}, { DRIFTGUARD_CLICKHOUSE_DATABASE: 'drop table;' }));
-    expect(problems[0]).toMatchObject({ key: 'clickhouse.database', source: 'environment DRIFTGUARD_CLICKHOUSE_DATABASE' });
+    expect(problems[0]).toMatchObject({
+      key: 'clickhouse.database',
+      source: 'environment DRIFTGUARD_CLICKHOUSE_DATABASE',
+    });
   });
 
   it('checks rules across fields at compile time', () => {
-    const problems = problemsOf(() => compileConfig({ kafka: { heartbeatIntervalMs: 20_000, sessionTimeoutMs: 30_000, topics: { deadLetter: 'predictions' } } }));
+    const problems = problemsOf(() =>
+      compileConfig({
+        kafka: {
+          heartbeatIntervalMs: 20_000,
+          sessionTimeoutMs: 30_000,
+          topics: { deadLetter: 'predictions' },
+        },
+      }),
+    );
     expect(problems.map((p) => p.key)).toEqual(['kafka.heartbeatIntervalMs', 'kafka.topics.deadLetter']);
     expect(problems[0]?.message).toContain('sessionTimeoutMs');
   });
 
   it('refuses a short API token', () => {
-    expect(problemsOf(() => compileConfig({}, { DRIFTGUARD_API_TOKEN: 'short' }))[0]).toMatchObject({ key: 'http.apiToken' });
+    expect(problemsOf(() => compileConfig({}, { DRIFTGUARD_API_TOKEN: 'short' }))[0]).toMatchObject({
+      key: 'http.apiToken',
+    });
   });
 });

@@ -10,7 +10,13 @@ import { createMetrics } from '../../../src/metrics.js';
 import type { SerializedRows } from '../../../src/store/event-store.js';
 import { DriftguardError } from '../../../src/errors.js';
 
-const options = { maxBatchRows: 1_000, maxBufferBytes: 1_000_000, flushIntervalMs: 5, retryInitialDelayMs: 1, retryMaxDelayMs: 5 };
+const options = {
+  maxBatchRows: 1_000,
+  maxBufferBytes: 1_000_000,
+  flushIntervalMs: 5,
+  retryInitialDelayMs: 1,
+  retryMaxDelayMs: 5,
+};
 
 function record(offset: number, value: unknown, topic = 'predictions', partition = 0): InputRecord {
   return {
@@ -32,7 +38,8 @@ function harness(decoders: Map<string, RecordDecoder>, failures = 0) {
     decoders,
     store: {
       insert: async (rows) => {
-        if (remainingFailures-- > 0) throw new DriftguardError('STORE_UNAVAILABLE', 'down', { retriable: true });
+        if (remainingFailures-- > 0)
+          throw new DriftguardError('STORE_UNAVAILABLE', 'down', { retriable: true });
         stored.push(rows);
       },
       ping: async () => undefined,
@@ -46,16 +53,31 @@ function harness(decoders: Map<string, RecordDecoder>, failures = 0) {
 
 describe('IngestPipeline', () => {
   it('stores valid events, dead-letters invalid ones and commits past both', async () => {
-    const { pipeline, stored, dead } = harness(new Map([['predictions', createNativeDecoder('prediction', 10_000)]]));
-    const commits = await pipeline.processBatch([record(0, { model: 'm', id: 'a' }), record(1, 'nope'), record(2, { model: 'm', id: 'b' })]);
-    expect(stored.flatMap((r) => r.predictions).map((line) => (JSON.parse(line) as { id: string }).id)).toEqual(['a', 'b']);
+    const { pipeline, stored, dead } = harness(
+      new Map([['predictions', createNativeDecoder('prediction', 10_000)]]),
+    );
+    const commits = await pipeline.processBatch([
+      record(0, { model: 'm', id: 'a' }),
+      record(1, 'nope'),
+      record(2, { model: 'm', id: 'b' }),
+    ]);
+    expect(
+      stored.flatMap((r) => r.predictions).map((line) => (JSON.parse(line) as { id: string }).id),
+    ).toEqual(['a', 'b']);
     expect(dead).toHaveLength(1);
-    expect(dead[0]?.headers).toMatchObject({ origin: 'unit', 'driftguard-reason-code': 'not_json', 'driftguard-source-offset': '1' });
+    expect(dead[0]?.headers).toMatchObject({
+      origin: 'unit',
+      'driftguard-reason-code': 'not_json',
+      'driftguard-source-offset': '1',
+    });
     expect([...commits.values()]).toEqual([{ topic: 'predictions', partition: 0, offset: '3' }]);
   });
 
   it('keeps retrying a store that is down and commits only once it succeeded', async () => {
-    const { pipeline, stored } = harness(new Map([['predictions', createNativeDecoder('prediction', 10_000)]]), 3);
+    const { pipeline, stored } = harness(
+      new Map([['predictions', createNativeDecoder('prediction', 10_000)]]),
+      3,
+    );
     const commits = await pipeline.processBatch([record(7, { model: 'm', id: 'a' })]);
     expect(stored).toHaveLength(1);
     expect([...commits.values()][0]?.offset).toBe('8');
@@ -73,13 +95,33 @@ describe('IngestPipeline', () => {
         }
         const released = held ? [{ topic: held.topic, partition: held.partition, offset: held.offset }] : [];
         held = undefined;
-        return { predictions: [{ model: 'm', version: '', id: 'x', timestampMs: 0, features: {}, prediction: 1, scores: null, extra: '' }], outcomes: [], released };
+        return {
+          predictions: [
+            {
+              model: 'm',
+              version: '',
+              id: 'x',
+              timestampMs: 0,
+              features: {},
+              prediction: 1,
+              scores: null,
+              extra: '',
+            },
+          ],
+          outcomes: [],
+          released,
+        };
       },
     };
     const { pipeline } = harness(new Map([['t', pairing]]));
     const first = await pipeline.processBatch([record(0, { kind: 'req' }, 't', 0)]);
     expect([...first.values()][0]?.offset).toBe('0');
     const second = await pipeline.processBatch([record(5, { kind: 'res' }, 't', 1)]);
-    expect(new Map([...second.values()].map((c) => [c.partition, c.offset]))).toEqual(new Map([[0, '1'], [1, '6']]));
+    expect(new Map([...second.values()].map((c) => [c.partition, c.offset]))).toEqual(
+      new Map([
+        [0, '1'],
+        [1, '6'],
+      ]),
+    );
   });
 });

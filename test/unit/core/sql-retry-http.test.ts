@@ -73,7 +73,11 @@ describe('retry', () => {
 
 describe('HTTP body splitting', () => {
   it('reads a JSON array by index and NDJSON by line, skipping blank lines', () => {
-    expect(splitBody('[{"a":1},{"a":2}]')).toEqual({ items: [{ a: 1 }, { a: 2 }], rejected: [], numbering: 'index' });
+    expect(splitBody('[{"a":1},{"a":2}]')).toEqual({
+      items: [{ a: 1 }, { a: 2 }],
+      rejected: [],
+      numbering: 'index',
+    });
     const ndjson = splitBody('{"a":1}\n\nnope\n{"a":2}\n');
     expect(ndjson.items[0]).toEqual({ a: 1 });
     expect(ndjson.items[3]).toEqual({ a: 2 });

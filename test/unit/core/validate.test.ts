@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkTimestamp, parseJson, validateOutcome, validatePrediction } from '../../../src/events/validate.js';
+import {
+  checkTimestamp,
+  parseJson,
+  validateOutcome,
+  validatePrediction,
+} from '../../../src/events/validate.js';
 
 const NOW = 1_795_399_200_000;
 
@@ -42,7 +47,11 @@ describe('validatePrediction', () => {
 
   it('turns numeric ids and versions into text and booleans into categories', () => {
     const result = validatePrediction({ model: 'm', id: 42, version: 3, features: { vip: true } }, NOW);
-    expect(result.ok && [result.value.id, result.value.version, result.value.features['vip']]).toEqual(['42', '3', 'true']);
+    expect(result.ok && [result.value.id, result.value.version, result.value.features['vip']]).toEqual([
+      '42',
+      '3',
+      'true',
+    ]);
   });
 
   it.each([
@@ -75,9 +84,18 @@ describe('validatePrediction', () => {
 
 describe('validateOutcome', () => {
   it('requires a label and accepts numbers or strings', () => {
-    expect(validateOutcome({ model: 'm', id: 'a', label: 1.5 }, NOW)).toMatchObject({ ok: true, value: { label: 1.5, timestampMs: NOW } });
-    expect(validateOutcome({ model: 'm', id: 'a', label: 'fraud' }, NOW)).toMatchObject({ ok: true, value: { label: 'fraud' } });
-    expect(validateOutcome({ model: 'm', id: 'a' }, NOW)).toMatchObject({ ok: false, rejection: { code: 'missing_field', path: '$.label' } });
+    expect(validateOutcome({ model: 'm', id: 'a', label: 1.5 }, NOW)).toMatchObject({
+      ok: true,
+      value: { label: 1.5, timestampMs: NOW },
+    });
+    expect(validateOutcome({ model: 'm', id: 'a', label: 'fraud' }, NOW)).toMatchObject({
+      ok: true,
+      value: { label: 'fraud' },
+    });
+    expect(validateOutcome({ model: 'm', id: 'a' }, NOW)).toMatchObject({
+      ok: false,
+      rejection: { code: 'missing_field', path: '$.label' },
+    });
   });
 });
 
@@ -89,6 +107,9 @@ describe('parseJson and checkTimestamp', () => {
   });
 
   it('reads zone offsets', () => {
-    expect(checkTimestamp('2026-11-23T03:00:00+01:00', 0)).toEqual({ ok: true, value: Date.parse('2026-11-23T02:00:00Z') });
+    expect(checkTimestamp('2026-11-23T03:00:00+01:00', 0)).toEqual({
+      ok: true,
+      value: Date.parse('2026-11-23T02:00:00Z'),
+    });
   });
 });

@@ -1,0 +1,13 @@
+import { ALERT_MIGRATIONS } from '../alerts/migrations.js';
+import { MONITOR_MIGRATIONS } from '../monitor/migrations.js';
+import { EVENT_MIGRATIONS, type Migration } from './migrations.js';
+
+/**
+ * Every module's migrations, in one list. Version ranges are owned by module: events 1-9,
+ * monitor 10-19, alerts 20-29, retune 30-39.
+ */
+export const ALL_MIGRATIONS: readonly Migration[] = [
+  ...EVENT_MIGRATIONS,
+  ...MONITOR_MIGRATIONS,
+  ...ALERT_MIGRATIONS,
+];
