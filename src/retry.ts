@@ -32,13 +32,19 @@ export const defaultRetryOptions: RetryOptions = Object.freeze({
 });
 
 /** Delay before retry number `attempt` (1-based), jittered and capped. */
-export function backoffDelayMs(attempt: number, options: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'factor' | 'jitter' | 'random'>): number {
+export function backoffDelayMs(
+  attempt: number,
+  options: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'factor' | 'jitter' | 'random'>,
+): number {
   const base = Math.min(options.maxDelayMs, options.initialDelayMs * options.factor ** (attempt - 1));
   const spread = base * options.jitter;
   return Math.max(0, Math.round(base - spread + options.random() * 2 * spread));
 }
 
-export async function retry<T>(operation: (attempt: number) => Promise<T>, overrides: Partial<RetryOptions> = {}): Promise<T> {
+export async function retry<T>(
+  operation: (attempt: number) => Promise<T>,
+  overrides: Partial<RetryOptions> = {},
+): Promise<T> {
   const options: RetryOptions = { ...defaultRetryOptions, ...overrides };
   for (let attempt = 1; ; attempt++) {
     options.signal?.throwIfAborted();

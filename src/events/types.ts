@@ -54,9 +54,14 @@ export type RejectionCode =
   | 'unsupported_format'
   | 'unpaired';
 
-export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly rejection: Rejection };
+export type Decoded<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly rejection: Rejection };
 
-export function rejection(code: RejectionCode, path: string, message: string): { ok: false; rejection: Rejection } {
+export function rejection(
+  code: RejectionCode,
+  path: string,
+  message: string,
+): { ok: false; rejection: Rejection } {
   return { ok: false, rejection: { code, path, message } };
 }
 

@@ -1,4 +1,10 @@
-import { MAX_CATEGORY_LENGTH, MAX_FEATURE_NAME_LENGTH, MAX_FEATURES, MAX_ID_LENGTH, MODEL_NAME_PATTERN } from './limits.js';
+import {
+  MAX_CATEGORY_LENGTH,
+  MAX_FEATURE_NAME_LENGTH,
+  MAX_FEATURES,
+  MAX_ID_LENGTH,
+  MODEL_NAME_PATTERN,
+} from './limits.js';
 import {
   rejection,
   type Decoded,
@@ -14,7 +20,15 @@ import {
  * it runs on every ingested message and its messages are the user's first debugging aid.
  */
 
-const PREDICTION_FIELDS = new Set(['model', 'version', 'id', 'timestamp', 'features', 'prediction', 'scores']);
+const PREDICTION_FIELDS = new Set([
+  'model',
+  'version',
+  'id',
+  'timestamp',
+  'features',
+  'prediction',
+  'scores',
+]);
 const OUTCOME_FIELDS = new Set(['model', 'id', 'timestamp', 'label']);
 
 type JsonObject = Record<string, unknown>;
@@ -26,24 +40,37 @@ function isObject(value: unknown): value is JsonObject {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   return `${typeof value} ${String(value)}`;
 }
 
 function checkModel(value: unknown): Decoded<string> {
-  if (value === undefined) return rejection('missing_field', '$.model', 'field "model" is required: the model name, e.g. "fraud"');
-  if (typeof value !== 'string') return rejection('wrong_type', '$.model', `expected a string model name, got ${describe(value)}`);
+  if (value === undefined)
+    return rejection('missing_field', '$.model', 'field "model" is required: the model name, e.g. "fraud"');
+  if (typeof value !== 'string')
+    return rejection('wrong_type', '$.model', `expected a string model name, got ${describe(value)}`);
   if (!MODEL_NAME_PATTERN.test(value)) {
-    return rejection('bad_model_name', '$.model', `model name ${JSON.stringify(value.slice(0, 140))} must match ${MODEL_NAME_PATTERN.source} (letters, digits, "_", ".", "-"; 1-128 characters)`);
+    return rejection(
+      'bad_model_name',
+      '$.model',
+      `model name ${JSON.stringify(value.slice(0, 140))} must match ${MODEL_NAME_PATTERN.source} (letters, digits, "_", ".", "-"; 1-128 characters)`,
+    );
   }
   return { ok: true, value };
 }
 
 function checkId(value: unknown): Decoded<string> {
-  if (value === undefined) return rejection('missing_field', '$.id', 'field "id" is required: the request/prediction id that outcomes are joined on');
+  if (value === undefined)
+    return rejection(
+      'missing_field',
+      '$.id',
+      'field "id" is required: the request/prediction id that outcomes are joined on',
+    );
   // Numeric ids are common in the wild; accept integers and keep their decimal text.
   if (typeof value === 'number' && Number.isSafeInteger(value)) return { ok: true, value: String(value) };
-  if (typeof value !== 'string') return rejection('wrong_type', '$.id', `expected a string id, got ${describe(value)}`);
+  if (typeof value !== 'string')
+    return rejection('wrong_type', '$.id', `expected a string id, got ${describe(value)}`);
   if (value.length === 0 || value.length > MAX_ID_LENGTH) {
     return rejection('bad_id', '$.id', `id must be 1-${MAX_ID_LENGTH} characters, got ${value.length}`);
   }
@@ -55,27 +82,50 @@ export function checkTimestamp(value: unknown, fallbackMs: number, path = '$.tim
   if (value === undefined || value === null) return { ok: true, value: fallbackMs };
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0 || value > 253_402_300_799_999) {
-      return rejection('bad_timestamp', path, `epoch milliseconds must be a finite number between 0 and year 9999, got ${describe(value)}`);
+      return rejection(
+        'bad_timestamp',
+        path,
+        `epoch milliseconds must be a finite number between 0 and year 9999, got ${describe(value)}`,
+      );
     }
     return { ok: true, value: Math.trunc(value) };
   }
   if (typeof value === 'string') {
     // Require a date and a zone so that the same text means the same instant on every host.
     if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(value)) {
-      return rejection('bad_timestamp', path, `expected ISO 8601 with a time zone (e.g. "2026-11-23T02:00:00.123Z") or epoch milliseconds, got ${describe(value)}`);
+      return rejection(
+        'bad_timestamp',
+        path,
+        `expected ISO 8601 with a time zone (e.g. "2026-11-23T02:00:00.123Z") or epoch milliseconds, got ${describe(value)}`,
+      );
     }
     const ms = Date.parse(value);
-    if (Number.isNaN(ms) || ms < 0) return rejection('bad_timestamp', path, `${JSON.stringify(value)} is not a valid date`);
+    if (Number.isNaN(ms) || ms < 0)
+      return rejection('bad_timestamp', path, `${JSON.stringify(value)} is not a valid date`);
     return { ok: true, value: ms };
   }
-  return rejection('bad_timestamp', path, `expected ISO 8601 text or epoch milliseconds, got ${describe(value)}`);
+  return rejection(
+    'bad_timestamp',
+    path,
+    `expected ISO 8601 text or epoch milliseconds, got ${describe(value)}`,
+  );
 }
 
 function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
   if (value === undefined || value === null) return { ok: true, value: {} };
-  if (!isObject(value)) return rejection('wrong_type', '$.features', `expected an object of feature name → number | string | null, got ${describe(value)}`);
+  if (!isObject(value))
+    return rejection(
+      'wrong_type',
+      '$.features',
+      `expected an object of feature name → number | string | null, got ${describe(value)}`,
+    );
   const names = Object.keys(value);
-  if (names.length > MAX_FEATURES) return rejection('oversized', '$.features', `at most ${MAX_FEATURES} features per event, got ${names.length}`);
+  if (names.length > MAX_FEATURES)
+    return rejection(
+      'oversized',
+      '$.features',
+      `at most ${MAX_FEATURES} features per event, got ${names.length}`,
+    );
   for (const name of names) {
     const path = `$.features[${JSON.stringify(name)}]`;
     if (name.length === 0 || name.length > MAX_FEATURE_NAME_LENGTH) {
@@ -84,15 +134,29 @@ function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
     const v = value[name];
     if (v === null) continue;
     if (typeof v === 'number') {
-      if (!Number.isFinite(v)) return rejection('non_finite_number', path, 'feature values must be finite numbers; send null for a missing value');
+      if (!Number.isFinite(v))
+        return rejection(
+          'non_finite_number',
+          path,
+          'feature values must be finite numbers; send null for a missing value',
+        );
       continue;
     }
     if (typeof v === 'string') {
-      if (v.length > MAX_CATEGORY_LENGTH) return rejection('oversized', path, `categorical values are limited to ${MAX_CATEGORY_LENGTH} characters`);
+      if (v.length > MAX_CATEGORY_LENGTH)
+        return rejection(
+          'oversized',
+          path,
+          `categorical values are limited to ${MAX_CATEGORY_LENGTH} characters`,
+        );
       continue;
     }
     if (typeof v === 'boolean') continue; // normalised to a category below
-    return rejection('wrong_type', path, `feature values must be a number (numeric), a string (categorical) or null (missing), got ${describe(v)}`);
+    return rejection(
+      'wrong_type',
+      path,
+      `feature values must be a number (numeric), a string (categorical) or null (missing), got ${describe(v)}`,
+    );
   }
   // Booleans are categories "true"/"false"; everything else is already in its final form.
   let normalised: Record<string, FeatureValue> | undefined;
@@ -108,11 +172,13 @@ function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
 
 function checkLabel(value: unknown, path: string, what: string): Decoded<number | string> {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return rejection('non_finite_number', path, `${what} must be a finite number or a label string`);
+    if (!Number.isFinite(value))
+      return rejection('non_finite_number', path, `${what} must be a finite number or a label string`);
     return { ok: true, value };
   }
   if (typeof value === 'string') {
-    if (value.length > MAX_CATEGORY_LENGTH) return rejection('oversized', path, `${what} labels are limited to ${MAX_CATEGORY_LENGTH} characters`);
+    if (value.length > MAX_CATEGORY_LENGTH)
+      return rejection('oversized', path, `${what} labels are limited to ${MAX_CATEGORY_LENGTH} characters`);
     return { ok: true, value };
   }
   if (typeof value === 'boolean') return { ok: true, value: String(value) };
@@ -125,10 +191,25 @@ function checkScores(value: unknown): Decoded<Scores | null> {
     if (!Number.isFinite(value)) return rejection('non_finite_number', '$.scores', 'scores must be finite');
     return { ok: true, value };
   }
-  if (!isObject(value)) return rejection('wrong_type', '$.scores', `expected a number or an object of class → probability, got ${describe(value)}`);
+  if (!isObject(value))
+    return rejection(
+      'wrong_type',
+      '$.scores',
+      `expected a number or an object of class → probability, got ${describe(value)}`,
+    );
   for (const [cls, p] of Object.entries(value)) {
-    if (typeof p !== 'number') return rejection('wrong_type', `$.scores[${JSON.stringify(cls)}]`, `class scores must be numbers, got ${describe(p)}`);
-    if (!Number.isFinite(p)) return rejection('non_finite_number', `$.scores[${JSON.stringify(cls)}]`, 'class scores must be finite');
+    if (typeof p !== 'number')
+      return rejection(
+        'wrong_type',
+        `$.scores[${JSON.stringify(cls)}]`,
+        `class scores must be numbers, got ${describe(p)}`,
+      );
+    if (!Number.isFinite(p))
+      return rejection(
+        'non_finite_number',
+        `$.scores[${JSON.stringify(cls)}]`,
+        'class scores must be finite',
+      );
   }
   return { ok: true, value: value as Record<string, number> };
 }
@@ -144,14 +225,24 @@ function extraFields(input: JsonObject, known: ReadonlySet<string>): string {
 }
 
 export function validatePrediction(input: unknown, fallbackTimestampMs: number): Decoded<PredictionEvent> {
-  if (!isObject(input)) return rejection('not_object', '$', `a prediction must be a JSON object, got ${describe(input)}`);
+  if (!isObject(input))
+    return rejection('not_object', '$', `a prediction must be a JSON object, got ${describe(input)}`);
   const model = checkModel(input.model);
   if (!model.ok) return model;
   const id = checkId(input.id);
   if (!id.ok) return id;
   const version = input.version;
-  if (version !== undefined && version !== null && typeof version !== 'string' && typeof version !== 'number') {
-    return rejection('wrong_type', '$.version', `expected a version string or number, got ${describe(version)}`);
+  if (
+    version !== undefined &&
+    version !== null &&
+    typeof version !== 'string' &&
+    typeof version !== 'number'
+  ) {
+    return rejection(
+      'wrong_type',
+      '$.version',
+      `expected a version string or number, got ${describe(version)}`,
+    );
   }
   const timestamp = checkTimestamp(input.timestamp, fallbackTimestampMs);
   if (!timestamp.ok) return timestamp;
@@ -181,7 +272,8 @@ export function validatePrediction(input: unknown, fallbackTimestampMs: number):
 }
 
 export function validateOutcome(input: unknown, fallbackTimestampMs: number): Decoded<OutcomeEvent> {
-  if (!isObject(input)) return rejection('not_object', '$', `an outcome must be a JSON object, got ${describe(input)}`);
+  if (!isObject(input))
+    return rejection('not_object', '$', `an outcome must be a JSON object, got ${describe(input)}`);
   const model = checkModel(input.model);
   if (!model.ok) return model;
   const id = checkId(input.id);
@@ -189,24 +281,43 @@ export function validateOutcome(input: unknown, fallbackTimestampMs: number): De
   const timestamp = checkTimestamp(input.timestamp, fallbackTimestampMs);
   if (!timestamp.ok) return timestamp;
   if (input.label === undefined || input.label === null) {
-    return rejection('missing_field', '$.label', 'field "label" is required: the observed outcome (a number or a class label)');
+    return rejection(
+      'missing_field',
+      '$.label',
+      'field "label" is required: the observed outcome (a number or a class label)',
+    );
   }
   const label = checkLabel(input.label, '$.label', 'label');
   if (!label.ok) return label;
   return {
     ok: true,
-    value: { model: model.value, id: id.value, timestampMs: timestamp.value, label: label.value, extra: extraFields(input, OUTCOME_FIELDS) },
+    value: {
+      model: model.value,
+      id: id.value,
+      timestampMs: timestamp.value,
+      label: label.value,
+      extra: extraFields(input, OUTCOME_FIELDS),
+    },
   };
 }
 
 /** Parse bytes as JSON, mapping failure to a rejection rather than an exception. */
 export function parseJson(bytes: Buffer | string, maxBytes: number): Decoded<unknown> {
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length;
-  if (size > maxBytes) return rejection('oversized', '$', `event is ${size} bytes; the limit is ${maxBytes} (ingest.maxEventBytes)`);
+  if (size > maxBytes)
+    return rejection(
+      'oversized',
+      '$',
+      `event is ${size} bytes; the limit is ${maxBytes} (ingest.maxEventBytes)`,
+    );
   const text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
-    return rejection('not_json', '$', `not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    return rejection(
+      'not_json',
+      '$',
+      `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
 }

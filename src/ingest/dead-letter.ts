@@ -22,7 +22,11 @@ export const DEAD_LETTER_HEADERS = {
   rejectedAt: 'driftguard-rejected-at',
 } as const;
 
-export function deadLetterMessage(record: InputRecord, rejection: Rejection, nowMs: number): DeadLetterMessage {
+export function deadLetterMessage(
+  record: InputRecord,
+  rejection: Rejection,
+  nowMs: number,
+): DeadLetterMessage {
   const headers: Record<string, Buffer | string> = {};
   for (const [name, value] of Object.entries(record.headers)) if (value !== undefined) headers[name] = value;
   headers[DEAD_LETTER_HEADERS.reason] = formatRejection(rejection);

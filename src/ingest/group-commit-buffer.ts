@@ -58,7 +58,10 @@ export class GroupCommitBuffer<Chunk> {
       this.maybeFlushAll();
       return Promise.resolve();
     }
-    if (this.pending && (this.pending.rows + rows > this.options.maxRows || this.pending.bytes + bytes > this.options.maxBytes)) {
+    if (
+      this.pending &&
+      (this.pending.rows + rows > this.options.maxRows || this.pending.bytes + bytes > this.options.maxBytes)
+    ) {
       this.flushNow();
     }
     const pending = this.pending ?? this.open();
@@ -87,7 +90,16 @@ export class GroupCommitBuffer<Chunk> {
     });
     // Callers await `done`; a rejection nobody awaited yet must not crash the process.
     done.catch(() => undefined);
-    const pending: Pending<Chunk> = { chunks: [], rows: 0, bytes: 0, waiters: 0, done, resolve, reject, timer: undefined };
+    const pending: Pending<Chunk> = {
+      chunks: [],
+      rows: 0,
+      bytes: 0,
+      waiters: 0,
+      done,
+      resolve,
+      reject,
+      timer: undefined,
+    };
     pending.timer = setTimeout(() => {
       if (this.pending === pending) this.flushNow();
     }, this.options.flushIntervalMs);

@@ -6,7 +6,8 @@ import type { InputRecord } from './record.js';
 export function createNativeDecoder(kind: 'prediction' | 'outcome', maxEventBytes: number): RecordDecoder {
   return {
     decode(record: InputRecord): DecodeOutput {
-      if (record.value === null) return rejected({ code: 'not_json', path: '$', message: 'record has no value (tombstone)' });
+      if (record.value === null)
+        return rejected({ code: 'not_json', path: '$', message: 'record has no value (tombstone)' });
       const parsed = parseJson(record.value, maxEventBytes);
       if (!parsed.ok) return rejected(parsed.rejection);
       if (kind === 'prediction') {

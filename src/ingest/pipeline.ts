@@ -77,7 +77,17 @@ export class IngestPipeline {
         touched.add(`${record.topic}/${record.partition}`);
         if (decoder === undefined) {
           // Cannot happen with a consistent config; dead-letter rather than lose or stall.
-          deadLetters.push(deadLetterMessage(record, { code: 'unsupported_format', path: '$', message: `no decoder configured for topic ${record.topic}` }, now));
+          deadLetters.push(
+            deadLetterMessage(
+              record,
+              {
+                code: 'unsupported_format',
+                path: '$',
+                message: `no decoder configured for topic ${record.topic}`,
+              },
+              now,
+            ),
+          );
           tracker.processed(record.offset);
           continue;
         }
@@ -206,7 +216,10 @@ export class IngestPipeline {
         this.deps.metrics.storeRetries.inc();
         this.deps.metrics.storeUp.set(0);
         this.deps.onStoreHealth?.(error as Error);
-        this.deps.logger.warn({ err: error, attempt, delayMs, operation: what }, 'transient failure; retrying');
+        this.deps.logger.warn(
+          { err: error, attempt, delayMs, operation: what },
+          'transient failure; retrying',
+        );
       },
     });
     if (failing) this.deps.logger.info({ operation: what }, 'recovered');

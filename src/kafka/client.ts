@@ -15,7 +15,10 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
-export function createKafka(options: { clientId: string; brokers: readonly string[] }, logger: Logger): Kafka {
+export function createKafka(
+  options: { clientId: string; brokers: readonly string[] },
+  logger: Logger,
+): Kafka {
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
@@ -29,12 +32,20 @@ export function createKafka(options: { clientId: string; brokers: readonly strin
 /** kafkajs errors carry `retriable`; keep that decision instead of guessing from text. */
 export function brokerError(operation: string, error: unknown): DriftguardError {
   if (error instanceof DriftguardError) return error;
-  const retriable = typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
+  const retriable =
+    typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
   const name = error instanceof Error ? error.name : 'Error';
   // A connection failure is transient whatever kafkajs flagged: the broker may come back.
-  const connection = name === 'KafkaJSConnectionError' || name === 'KafkaJSNumberOfRetriesExceeded' || name === 'KafkaJSRequestTimeoutError';
-  return new DriftguardError('BROKER_UNAVAILABLE', `Kafka ${operation} failed: ${error instanceof Error ? error.message : String(error)}`, {
-    retriable: retriable || connection,
-    cause: error,
-  });
+  const connection =
+    name === 'KafkaJSConnectionError' ||
+    name === 'KafkaJSNumberOfRetriesExceeded' ||
+    name === 'KafkaJSRequestTimeoutError';
+  return new DriftguardError(
+    'BROKER_UNAVAILABLE',
+    `Kafka ${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
+    {
+      retriable: retriable || connection,
+      cause: error,
+    },
+  );
 }

@@ -68,12 +68,17 @@ export class IngestConsumer {
       this.logger.info({ revoked }, 'partitions revoked');
       this.pipeline.revoke(revoked);
     }
-    this.owned = new Map(Object.entries(assignment).map(([topic, partitions]) => [topic, new Set(partitions)]));
+    this.owned = new Map(
+      Object.entries(assignment).map(([topic, partitions]) => [topic, new Set(partitions)]),
+    );
   }
 
   async start(): Promise<void> {
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning });
+    await this.consumer.subscribe({
+      topics: [...this.options.topics],
+      fromBeginning: this.options.fromBeginning,
+    });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -102,7 +107,10 @@ export class IngestConsumer {
     // and pinned by the commit point, which is what survives a restart.
     resolveOffset(batch.lastOffset());
     const lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n);
-    this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
+    this.metrics.consumerLag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Math.max(0, lag),
+    );
     if (isStale()) return; // partition moved during the store: its new owner replays, copies collapse
     await this.commit(commits);
   }
@@ -133,7 +141,9 @@ export class IngestConsumer {
   private async commit(commits: Commits): Promise<void> {
     if (commits.size === 0) return;
     try {
-      await this.consumer.commitOffsets([...commits.values()].map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset })));
+      await this.consumer.commitOffsets(
+        [...commits.values()].map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset })),
+      );
     } catch (error) {
       // Not fatal: an uncommitted offset is replayed later and its rows collapse in the store.
       this.logger.warn({ err: error }, 'offset commit failed; records will be replayed');
