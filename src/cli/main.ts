@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommand } from './config-command.js';
+import { registerDemoCommand } from '../demo/demo-command.js';
 import { registerDevServicesCommand } from './dev-services-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerStartCommand } from './start-command.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerConfigCommand(program);
   registerDevServicesCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

@@ -80,9 +80,9 @@ export const clickhouseSchema = z
 
 export const ingestSchema = z
   .object({
-    /** Rows stored per ClickHouse insert at most. @default 50000 */
-    maxBatchRows: z.number().int().positive().default(50_000),
-    /** Bytes buffered before a flush is forced; fetching pauses while the buffer is full. @default 33554432 */
+    /** Rows stored per ClickHouse insert at most. @default 20000 */
+    maxBatchRows: z.number().int().positive().default(20_000),
+    /** Bytes buffered before a flush is forced; fetching pauses while the buffer is full. @default 16777216 */
     maxBufferBytes: z
       .number()
       .int()
