@@ -1,0 +1,43 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * The on-disk dataset layout every trainer reads: `<dir>/train.jsonl`, `validation.jsonl`,
+ * `holdout.jsonl` (one row per line: `{"x": [...], "y": ..., "id": "..."}`, oldest first) and
+ * `meta.json`. `y` is the class index into `meta.classes` (classification) or the target
+ * value (regression).
+ */
+
+export type SplitName = 'train' | 'validation' | 'holdout';
+export const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'holdout'];
+
+export interface DatasetRow {
+  readonly x: readonly number[];
+  readonly y: number;
+  readonly id: string;
+}
+
+export function splitFile(dir: string, split: SplitName): string {
+  return path.join(dir, `${split}.jsonl`);
+}
+
+/** Reads one split; throws with the file and line on a malformed row. */
+export async function readSplit(dir: string, split: SplitName): Promise<DatasetRow[]> {
+  const file = splitFile(dir, split);
+  const text = await readFile(file, 'utf8');
+  const rows: DatasetRow[] = [];
+  let lineNumber = 0;
+  for (const line of text.split('\n')) {
+    lineNumber++;
+    if (line.trim() === '') continue;
+    const row = JSON.parse(line) as Partial<DatasetRow>;
+    if (!Array.isArray(row.x) || typeof row.y !== 'number' || typeof row.id !== 'string')
+      throw new Error(`${file}:${lineNumber}: expected {"x": [numbers], "y": number, "id": string}`);
+    rows.push(row as DatasetRow);
+  }
+  return rows;
+}
+
+export function formatRow(row: DatasetRow): string {
+  return JSON.stringify({ x: row.x, y: row.y, id: row.id });
+}
