@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { servicesUp, type ServicesInfo } from '../dev-services/index.js';
 import { createLogger } from '../logger.js';
 import { DemoReceiver } from './receiver.js';
@@ -102,7 +102,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     brokers: [services.kafkaBrokers],
     logLevel: logLevel.NOTHING,
   });
-  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  const producer = kafka.producer({
+    allowAutoTopicCreation: true,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const counts = { predictions: 0, outcomes: 0, invalid: 0 };
   let ok = true;

@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { DeadLetterMessage, DeadLetterSink } from '../ingest/dead-letter.js';
 import { brokerError } from './client.js';
 
@@ -11,7 +11,11 @@ export class KafkaDeadLetterSink implements DeadLetterSink {
     kafka: Kafka,
     private readonly topic: string,
   ) {
-    this.producer = kafka.producer({ allowAutoTopicCreation: true });
+    // The default (murmur2, Java-compatible) partitioner, chosen explicitly so kafkajs does not warn.
+    this.producer = kafka.producer({
+      allowAutoTopicCreation: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   async connect(): Promise<void> {
