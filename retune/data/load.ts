@@ -1,0 +1,106 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { storeError } from '../../src/store/clickhouse.js';
+import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString } from '../../src/store/sql.js';
+
+/** One prediction joined to its outcome, as read from ClickHouse. */
+export interface LabelledEvent {
+  readonly id: string;
+  readonly tsMs: number;
+  readonly numNames: readonly string[];
+  readonly numValues: readonly number[];
+  readonly catNames: readonly string[];
+  readonly catValues: readonly string[];
+  readonly missingNames: readonly string[];
+  readonly label: string;
+  readonly labelNumber: number | null;
+}
+
+export interface LoadLabelledOptions {
+  /** Predictions with `ts` in [sinceMs, untilMs). */
+  readonly sinceMs: number;
+  readonly untilMs: number;
+  /** The newest rows kept when there are more. */
+  readonly maxRows: number;
+}
+
+interface Row {
+  id: string;
+  ts_ms: string | number;
+  num_names: string[];
+  num_values: number[];
+  cat_names: string[];
+  cat_values: string[];
+  missing_names: string[];
+  o_label: string;
+  o_label_number: number | null;
+}
+
+/**
+ * The SQL (ClickHouse 18.16 subset: no query parameters, explicit join strictness, no CTEs).
+ * Predictions are read FINAL so replayed copies collapse. An outcome can be corrected by a later
+ * one for the same id, and FINAL collapses only within a partition (day), so outcomes are reduced
+ * to the latest received per id before the INNER join (an inner join: a left one would fill
+ * unlabelled rows with '' and 0).
+ */
+export function labelledEventsSql(database: string, model: string, options: LoadLabelledOptions): string {
+  const db = sqlIdentifier(database);
+  const since = sqlDateTime(options.sinceMs);
+  const until = sqlDateTime(options.untilMs);
+  return `SELECT id, ts_ms, num_names, num_values, cat_names, cat_values, missing_names, o_label, o_label_number
+FROM (
+  SELECT id, ts_ms, num_names, num_values, cat_names, cat_values, missing_names
+  FROM ${db}.predictions FINAL
+  WHERE model = ${sqlString(model)} AND ts >= ${since} AND ts < ${until}
+) ALL INNER JOIN (
+  SELECT id, argMax(label, ingested_at) AS o_label, argMax(label_number, ingested_at) AS o_label_number
+  FROM ${db}.outcomes
+  WHERE model = ${sqlString(model)} AND ts >= ${since}
+  GROUP BY id
+) USING id
+ORDER BY ts_ms DESC, id DESC
+LIMIT ${sqlNumber(options.maxRows)}`;
+}
+
+/** Labelled events, oldest first. */
+export async function loadLabelledEvents(
+  client: ClickHouseClient,
+  database: string,
+  model: string,
+  options: LoadLabelledOptions,
+): Promise<LabelledEvent[]> {
+  const query = labelledEventsSql(database, model, options);
+  let rows: Row[];
+  try {
+    rows = await (await client.query({ query, format: 'JSONEachRow' })).json<Row>();
+  } catch (error) {
+    throw storeError('loading labelled events for retune', error);
+  }
+  return rows.reverse().map((r) => ({
+    id: r.id,
+    tsMs: Number(r.ts_ms),
+    numNames: r.num_names,
+    numValues: r.num_values.map(Number),
+    catNames: r.cat_names,
+    catValues: r.cat_values,
+    missingNames: r.missing_names,
+    label: r.o_label,
+    labelNumber: r.o_label_number === null ? null : Number(r.o_label_number),
+  }));
+}
+
+/** The newest stored reference profile JSON of a model, or undefined when none is stored. */
+export async function loadReferenceProfile(
+  client: ClickHouseClient,
+  database: string,
+  model: string,
+): Promise<unknown> {
+  const query = `SELECT profile FROM ${sqlIdentifier(database)}.reference_profiles FINAL WHERE model = ${sqlString(model)} ORDER BY created_at DESC LIMIT 1`;
+  let rows: Array<{ profile: string }>;
+  try {
+    rows = await (await client.query({ query, format: 'JSONEachRow' })).json<{ profile: string }>();
+  } catch (error) {
+    throw storeError('loading the reference profile for retune', error);
+  }
+  const first = rows[0];
+  return first === undefined ? undefined : (JSON.parse(first.profile) as unknown);
+}

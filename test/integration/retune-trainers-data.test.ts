@@ -1,0 +1,236 @@
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareDataset, readSplit, type DatasetMeta } from '../../retune/data/index.js';
+import { createLogger } from '../../src/logger.js';
+import { MONITOR_MIGRATIONS } from '../../src/monitor/migrations.js';
+import { EVENT_MIGRATIONS, migrate } from '../../src/store/migrations.js';
+import { clickhouseQuery, dropDatabase, servicesEnv, uniqueName } from '../support/index.js';
+
+/**
+ * retune/data against the real ClickHouse 18.16: predictions FINAL inner-joined to outcomes,
+ * split by time, encoded with the stored reference profile, written as JSONL.
+ */
+
+const MODEL = 'churn';
+const N = 300;
+const UNLABELLED = new Set(Array.from({ length: 20 }, (_, k) => 7 + k * 14));
+const nowMs = Date.UTC(2026, 10, 20, 12, 0, 0);
+const baseMs = nowMs - 10 * 3_600_000;
+const tsOf = (i: number): number => baseMs + i * 60_000 + (i % 7) * 1_000;
+const plans = ['basic', 'pro', 'enterprise', 'rare'];
+
+let url: string;
+let db: string;
+let client: ClickHouseClient;
+let work: string;
+
+function prediction(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const ts = tsOf(i);
+  const ageMissing = i % 10 === 3;
+  return {
+    model: MODEL,
+    ts: Math.floor(ts / 1000),
+    ts_ms: ts,
+    id: `e${i}`,
+    version: 'v1',
+    num_names: ageMissing ? ['income'] : ['age', 'income'],
+    num_values: ageMissing ? [1000 + i] : [20 + (i % 50), 1000 + i],
+    cat_names: ['plan'],
+    cat_values: [plans[i % 4]],
+    missing_names: ageMissing ? ['age'] : [],
+    prediction_number: null,
+    prediction_label: i % 2 === 0 ? 'yes' : 'no',
+    score: 0.5,
+    score_classes: [],
+    score_values: [],
+    extra: '',
+    source: 'test',
+    ingested_at: Math.floor(nowMs / 1000),
+    ...extra,
+  };
+}
+
+function outcome(i: number, label: string, ingestedAt: number): Record<string, unknown> {
+  return {
+    model: MODEL,
+    ts: Math.floor((tsOf(i) + 30_000) / 1000),
+    ts_ms: tsOf(i) + 30_000,
+    id: `e${i}`,
+    label,
+    label_number: null,
+    extra: '',
+    source: 'test',
+    ingested_at: ingestedAt,
+  };
+}
+
+async function insert(table: string, rows: Array<Record<string, unknown>>): Promise<void> {
+  await clickhouseQuery(
+    url,
+    `INSERT INTO ${db}.${table} FORMAT JSONEachRow\n${rows.map((r) => JSON.stringify(r)).join('\n')}`,
+  );
+}
+
+beforeAll(async () => {
+  url = servicesEnv().clickhouseUrl;
+  db = uniqueName('retune_data');
+  client = createClient({ url, clickhouse_settings: {}, compression: { request: false, response: false } });
+  const logger = createLogger('silent');
+  await migrate(client, db, logger, EVENT_MIGRATIONS);
+  await migrate(client, db, logger, MONITOR_MIGRATIONS);
+  work = await mkdtemp(path.join(os.tmpdir(), 'driftguard-retune-data-'));
+
+  const ingested = Math.floor(nowMs / 1000);
+  const predictions = Array.from({ length: N }, (_, i) => prediction(i));
+  // A replayed copy of some events (same key, later ingestion): FINAL must collapse it.
+  const replays = [10, 11, 12].map((i) => prediction(i, { ingested_at: ingested + 5 }));
+  // Another model, and events older than the lookback: both excluded.
+  const other = Array.from({ length: 10 }, (_, i) => prediction(i, { model: 'other', id: `o${i}` }));
+  const old = Array.from({ length: 10 }, (_, i) =>
+    prediction(i, {
+      id: `old${i}`,
+      ts: Math.floor((nowMs - 3 * 86_400_000) / 1000),
+      ts_ms: nowMs - 3 * 86_400_000,
+    }),
+  );
+  await insert('predictions', [...predictions, ...replays, ...other, ...old]);
+  const outcomes = Array.from({ length: N }, (_, i) => i)
+    .filter((i) => !UNLABELLED.has(i))
+    .map((i) => outcome(i, (20 + (i % 50)) % 3 === 0 ? 'yes' : 'no', ingested));
+  // A later correction of e20's label wins over the first outcome.
+  outcomes.push(outcome(20, 'corrected', ingested + 60));
+  await insert('outcomes', [
+    ...outcomes,
+    ...old.map((_, k) => ({ ...outcome(k, 'yes', ingested), id: `old${k}` })),
+  ]);
+  await clickhouseQuery(
+    url,
+    `INSERT INTO ${db}.reference_profiles FORMAT JSONEachRow\n${JSON.stringify({
+      model: MODEL,
+      created_at: Math.floor(nowMs / 1000) - 86_400,
+      source: 'test',
+      rows: 1000,
+      profile: JSON.stringify({
+        features: {
+          age: { kind: 'numeric', count: 100, missing: 0, mean: 40, m2: 100 * 100, min: 20, max: 69 },
+          plan: {
+            kind: 'categorical',
+            count: 100,
+            missing: 0,
+            categories: ['basic', 'pro'],
+            counts: [60, 40],
+            other: 0,
+          },
+        },
+      }),
+    })}`,
+  );
+});
+
+afterAll(async () => {
+  await client?.close();
+  if (db !== undefined) await dropDatabase(url, db);
+  if (work !== undefined) await rm(work, { recursive: true, force: true });
+});
+
+describe('prepareDataset', () => {
+  it('splits labelled events by time, holdout newest, encoded with the reference profile', async () => {
+    const dir = path.join(work, 'ds1');
+    const ref = await prepareDataset(client, db, MODEL, {
+      dir,
+      lookbackMs: 86_400_000,
+      untilMs: nowMs,
+      clock: () => nowMs,
+    });
+    const labelled = N - UNLABELLED.size;
+    expect(ref.rows).toEqual({ train: labelled - 42 - 42, validation: 42, holdout: 42 });
+    expect(ref.task).toBe('classification');
+    expect(ref.classes).toEqual(['corrected', 'no', 'yes']);
+    expect(ref.inputColumns).toEqual([
+      'age',
+      'age:missing',
+      'income',
+      'income:missing',
+      'plan=basic',
+      'plan=pro',
+      'plan=__other__',
+    ]);
+
+    const train = await readSplit(dir, 'train');
+    const validation = await readSplit(dir, 'validation');
+    const holdout = await readSplit(dir, 'holdout');
+    expect([train.length, validation.length, holdout.length]).toEqual([ref.rows.train, 42, 42]);
+    const index = (id: string): number => Number(id.slice(1));
+    const all = [...train, ...validation, ...holdout].map((r) => index(r.id));
+    // Oldest first, no duplicates (the replays collapsed), no unlabelled, other-model or old rows.
+    expect(all).toEqual([...all].sort((a, b) => a - b));
+    expect(new Set(all).size).toBe(labelled);
+    expect(all.some((i) => UNLABELLED.has(i))).toBe(false);
+    expect([...train, ...validation, ...holdout].every((r) => /^e\d+$/.test(r.id))).toBe(true);
+    expect(Math.max(...train.map((r) => index(r.id)))).toBeLessThan(
+      Math.min(...validation.map((r) => index(r.id))),
+    );
+    expect(Math.max(...validation.map((r) => index(r.id)))).toBeLessThan(
+      Math.min(...holdout.map((r) => index(r.id))),
+    );
+    expect(holdout.map((r) => index(r.id))).toContain(N - 1);
+
+    // e20: corrected label; age 40 → (40 - 40) / 10 = 0; plan 'basic' (20 % 4 = 0).
+    const e20 = train.find((r) => r.id === 'e20');
+    expect(e20?.y).toBe(0);
+    expect(e20?.x[0]).toBe(0);
+    expect(e20?.x.slice(4)).toEqual([1, 0, 0]);
+    // e13: age missing → 0 and indicator 1; plan 'pro'. e14: age 34 → -0.6; 'enterprise' → other.
+    expect(train.find((r) => r.id === 'e13')?.x.slice(0, 2)).toEqual([0, 1]);
+    const e14 = train.find((r) => r.id === 'e14');
+    expect(e14?.x[0]).toBeCloseTo(-0.6, 12);
+    expect(e14?.x.slice(4)).toEqual([0, 0, 1]);
+
+    const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as DatasetMeta;
+    expect(meta.format).toBe('driftguard.retune.dataset');
+    expect(meta.encoding.numeric.map((f) => [f.name, f.source])).toEqual([
+      ['age', 'reference'],
+      ['income', 'train'],
+    ]);
+    expect(meta.ranges.train.lastTsMs).toBeLessThan(meta.ranges.validation.firstTsMs);
+    expect(meta.ranges.validation.lastTsMs).toBeLessThan(meta.ranges.holdout.firstTsMs);
+    expect(meta.ranges.holdout.lastTsMs).toBe(tsOf(N - 1));
+    // income standardised with the train split only: train rows average to 0.
+    const incomeMean = train.reduce((s, r) => s + (r.x[2] as number), 0) / train.length;
+    expect(Math.abs(incomeMean)).toBeLessThan(1e-9);
+  });
+
+  it('honours fixed split sizes, maxRows (newest kept) and reference: none', async () => {
+    const dir = path.join(work, 'ds2');
+    const ref = await prepareDataset(client, db, MODEL, {
+      dir,
+      lookbackMs: 86_400_000,
+      untilMs: nowMs,
+      maxRows: 100,
+      split: { validationRows: 20, holdoutRows: 10 },
+      reference: 'none',
+      missingIndicators: false,
+      maxCategories: 2,
+    });
+    expect(ref.rows).toEqual({ train: 70, validation: 20, holdout: 10 });
+    expect(ref.inputColumns).toEqual(['age', 'income', 'plan=basic', 'plan=enterprise', 'plan=__other__']);
+    const holdout = await readSplit(dir, 'holdout');
+    expect(holdout[holdout.length - 1]?.id).toBe(`e${N - 1}`);
+  });
+
+  it('fails with the count and the remedy when too few rows are labelled', async () => {
+    await expect(
+      prepareDataset(client, db, 'nobody', {
+        dir: path.join(work, 'ds3'),
+        untilMs: nowMs,
+        reference: 'none',
+      }),
+    ).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/only 0 labelled rows/) as unknown,
+    });
+  });
+});
