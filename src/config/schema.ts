@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertsSchema } from '../alerts/options.js';
 import { decoderOptionsSchema } from '../decoders/options.js';
+import { monitoringSchema } from '../monitor/options.js';
 
 /**
  * The configuration file's schema. Every option has its default here and its unit in its name.
@@ -150,6 +151,8 @@ export const configSchema = z
     decoders: decoderOptionsSchema.prefault({}),
     /** Alert policy and sinks; see docs/alerts.md. */
     alerts: alertsSchema.prefault({}),
+    /** Per-model drift, quality and performance monitoring; see docs/monitoring.md. */
+    monitoring: monitoringSchema.prefault({}),
     /** Graceful shutdown: stop fetching, flush, commit, leave the group; forced exit after this. @default 15000 */
     shutdownGraceMs: durationMs.default(15_000),
     /** @default "info" */

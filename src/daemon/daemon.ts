@@ -29,6 +29,11 @@ import { migrate } from '../store/migrations.js';
 import { ALL_MIGRATIONS } from '../store/schema.js';
 import { dropExpiredPartitions } from '../store/retention.js';
 import { RepeatingTask, type DaemonState } from './lifecycle.js';
+import { hostname } from 'node:os';
+import { ModelOwnership } from '../coordination/ownership.js';
+import { createMonitorMetrics, Monitor } from '../monitor/monitor.js';
+import { MonitorStore } from '../monitor/monitor-store.js';
+import { monitorReadRoutes, monitorWriteRoutes } from '../http/monitor-routes.js';
 
 export interface DaemonEvents {
   /** A failure the daemon cannot recover from by itself; the process should exit non-zero. */
@@ -52,6 +57,9 @@ export class Daemon {
   private readonly consumer: IngestConsumer;
   private readonly http: HttpServer;
   private readonly retention: RepeatingTask;
+  private readonly monitorTask: RepeatingTask;
+  private readonly ownership: ModelOwnership;
+  readonly monitor: Monitor;
   private readonly decoderRuntime: DecoderRuntime;
   readonly alerting: Alerting;
   private readonly abort = new AbortController();
@@ -145,6 +153,41 @@ export class Daemon {
         if (!willRestart) this.fail(error);
       },
     );
+    const monitorStore = new MonitorStore(this.clickhouse, config.clickhouse.database);
+    const monitorLogger = rootLogger.child({ component: 'monitor' });
+    this.ownership = new ModelOwnership(
+      this.kafka,
+      {
+        topic: config.monitoring.coordination.topic,
+        groupId: `${config.kafka.consumerGroup}-coordination`,
+        sessionTimeoutMs: config.monitoring.coordination.sessionTimeoutMs,
+        heartbeatIntervalMs: config.monitoring.coordination.heartbeatIntervalMs,
+      },
+      rootLogger.child({ component: 'coordination' }),
+    );
+    this.monitor = new Monitor({
+      store: monitorStore,
+      config: config.monitoring,
+      alerting: this.alerting,
+      ownership: this.ownership,
+      metrics: createMonitorMetrics(this.metrics.registry),
+      logger: monitorLogger,
+      replica: `${hostname()}-${process.pid}`,
+    });
+    this.monitorTask = new RepeatingTask(
+      config.monitoring.intervalMs,
+      async () => {
+        await this.monitor.runCycle();
+      },
+      (error) => monitorLogger.warn({ err: error }, 'monitor cycle failed; will retry next interval'),
+    );
+    const monitorRouteDeps = {
+      store: monitorStore,
+      alerting: this.alerting,
+      config: config.monitoring,
+      maxBodyBytes: config.http.maxBodyBytes,
+      onReference: (model: string) => this.monitor.invalidate(model),
+    };
     this.http = new HttpServer(
       createHttpApp({
         logger: rootLogger.child({ component: 'http' }),
@@ -155,6 +198,7 @@ export class Daemon {
         readiness: () => this.readiness(),
         writeRoutes: [
           ingestRoutes({ store: this.store, metrics: this.metrics, maxBodyBytes: config.http.maxBodyBytes }),
+          monitorWriteRoutes(monitorRouteDeps),
         ],
         openRoutes: [
           cloudEventsRoute({
@@ -166,7 +210,7 @@ export class Daemon {
             open: config.http.openCloudEvents,
           }),
         ],
-        readRoutes: [],
+        readRoutes: [monitorReadRoutes(monitorRouteDeps)],
       }),
     );
     const retentionLogger = rootLogger.child({ component: 'retention' });
@@ -212,6 +256,10 @@ export class Daemon {
       await this.alerting.start();
       await this.consumer.start();
       this.retention.start(5_000);
+      if (this.config.monitoring.enabled) {
+        await this.ownership.start();
+        this.monitorTask.start(this.config.monitoring.intervalMs);
+      }
       this.transition('running');
     } catch (error) {
       this.fail(error);
@@ -234,7 +282,9 @@ export class Daemon {
   private async doStop(): Promise<void> {
     if (this.state !== 'failed') this.transition('draining');
     this.retention.stop();
+    this.monitorTask.stop();
     const steps: Array<[string, () => Promise<void>]> = [
+      ['coordination', () => this.ownership.stop()],
       ['consumer', () => this.consumer.stop()],
       ['ingest buffer', () => this.pipeline.drain()],
       ['dead-letter producer', () => this.deadLetters.close()],

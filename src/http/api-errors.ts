@@ -18,6 +18,8 @@ export const API_ERRORS = {
     message: 'none of the submitted events is valid; see "rejected" for each reason',
   },
   payload_too_large: { status: 413, message: 'request body too large: split it or raise http.maxBodyBytes' },
+  invalid_query: { status: 400, message: 'a query or path parameter is not valid' },
+  model_not_found: { status: 404, message: 'no such model, or it has not been evaluated yet' },
   not_found: { status: 404, message: 'no such route: see /openapi.json' },
   store_unavailable: { status: 503, message: 'ClickHouse is unavailable; retry later' },
   internal: { status: 500, message: 'internal error; see the daemon log' },

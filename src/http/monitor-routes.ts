@@ -1,0 +1,189 @@
+import express, { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { Alerting } from '../alerts/index.js';
+import { MAX_LIST_LIMIT } from '../alerts/index.js';
+import type { MonitorStore } from '../monitor/monitor-store.js';
+import { buildReferenceProfile, parseSample, SampleError } from '../monitor/reference.js';
+import type { CompiledMonitoring } from '../monitor/options.js';
+import { ApiError } from './api-errors.js';
+
+/** Monitoring API: models and their health, drift history, alerts, reference upload. */
+export interface MonitorRoutesDeps {
+  readonly store: MonitorStore;
+  readonly alerting: Pick<Alerting, 'listAlerts'>;
+  readonly config: CompiledMonitoring;
+  readonly maxBodyBytes: number;
+  readonly onReference?: (model: string) => void;
+  readonly now?: () => number;
+}
+
+const modelParam = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/);
+const paging = {
+  limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+};
+const driftQuery = z
+  .object({
+    from: z.coerce.number().int().nonnegative().optional(),
+    to: z.coerce.number().int().nonnegative().optional(),
+    feature: z.string().min(1).max(128).optional(),
+    ...paging,
+  })
+  .strict();
+const alertsQuery = z
+  .object({
+    model: modelParam.optional(),
+    status: z.enum(['firing', 'resolved']).optional(),
+    since: z.coerce.number().int().nonnegative().optional(),
+    ...paging,
+  })
+  .strict();
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new ApiError(
+      'invalid_query',
+      `invalid ${what}: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return result.data;
+}
+
+function model(req: Request): string {
+  const value = req.params['model'];
+  if (!modelParam.safeParse(value).success)
+    throw new ApiError('invalid_query', `invalid model name ${JSON.stringify(value)}`);
+  return value as string;
+}
+
+/** Read routes (GET). */
+export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
+  const router = Router();
+  const now = deps.now ?? Date.now;
+  router.get('/v1/models', async (_req, res) => {
+    const [health, seen] = await Promise.all([
+      deps.store.latestHealth(),
+      deps.store.seenModels(now() - deps.config.discoverLookbackMs),
+    ]);
+    const byModel = new Map(health.map((h) => [h.model, h]));
+    const names = [
+      ...new Set([...Object.keys(deps.config.models), ...seen.map((s) => s.model), ...byModel.keys()]),
+    ].sort();
+    res.json({
+      models: names.map((name) => {
+        const h = byModel.get(name);
+        const s = seen.find((x) => x.model === name);
+        return {
+          model: name,
+          configured: name in deps.config.models,
+          recentEvents: s?.events ?? 0,
+          lastEventMs: s?.lastMs ?? null,
+          health: h === undefined ? null : healthJson(h),
+        };
+      }),
+    });
+  });
+  router.get('/v1/models/:model/health', async (req, res) => {
+    const [h] = await deps.store.latestHealth(model(req));
+    if (h === undefined)
+      throw new ApiError(
+        'model_not_found',
+        `no evaluation of model ${JSON.stringify(req.params['model'])} yet`,
+      );
+    res.json(healthJson(h));
+  });
+  router.get('/v1/models/:model/drift', async (req, res) => {
+    const q = parse(driftQuery, req.query, 'query');
+    const toMs = q.to ?? now();
+    const rows = await deps.store.driftHistory({
+      model: model(req),
+      fromMs: q.from ?? toMs - 24 * 3_600_000,
+      toMs,
+      limit: q.limit,
+      offset: q.offset,
+      ...(q.feature === undefined ? {} : { feature: q.feature }),
+    });
+    res.json({
+      results: rows,
+      limit: q.limit,
+      offset: q.offset,
+      nextOffset: rows.length === q.limit ? q.offset + q.limit : null,
+    });
+  });
+  router.get('/v1/alerts', async (req, res) => {
+    const q = parse(alertsQuery, req.query, 'query');
+    const alerts = await deps.alerting.listAlerts({
+      limit: q.limit,
+      offset: q.offset,
+      ...(q.model === undefined ? {} : { model: q.model }),
+      ...(q.status === undefined ? {} : { status: q.status }),
+      ...(q.since === undefined ? {} : { sinceMs: q.since }),
+    });
+    res.json({
+      alerts,
+      limit: q.limit,
+      offset: q.offset,
+      nextOffset: alerts.length === q.limit ? q.offset + q.limit : null,
+    });
+  });
+  return router;
+}
+
+/** Write routes (behind the bearer token). Body: JSON lines, a JSON array, or CSV with a header. */
+export function monitorWriteRoutes(deps: MonitorRoutesDeps): Router {
+  const router = Router();
+  const now = deps.now ?? Date.now;
+  router.post(
+    '/v1/models/:model/reference',
+    express.text({ type: () => true, limit: deps.maxBodyBytes }),
+    async (req, res) => {
+      const name = model(req);
+      const body: unknown = req.body;
+      if (typeof body !== 'string' || body.trim().length === 0) {
+        throw new ApiError(
+          'invalid_body',
+          'send the reference sample as JSON lines, a JSON array or CSV with a header',
+        );
+      }
+      let profile;
+      try {
+        const rows = parseSample(body);
+        if (rows.length < 2) throw new SampleError('a reference needs at least 2 rows');
+        profile = buildReferenceProfile(rows, deps.config.models[name]?.features ?? {}, 'upload');
+      } catch (error) {
+        if (error instanceof SampleError || error instanceof SyntaxError)
+          throw new ApiError('invalid_body', error.message);
+        throw error;
+      }
+      await deps.store.saveReference(name, profile, now());
+      deps.onReference?.(name);
+      res.status(201).json({
+        model: name,
+        rows: profile.rows,
+        features: Object.fromEntries(Object.entries(profile.features).map(([f, p]) => [f, p.kind])),
+      });
+    },
+  );
+  return router;
+}
+
+function healthJson(h: {
+  model: string;
+  evaluated_at_ms: string;
+  status: string;
+  reasons: string;
+  window_count: string;
+  drifted_features: string;
+  replica: string;
+}) {
+  return {
+    model: h.model,
+    status: h.status,
+    reasons: JSON.parse(h.reasons) as string[],
+    evaluatedAtMs: Number(h.evaluated_at_ms),
+    windowEvents: Number(h.window_count),
+    driftedFeatures: Number(h.drifted_features),
+    replica: h.replica,
+  };
+}

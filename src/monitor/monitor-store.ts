@@ -1,0 +1,349 @@
+import type { ClickHouseClient } from '../store/clickhouse.js';
+import { storeError } from '../store/clickhouse.js';
+import { sqlIdentifier, sqlNumber, sqlString } from '../store/sql.js';
+import type { CellStats, LabelAggregates, ModelEvaluation, WindowAggregates } from './evaluate.js';
+import {
+  categoricalCountsQuery,
+  confusionQuery,
+  firstEventsQuery,
+  KEY_STRIDE,
+  lastEventsStartQuery,
+  MISSING_MARKER,
+  numericHistogramQuery,
+  overviewQuery,
+  regressionSumsQuery,
+  seenModelsQuery,
+  type FeatureGrid,
+  type WindowBounds,
+} from './queries.js';
+import type { ReferenceProfile, SampleRow } from './reference.js';
+
+/** The monitor's ClickHouse port: aggregates in, results out. */
+export class MonitorStore {
+  private readonly db: string;
+  constructor(
+    private readonly client: ClickHouseClient,
+    database: string,
+  ) {
+    this.db = sqlIdentifier(database);
+  }
+
+  private async rows<T>(operation: string, query: string): Promise<T[]> {
+    try {
+      const result = await this.client.query({ query, format: 'JSONEachRow' });
+      return await result.json<T>();
+    } catch (error) {
+      throw storeError(operation, error);
+    }
+  }
+
+  async seenModels(sinceMs: number): Promise<Array<{ model: string; events: number; lastMs: number }>> {
+    const rows = await this.rows<{ model: string; events: string; last_ms: string }>(
+      'list models',
+      seenModelsQuery(this.db, sinceMs),
+    );
+    return rows.map((r) => ({ model: r.model, events: Number(r.events), lastMs: Number(r.last_ms) }));
+  }
+
+  async lastEventsWindow(model: string, count: number, endMs: number): Promise<WindowBounds | undefined> {
+    const [row] = await this.rows<{ start_ms: string; events: string }>(
+      'event window',
+      lastEventsStartQuery(this.db, model, count, endMs),
+    );
+    if (row === undefined || Number(row.events) === 0) return undefined;
+    return { startMs: Number(row.start_ms), endMs };
+  }
+
+  async sample(model: string, count: number, range?: WindowBounds): Promise<SampleRow[]> {
+    const rows = await this.rows<{
+      num_names: string[];
+      num_values: number[];
+      cat_names: string[];
+      cat_values: string[];
+      missing_names: string[];
+    }>('reference sample', firstEventsQuery(this.db, model, count, range));
+    return rows.map((r) => {
+      const features: Record<string, number | string | null> = {};
+      r.num_names.forEach((n, i) => (features[n] = r.num_values[i] ?? null));
+      r.cat_names.forEach((n, i) => (features[n] = r.cat_values[i] ?? null));
+      for (const n of r.missing_names) features[n] = null;
+      return { features };
+    });
+  }
+
+  async loadReference(
+    model: string,
+  ): Promise<{ profile: ReferenceProfile; createdAtMs: number } | undefined> {
+    const [row] = await this.rows<{ profile: string; created: string }>(
+      'load reference',
+      `SELECT argMax(profile, created_at) AS profile, toUInt64(max(created_at)) AS created FROM ${this.db}.reference_profiles WHERE model = ${sqlString(model)} GROUP BY model`,
+    );
+    if (row === undefined) return undefined;
+    return { profile: JSON.parse(row.profile) as ReferenceProfile, createdAtMs: Number(row.created) * 1000 };
+  }
+
+  async saveReference(model: string, profile: ReferenceProfile, nowMs: number): Promise<void> {
+    await this.insert('reference_profiles', [
+      {
+        model,
+        created_at: Math.floor(nowMs / 1000),
+        source: profile.source,
+        rows: profile.rows,
+        profile: JSON.stringify(profile),
+      },
+    ]);
+  }
+
+  /** Runs the window's aggregations (3 or 4 queries, concurrently). */
+  async aggregates(
+    model: string,
+    window: WindowBounds,
+    grids: readonly FeatureGrid[],
+    cells: number,
+    known: readonly string[],
+    task: 'classification' | 'regression' | undefined,
+    horizonMs: number,
+  ): Promise<WindowAggregates> {
+    const numeric =
+      grids.length === 0
+        ? Promise.resolve('')
+        : this.text('window histogram', numericHistogramQuery(this.db, model, window, grids, cells));
+    const categorical = this.rows<{ n: string; v: string; c: string }>(
+      'window categories',
+      categoricalCountsQuery(this.db, model, window, 1000),
+    );
+    const overview = this.rows<{ events: string; new_numeric: string[]; new_categorical: string[] }>(
+      'window overview',
+      overviewQuery(this.db, model, window, known),
+    );
+    const labels =
+      task === undefined ? Promise.resolve(undefined) : this.labels(model, window, task, horizonMs);
+    const [numericText, categoricalRows, [over], labelAggregates] = await Promise.all([
+      numeric,
+      categorical,
+      overview,
+      labels,
+    ]);
+    const byIndex = new Map(grids.map((g) => [g.index, g.name]));
+    const numericCells = new Map<string, Map<number, CellStats>>();
+    for (const line of numericText.split('\n')) {
+      if (line.length === 0) continue;
+      const [k, n, mn, mx, mean, variance] = line.split('\t').map(Number) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
+      const name = byIndex.get(Math.floor(k / KEY_STRIDE));
+      if (name === undefined) continue;
+      let cellsOf = numericCells.get(name);
+      if (cellsOf === undefined) numericCells.set(name, (cellsOf = new Map<number, CellStats>()));
+      cellsOf.set(k % KEY_STRIDE, { n, min: mn, max: mx, mean, variance });
+    }
+    const categories = new Map<string, Map<string, number>>();
+    const missing = new Map<string, number>();
+    for (const row of categoricalRows) {
+      if (row.v === MISSING_MARKER) {
+        missing.set(row.n, Number(row.c));
+        continue;
+      }
+      let counts = categories.get(row.n);
+      if (counts === undefined) categories.set(row.n, (counts = new Map<string, number>()));
+      counts.set(row.v, Number(row.c));
+    }
+    return {
+      events: Number(over?.events ?? 0),
+      numericCells,
+      categories,
+      missing,
+      newFeatures: [...(over?.new_numeric ?? []), ...(over?.new_categorical ?? [])]
+        .filter((n) => n !== '')
+        .sort(),
+      ...(labelAggregates === undefined ? {} : { labels: labelAggregates }),
+    };
+  }
+
+  private async labels(
+    model: string,
+    window: WindowBounds,
+    task: 'classification' | 'regression',
+    horizonMs: number,
+  ): Promise<LabelAggregates> {
+    if (task === 'classification') {
+      const rows = await this.rows<{ predicted: string; actual: string; c: string }>(
+        'label join',
+        confusionQuery(this.db, model, window, horizonMs),
+      );
+      const confusion = new Map<string, Map<string, number>>();
+      for (const r of rows) {
+        let row = confusion.get(r.actual);
+        if (row === undefined) confusion.set(r.actual, (row = new Map<string, number>()));
+        row.set(r.predicted, Number(r.c));
+      }
+      return { kind: 'classification', confusion };
+    }
+    const [s] = await this.rows<Record<'n' | 'sae' | 'sse' | 'sape' | 'sy' | 'syy', string>>(
+      'label join',
+      regressionSumsQuery(this.db, model, window, horizonMs),
+    );
+    return {
+      kind: 'regression',
+      sums: {
+        count: Number(s?.n ?? 0),
+        sumAbsError: Number(s?.sae ?? 0),
+        sumSquaredError: Number(s?.sse ?? 0),
+        sumAbsPercentageError: Number(s?.sape ?? 0),
+        sumY: Number(s?.sy ?? 0),
+        sumYSquared: Number(s?.syy ?? 0),
+      },
+    };
+  }
+
+  /** Which kind of prediction the model's recent events carry (for models without a configured task). */
+  async inferTask(model: string, window: WindowBounds): Promise<'classification' | 'regression' | undefined> {
+    const [row] = await this.rows<{ labels: string; numbers: string }>(
+      'infer task',
+      `SELECT countIf(prediction_label != '') AS labels, countIf(isNotNull(prediction_number)) AS numbers FROM ${this.db}.predictions WHERE model = ${sqlString(model)} AND ts >= toDateTime(${sqlNumber(Math.floor(window.startMs / 1000))})`,
+    );
+    if (row === undefined) return undefined;
+    if (Number(row.labels) > 0) return 'classification';
+    if (Number(row.numbers) > 0) return 'regression';
+    return undefined;
+  }
+
+  async writeEvaluation(e: ModelEvaluation, replica: string): Promise<void> {
+    const at = Math.floor(e.evaluatedAtMs / 1000);
+    const ws = Math.floor(e.windowStartMs / 1000);
+    const we = Math.floor(e.windowEndMs / 1000);
+    const common = { model: e.model, evaluated_at: at, window_start: ws, window_end: we };
+    await Promise.all([
+      this.insert(
+        'drift_results',
+        e.drift.map((d) => ({
+          ...common,
+          segment: '',
+          feature: d.feature,
+          kind: d.kind,
+          detector: d.detector,
+          statistic: finite(d.statistic),
+          p_value: d.pValue === null ? null : finite(d.pValue),
+          effect: d.effect === null ? null : finite(d.effect),
+          threshold: d.threshold,
+          drifted: d.drifted ? 1 : 0,
+          status: d.status,
+          window_count: d.windowCount,
+          reference_count: d.referenceCount,
+          details: JSON.stringify(d.details),
+        })),
+      ),
+      this.insert(
+        'performance_results',
+        e.performance.map((p) => ({
+          ...common,
+          segment: '',
+          metric: p.metric,
+          value: finite(p.value),
+          threshold: p.threshold,
+          breaching: p.breaching ? 1 : 0,
+          labelled: e.labelled,
+          total: e.events,
+          coverage: e.coverage,
+        })),
+      ),
+      this.insert(
+        'quality_results',
+        e.quality.map((q) => ({
+          ...common,
+          feature: q.feature,
+          rule: q.rule,
+          value: finite(q.value),
+          threshold: q.threshold,
+          breaching: q.breaching ? 1 : 0,
+          details: JSON.stringify(q.details),
+        })),
+      ),
+    ]);
+    // Health last: a model_health row means the whole evaluation is stored.
+    await this.insert('model_health', [
+      {
+        ...common,
+        status: e.status,
+        reasons: JSON.stringify(e.reasons),
+        window_count: e.events,
+        features: e.features,
+        drifted_features: e.driftedFeatures,
+        replica,
+      },
+    ]);
+  }
+
+  async latestHealth(model?: string): Promise<HealthRow[]> {
+    const where = model === undefined ? '' : `WHERE model = ${sqlString(model)}`;
+    return this.rows<HealthRow>(
+      'latest health',
+      `SELECT model, toUInt64(max(evaluated_at)) * 1000 AS evaluated_at_ms, argMax(status, evaluated_at) AS status, argMax(reasons, evaluated_at) AS reasons,
+ argMax(window_count, evaluated_at) AS window_count, argMax(drifted_features, evaluated_at) AS drifted_features, argMax(replica, evaluated_at) AS replica
+ FROM ${this.db}.model_health ${where} GROUP BY model ORDER BY model`,
+    );
+  }
+
+  async driftHistory(q: {
+    model: string;
+    fromMs: number;
+    toMs: number;
+    feature?: string;
+    limit: number;
+    offset: number;
+  }): Promise<Array<Record<string, unknown>>> {
+    const feature = q.feature === undefined ? '' : ` AND feature = ${sqlString(q.feature)}`;
+    return this.rows(
+      'drift history',
+      `SELECT toUInt64(evaluated_at) * 1000 AS evaluated_at_ms, toUInt64(window_start) * 1000 AS window_start_ms, toUInt64(window_end) * 1000 AS window_end_ms,
+ feature, kind, detector, statistic, p_value, effect, threshold, drifted, status, window_count, reference_count
+ FROM ${this.db}.drift_results WHERE model = ${sqlString(q.model)} AND evaluated_at >= toDateTime(${sqlNumber(Math.floor(q.fromMs / 1000))}) AND evaluated_at <= toDateTime(${sqlNumber(Math.floor(q.toMs / 1000))})${feature}
+ ORDER BY evaluated_at DESC, feature, detector LIMIT ${sqlNumber(q.offset)}, ${sqlNumber(q.limit)}`,
+    );
+  }
+
+  private async text(operation: string, query: string): Promise<string> {
+    try {
+      const result = await this.client.query({
+        query,
+        format: 'TabSeparated',
+        clickhouse_settings: { max_query_size: '16777216' },
+      });
+      return await result.text();
+    } catch (error) {
+      throw storeError(operation, error);
+    }
+  }
+
+  private async insert(table: string, values: readonly Record<string, unknown>[]): Promise<void> {
+    if (values.length === 0) return;
+    try {
+      await this.client.insert({
+        table: `${this.db}.${sqlIdentifier(table)}`,
+        values: [...values],
+        format: 'JSONEachRow',
+      });
+    } catch (error) {
+      throw storeError(`insert into ${table}`, error);
+    }
+  }
+}
+
+export interface HealthRow {
+  model: string;
+  evaluated_at_ms: string;
+  status: string;
+  reasons: string;
+  window_count: string;
+  drifted_features: string;
+  replica: string;
+}
+
+function finite(value: number): number {
+  return Number.isFinite(value) ? value : 0;
+}

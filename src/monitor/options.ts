@@ -1,0 +1,237 @@
+import { z } from 'zod';
+
+/**
+ * The `monitoring:` section of the configuration. Every model seen in the stream is monitored;
+ * a model listed under `models` gets its own features, task, reference, window, detectors,
+ * performance thresholds and quality rules, the others get `defaults`.
+ */
+
+const durationMs = z.number().int().positive();
+const featureName = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, {
+  message: 'feature names use letters, digits, ".", "_", ":" and "-" (1-128 characters)',
+});
+const modelName = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, {
+  message: 'model names use letters, digits, ".", "_" and "-" (1-128 characters)',
+});
+
+export const windowSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('time'),
+      /** The window is the last `durationMs` of event time up to the evaluation. @default 3600000 */
+      durationMs: durationMs.default(3_600_000),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('events'),
+      /** The window is the model's last `count` events. */
+      count: z.number().int().positive(),
+    })
+    .strict(),
+]);
+
+export const referenceSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('first_events'),
+      /** The model's first `count` stored events become the reference. @default 1000 */
+      count: z.number().int().positive().max(1_000_000).default(1_000),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('time_range'),
+      /** Inclusive start, epoch milliseconds. */
+      fromMs: z.number().int().nonnegative(),
+      /** Exclusive end, epoch milliseconds. */
+      toMs: z.number().int().positive(),
+      /** Rows pulled to build the profile at most (the earliest first). @default 200000 */
+      maxRows: z.number().int().positive().max(1_000_000).default(200_000),
+    })
+    .strict(),
+  z
+    .object({
+      /** Only an uploaded sample (`driftguard reference set` or `POST /v1/models/:model/reference`). */
+      type: z.literal('upload'),
+    })
+    .strict(),
+]);
+
+const detectorSpec = z
+  .object({
+    /** A detector of the registry (docs/detectors.md): ks, psi, wasserstein, jensen_shannon, ... */
+    name: z.string().min(1),
+    /** Overrides the detector's documented default threshold. */
+    threshold: z.number().positive().optional(),
+    /** Evaluate it as an alert rule `drift:<feature>:<name>` (warning). @default false */
+    alert: z.boolean().default(false),
+  })
+  .strict();
+
+export const taskSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('classification'),
+      /** The classes; the first is the positive class for binary metrics. */
+      classes: z.array(z.string().min(1)).min(2).optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('regression') }).strict(),
+]);
+
+const performanceMetric = z.enum([
+  'accuracy',
+  'macro_f1',
+  'macro_precision',
+  'macro_recall',
+  'mae',
+  'rmse',
+  'mape',
+  'r2',
+]);
+
+export const performanceSchema = z
+  .object({
+    metric: performanceMetric,
+    /** Breaching when the metric falls below this (accuracy, f1, r2). */
+    min: z.number().optional(),
+    /** Breaching when the metric rises above this (mae, rmse, mape). */
+    max: z.number().optional(),
+  })
+  .strict();
+
+export const qualitySchema = z
+  .object({
+    /** Share of events where a reference feature is missing, per feature. @default 0.2 */
+    maxMissingRate: z.number().min(0).max(1).default(0.2),
+    /** Share of a numeric feature's values outside the reference [min, max]. @default 0.1 */
+    maxOutOfRangeShare: z.number().min(0).max(1).default(0.1),
+    /** Share of a categorical feature's values not in the reference vocabulary. @default 0.1 */
+    maxUnseenCategoryShare: z.number().min(0).max(1).default(0.1),
+    /** Flag features that appear that the reference does not have, or that vanished. @default true */
+    schemaChanges: z.boolean().default(true),
+  })
+  .strict();
+
+export const modelMonitoringSchema = z
+  .object({
+    /** Feature kinds; features not listed are inferred from the stored events. @default {} */
+    features: z.record(featureName, z.enum(['numeric', 'categorical'])).default({}),
+    /** Prediction/label kind; inferred (label → classification, number → regression) when absent. */
+    task: taskSchema.optional(),
+    reference: referenceSchema.optional(),
+    window: windowSchema.optional(),
+    detectors: z
+      .object({
+        numeric: z.array(detectorSpec).optional(),
+        categorical: z.array(detectorSpec).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Effect-size gate of the model-level rule for numeric (normalised W1) features. @default 0.05 */
+    numericEffectThreshold: z.number().positive().default(0.05),
+    /** Effect-size gate for categorical (total variation) features. @default 0.05 */
+    categoricalEffectThreshold: z.number().positive().default(0.05),
+    /** Family-wise level of the model-level rule (Bonferroni-corrected KS / chi-square). @default 0.05 */
+    alpha: z.number().positive().max(0.5).default(0.05),
+    performance: z.array(performanceSchema).default([]),
+    quality: qualitySchema.prefault({}),
+  })
+  .strict();
+
+export const monitoringSchema = z
+  .object({
+    /** @default true */
+    enabled: z.boolean().default(true),
+    /** How often every owned model is evaluated. @default 60000 */
+    intervalMs: durationMs.default(60_000),
+    /** Models seen in the stream in this period are monitored with `defaults`. @default 604800000 */
+    discoverLookbackMs: durationMs.default(7 * 24 * 3_600_000),
+    /** An outcome counts for a prediction when it arrives within this time of it. @default 604800000 */
+    labelHorizonMs: durationMs.default(7 * 24 * 3_600_000),
+    /** Window and reference for models without their own. */
+    defaults: z
+      .object({
+        window: windowSchema.prefault({ type: 'time' }),
+        reference: referenceSchema.prefault({ type: 'first_events' }),
+      })
+      .strict()
+      .prefault({}),
+    models: z.record(modelName, modelMonitoringSchema).default({}),
+    /** Cells of the uniform grid ClickHouse counts numeric values in per feature. @default 8192 */
+    gridCells: z.number().int().min(64).max(32_768).default(8_192),
+    coordination: z
+      .object({
+        /** Topic whose partition assignment decides which replica evaluates which model. */
+        topic: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,249}$/)
+          .default('driftguard.coordination'),
+        /** @default 10000 */
+        sessionTimeoutMs: durationMs.default(10_000),
+        /** @default 1000 */
+        heartbeatIntervalMs: durationMs.default(1_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type MonitoringInput = z.input<typeof monitoringSchema>;
+export type MonitoringConfig = z.output<typeof monitoringSchema>;
+export type ModelMonitoringConfig = z.output<typeof modelMonitoringSchema>;
+export type WindowConfig = z.output<typeof windowSchema>;
+export type ReferenceConfig = z.output<typeof referenceSchema>;
+export type DetectorConfig = z.output<typeof detectorSpec>;
+export type PerformanceConfig = z.output<typeof performanceSchema>;
+
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+export type CompiledMonitoring = DeepReadonly<MonitoringConfig>;
+
+/** Defaults per feature kind: the documented decision rule's tests plus PSI / JS. */
+export const DEFAULT_DETECTORS = {
+  numeric: [
+    { name: 'ks', alert: false },
+    { name: 'wasserstein', alert: false },
+    { name: 'psi', alert: false },
+  ],
+  categorical: [
+    { name: 'chi_square', alert: false },
+    { name: 'tvd', alert: false },
+    { name: 'jensen_shannon', alert: false },
+  ],
+} as const satisfies Record<'numeric' | 'categorical', readonly DetectorConfig[]>;
+
+/** The model's settings with the section defaults filled in. */
+export function modelSettings(monitoring: CompiledMonitoring, model: string): ResolvedModelSettings {
+  const own = monitoring.models[model];
+  const base = own ?? modelMonitoringSchema.parse({});
+  return {
+    ...base,
+    configured: own !== undefined,
+    reference: own?.reference ?? monitoring.defaults.reference,
+    window: own?.window ?? monitoring.defaults.window,
+    detectors: {
+      numeric: own?.detectors?.numeric ?? DEFAULT_DETECTORS.numeric,
+      categorical: own?.detectors?.categorical ?? DEFAULT_DETECTORS.categorical,
+    },
+  };
+}
+
+export interface ResolvedModelSettings extends Omit<
+  DeepReadonly<ModelMonitoringConfig>,
+  'reference' | 'window' | 'detectors'
+> {
+  readonly configured: boolean;
+  readonly reference: DeepReadonly<ReferenceConfig>;
+  readonly window: DeepReadonly<WindowConfig>;
+  readonly detectors: {
+    readonly numeric: readonly DeepReadonly<DetectorConfig>[];
+    readonly categorical: readonly DeepReadonly<DetectorConfig>[];
+  };
+}

@@ -1,0 +1,156 @@
+import { sqlDateTime, sqlNumber, sqlString, sqlStringList } from '../store/sql.js';
+import type { NumericProfile } from '../../detectors/index.js';
+
+/**
+ * SQL the monitor sends to ClickHouse (18.16 subset: no parameters, no window functions, no
+ * WITH-subqueries). Every query aggregates inside ClickHouse and returns O(features × cells)
+ * rows, never O(events). Event tables are read with FINAL so that replayed duplicates (same
+ * model, ts, id) count once. Values are bound through src/store/sql.ts only.
+ */
+
+/** Keys are `featureIndex * KEY_STRIDE + cell`: one UInt32 key is the cheapest GROUP BY. */
+export const KEY_STRIDE = 65_536;
+/** Marks a missing value in the categorical/missing query; a NUL byte is no real category. */
+export const MISSING_MARKER = '\u0000missing';
+
+export interface WindowBounds {
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** `db.table` with db already validated by sqlIdentifier. */
+export function windowFilter(model: string, window: WindowBounds): string {
+  return `model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs)} AND ts < ${sqlDateTime(window.endMs)} AND ts_ms >= ${sqlNumber(window.startMs)} AND ts_ms < ${sqlNumber(window.endMs)}`;
+}
+
+/** The start of the last `count` events of a model (for event-count windows). */
+export function lastEventsStartQuery(db: string, model: string, count: number, endMs: number): string {
+  return `SELECT min(ts_ms) AS start_ms, count() AS events FROM (SELECT ts_ms FROM ${db}.predictions FINAL WHERE model = ${sqlString(model)} AND ts < ${sqlDateTime(endMs + 1000)} AND ts_ms < ${sqlNumber(endMs)} ORDER BY ts_ms DESC LIMIT ${sqlNumber(count)})`;
+}
+
+/** The uniform grid ClickHouse counts a numeric feature in, derived from its reference sketch. */
+export interface FeatureGrid {
+  readonly name: string;
+  /** 1-based index in the key. */
+  readonly index: number;
+  readonly lo: number;
+  readonly hi: number;
+  /** cells / (hi - lo), 0 when hi == lo. */
+  readonly inverseWidth: number;
+}
+
+/** Cells 1..cells cover [lo, hi) uniformly; 0 is below lo, cells+1 is exactly hi, cells+2 above. */
+export function featureGrid(
+  name: string,
+  index: number,
+  profile: NumericProfile,
+  cells: number,
+): FeatureGrid {
+  const edges = profile.sketchEdges;
+  const lo = edges[0] ?? profile.min ?? 0;
+  const hi = edges[edges.length - 1] ?? profile.max ?? lo;
+  return { name, index, lo, hi, inverseWidth: hi > lo ? cells / (hi - lo) : 0 };
+}
+
+/**
+ * Counts, per numeric feature and grid cell, the window's values (with min, max, mean and
+ * population variance per cell so the feature's moments merge exactly). The cell of a value is
+ * computed per array element before ARRAY JOIN, with per-feature constants looked up by
+ * `transform` (a hash lookup; a constant array indexed per row would be copied per row).
+ */
+export function numericHistogramQuery(
+  db: string,
+  model: string,
+  window: WindowBounds,
+  grids: readonly FeatureGrid[],
+  cells: number,
+): string {
+  const names = sqlStringList(grids.map((g) => g.name));
+  const list = (values: readonly number[]): string => `[${values.map((v) => sqlFloat(v)).join(', ')}]`;
+  const idx = `[${grids.map((g) => sqlNumber(g.index)).join(', ')}]`;
+  const lookup = (values: string, fallback: string): string =>
+    `transform(n, ${names}, ${values}, ${fallback})`;
+  const lo = lookup(list(grids.map((g) => g.lo)), '0.');
+  const hi = lookup(list(grids.map((g) => g.hi)), '0.');
+  const iw = lookup(list(grids.map((g) => g.inverseWidth)), '0.');
+  const c = sqlNumber(cells);
+  const cell = `multiIf(v < ${lo}, 0, v > ${hi}, ${c} + 2, v = ${hi}, ${c} + 1, 1 + least(${c} - 1, toUInt32(floor((v - ${lo}) * ${iw}))))`;
+  const key = `toUInt32(${lookup(idx, '0')} * ${KEY_STRIDE} + ${cell})`;
+  return `SELECT k, count() AS n, min(v) AS mn, max(v) AS mx, avg(v) AS mean, varPop(v) AS var
+FROM (SELECT arrayMap((v, n) -> ${key}, num_values, num_names) AS ks, num_values AS vs FROM ${db}.predictions FINAL WHERE ${windowFilter(model, window)})
+ARRAY JOIN ks AS k, vs AS v
+WHERE k >= ${KEY_STRIDE}
+GROUP BY k`;
+}
+
+/** Category counts per categorical feature (top `perFeature`), and missing counts per feature. */
+export function categoricalCountsQuery(
+  db: string,
+  model: string,
+  window: WindowBounds,
+  perFeature: number,
+): string {
+  return `SELECT n, v, count() AS c FROM ${db}.predictions FINAL
+ARRAY JOIN arrayConcat(cat_names, missing_names) AS n, arrayConcat(cat_values, arrayMap(x -> ${sqlString(MISSING_MARKER)}, missing_names)) AS v
+WHERE ${windowFilter(model, window)}
+GROUP BY n, v ORDER BY n, c DESC LIMIT ${sqlNumber(perFeature)} BY n`;
+}
+
+/** Event count of the window and the feature names the reference does not know (schema change). */
+export function overviewQuery(
+  db: string,
+  model: string,
+  window: WindowBounds,
+  known: readonly string[],
+): string {
+  const names = sqlStringList(known.length > 0 ? known : ['']);
+  const ones = `[${(known.length > 0 ? known : ['']).map(() => '1').join(', ')}]`;
+  const unknown = (column: string): string =>
+    `groupUniqArrayArray(64)(arrayFilter(x -> transform(x, ${names}, ${ones}, 0) = 0, ${column}))`;
+  return `SELECT count() AS events, ${unknown('num_names')} AS new_numeric, ${unknown('cat_names')} AS new_categorical
+FROM ${db}.predictions FINAL WHERE ${windowFilter(model, window)}`;
+}
+
+/** Confusion counts of the labelled part of the window (outcomes within the horizon). */
+export function confusionQuery(db: string, model: string, window: WindowBounds, horizonMs: number): string {
+  return `SELECT prediction_label AS predicted, label AS actual, count() AS c FROM
+(SELECT id, ts_ms, prediction_label FROM ${db}.predictions FINAL WHERE ${windowFilter(model, window)})
+ANY INNER JOIN
+(SELECT id, ts_ms AS label_ms, label FROM ${db}.outcomes FINAL WHERE model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs - 1000)}) USING id
+WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)} AND label != ''
+GROUP BY predicted, actual`;
+}
+
+/** Regression sums of the labelled part of the window. */
+export function regressionSumsQuery(
+  db: string,
+  model: string,
+  window: WindowBounds,
+  horizonMs: number,
+): string {
+  const e = 'abs(y - yhat)';
+  return `SELECT count() AS n, sum(${e}) AS sae, sum((y - yhat) * (y - yhat)) AS sse,
+sum(${e} / greatest(abs(y), 2.220446049250313e-16)) AS sape, sum(y) AS sy, sum(y * y) AS syy FROM
+(SELECT id, ts_ms, assumeNotNull(prediction_number) AS yhat FROM ${db}.predictions FINAL WHERE ${windowFilter(model, window)} AND isNotNull(prediction_number))
+ANY INNER JOIN
+(SELECT id, ts_ms AS label_ms, assumeNotNull(label_number) AS y FROM ${db}.outcomes FINAL WHERE model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs - 1000)} AND isNotNull(label_number)) USING id
+WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)}`;
+}
+
+/** The model's first `count` events (a first-N reference), pulled once. */
+export function firstEventsQuery(db: string, model: string, count: number, range?: WindowBounds): string {
+  const where = range === undefined ? `model = ${sqlString(model)}` : windowFilter(model, range);
+  return `SELECT num_names, num_values, cat_names, cat_values, missing_names, prediction_label, prediction_number
+FROM ${db}.predictions FINAL WHERE ${where} ORDER BY ts_ms, id LIMIT ${sqlNumber(count)}`;
+}
+
+/** Models seen recently, with their event counts (approximate: no FINAL, it is only for listing). */
+export function seenModelsQuery(db: string, sinceMs: number): string {
+  return `SELECT model, count() AS events, max(ts_ms) AS last_ms FROM ${db}.predictions WHERE ts >= ${sqlDateTime(sinceMs)} GROUP BY model ORDER BY model`;
+}
+
+/** Full-precision float literal (sqlNumber prints integers without a fraction, which would make Int arrays). */
+function sqlFloat(value: number): string {
+  const text = sqlNumber(value);
+  return /[.eE]/.test(text) ? text : `${text}.`;
+}
