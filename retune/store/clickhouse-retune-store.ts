@@ -109,6 +109,7 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
         best_value: finiteOrNull(s.bestValue),
         revision: this.revisions.next(),
         error: s.error,
+        dataset: s.dataset,
       },
     ]);
   }
@@ -129,12 +130,13 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
         updated_at: seconds(t.updatedAtMs),
         revision: this.revisions.next(),
         fail_reason: t.failReason,
+        artifact_path: t.artifactPath,
       },
     ]);
   }
 
   private studyColumns = `study_id, model, toUInt32(created_at) AS created_s, toUInt32(updated_at) AS updated_s, state,
-    trigger, direction, objective, sampler, pruner, seed, max_trials, snapshot, best_trial, best_value, error, revision`;
+    trigger, direction, objective, sampler, pruner, seed, max_trials, snapshot, best_trial, best_value, error, dataset, revision`;
 
   private static toStudy(row: Record<string, unknown>): StudyRecord {
     return {
@@ -154,6 +156,7 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
       bestTrial: num(row['best_trial']),
       bestValue: nullableNum(row['best_value']),
       error: str(row['error']),
+      dataset: str(row['dataset']),
     };
   }
 
@@ -188,7 +191,7 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
     const rows = await this.select<Record<string, unknown>>(
       'list trials',
       `SELECT study_id, model, trial, state, params, value, intermediate, toUInt32(started_at) AS started_s,
-         toUInt32(finished_at) AS finished_s, device, toUInt32(updated_at) AS updated_s, fail_reason, revision
+         toUInt32(finished_at) AS finished_s, device, toUInt32(updated_at) AS updated_s, fail_reason, artifact_path, revision
        FROM ${this.db}.trials WHERE study_id = ${sqlString(studyId)}
        ORDER BY trial, revision DESC LIMIT 1 BY trial`,
     );
@@ -207,6 +210,7 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
       device: String(row['device']),
       updatedAtMs: num(row['updated_s']) * 1000,
       failReason: str(row['fail_reason']),
+      artifactPath: str(row['artifact_path']),
     }));
   }
 

@@ -31,7 +31,8 @@ export const RETUNE_MIGRATIONS: readonly Migration[] = [
         best_trial Int32,
         best_value Nullable(Float64),
         revision UInt64,
-        error String
+        error String,
+        dataset String
       ) ENGINE = ReplacingMergeTree(updated_at)
       ORDER BY (model, study_id)`,
       `CREATE TABLE IF NOT EXISTS ${db}.trials (
@@ -47,7 +48,8 @@ export const RETUNE_MIGRATIONS: readonly Migration[] = [
         device String,
         updated_at DateTime,
         revision UInt64,
-        fail_reason String
+        fail_reason String,
+        artifact_path String
       ) ENGINE = ReplacingMergeTree(updated_at)
       ORDER BY (study_id, trial)`,
     ],

@@ -25,6 +25,8 @@ export interface StudyRecord {
   readonly bestValue: number | null;
   /** Why the study failed, or ''. */
   readonly error: string;
+  /** The prepared DatasetRef as JSON text ('' before it is prepared), so a resumed study reuses its holdout. */
+  readonly dataset: string;
 }
 
 export interface TrialRow {
@@ -41,6 +43,8 @@ export interface TrialRow {
   readonly device: string;
   readonly updatedAtMs: number;
   readonly failReason: string;
+  /** Where the trainer saved the trial's model, or ''. */
+  readonly artifactPath: string;
 }
 
 export interface ModelVersion {

@@ -1,0 +1,166 @@
+/**
+ * The `retune:` section of the configuration. The lead wires `retuneSchema` into the config
+ * schema; `compileRetuneOptions` turns its output into the frozen options the Retuner uses and
+ * fails at boot, naming the value and the fix, on what zod cannot see (the search space, the
+ * sampler and pruner options, which the HPO engine validates).
+ */
+import { z } from 'zod';
+import { compileStudyOptions, PRUNER_NAMES, SAMPLER_NAMES, type StudyOptions } from './engine/index.js';
+import { checkGate, PROMOTION_METRICS, type PromotionGate } from './promotion/index.js';
+
+const durationMs = z.number().int().nonnegative();
+
+/**
+ * Trainer selection, passed through verbatim to the trainers (retune/trainers validates the
+ * fields of each type when it builds the trainer).
+ */
+export const retuneTrainerSchema = z
+  .object({
+    /** `tfjs`: the built-in TensorFlow.js trainer; `command`: run your own training program. */
+    type: z.enum(['tfjs', 'command']),
+  })
+  .catchall(z.unknown());
+
+export const retuneSchema = z
+  .object({
+    /** Whether the daemon runs studies at all (routes still read history). @default false */
+    enabled: z.boolean().default(false),
+    /** @default { type: "tfjs" } */
+    trainer: retuneTrainerSchema.default({ type: 'tfjs' }),
+    objective: z
+      .object({
+        /** The metric each trial reports and the study optimises. @default "val_loss" */
+        metric: z.string().min(1).default('val_loss'),
+        /** @default "minimize" */
+        direction: z.enum(['minimize', 'maximize']).default('minimize'),
+      })
+      .prefault({}),
+    /** The hyperparameters to search (retune/engine SearchSpaceOptions; see docs/hpo.md). */
+    space: z
+      .object({ params: z.array(z.record(z.string(), z.unknown())).min(1) })
+      .default({ params: [{ name: 'learning_rate', type: 'float', low: 1e-4, high: 0.1, log: true }] }),
+    /** @default { name: "tpe" } */
+    sampler: z
+      .object({ name: z.enum(SAMPLER_NAMES) })
+      .catchall(z.unknown())
+      .default({ name: 'tpe' }),
+    /** @default { name: "median" } */
+    pruner: z
+      .object({ name: z.enum(PRUNER_NAMES) })
+      .catchall(z.unknown())
+      .default({ name: 'median' }),
+    budget: z
+      .object({
+        /** Trials per study. @default 20 */
+        maxTrials: z.number().int().positive().default(20),
+        /** Wall time per study since it was created. @default 3600000 (1 h) */
+        maxWallTimeMs: z.number().int().positive().default(3_600_000),
+        /** Trials running at once (further capped by the device pool). @default 1 */
+        maxConcurrentTrials: z.number().int().positive().default(1),
+      })
+      .prefault({}),
+    /** Trials that were running when the daemon died: run again (`requeue`) or mark failed. @default "requeue" */
+    onRestoreRunning: z.enum(['requeue', 'fail']).default('requeue'),
+    /** Seed of the sampler and of the bootstrap (unsigned 32-bit). @default 0 */
+    seed: z.number().int().min(0).max(0xffffffff).default(0),
+    promotion: z
+      .object({
+        /** Holdout metric compared between champion and challenger. @default "accuracy" */
+        metric: z.enum(PROMOTION_METRICS).default('accuracy'),
+        /** Smallest improvement worth promoting (metric units, or a fraction when `relative`). @default 0.01 */
+        minImprovement: z.number().nonnegative().default(0.01),
+        /** Read minImprovement relative to |champion value|. @default false */
+        relative: z.boolean().default(false),
+        /** Significance level of the test. @default 0.05 */
+        alpha: z.number().gt(0).lt(1).default(0.05),
+        /** Resamples of the paired bootstrap. @default 2000 */
+        bootstrapResamples: z.number().int().min(10).default(2000),
+        /** `auto`: McNemar for accuracy/error_rate, paired bootstrap otherwise. @default "auto" */
+        test: z.enum(['auto', 'mcnemar', 'paired_bootstrap']).default('auto'),
+        /** McNemar uses the exact binomial test below this many discordant rows. @default 25 */
+        mcnemarExactBelow: z.number().int().min(0).default(25),
+      })
+      .prefault({}),
+    triggers: z
+      .object({
+        /** Health statuses (from the monitor) that start a study. @default ["degraded"] */
+        states: z.array(z.string().min(1)).default(['degraded']),
+        /** Minimum time between two studies of one model (any trigger but `force`). @default 21600000 (6 h) */
+        cooldownMs: durationMs.default(21_600_000),
+        /** Studies running at once across models. @default 1 */
+        maxConcurrentStudies: z.number().int().positive().default(1),
+      })
+      .prefault({}),
+    data: z
+      .object({
+        /** Share of the labelled rows held out for the promotion test (no trial sees them). @default 0.2 */
+        holdoutFraction: z.number().gt(0).lt(1).default(0.2),
+        /** Share used for trial validation (the objective). @default 0.2 */
+        validationFraction: z.number().gt(0).lt(1).default(0.2),
+        /** Most labelled rows to prepare per study. @default 100000 */
+        maxRows: z.number().int().positive().default(100_000),
+        /** How far back to take labelled rows. @default 604800000 (7 d) */
+        lookbackMs: durationMs.default(604_800_000),
+      })
+      .prefault({}),
+    /** Promoted artifacts are copied to `<modelStoreDir>/<model>/<version>/`. @default "./var/models" */
+    modelStoreDir: z.string().min(1).default('./var/models'),
+    /** Datasets and trial artifacts of running studies. @default "./var/retune" */
+    workDir: z.string().min(1).default('./var/retune'),
+    /** Kafka topic for promotion/rollback events. @default "driftguard.events" */
+    eventsTopic: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,249}$/, {
+        message: 'Kafka topic names use letters, digits, ".", "_" and "-"',
+      })
+      .default('driftguard.events'),
+  })
+  .superRefine((value, ctx) => {
+    if (value.data.holdoutFraction + value.data.validationFraction >= 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data'],
+        message: `holdoutFraction + validationFraction must leave rows to train on, got ${value.data.holdoutFraction} + ${value.data.validationFraction}`,
+      });
+    }
+    try {
+      compileStudyOptions(studyOptionsFrom(value));
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['space'], message: (error as Error).message });
+    }
+    try {
+      checkGate(gateFrom(value));
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['promotion'], message: (error as Error).message });
+    }
+  });
+
+export type RetuneConfigInput = z.input<typeof retuneSchema>;
+export type RetuneConfig = z.output<typeof retuneSchema>;
+
+/** The engine's study options for one study of this config. */
+export function studyOptionsFrom(config: RetuneConfig, name = 'study'): StudyOptions {
+  return {
+    name,
+    direction: config.objective.direction,
+    space: config.space as unknown as StudyOptions['space'],
+    sampler: config.sampler,
+    pruner: config.pruner,
+    seed: config.seed,
+    budget: {
+      maxTrials: config.budget.maxTrials,
+      maxWallTimeMs: config.budget.maxWallTimeMs,
+      maxConcurrent: config.budget.maxConcurrentTrials,
+    },
+    onRestoreRunning: config.onRestoreRunning,
+  };
+}
+
+export function gateFrom(config: RetuneConfig): PromotionGate {
+  return { ...config.promotion, seed: config.seed };
+}
+
+/** Parses (applying defaults) and freezes; throws a ZodError whose issues name the path and fix. */
+export function compileRetuneOptions(input: unknown): Readonly<RetuneConfig> {
+  return Object.freeze(retuneSchema.parse(input ?? {}));
+}

@@ -1,0 +1,470 @@
+/**
+ * The retune subsystem's one entry point for the daemon.
+ *
+ *     const retuner = new Retuner({ client, database, config: config.retune, trainer, datasets,
+ *                                   logger, registry, publisher, notifier: alerting, devices });
+ *     // migrations: RETUNE_MIGRATIONS go into the daemon's list
+ *     await retuner.start();                       // resumes studies left running by a restart
+ *     retuner.onHealth(model, status);             // from the monitor, each evaluation
+ *     await retuner.trigger(model, { source: 'api' });
+ *     await retuner.stop();                        // running studies stay resumable
+ *
+ * Lifecycle: created → started → stopped (stop is idempotent; trigger after stop is refused).
+ */
+import { randomBytes } from 'node:crypto';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../src/logger.js';
+import type { ClickHouseClient } from '../../src/store/clickhouse.js';
+import { Study } from '../engine/index.js';
+import { compileRetuneOptions, studyOptionsFrom, type RetuneConfig } from '../options.js';
+import { ModelRegistry, RetuneError, type AliasChange } from '../registry/index.js';
+import { ClickHouseRetuneStore } from '../store/clickhouse-retune-store.js';
+import type {
+  AliasEvent,
+  DecisionRecord,
+  ModelVersion,
+  RegistryStorage,
+  StudyQuery,
+  StudyRecord,
+  StudyStorage,
+  StudyTrigger,
+  TrialRow,
+} from '../store/types.js';
+import type { DatasetRef } from '../trainers/trainer.js';
+import type { EventPublisher } from './events.js';
+import { createRetuneMetrics, type RetuneMetrics } from './metrics.js';
+import {
+  CpuSlots,
+  type DatasetProvider,
+  type DeviceSlots,
+  type EventNotifier,
+  type TrainerProvider,
+} from './ports.js';
+import type { RetuneProgressEvent, RetuneProgressListener } from './progress.js';
+import { StudyRun, type StudyOutcome } from './study-run.js';
+
+const MODEL_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+export interface RetunerDeps {
+  /** Storage: give `client` + `database` (ClickHouse), or `storage` (any adapter of both ports). */
+  readonly client?: ClickHouseClient;
+  readonly database?: string;
+  readonly storage?: StudyStorage & RegistryStorage;
+  /** The `retune:` config section, raw or already parsed by `retuneSchema`. */
+  readonly config: unknown;
+  readonly trainer: TrainerProvider;
+  readonly datasets: DatasetProvider;
+  /** @default `budget.maxConcurrentTrials` CPU slots */
+  readonly devices?: DeviceSlots;
+  /** Kafka `driftguard.events` (see KafkaEventPublisher). @default none */
+  readonly publisher?: EventPublisher;
+  /** Alerting (`notifyEvent`). @default none */
+  readonly notifier?: EventNotifier;
+  readonly logger: Logger;
+  /** Prometheus registry for the retune metrics. */
+  readonly registry: Registry;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+export interface TriggerOptions {
+  readonly source: StudyTrigger;
+  /** Ignore the cooldown (an operator's explicit request). @default false */
+  readonly force?: boolean;
+}
+
+export interface TriggerResult {
+  readonly studyId: string;
+  readonly model: string;
+}
+
+export interface StudyView extends StudyRecord {
+  readonly trials: readonly TrialRow[];
+  /** Whether this process is running the study now. */
+  readonly live: boolean;
+}
+
+type Lifecycle = 'created' | 'started' | 'stopping' | 'stopped';
+
+export class Retuner {
+  readonly config: Readonly<RetuneConfig>;
+  readonly registry: ModelRegistry;
+  readonly storage: StudyStorage & RegistryStorage;
+  private readonly metrics: RetuneMetrics;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly devices: DeviceSlots;
+  private readonly stopController = new AbortController();
+  private readonly runs = new Map<string, { run: StudyRun; done: Promise<StudyOutcome> }>();
+  private readonly lastStart = new Map<string, number>();
+  private readonly listeners = new Set<RetuneProgressListener>();
+  /** Triggers are serialised so two at once cannot both pass the concurrency check. */
+  private triggerQueue: Promise<unknown> = Promise.resolve();
+  private state: Lifecycle = 'created';
+
+  constructor(private readonly deps: RetunerDeps) {
+    this.config = compileRetuneOptions(deps.config);
+    if (deps.storage !== undefined) this.storage = deps.storage;
+    else if (deps.client !== undefined && deps.database !== undefined)
+      this.storage = new ClickHouseRetuneStore(deps.client, deps.database, deps.now);
+    else throw new RetuneError('RETUNE_INVALID', 'Retuner needs either `storage` or `client` and `database`');
+    this.now = deps.now ?? Date.now;
+    this.logger = deps.logger.child({ component: 'retune' });
+    this.metrics = createRetuneMetrics(deps.registry);
+    this.devices = deps.devices ?? new CpuSlots(this.config.budget.maxConcurrentTrials);
+    this.registry = new ModelRegistry({ storage: this.storage, now: this.now });
+  }
+
+  /** Resumes the studies the store says are running (left so by a stop or a crash). */
+  async start(): Promise<void> {
+    if (this.state !== 'created') return;
+    this.state = 'started';
+    const running = await this.storage.listStudies({ state: 'running', limit: 1000 });
+    for (const record of running) {
+      if (this.runs.has(record.studyId)) continue;
+      try {
+        await this.resume(record);
+      } catch (error) {
+        this.logger.error(
+          { err: error, studyId: record.studyId },
+          'could not resume study; marking it failed',
+        );
+        await this.storage.saveStudy({
+          ...record,
+          state: 'failed',
+          updatedAtMs: this.now(),
+          error: `could not resume: ${(error as Error).message}`,
+        });
+      }
+    }
+    this.logger.info({ resumed: running.length }, 'retuner started');
+  }
+
+  /** Stops running studies without finishing them (they resume on the next start). Idempotent. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') {
+      await Promise.allSettled([...this.runs.values()].map((r) => r.done));
+      return;
+    }
+    this.state = 'stopping';
+    this.stopController.abort(new Error('retuner stopping'));
+    await Promise.allSettled([...this.runs.values()].map((r) => r.done));
+    this.state = 'stopped';
+    this.logger.info('retuner stopped');
+  }
+
+  /** Subscribes to progress events; returns the unsubscribe function. */
+  onProgress(listener: RetuneProgressListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Starts a study for `model` now (it runs in the background; see `waitForStudy`). Refused with
+   * RETUNE_REFUSED during the cooldown, beyond `maxConcurrentStudies`, or when the model already
+   * has a study running.
+   */
+  trigger(model: string, options: TriggerOptions): Promise<TriggerResult> {
+    const next = this.triggerQueue.catch(() => undefined).then(() => this.triggerNow(model, options));
+    this.triggerQueue = next;
+    return next;
+  }
+
+  /** The monitor's hook: starts a study when `status` is one of `triggers.states`; never throws for policy refusals. */
+  async onHealth(model: string, status: string): Promise<TriggerResult | undefined> {
+    if (!this.config.enabled || !this.config.triggers.states.includes(status)) return undefined;
+    try {
+      return await this.trigger(model, { source: 'monitor' });
+    } catch (error) {
+      if (error instanceof RetuneError && error.code === 'RETUNE_REFUSED') {
+        this.logger.debug({ model, status, reason: error.message }, 'health trigger refused');
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /** Resolves when the study ends in this process (completed, failed, cancelled or stopped). */
+  async waitForStudy(studyId: string): Promise<StudyOutcome> {
+    const entry = this.runs.get(studyId);
+    if (entry !== undefined) return entry.done;
+    const record = await this.storage.getStudy(studyId);
+    if (record === undefined) throw new RetuneError('RETUNE_NOT_FOUND', `no study ${studyId}`, { studyId });
+    return { record, decision: undefined };
+  }
+
+  /** Cancels a running study: its running trials fail and it ends `cancelled`. */
+  cancel(studyId: string): boolean {
+    const entry = this.runs.get(studyId);
+    entry?.run.cancel();
+    return entry !== undefined;
+  }
+
+  async getStudy(studyId: string): Promise<StudyView | undefined> {
+    const record = await this.storage.getStudy(studyId);
+    if (record === undefined) return undefined;
+    return { ...record, trials: await this.storage.listTrials(studyId), live: this.runs.has(studyId) };
+  }
+
+  listStudies(query: StudyQuery = {}): Promise<StudyRecord[]> {
+    return this.storage.listStudies(query);
+  }
+
+  versions(model: string): Promise<ModelVersion[]> {
+    return this.registry.versions(model);
+  }
+
+  async aliases(
+    model: string,
+  ): Promise<{ champion: string | undefined; challenger: string | undefined; history: AliasEvent[] }> {
+    const [current, history] = await Promise.all([
+      this.registry.aliases(model),
+      this.registry.history(model),
+    ]);
+    return { ...current, history };
+  }
+
+  decisions(model: string): Promise<DecisionRecord[]> {
+    return this.storage.listDecisions(model);
+  }
+
+  /** A manual promotion (API/CLI): audited, announced on Kafka and to the alert sinks. */
+  async promote(
+    model: string,
+    version: string,
+    options: { actor: string; reason?: string; dryRun?: boolean },
+  ): Promise<AliasChange> {
+    const change = await this.registry.promote(model, version, {
+      actor: options.actor,
+      reason: options.reason ?? 'manual promotion',
+      evidence: { manual: true },
+      dryRun: options.dryRun === true,
+    });
+    if (!change.dryRun) {
+      await this.announce(
+        'promotion',
+        change,
+        `${model}: ${version} promoted to champion by ${options.actor}`,
+      );
+    }
+    return change;
+  }
+
+  async rollback(
+    model: string,
+    options: { actor: string; reason?: string; to?: string; dryRun?: boolean },
+  ): Promise<AliasChange> {
+    const change = await this.registry.rollback(model, {
+      actor: options.actor,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+      ...(options.to === undefined ? {} : { to: options.to }),
+      dryRun: options.dryRun === true,
+    });
+    if (!change.dryRun) {
+      await this.announce(
+        'rollback',
+        change,
+        `${model}: champion rolled back from ${change.event.previousVersion} to ${change.event.version} by ${options.actor}`,
+      );
+    }
+    return change;
+  }
+
+  // ---- internals ----
+
+  private emit(event: RetuneProgressEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'progress listener threw');
+      }
+    }
+  }
+
+  private trainerFor(model: string) {
+    const provider = this.deps.trainer;
+    return typeof provider === 'function' ? provider(model) : provider;
+  }
+
+  private async triggerNow(model: string, options: TriggerOptions): Promise<TriggerResult> {
+    if (!MODEL_NAME.test(model)) {
+      throw new RetuneError(
+        'RETUNE_INVALID',
+        `model name ${JSON.stringify(model)} must match ${MODEL_NAME.source}`,
+      );
+    }
+    if (this.state !== 'started') {
+      throw new RetuneError(
+        'RETUNE_REFUSED',
+        `the retuner is ${this.state}; studies start only while it runs`,
+      );
+    }
+    const active = [...this.runs.values()];
+    const same = active.find((r) => r.run.model === model);
+    if (same !== undefined) {
+      throw new RetuneError('RETUNE_REFUSED', `${model} already has study ${same.run.studyId} running`, {
+        studyId: same.run.studyId,
+      });
+    }
+    if (active.length >= this.config.triggers.maxConcurrentStudies) {
+      throw new RetuneError(
+        'RETUNE_REFUSED',
+        `${active.length} studies are running, the most allowed (retune.triggers.maxConcurrentStudies = ${this.config.triggers.maxConcurrentStudies}); retry when one ends`,
+      );
+    }
+    if (options.force !== true && this.config.triggers.cooldownMs > 0) {
+      const last = this.lastStart.get(model) ?? (await this.storage.lastStudyCreatedAt(model));
+      const wait = last === undefined ? 0 : last + this.config.triggers.cooldownMs - this.now();
+      if (wait > 0) {
+        throw new RetuneError(
+          'RETUNE_REFUSED',
+          `${model} was retuned less than retune.triggers.cooldownMs (${this.config.triggers.cooldownMs} ms) ago; next study allowed in ${Math.ceil(wait / 1000)} s (or force it)`,
+          { retryAfterMs: wait },
+        );
+      }
+    }
+    const createdAtMs = this.now();
+    const studyId = `st-${createdAtMs.toString(36)}-${randomBytes(4).toString('hex')}`;
+    const study = Study.create(studyOptionsFrom(this.config, `${model}/${studyId}`), { clock: this.now });
+    const record: StudyRecord = {
+      studyId,
+      model,
+      createdAtMs: study.createdAtMs,
+      updatedAtMs: createdAtMs,
+      state: 'running',
+      trigger: options.source,
+      direction: this.config.objective.direction,
+      objective: this.config.objective.metric,
+      sampler: this.config.sampler.name,
+      pruner: this.config.pruner.name,
+      seed: this.config.seed,
+      maxTrials: this.config.budget.maxTrials,
+      snapshot: JSON.stringify(study.snapshot()),
+      bestTrial: -1,
+      bestValue: null,
+      error: '',
+      dataset: '',
+    };
+    // Persisted before returning, so the id the caller gets can be read back at once.
+    await this.storage.saveStudy(record);
+    this.lastStart.set(model, createdAtMs);
+    this.launch(new StudyRun(this.runDeps(model), record, study));
+    this.logger.info({ model, studyId, source: options.source }, 'study started');
+    return { studyId, model };
+  }
+
+  private async resume(record: StudyRecord): Promise<void> {
+    const study = Study.restore(
+      JSON.parse(record.snapshot),
+      { clock: this.now },
+      {
+        onRestoreRunning: this.config.onRestoreRunning,
+      },
+    );
+    const trials = await this.storage.listTrials(record.studyId);
+    let dataset: DatasetRef | undefined;
+    if (record.dataset !== '') {
+      const stored = JSON.parse(record.dataset) as DatasetRef;
+      // Reuse the prepared dataset (same holdout) when its files survived the restart.
+      if (await exists(path.join(stored.dir, 'holdout.jsonl'))) dataset = stored;
+    }
+    const requeued = study
+      .trials()
+      .filter((t) => t.state === 'waiting')
+      .map((t) => t.number);
+    this.logger.info(
+      { studyId: record.studyId, model: record.model, trials: study.trials().length, requeued },
+      'resuming study',
+    );
+    this.lastStart.set(record.model, record.createdAtMs);
+    this.launch(
+      new StudyRun(this.runDeps(record.model), record, study, {
+        ...(dataset === undefined ? {} : { dataset }),
+        trials,
+      }),
+    );
+  }
+
+  private runDeps(model: string) {
+    return {
+      config: this.config,
+      storage: this.storage,
+      registry: this.registry,
+      trainer: this.trainerFor(model),
+      datasets: this.deps.datasets,
+      devices: this.devices,
+      publisher: this.deps.publisher,
+      notifier: this.deps.notifier,
+      metrics: this.metrics,
+      logger: this.logger,
+      now: this.now,
+      emit: (event: RetuneProgressEvent) => this.emit(event),
+      stopSignal: this.stopController.signal,
+    };
+  }
+
+  private launch(run: StudyRun): void {
+    this.metrics.studiesRunning.inc();
+    const done = run.run().finally(() => {
+      this.runs.delete(run.studyId);
+      this.metrics.studiesRunning.dec();
+    });
+    // Failures are recorded on the study by StudyRun; this only keeps them from going unhandled.
+    done.catch((error: unknown) =>
+      this.logger.error({ err: error, studyId: run.studyId }, 'study run crashed'),
+    );
+    this.runs.set(run.studyId, { run, done });
+  }
+
+  private async announce(
+    type: 'promotion' | 'rollback',
+    change: AliasChange,
+    summary: string,
+  ): Promise<void> {
+    const { event } = change;
+    this.metrics.promotions.inc({
+      model: event.model,
+      decision: type === 'promotion' ? 'promoted' : 'rejected',
+    });
+    try {
+      await this.deps.publisher?.publish({
+        type,
+        model: event.model,
+        version: event.version,
+        previous: event.previousVersion === '' ? null : event.previousVersion,
+        actor: event.actor,
+        reason: event.reason,
+        evidence: event.evidence,
+      });
+    } catch (error) {
+      this.logger.error({ err: error, type }, 'could not publish the event to Kafka');
+    }
+    try {
+      await this.deps.notifier?.notifyEvent({
+        model: event.model,
+        kind: type,
+        summary,
+        details: {
+          version: event.version,
+          previous: event.previousVersion,
+          actor: event.actor,
+          reason: event.reason,
+        },
+      });
+    } catch (error) {
+      this.logger.error({ err: error, type }, 'could not send the event to the alert sinks');
+    }
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
