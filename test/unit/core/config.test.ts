@@ -35,6 +35,8 @@ describe('compileConfig', () => {
       predictions: 'predictions',
       outcomes: 'outcomes',
       deadLetter: 'dlq',
+      inputs: [],
+      events: 'driftguard.events',
     });
     expect(Object.isFrozen(config.kafka.topics)).toBe(true);
   });
