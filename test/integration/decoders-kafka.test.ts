@@ -30,8 +30,8 @@ import {
  * consumes them from the broker with the decoders plugged in, and ClickHouse is read back. Each
  * exchange has a native twin on a native topic: their stored rows must be identical.
  *
- * The daemon still wires native decoders only, so the pipeline is assembled here as the daemon
- * assembles it.
+ * The pipeline is assembled here as the daemon assembles it, so each format can be checked at the
+ * pipeline's boundary; test/integration/serving-formats-daemon.test.ts covers a real daemon.
  */
 
 const cleanups: Array<() => Promise<void>> = [];
