@@ -152,6 +152,8 @@ export class StudyRun {
       () => this.budgetController.abort(new Error('wall-time budget exhausted')),
       Math.max(0, remaining),
     );
+    // The budget timer alone must not keep a stopping process alive.
+    budgetTimer.unref();
     try {
       return await this.runUnsafe();
     } catch (error) {
@@ -326,7 +328,7 @@ export class StudyRun {
     });
     this.logger.info({ state, error, promoted: decision?.promoted }, 'study finished');
     if (this.writeError !== undefined)
-      throw this.writeError instanceof Error ? this.writeError : new Error(String(this.writeError));
+      throw this.writeError instanceof Error ? this.writeError : new Error('could not persist the study');
     return { record: this.record, decision };
   }
 

@@ -1,0 +1,312 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KafkaEventPublisher, Retuner, type RetunerDeps } from '../../retune/orchestrator/index.js';
+import type { RetuneConfigInput } from '../../retune/options.js';
+import { RETUNE_MIGRATIONS } from '../../retune/store/index.js';
+import { createKafka } from '../../src/kafka/client.js';
+import { createLogger } from '../../src/logger.js';
+import { createClickHouse, type ClickHouseClient } from '../../src/store/clickhouse.js';
+import { migrate } from '../../src/store/migrations.js';
+import {
+  THRESHOLD_SPACE,
+  ThresholdTrainer,
+  thresholdDatasets,
+  writeThresholdArtifact,
+} from '../fixtures/retune/threshold-trainer.js';
+import {
+  clickhouseQuery,
+  dropDatabase,
+  kcatConsume,
+  servicesEnv,
+  uniqueName,
+  waitFor,
+} from '../support/index.js';
+
+const logger = createLogger('silent');
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
+});
+
+interface Env {
+  db: string;
+  client: ClickHouseClient;
+  dir: string;
+  topic: string;
+  notes: Array<{ kind: string; summary: string }>;
+}
+
+async function environment(): Promise<Env> {
+  const { clickhouseUrl } = servicesEnv();
+  const db = uniqueName('retune');
+  const client = createClickHouse({
+    url: clickhouseUrl,
+    database: db,
+    username: 'default',
+    password: '',
+    requestTimeoutMs: 30_000,
+  });
+  await migrate(client, db, logger, RETUNE_MIGRATIONS);
+  const dir = await mkdtemp(path.join(tmpdir(), 'retune-'));
+  cleanup.push(() => dropDatabase(clickhouseUrl, db));
+  cleanup.push(() => client.close());
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  return { db, client, dir, topic: uniqueName('events'), notes: [] };
+}
+
+function config(env: Env, overrides: Partial<RetuneConfigInput> = {}): RetuneConfigInput {
+  return {
+    enabled: true,
+    objective: { metric: 'val_loss', direction: 'minimize' },
+    space: THRESHOLD_SPACE,
+    sampler: { name: 'random' },
+    pruner: { name: 'none' },
+    seed: 11,
+    budget: { maxTrials: 6, maxWallTimeMs: 600_000, maxConcurrentTrials: 2 },
+    promotion: { metric: 'accuracy', minImprovement: 0.02, alpha: 0.05 },
+    triggers: { cooldownMs: 0, maxConcurrentStudies: 2 },
+    modelStoreDir: path.join(env.dir, 'models'),
+    workDir: path.join(env.dir, 'work'),
+    ...overrides,
+  };
+}
+
+function retuner(env: Env, overrides: Partial<RetunerDeps> = {}, cfg?: RetuneConfigInput): Retuner {
+  const kafka = createKafka({ clientId: 'retune-test', brokers: [servicesEnv().kafkaBrokers] }, logger);
+  const publisher = new KafkaEventPublisher(kafka, env.topic);
+  cleanup.push(() => publisher.close());
+  return new Retuner({
+    client: env.client,
+    database: env.db,
+    config: cfg ?? config(env),
+    trainer: new ThresholdTrainer(),
+    datasets: thresholdDatasets,
+    publisher,
+    notifier: {
+      notifyEvent: (input) => {
+        env.notes.push({ kind: input.kind, summary: input.summary });
+        return Promise.resolve(input);
+      },
+    },
+    logger,
+    registry: new Registry(),
+    ...overrides,
+  });
+}
+
+/** Registers a hand-made champion with the given threshold. */
+async function seedChampion(r: Retuner, env: Env, model: string, threshold: number): Promise<void> {
+  const artifactUri = await writeThresholdArtifact(path.join(env.dir, 'seed', model), threshold);
+  await r.registry.registerVersion({
+    model,
+    version: 'v0',
+    createdAtMs: Date.now(),
+    studyId: '',
+    trial: -1,
+    artifactUri,
+    params: { threshold },
+    metrics: {},
+  });
+  await r.registry.promote(model, 'v0', { actor: 'test', reason: 'initial model' });
+}
+
+const q = <T = Record<string, unknown>>(sql: string) => clickhouseQuery<T>(servicesEnv().clickhouseUrl, sql);
+
+describe('Retuner on the real ClickHouse and Kafka', () => {
+  it('promotes a significantly better winner with its evidence, then rolls back', async () => {
+    const env = await environment();
+    const r = retuner(env);
+    await r.start();
+    cleanup.push(() => r.stop());
+    await seedChampion(r, env, 'churn', 0.85);
+
+    const { studyId } = await r.trigger('churn', { source: 'api' });
+    const outcome = await r.waitForStudy(studyId);
+    expect(outcome.record.state).toBe('completed');
+    expect(outcome.decision?.promoted).toBe(true);
+    expect(outcome.decision?.test).toBe('mcnemar');
+
+    const view = await r.getStudy(studyId);
+    expect(view?.trials).toHaveLength(6);
+    expect(view?.trials.every((t) => t.state === 'complete')).toBe(true);
+    expect(view?.bestTrial).toBeGreaterThanOrEqual(0);
+    const version = `${studyId}-t${view?.bestTrial}`;
+
+    const decisions = await q<{
+      promoted: number;
+      test: string;
+      p_value: number;
+      champion_version: string;
+      challenger_version: string;
+      reason: string;
+    }>(
+      `SELECT promoted, test, p_value, champion_version, challenger_version, reason FROM ${env.db}.promotion_decisions`,
+    );
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({
+      promoted: 1,
+      test: 'mcnemar',
+      champion_version: 'v0',
+      challenger_version: version,
+    });
+    expect(decisions[0]?.p_value).toBeLessThan(0.05);
+
+    const events = await q<{
+      alias: string;
+      version: string;
+      previous_version: string;
+      action: string;
+      actor: string;
+      evidence: string;
+    }>(
+      `SELECT alias, version, previous_version, action, actor, evidence FROM ${env.db}.alias_events ORDER BY revision`,
+    );
+    expect(events.map((e) => `${e.action}:${e.version}:${e.actor}`)).toEqual([
+      'promote:v0:test',
+      `promote:${version}:retuner`,
+    ]);
+    const evidence = JSON.parse(events[1]?.evidence ?? '{}') as { mcnemar?: { method?: string } };
+    expect(evidence).toMatchObject({ studyId, test: 'mcnemar' });
+    expect(['exact', 'chi2-cc']).toContain(evidence.mcnemar?.method);
+    expect((await r.aliases('churn')).champion).toBe(version);
+    expect(await readdir(path.join(env.dir, 'models', 'churn', version))).toEqual(['model.json']);
+
+    const messages = await kcatConsume(servicesEnv().kafkaBrokers, env.topic, {
+      count: 1,
+      timeoutMs: 30_000,
+    });
+    const promotion = JSON.parse(messages[0]?.value ?? '{}') as Record<string, unknown>;
+    expect(promotion).toMatchObject({
+      type: 'promotion',
+      model: 'churn',
+      version,
+      previous: 'v0',
+      metric: 'accuracy',
+    });
+    expect(promotion['evidence']).toMatchObject({ studyId });
+    expect(env.notes.map((n) => n.kind)).toEqual(['promotion', 'retune.completed']);
+
+    // Rollback: dry run changes nothing; the real one restores v0 and is audited and announced.
+    const dry = await r.rollback('churn', { actor: 'ops', dryRun: true });
+    expect(dry.event.version).toBe('v0');
+    expect((await r.aliases('churn')).champion).toBe(version);
+    await r.rollback('churn', { actor: 'ops', reason: 'bad on live traffic' });
+    const aliases = await r.aliases('churn');
+    expect(aliases.champion).toBe('v0');
+    expect(aliases.history.at(-1)).toMatchObject({
+      action: 'rollback',
+      version: 'v0',
+      previousVersion: version,
+      actor: 'ops',
+      reason: 'bad on live traffic',
+    });
+    const all = await kcatConsume(servicesEnv().kafkaBrokers, env.topic, { count: 2, timeoutMs: 30_000 });
+    expect(all.map((m) => (JSON.parse(m.value ?? '{}') as { type: string }).type).sort()).toEqual([
+      'promotion',
+      'rollback',
+    ]);
+  });
+
+  it('records a rejection and promotes nothing when the winner is not better', async () => {
+    const env = await environment();
+    const r = retuner(
+      env,
+      {},
+      config(env, { space: { params: [{ name: 'threshold', type: 'float', low: 0.3, high: 0.7 }] } }),
+    );
+    await r.start();
+    cleanup.push(() => r.stop());
+    await seedChampion(r, env, 'fraud', 0.5); // the perfect threshold: nothing can beat it
+
+    const { studyId } = await r.trigger('fraud', { source: 'manual' });
+    const outcome = await r.waitForStudy(studyId);
+    expect(outcome.record.state).toBe('completed');
+    expect(outcome.decision?.promoted).toBe(false);
+
+    const decisions = await q<{ promoted: number; reason: string; improvement: number }>(
+      `SELECT promoted, reason, improvement FROM ${env.db}.promotion_decisions WHERE model = 'fraud'`,
+    );
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]?.promoted).toBe(0);
+    expect(decisions[0]?.improvement).toBeLessThanOrEqual(0);
+    expect(decisions[0]?.reason).toMatch(/^rejected: /);
+    expect((await r.aliases('fraud')).champion).toBe('v0');
+    expect(await q(`SELECT * FROM ${env.db}.alias_events WHERE model = 'fraud'`)).toHaveLength(1);
+    expect(await r.versions('fraud')).toHaveLength(1);
+    expect(env.notes.map((n) => n.kind)).toEqual(['retune.completed']);
+  });
+
+  it('resumes a study after the daemon was killed mid-trial, never repeating completed trials', async () => {
+    const env = await environment();
+    const calls = new Map<number, number>();
+    const params = new Map<number, unknown[]>();
+    const cfg = config(env, { budget: { maxTrials: 6, maxWallTimeMs: 600_000, maxConcurrentTrials: 1 } });
+    const first = retuner(
+      env,
+      { trainer: new ThresholdTrainer({ calls, params, hangOn: new Set([3]) }) },
+      cfg,
+    );
+    await first.start();
+    const { studyId } = await first.trigger('churn', { source: 'monitor' });
+
+    // Wait until trials 0-2 are stored complete and trial 3 is stored running, then "kill" the
+    // daemon: the first Retuner is dropped without stop(), its trial never returns.
+    await waitFor(
+      async () => {
+        const rows = await q<{ trial: number; state: string }>(
+          `SELECT trial, argMax(state, revision) AS state FROM ${env.db}.trials WHERE study_id = '${studyId}' GROUP BY trial ORDER BY trial`,
+        );
+        return (
+          rows.map((row) => `${row.trial}:${row.state}`).join(',') ===
+          '0:complete,1:complete,2:complete,3:running'
+        );
+      },
+      { timeoutMs: 30_000, description: 'three trials complete and the fourth running' },
+    );
+
+    const second = retuner(env, { trainer: new ThresholdTrainer({ calls, params }) }, cfg);
+    await second.start();
+    cleanup.push(() => second.stop());
+    const outcome = await second.waitForStudy(studyId);
+    expect(outcome.record.state).toBe('completed');
+    expect([...calls.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+      [3, 2], // interrupted, re-queued with the same params
+      [4, 1],
+      [5, 1],
+    ]);
+    expect(params.get(3)?.[1]).toEqual(params.get(3)?.[0]);
+    const view = await second.getStudy(studyId);
+    expect(view?.trials.map((t) => t.state)).toEqual(Array(6).fill('complete'));
+    // No champion before: the winner became the first champion, with that reason.
+    const decision = await q<{ promoted: number; test: string; reason: string }>(
+      `SELECT promoted, test, reason FROM ${env.db}.promotion_decisions WHERE study_id = '${studyId}'`,
+    );
+    expect(decision.map((d) => [d.promoted, d.test])).toEqual([[1, 'none']]);
+    expect(decision[0]?.reason).toMatch(/no champion yet/);
+  });
+
+  it('a stopped Retuner leaves the study running; a new one resumes it', async () => {
+    const env = await environment();
+    const calls = new Map<number, number>();
+    const cfg = config(env, { budget: { maxTrials: 4, maxWallTimeMs: 600_000, maxConcurrentTrials: 1 } });
+    const first = retuner(env, { trainer: new ThresholdTrainer({ calls, epochs: 40 }) }, cfg);
+    await first.start();
+    const { studyId } = await first.trigger('churn', { source: 'api' });
+    await waitFor(() => (calls.get(1) ?? 0) > 0, { timeoutMs: 30_000 });
+    await first.stop();
+    expect((await first.getStudy(studyId))?.state).toBe('running');
+    await expect(first.trigger('other', { source: 'api' })).rejects.toMatchObject({ code: 'RETUNE_REFUSED' });
+
+    const second = retuner(env, { trainer: new ThresholdTrainer({ calls, epochs: 2 }) }, cfg);
+    await second.start();
+    cleanup.push(() => second.stop());
+    expect((await second.waitForStudy(studyId)).record.state).toBe('completed');
+    expect(calls.get(0)).toBe(1);
+  });
+});
