@@ -16,3 +16,19 @@ export {
   type CommandTrainerOptions,
   type CompiledCommandTrainerOptions,
 } from './command/options.js';
+export { createTrainer, type TrainerConfig } from './create-trainer.js';
+export { TfjsTrainer, TFJS_OBJECTIVES, type TfjsTrainerOptions } from './tfjs/tfjs-trainer.js';
+export { compileTfjsParams, TFJS_PARAM_DEFAULTS, TFJS_PARAM_NAMES, type TfjsParams } from './tfjs/params.js';
+export {
+  loadTfBackend,
+  retuneBackend,
+  selectTfBackend,
+  setRetuneBackendGauge,
+  RETUNE_BACKEND_METRIC,
+  RETUNE_BACKEND_NAMES,
+  type RetuneBackend,
+  type RetuneBackendName,
+  type SelectBackendOptions,
+  type Tf,
+} from './tfjs/backend.js';
+export { loadModel, saveModel, MODEL_META_FILE, type TfjsModelMeta } from './tfjs/model-files.js';
