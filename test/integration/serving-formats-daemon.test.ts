@@ -58,7 +58,7 @@ decoders:
   models:
     fraud:
       inputs: { input0: [amount, account_age_days] }
-      outputs: { output0: [fraud, ok] }
+      outputs: { output0: [fraud, ok], predictions: [fraud, ok] }   # v2 tensor name; v1 responses are the tensor 'predictions'
     iris:
       inputs: { input0: [sepal_length, sepal_width] }
       outputs: { output0: [setosa, versicolor] }
@@ -126,6 +126,35 @@ decoders:
         headers: { 'seldon-infer-type': 'json' },
       },
     ]);
+    // KServe v1 payloads in binary-mode CloudEvents on Kafka: a batch of two rows given as objects.
+    const v1 = (type: string): Record<string, string> => ({
+      ce_specversion: '1.0',
+      ce_id: 'v1-batch',
+      ce_source: 'x',
+      ce_type: `org.kubeflow.serving.inference.${type}`,
+      ce_inferenceservicename: 'fraud',
+      'content-type': 'application/json',
+    });
+    await kcatProduce(kafkaBrokers, `${name}.p`, [
+      {
+        value: JSON.stringify({
+          instances: [
+            { amount: 10, account_age_days: 400 },
+            { amount: 990, account_age_days: 3 },
+          ],
+        }),
+        headers: v1('request'),
+      },
+      {
+        value: JSON.stringify({
+          predictions: [
+            [0.1, 0.9],
+            [0.7, 0.3],
+          ],
+        }),
+        headers: v1('response'),
+      },
+    ]);
     // A KServe request on Kafka whose response never comes.
     await kcatProduce(kafkaBrokers, `${name}.p`, [
       {
@@ -148,9 +177,9 @@ decoders:
           clickhouseUrl,
           `SELECT id, num_names, num_values, prediction_label, score_classes, score_values FROM ${name}.predictions FINAL ORDER BY id`,
         );
-        return stored.length === 2 ? stored : undefined;
+        return stored.length === 4 ? stored : undefined;
       },
-      { timeoutMs: 60_000, description: 'two paired predictions stored' },
+      { timeoutMs: 60_000, description: 'four paired predictions stored' },
     );
     expect(rows).toEqual([
       {
@@ -168,6 +197,22 @@ decoders:
         prediction_label: 'versicolor',
         score_classes: ['setosa', 'versicolor'],
         score_values: [0.1, 0.9],
+      },
+      {
+        id: 'v1-batch:0',
+        num_names: ['amount', 'account_age_days'],
+        num_values: [10, 400],
+        prediction_label: 'ok',
+        score_classes: ['fraud', 'ok'],
+        score_values: [0.1, 0.9],
+      },
+      {
+        id: 'v1-batch:1',
+        num_names: ['amount', 'account_age_days'],
+        num_values: [990, 3],
+        prediction_label: 'fraud',
+        score_classes: ['fraud', 'ok'],
+        score_values: [0.7, 0.3],
       },
     ]);
     const [dead] = await kcatConsume(kafkaBrokers, deadLetter, { count: 1, timeoutMs: 60_000 });
