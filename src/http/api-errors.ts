@@ -20,6 +20,19 @@ export const API_ERRORS = {
   payload_too_large: { status: 413, message: 'request body too large: split it or raise http.maxBodyBytes' },
   invalid_query: { status: 400, message: 'a query or path parameter is not valid' },
   model_not_found: { status: 404, message: 'no such model, or it has not been evaluated yet' },
+  study_not_found: { status: 404, message: 'no such retune study: list them with GET /v1/studies' },
+  version_not_found: {
+    status: 404,
+    message: 'no such model version: list them with GET /v1/models/<model>/versions',
+  },
+  retune_conflict: {
+    status: 409,
+    message: 'the request contradicts the current aliases (already champion, or nothing to roll back to)',
+  },
+  retune_refused: {
+    status: 429,
+    message: 'retune refused by policy (cooldown, concurrent studies, or retune disabled); see the message',
+  },
   not_found: { status: 404, message: 'no such route: see /openapi.json' },
   store_unavailable: { status: 503, message: 'ClickHouse is unavailable; retry later' },
   internal: { status: 500, message: 'internal error; see the daemon log' },

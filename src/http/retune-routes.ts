@@ -1,0 +1,211 @@
+import type { Router} from 'express';
+import express, { type Request } from 'express';
+import { z } from 'zod';
+import type { Retuner } from '../../retune/orchestrator/index.js';
+import { RetuneError } from '../../retune/registry/index.js';
+import { ApiError } from './api-errors.js';
+
+/**
+ * Retune API. `read` holds the GET routes (mount with the read routes), `write` the POST routes
+ * (mount with the write routes: they need the bearer token).
+ *
+ *   POST /v1/models/:model/retune     {force?}                → 202 {studyId, model}
+ *   GET  /v1/studies?model=&state=&limit=&offset=             → {studies: [...]}
+ *   GET  /v1/studies/:id                                      → {study: {..., trials: [...]}}
+ *   GET  /v1/models/:model/versions                           → {versions: [...]}
+ *   GET  /v1/models/:model/aliases                            → {champion, challenger, history: [...]}
+ *   GET  /v1/models/:model/decisions                          → {decisions: [...]}
+ *   POST /v1/models/:model/promote    {version, reason?, actor?, dryRun?} → {dryRun, event}
+ *   POST /v1/models/:model/rollback   {to?, reason?, actor?, dryRun?}     → {dryRun, event}
+ */
+export interface RetuneRoutesDeps {
+  readonly retuner: Pick<
+    Retuner,
+    'trigger' | 'listStudies' | 'getStudy' | 'versions' | 'aliases' | 'decisions' | 'promote' | 'rollback'
+  >;
+  /** @default 65536 */
+  readonly maxBodyBytes?: number;
+}
+
+export const MAX_STUDIES_LIMIT = 500;
+
+const modelParam = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/);
+const studiesQuery = z
+  .object({
+    model: modelParam.optional(),
+    state: z.enum(['running', 'completed', 'failed', 'cancelled']).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_STUDIES_LIMIT).default(50),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+const actor = z.string().min(1).max(128).optional();
+const retuneBody = z.object({ force: z.boolean().optional() }).strict();
+const promoteBody = z
+  .object({
+    version: z.string().min(1).max(256),
+    reason: z.string().max(2000).optional(),
+    actor,
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+const rollbackBody = z
+  .object({
+    to: z.string().min(1).max(256).optional(),
+    reason: z.string().max(2000).optional(),
+    actor,
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+
+function parse<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  what: string,
+  code: 'invalid_query' | 'invalid_body',
+): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new ApiError(
+      code,
+      `invalid ${what}: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return result.data;
+}
+
+function model(req: Request): string {
+  const value = req.params['model'];
+  if (!modelParam.safeParse(value).success)
+    throw new ApiError('invalid_query', `invalid model name ${JSON.stringify(value)}`);
+  return value as string;
+}
+
+/** Maps the retune taxonomy onto the API catalogue by code. */
+export function toRetuneApiError(error: unknown): unknown {
+  if (!(error instanceof RetuneError)) return error;
+  switch (error.code) {
+    case 'RETUNE_NOT_FOUND':
+      return new ApiError('version_not_found', error.message, error.details);
+    case 'RETUNE_CONFLICT':
+      return new ApiError('retune_conflict', error.message, error.details);
+    case 'RETUNE_REFUSED':
+      return new ApiError('retune_refused', error.message, error.details);
+    case 'RETUNE_INVALID':
+      return new ApiError('invalid_body', error.message, error.details);
+  }
+}
+
+async function mapped<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toRetuneApiError(error);
+  }
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function studyJson(s: Awaited<ReturnType<Retuner['listStudies']>>[number]) {
+  const { snapshot: _snapshot, dataset: _dataset, createdAtMs, updatedAtMs, ...rest } = s;
+  return { ...rest, createdAt: iso(createdAtMs), updatedAt: iso(updatedAtMs) };
+}
+
+export function retuneRoutes(deps: RetuneRoutesDeps): { read: Router; write: Router } {
+  const { retuner } = deps;
+  const read = express.Router();
+  const write = express.Router();
+  const body = express.json({ limit: deps.maxBodyBytes ?? 65_536, type: () => true });
+
+  read.get('/v1/studies', async (req, res) => {
+    const query = parse(studiesQuery, req.query, 'query', 'invalid_query');
+    const studies = await mapped(() =>
+      retuner.listStudies({
+        limit: query.limit,
+        offset: query.offset,
+        ...(query.model === undefined ? {} : { model: query.model }),
+        ...(query.state === undefined ? {} : { state: query.state }),
+      }),
+    );
+    res.json({ studies: studies.map(studyJson), limit: query.limit, offset: query.offset });
+  });
+
+  read.get('/v1/studies/:id', async (req, res) => {
+    const id = req.params['id'] ?? '';
+    if (!/^[A-Za-z0-9_.-]{1,128}$/.test(id))
+      throw new ApiError('invalid_query', `invalid study id ${JSON.stringify(id)}`);
+    const study = await mapped(() => retuner.getStudy(id));
+    if (study === undefined) throw new ApiError('study_not_found', `no retune study ${JSON.stringify(id)}`);
+    const { trials, live, ...record } = study;
+    res.json({
+      study: {
+        ...studyJson(record),
+        live,
+        trials: trials.map(({ startedAtMs, finishedAtMs, updatedAtMs, ...t }) => ({
+          ...t,
+          startedAt: iso(startedAtMs),
+          finishedAt: finishedAtMs === 0 ? null : iso(finishedAtMs),
+          updatedAt: iso(updatedAtMs),
+        })),
+      },
+    });
+  });
+
+  read.get('/v1/models/:model/versions', async (req, res) => {
+    const versions = await mapped(() => retuner.versions(model(req)));
+    res.json({ versions: versions.map(({ createdAtMs, ...v }) => ({ ...v, createdAt: iso(createdAtMs) })) });
+  });
+
+  read.get('/v1/models/:model/aliases', async (req, res) => {
+    const aliases = await mapped(() => retuner.aliases(model(req)));
+    res.json({
+      champion: aliases.champion ?? null,
+      challenger: aliases.challenger ?? null,
+      history: aliases.history.map(({ atMs, ...e }) => ({ ...e, at: iso(atMs) })),
+    });
+  });
+
+  read.get('/v1/models/:model/decisions', async (req, res) => {
+    const decisions = await mapped(() => retuner.decisions(model(req)));
+    res.json({
+      decisions: decisions.map(({ decidedAtMs, ...d }) => ({ ...d, decidedAt: iso(decidedAtMs) })),
+    });
+  });
+
+  write.post('/v1/models/:model/retune', body, async (req, res) => {
+    const name = model(req);
+    const input = parse(retuneBody, req.body ?? {}, 'body', 'invalid_body');
+    const result = await mapped(() =>
+      retuner.trigger(name, { source: 'api', ...(input.force === undefined ? {} : { force: input.force }) }),
+    );
+    res.status(202).json(result);
+  });
+
+  write.post('/v1/models/:model/promote', body, async (req, res) => {
+    const name = model(req);
+    const input = parse(promoteBody, req.body, 'body', 'invalid_body');
+    const change = await mapped(() =>
+      retuner.promote(name, input.version, {
+        actor: input.actor ?? 'api',
+        ...(input.reason === undefined ? {} : { reason: input.reason }),
+        dryRun: input.dryRun === true,
+      }),
+    );
+    res.json({ dryRun: change.dryRun, event: { ...change.event, at: iso(change.event.atMs) } });
+  });
+
+  write.post('/v1/models/:model/rollback', body, async (req, res) => {
+    const name = model(req);
+    const input = parse(rollbackBody, req.body ?? {}, 'body', 'invalid_body');
+    const change = await mapped(() =>
+      retuner.rollback(name, {
+        actor: input.actor ?? 'api',
+        ...(input.reason === undefined ? {} : { reason: input.reason }),
+        ...(input.to === undefined ? {} : { to: input.to }),
+        dryRun: input.dryRun === true,
+      }),
+    );
+    res.json({ dryRun: change.dryRun, event: { ...change.event, at: iso(change.event.atMs) } });
+  });
+
+  return { read, write };
+}
