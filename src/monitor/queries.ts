@@ -106,7 +106,7 @@ export function overviewQuery(
   const names = sqlStringList(known.length > 0 ? known : ['']);
   const ones = `[${(known.length > 0 ? known : ['']).map(() => '1').join(', ')}]`;
   const unknown = (column: string): string =>
-    `groupUniqArrayArray(64)(arrayFilter(x -> transform(x, ${names}, ${ones}, 0) = 0, ${column}))`;
+    `arraySlice(groupUniqArrayArray(arrayFilter(x -> transform(x, ${names}, ${ones}, 0) = 0, ${column})), 1, 64)`;
   return `SELECT count() AS events, ${unknown('num_names')} AS new_numeric, ${unknown('cat_names')} AS new_categorical
 FROM ${db}.predictions FINAL WHERE ${windowFilter(model, window)}`;
 }
