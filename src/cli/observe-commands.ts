@@ -97,7 +97,7 @@ export function registerObserveCommands(
       });
       const body = await new ApiClient(options.url, deps).call<DriftJson>(
         'GET',
-        `/v1/models/${encodeURIComponent(model)}/drift?${query}`,
+        `/v1/models/${encodeURIComponent(model)}/drift?${query.toString()}`,
       );
       if (options.json) return print(`${JSON.stringify(body, null, 2)}\n`);
       if (body.results.length === 0) return print(`no drift results for ${model} in the last 24 h\n`);
@@ -126,7 +126,10 @@ export function registerObserveCommands(
         limit: options.limit,
         ...(options.model ? { model: options.model } : {}),
       });
-      const body = await new ApiClient(options.url, deps).call<AlertsJson>('GET', `/v1/alerts?${query}`);
+      const body = await new ApiClient(options.url, deps).call<AlertsJson>(
+        'GET',
+        `/v1/alerts?${query.toString()}`,
+      );
       if (options.json) return print(`${JSON.stringify(body, null, 2)}\n`);
       if (body.alerts.length === 0) return print('no alerts\n');
       print(

@@ -10,7 +10,7 @@ function run(
 ) {
   const out: string[] = [];
   const requests: Array<{ url: string; auth: string | undefined }> = [];
-  const fakeFetch = (async (input: URL | RequestInfo, init?: RequestInit) => {
+  const fakeFetch = ((input: URL | string, init?: RequestInit) => {
     const url = String(input);
     requests.push({ url, auth: (init?.headers as Record<string, string> | undefined)?.['authorization'] });
     const path = new URL(url).pathname;
@@ -18,7 +18,7 @@ function run(
       status: 404,
       body: { error: { code: 'not_found', message: 'no such route' } },
     };
-    return new Response(JSON.stringify(answer.body), { status: answer.status });
+    return Promise.resolve(new Response(JSON.stringify(answer.body), { status: answer.status }));
   }) as typeof fetch;
   const program = new Command().exitOverride();
   registerObserveCommands(program, { fetch: fakeFetch, env, stdout: { write: (t: string) => out.push(t) } });
