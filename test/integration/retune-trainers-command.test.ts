@@ -216,6 +216,20 @@ describe('command trainer', () => {
     expect((timeout as TrainerError).code).toBe('TRIAL_TIMEOUT');
   });
 
+  it('stops the program and rethrows when report() throws', async () => {
+    const req = request(
+      9,
+      { learningRate: 0.2, epochs: 50, epochDelayMs: 100 },
+      {
+        report: () => {
+          throw new Error('study state invalid');
+        },
+      },
+    );
+    await expect(trainer().train(req)).rejects.toThrow('study state invalid');
+    expect(alive((await envOf(req.artifactDir)).pid)).toBe(false);
+  });
+
   it('pins each concurrent trial to its own GPU and queues the third', async () => {
     const pool = new DevicePool({ devices: ['0', '1'] });
     const t = trainer();

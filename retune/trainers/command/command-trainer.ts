@@ -64,6 +64,7 @@ export class CommandTrainer implements Trainer {
     let lastObjective: number | undefined;
     let reports = 0;
     let pruned = false;
+    let reportError: unknown;
     const argv = substituteArgv(this.options.argv, {
       params_file: paramsFile,
       data_dir: request.dataset.dir,
@@ -97,7 +98,7 @@ export class CommandTrainer implements Trainer {
       logFile,
       logTailChars: this.options.logTailChars,
       onStdoutLine: (line) => {
-        if (pruned) return;
+        if (pruned || reportError !== undefined) return;
         const parsed = parseMetricLine(line, { stepKeys: this.options.stepKeys });
         if (parsed === undefined) return;
         Object.assign(metrics, parsed.metrics);
@@ -111,13 +112,24 @@ export class CommandTrainer implements Trainer {
         reports++;
         // Without an explicit step, the n-th report of the objective is step n (epochs from 1).
         const step = parsed.step ?? reports;
-        if (request.report(step, value).prune) {
+        let prune: boolean;
+        try {
+          prune = request.report(step, value).prune;
+        } catch (error) {
+          // Thrown inside a stream callback it would be uncaught: stop the program, rethrow below.
+          reportError ??= error;
+          run.stop('cancelled');
+          return;
+        }
+        if (prune) {
           pruned = true;
           run.stop('pruned');
         }
       },
     });
     const outcome = await run.run();
+    if (reportError !== undefined)
+      throw reportError instanceof Error ? reportError : new Error(String(reportError));
     if (pruned) {
       return {
         outcome,
