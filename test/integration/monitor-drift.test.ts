@@ -110,7 +110,7 @@ alerts:
       ['--config', configFile],
     );
     cleanups.push(() => daemon.dispose());
-    cleanups.push(async () => {
+    cleanups.push(() => {
       if (process.env['DRIFTGUARD_TEST_LOGS'] === '1')
         console.log(
           daemon.logs
@@ -119,6 +119,7 @@ alerts:
             .map((l) => JSON.stringify(l))
             .join('\n'),
         );
+      return Promise.resolve();
     });
 
     const random = rng(42);
