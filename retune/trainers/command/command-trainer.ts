@@ -129,7 +129,11 @@ export class CommandTrainer implements Trainer {
     });
     const outcome = await run.run();
     if (reportError !== undefined)
-      throw reportError instanceof Error ? reportError : new Error(String(reportError));
+      throw reportError instanceof Error
+        ? reportError
+        : new TrainerError('TRIAL_CANCELLED', `report() threw a non-error for trial ${trialName}`, {
+            cause: reportError,
+          });
     if (pruned) {
       return {
         outcome,
