@@ -60,5 +60,9 @@ export interface Trainer {
    * Scores a saved model (a trial's artifact or the champion's) on a dataset split, row by row,
    * so promotion can run paired tests. Classification: predicted class per row; regression: value.
    */
-  predict(artifactPath: string, dataset: DatasetRef, split: 'holdout' | 'validation'): Promise<Array<string | number>>;
+  predict(
+    artifactPath: string,
+    dataset: DatasetRef,
+    split: 'holdout' | 'validation',
+  ): Promise<Array<string | number>>;
 }

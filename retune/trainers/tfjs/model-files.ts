@@ -25,9 +25,7 @@ export interface TfjsModelMeta {
 }
 
 function joinWeightData(data: io.WeightData): Buffer {
-  return Array.isArray(data)
-    ? Buffer.concat(data.map((part) => Buffer.from(part)))
-    : Buffer.from(data);
+  return Array.isArray(data) ? Buffer.concat(data.map((part) => Buffer.from(part))) : Buffer.from(data);
 }
 
 export async function saveModel(tf: Tf, model: LayersModel, dir: string, meta: TfjsModelMeta): Promise<void> {
