@@ -17,7 +17,7 @@ import path from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../src/logger.js';
 import type { ClickHouseClient } from '../../src/store/clickhouse.js';
-import { Study } from '../engine/index.js';
+import { Rng, Study } from '../engine/index.js';
 import { compileRetuneOptions, studyOptionsFrom, type RetuneConfig } from '../options.js';
 import { ModelRegistry, RetuneError, type AliasChange } from '../registry/index.js';
 import { ClickHouseRetuneStore } from '../store/clickhouse-retune-store.js';
@@ -328,7 +328,13 @@ export class Retuner {
     }
     const createdAtMs = this.now();
     const studyId = `st-${createdAtMs.toString(36)}-${randomBytes(4).toString('hex')}`;
-    const study = Study.create(studyOptionsFrom(this.config, `${model}/${studyId}`), { clock: this.now });
+    // Each study samples its own sequence (a retune of the same model on fresh data should not
+    // replay the previous study's suggestions); the seed is stored, so a resume replays exactly.
+    const seed = Rng.derive(this.config.seed, studyId).nextUint32();
+    const study = Study.create(
+      { ...studyOptionsFrom(this.config, `${model}/${studyId}`), seed },
+      { clock: this.now },
+    );
     const record: StudyRecord = {
       studyId,
       model,
@@ -340,7 +346,7 @@ export class Retuner {
       objective: this.config.objective.metric,
       sampler: this.config.sampler.name,
       pruner: this.config.pruner.name,
-      seed: this.config.seed,
+      seed,
       maxTrials: this.config.budget.maxTrials,
       snapshot: JSON.stringify(study.snapshot()),
       bestTrial: -1,

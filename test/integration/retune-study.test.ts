@@ -118,7 +118,13 @@ const q = <T = Record<string, unknown>>(sql: string) => clickhouseQuery<T>(servi
 describe('Retuner on the real ClickHouse and Kafka', () => {
   it('promotes a significantly better winner with its evidence, then rolls back', async () => {
     const env = await environment();
-    const r = retuner(env);
+    // 8 random thresholds: P(none within 0.33 of the optimum, i.e. none significantly better
+    // than the 0.85 champion) = 0.34^8, about 2e-4.
+    const r = retuner(
+      env,
+      {},
+      config(env, { budget: { maxTrials: 8, maxWallTimeMs: 600_000, maxConcurrentTrials: 2 } }),
+    );
     await r.start();
     cleanup.push(() => r.stop());
     await seedChampion(r, env, 'churn', 0.85);
@@ -130,7 +136,7 @@ describe('Retuner on the real ClickHouse and Kafka', () => {
     expect(outcome.decision?.test).toBe('mcnemar');
 
     const view = await r.getStudy(studyId);
-    expect(view?.trials).toHaveLength(6);
+    expect(view?.trials).toHaveLength(8);
     expect(view?.trials.every((t) => t.state === 'complete')).toBe(true);
     expect(view?.bestTrial).toBeGreaterThanOrEqual(0);
     const version = `${studyId}-t${view?.bestTrial}`;

@@ -1,0 +1,249 @@
+import type { Command } from 'commander';
+
+/**
+ * `driftguard retune <model>`, `studies`, `promote`, `rollback`: clients of the daemon's HTTP
+ * API (see src/http/retune-routes.ts), authenticated with DRIFTGUARD_API_TOKEN. Human output by
+ * default, one JSON document with `--json`; any failure throws, and main() prints it and exits 1.
+ */
+export interface RetuneCliDeps {
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** @default process.stdout */
+  readonly stdout?: { write(text: string): unknown; isTTY?: boolean };
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Between two progress polls. @default 1000 */
+  readonly pollMs?: number;
+}
+
+const DEFAULT_URL = 'http://127.0.0.1:8080';
+
+interface CommonOptions {
+  url: string;
+  json?: boolean;
+}
+
+interface TrialJson {
+  trial: number;
+  state: string;
+  value: number | null;
+}
+interface StudyJson {
+  studyId: string;
+  model: string;
+  state: string;
+  trigger: string;
+  maxTrials: number;
+  bestTrial: number;
+  bestValue: number | null;
+  objective: string;
+  error: string;
+  createdAt: string;
+  trials?: TrialJson[];
+}
+
+class ApiClient {
+  constructor(
+    private readonly base: string,
+    private readonly deps: RetuneCliDeps,
+  ) {}
+
+  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const fetchFn = this.deps.fetch ?? fetch;
+    const token = (this.deps.env ?? process.env)['DRIFTGUARD_API_TOKEN'];
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token !== undefined && token !== '') headers['authorization'] = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    const url = new URL(path, this.base);
+    try {
+      response = await fetchFn(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      throw new Error(
+        `cannot reach the driftguard daemon at ${this.base} (${(error as Error).message}); is it running? pass --url`,
+        { cause: error },
+      );
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? {} : JSON.parse(text);
+    } catch {
+      parsed = { raw: text };
+    }
+    if (!response.ok) {
+      const apiError = (parsed as { error?: { code?: string; message?: string } }).error;
+      const hint =
+        response.status === 401 && token === undefined
+          ? " (set DRIFTGUARD_API_TOKEN to the daemon's API token)"
+          : '';
+      throw new Error(
+        `${method} ${url.pathname} failed with ${response.status} ${apiError?.code ?? ''}: ${apiError?.message ?? text}${hint}`,
+      );
+    }
+    return parsed as T;
+  }
+}
+
+const fmt = (v: number | null | undefined): string =>
+  v === null || v === undefined || !Number.isFinite(v) ? '-' : Number(v.toPrecision(5)).toString();
+
+/** One line of progress: `[#####-----] 5/10 trials  best #3 = 0.012  running`. */
+export function progressLine(study: StudyJson, width = 24): string {
+  const trials = study.trials ?? [];
+  const done = trials.filter((t) => t.state !== 'running').length;
+  const total = Math.max(study.maxTrials, trials.length, 1);
+  const filled = Math.min(width, Math.round((done / total) * width));
+  const best = study.bestTrial >= 0 ? `best #${study.bestTrial} = ${fmt(study.bestValue)}` : 'best -';
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} trials  ${best}  ${study.state}`;
+}
+
+function common(command: Command): Command {
+  return command
+    .option('--url <url>', 'the daemon HTTP API', DEFAULT_URL)
+    .option('--json', 'machine-readable output');
+}
+
+export function registerRetuneCommands(program: Command, deps: RetuneCliDeps = {}): void {
+  const out = deps.stdout ?? process.stdout;
+  const print = (text: string): void => void out.write(text);
+
+  common(
+    program
+      .command('retune <model>')
+      .description('Start a retune study for a model on the daemon and follow it to the promotion decision'),
+  )
+    .option('--force', 'ignore the cooldown between studies')
+    .option('--no-wait', 'return the study id at once instead of following the study')
+    .action(async (model: string, options: CommonOptions & { force?: boolean; wait: boolean }) => {
+      const api = new ApiClient(options.url, deps);
+      const started = await api.call<{ studyId: string }>(
+        'POST',
+        `/v1/models/${encodeURIComponent(model)}/retune`,
+        {
+          ...(options.force === true ? { force: true } : {}),
+        },
+      );
+      if (!options.wait) {
+        print(
+          options.json === true
+            ? `${JSON.stringify(started)}\n`
+            : `study ${started.studyId} started for ${model}\n`,
+        );
+        return;
+      }
+      const tty = out.isTTY === true && options.json !== true;
+      if (options.json !== true) print(`study ${started.studyId} started for ${model}\n`);
+      let last = '';
+      let study: StudyJson;
+      for (;;) {
+        study = (
+          await api.call<{ study: StudyJson }>('GET', `/v1/studies/${encodeURIComponent(started.studyId)}`)
+        ).study;
+        const line = progressLine(study);
+        if (options.json !== true && line !== last) {
+          print(tty ? `\r${line}` : `${line}\n`);
+          last = line;
+        }
+        if (study.state !== 'running') break;
+        await new Promise((resolve) => setTimeout(resolve, deps.pollMs ?? 1000));
+      }
+      if (tty) print('\n');
+      const { decisions } = await api.call<{
+        decisions: Array<{ studyId: string; promoted: boolean; reason: string }>;
+      }>('GET', `/v1/models/${encodeURIComponent(model)}/decisions`);
+      const decision = decisions.filter((d) => d.studyId === started.studyId).at(-1);
+      if (options.json === true) print(`${JSON.stringify({ study, decision: decision ?? null })}\n`);
+      else if (decision !== undefined) print(`${decision.reason}\n`);
+      if (study.state !== 'completed') {
+        throw new Error(
+          `study ${study.studyId} ended ${study.state}${study.error === '' ? '' : `: ${study.error}`}`,
+        );
+      }
+    });
+
+  common(program.command('studies').description('List retune studies'))
+    .option('--model <model>', 'only this model')
+    .option('--state <state>', 'running | completed | failed | cancelled')
+    .option('--limit <n>', 'at most this many', '20')
+    .action(async (options: CommonOptions & { model?: string; state?: string; limit: string }) => {
+      const api = new ApiClient(options.url, deps);
+      const query = new URLSearchParams({ limit: options.limit });
+      if (options.model !== undefined) query.set('model', options.model);
+      if (options.state !== undefined) query.set('state', options.state);
+      const { studies } = await api.call<{ studies: StudyJson[] }>('GET', `/v1/studies?${query.toString()}`);
+      if (options.json === true) {
+        print(`${JSON.stringify(studies)}\n`);
+        return;
+      }
+      if (studies.length === 0) print('no studies\n');
+      for (const s of studies) {
+        print(
+          `${s.studyId}  ${s.model}  ${s.state.padEnd(9)}  ${s.trigger.padEnd(7)}  best ${s.bestTrial >= 0 ? `#${s.bestTrial} ${s.objective}=${fmt(s.bestValue)}` : '-'}  ${s.createdAt}${s.error === '' ? '' : `  (${s.error})`}\n`,
+        );
+      }
+    });
+
+  const aliasChange = (
+    what: string,
+    event: { version: string; previousVersion: string },
+    dryRun: boolean,
+  ): string =>
+    `${dryRun ? '[dry run] would move' : 'moved'} champion ${event.previousVersion || '(none)'} -> ${event.version} (${what})\n`;
+
+  common(program.command('promote <model> <version>').description('Make a model version the champion'))
+    .option('--reason <text>', 'why (kept in the audit history)')
+    .option('--dry-run', 'validate and show the change without making it')
+    .action(
+      async (
+        model: string,
+        version: string,
+        options: CommonOptions & { reason?: string; dryRun?: boolean },
+      ) => {
+        const api = new ApiClient(options.url, deps);
+        const result = await api.call<{
+          dryRun: boolean;
+          event: { version: string; previousVersion: string };
+        }>('POST', `/v1/models/${encodeURIComponent(model)}/promote`, {
+          version,
+          actor: `cli:${(deps.env ?? process.env)['USER'] ?? 'unknown'}`,
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+          dryRun: options.dryRun === true,
+        });
+        print(
+          options.json === true
+            ? `${JSON.stringify(result)}\n`
+            : aliasChange('promote', result.event, result.dryRun),
+        );
+      },
+    );
+
+  common(program.command('rollback <model>').description('Move the champion back to the previous champion'))
+    .option('--to <version>', 'roll back to this version instead')
+    .option('--reason <text>', 'why (kept in the audit history)')
+    .option('--dry-run', 'validate and show the change without making it')
+    .action(
+      async (model: string, options: CommonOptions & { to?: string; reason?: string; dryRun?: boolean }) => {
+        const api = new ApiClient(options.url, deps);
+        const result = await api.call<{
+          dryRun: boolean;
+          event: { version: string; previousVersion: string };
+        }>('POST', `/v1/models/${encodeURIComponent(model)}/rollback`, {
+          actor: `cli:${(deps.env ?? process.env)['USER'] ?? 'unknown'}`,
+          ...(options.to === undefined ? {} : { to: options.to }),
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+          dryRun: options.dryRun === true,
+        });
+        print(
+          options.json === true
+            ? `${JSON.stringify(result)}\n`
+            : aliasChange('rollback', result.event, result.dryRun),
+        );
+      },
+    );
+}
