@@ -213,8 +213,9 @@ function namesOf(
 }
 
 /**
- * Pulls per-feature statistics out of a stored reference profile. The monitor's per-model
- * JSON layout is not fixed yet, so this accepts any nesting (up to 6 levels) in which the
+ * Pulls per-feature statistics out of a stored reference profile: the monitor's layout
+ * (src/monitor/reference.ts: `{version, source, rows, features: {<name>: {kind, profile}}}`),
+ * and, to stay robust to changes of it, any nesting (up to 6 levels) in which the
  * detectors' profiles (`buildNumericReferenceProfile`: `{kind:'numeric', count, mean, m2, ...}`,
  * `buildCategoricalReferenceProfile`: `{kind:'categorical', categories, ...}`) appear keyed by
  * feature name, or in arrays of objects with a `name` / `feature` field.
@@ -244,7 +245,10 @@ export function referenceFeaturesFromProfile(profileJson: unknown): ReferenceFea
       );
       return;
     }
-    for (const [k, v] of Object.entries(record)) visit(v, nameField(record) ?? k, depth + 1);
+    // `{kind, profile}` wrappers (the monitor's layout: features.<name> = {kind, profile}) keep
+    // the feature's name from the level above.
+    for (const [k, v] of Object.entries(record))
+      visit(v, nameField(record) ?? (k === 'profile' ? key : k), depth + 1);
   };
   visit(profileJson, undefined, 0);
   return { numeric, categorical };

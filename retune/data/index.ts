@@ -37,3 +37,8 @@ export {
   type DatasetRow,
   type SplitName,
 } from './dataset-files.js';
+export {
+  createDatasetProvider,
+  type DatasetProviderDefaults,
+  type DatasetProviderRequest,
+} from './provider.js';

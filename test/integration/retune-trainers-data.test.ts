@@ -3,7 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareDataset, readSplit, type DatasetMeta } from '../../retune/data/index.js';
+import {
+  createDatasetProvider,
+  prepareDataset,
+  readSplit,
+  type DatasetMeta,
+} from '../../retune/data/index.js';
 import { createLogger } from '../../src/logger.js';
 import { MONITOR_MIGRATIONS } from '../../src/monitor/migrations.js';
 import { EVENT_MIGRATIONS, migrate } from '../../src/store/migrations.js';
@@ -113,16 +118,26 @@ beforeAll(async () => {
       created_at: Math.floor(nowMs / 1000) - 86_400,
       source: 'test',
       rows: 1000,
+      // The monitor's layout (src/monitor/reference.ts).
       profile: JSON.stringify({
+        version: 1,
+        source: 'test',
+        rows: 100,
         features: {
-          age: { kind: 'numeric', count: 100, missing: 0, mean: 40, m2: 100 * 100, min: 20, max: 69 },
+          age: {
+            kind: 'numeric',
+            profile: { kind: 'numeric', count: 100, missing: 0, mean: 40, m2: 100 * 100, min: 20, max: 69 },
+          },
           plan: {
             kind: 'categorical',
-            count: 100,
-            missing: 0,
-            categories: ['basic', 'pro'],
-            counts: [60, 40],
-            other: 0,
+            profile: {
+              kind: 'categorical',
+              count: 100,
+              missing: 0,
+              categories: ['basic', 'pro'],
+              counts: [60, 40],
+              other: 0,
+            },
           },
         },
       }),
@@ -219,6 +234,17 @@ describe('prepareDataset', () => {
     expect(ref.inputColumns).toEqual(['age', 'income', 'plan=basic', 'plan=enterprise', 'plan=__other__']);
     const holdout = await readSplit(dir, 'holdout');
     expect(holdout[holdout.length - 1]?.id).toBe(`e${N - 1}`);
+  });
+
+  it('serves the orchestrator through createDatasetProvider with its data config', async () => {
+    const provide = createDatasetProvider(client, db, { untilMs: nowMs, reference: 'none' });
+    const ref = await provide({
+      model: MODEL,
+      dir: path.join(work, 'ds4'),
+      options: { holdoutFraction: 0.2, validationFraction: 0.2, maxRows: 100, lookbackMs: 86_400_000 },
+      signal: new AbortController().signal,
+    });
+    expect(ref.rows).toEqual({ train: 60, validation: 20, holdout: 20 });
   });
 
   it('fails with the count and the remedy when too few rows are labelled', async () => {

@@ -75,6 +75,29 @@ describe('encoder', () => {
     expect(encodeFeatures(enc, row({ a: 14, b: 2 }, { c: 'x' }))).toEqual([2, 0, 0, 0, 0, 0, 1]);
   });
 
+  it("reads the monitor's layout: features.<name> = {kind, profile}", () => {
+    const reference = referenceFeaturesFromProfile({
+      version: 1,
+      source: 'upload',
+      rows: 500,
+      features: {
+        age: { kind: 'numeric', profile: { kind: 'numeric', count: 4, missing: 1, mean: 30, m2: 36 } },
+        plan: {
+          kind: 'categorical',
+          profile: {
+            kind: 'categorical',
+            count: 4,
+            missing: 0,
+            categories: ['a', 'b'],
+            counts: [3, 1],
+            other: 0,
+          },
+        },
+      },
+    });
+    expect(reference).toEqual({ numeric: { age: { mean: 30, std: 3 } }, categorical: { plan: ['a', 'b'] } });
+  });
+
   it('finds profiles in arrays of named entries too', () => {
     const reference = referenceFeaturesFromProfile({
       numeric: [{ name: 'age', profile: { kind: 'numeric', count: 1, mean: 30, m2: 0 } }],
