@@ -55,6 +55,7 @@ export class StudyRun {
   private readonly signal: AbortSignal;
   private readonly artifacts = new Map<number, string>();
   private readonly devicesOf = new Map<number, string>();
+  private readonly storedStates = new Map<number, string>();
   private writes: Promise<void> = Promise.resolve();
   private writeError: unknown;
   private dataset: DatasetRef | undefined;
@@ -73,6 +74,7 @@ export class StudyRun {
     ]);
     this.dataset = restored.dataset;
     for (const t of restored.trials ?? []) {
+      this.storedStates.set(t.trial, t.state);
       if (t.artifactPath !== '') this.artifacts.set(t.trial, t.artifactPath);
       if (t.device !== '') this.devicesOf.set(t.trial, t.device);
     }
@@ -169,6 +171,12 @@ export class StudyRun {
   }
 
   private async runUnsafe(): Promise<StudyOutcome> {
+    // A restore may have failed interrupted trials (onRestoreRunning: fail): store their new state.
+    for (const trial of this.study.trials()) {
+      const stored = this.storedStates.get(trial.number);
+      if (stored !== undefined && trial.state !== 'waiting' && stored !== trial.state)
+        this.persistTrial(trial);
+    }
     this.persistStudy('running');
     this.deps.emit({ type: 'study.started', studyId: this.studyId, model: this.model });
     if (this.dataset === undefined) {

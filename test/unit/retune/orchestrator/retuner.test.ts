@@ -1,0 +1,149 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Retuner, type RetuneProgressEvent } from '../../../../retune/orchestrator/index.js';
+import { MemoryRetuneStorage } from '../../../../retune/store/index.js';
+import { createLogger } from '../../../../src/logger.js';
+import {
+  THRESHOLD_SPACE,
+  ThresholdTrainer,
+  thresholdDatasets,
+} from '../../../fixtures/retune/threshold-trainer.js';
+
+const logger = createLogger('silent');
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function make(overrides: Record<string, unknown> = {}, now?: () => number) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'retuner-unit-'));
+  dirs.push(dir);
+  const storage = new MemoryRetuneStorage();
+  const registry = new Registry();
+  const retuner = new Retuner({
+    storage,
+    config: {
+      enabled: true,
+      space: THRESHOLD_SPACE,
+      sampler: { name: 'random' },
+      pruner: { name: 'none' },
+      budget: { maxTrials: 3 },
+      triggers: { cooldownMs: 60_000, maxConcurrentStudies: 1, states: ['degraded'] },
+      modelStoreDir: path.join(dir, 'models'),
+      workDir: path.join(dir, 'work'),
+      ...overrides,
+    },
+    trainer: new ThresholdTrainer({ epochs: 1 }),
+    datasets: thresholdDatasets,
+    logger,
+    registry,
+    ...(now === undefined ? {} : { now }),
+  });
+  return { retuner, storage, registry };
+}
+
+describe('Retuner triggers', () => {
+  it('starts on configured health states only, and reports progress', async () => {
+    const { retuner, registry } = await make();
+    const events: RetuneProgressEvent['type'][] = [];
+    retuner.onProgress((e) => events.push(e.type));
+    await retuner.start();
+    expect(await retuner.onHealth('churn', 'healthy')).toBeUndefined();
+    const started = await retuner.onHealth('churn', 'degraded');
+    expect(started?.model).toBe('churn');
+    const outcome = await retuner.waitForStudy(started?.studyId ?? '');
+    expect(outcome.record.state).toBe('completed');
+    expect(outcome.record.trigger).toBe('monitor');
+    expect(events[0]).toBe('study.started');
+    expect(events.filter((e) => e === 'trial.finished')).toHaveLength(3);
+    expect(events.at(-1)).toBe('study.finished');
+    const text = await registry.metrics();
+    expect(text).toMatch(/driftguard_retune_trials_total\{model="churn",state="complete"\} 3/);
+    expect(text).toMatch(/driftguard_promotions_total\{model="churn",decision="promoted"\} 1/);
+    expect(text).toMatch(/driftguard_retune_studies_running 0/);
+    await retuner.stop();
+  });
+
+  it('refuses during the cooldown unless forced; onHealth swallows the refusal', async () => {
+    let t = 1_000_000;
+    const { retuner } = await make({}, () => t);
+    await retuner.start();
+    const first = await retuner.trigger('churn', { source: 'manual' });
+    await retuner.waitForStudy(first.studyId);
+    t += 30_000;
+    await expect(retuner.trigger('churn', { source: 'api' })).rejects.toMatchObject({
+      code: 'RETUNE_REFUSED',
+      message: expect.stringMatching(/cooldownMs \(60000 ms\).*next study allowed in 30 s/) as unknown,
+    });
+    expect(await retuner.onHealth('churn', 'degraded')).toBeUndefined();
+    const forced = await retuner.trigger('churn', { source: 'api', force: true });
+    await retuner.waitForStudy(forced.studyId);
+    t += 61_000;
+    await retuner.waitForStudy((await retuner.trigger('churn', { source: 'api' })).studyId);
+    await retuner.stop();
+  });
+
+  it('caps concurrent studies and refuses a second study of the same model', async () => {
+    const { retuner } = await make({ triggers: { cooldownMs: 0, maxConcurrentStudies: 1 } });
+    await retuner.start();
+    const [a, b] = await Promise.allSettled([
+      retuner.trigger('churn', { source: 'api' }),
+      retuner.trigger('fraud', { source: 'api' }),
+    ]);
+    expect(a.status).toBe('fulfilled');
+    expect(b).toMatchObject({ status: 'rejected', reason: { code: 'RETUNE_REFUSED' } });
+    await expect(retuner.trigger('churn', { source: 'api' })).rejects.toMatchObject({
+      code: 'RETUNE_REFUSED',
+    });
+    await retuner.stop();
+  });
+
+  it('refuses bad model names and triggers before start or after stop', async () => {
+    const { retuner } = await make();
+    await expect(retuner.trigger('churn', { source: 'api' })).rejects.toMatchObject({
+      code: 'RETUNE_REFUSED',
+    });
+    await retuner.start();
+    await expect(retuner.trigger('drop table;', { source: 'api' })).rejects.toMatchObject({
+      code: 'RETUNE_INVALID',
+    });
+    await retuner.stop();
+    await retuner.stop();
+    await expect(retuner.trigger('churn', { source: 'api' })).rejects.toMatchObject({
+      code: 'RETUNE_REFUSED',
+    });
+  });
+
+  it('fails a study whose every trial fails, with the counts', async () => {
+    const { retuner } = await make({ triggers: { cooldownMs: 0 } });
+    const failing = new Retuner({
+      storage: new MemoryRetuneStorage(),
+      config: retuner.config,
+      trainer: {
+        name: 'broken',
+        train: () => Promise.reject(new Error('CUDA out of memory')),
+        predict: () => Promise.resolve([]),
+      },
+      datasets: thresholdDatasets,
+      logger,
+      registry: new Registry(),
+    });
+    await failing.start();
+    const { studyId } = await failing.trigger('churn', { source: 'api' });
+    const outcome = await failing.waitForStudy(studyId);
+    expect(outcome.record.state).toBe('failed');
+    expect(outcome.record.error).toMatch(/no trial completed \(\{"failed":3\}\)/);
+    const view = await failing.getStudy(studyId);
+    expect(view?.trials.map((t) => t.failReason)).toEqual(Array(3).fill('CUDA out of memory'));
+    await failing.stop();
+  });
+
+  it('rejects a config whose search space is invalid, naming the fix', async () => {
+    await expect(
+      make({ space: { params: [{ name: 'x', type: 'float', low: 1, high: 0 }] } }),
+    ).rejects.toThrow(/low \(1\) must be below high \(0\)/);
+  });
+});
