@@ -431,10 +431,8 @@ export class Retuner {
     summary: string,
   ): Promise<void> {
     const { event } = change;
-    this.metrics.promotions.inc({
-      model: event.model,
-      decision: type === 'promotion' ? 'promoted' : 'rejected',
-    });
+    // A manual promotion counts as promoted; a rollback is not a gate decision and is not counted.
+    if (type === 'promotion') this.metrics.promotions.inc({ model: event.model, decision: 'promoted' });
     try {
       await this.deps.publisher?.publish({
         type,
