@@ -161,6 +161,23 @@ describe('tfjs trainer', () => {
     expect(study.bestTrial()?.params['learningRate']).toBe(0.1);
   });
 
+  it('stops within an epoch when the signal aborts', async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    setTimeout(() => controller.abort(new Error('daemon stopping')), 150);
+    const error = (await new TfjsTrainer()
+      .train(
+        request(
+          classification,
+          { layers: 2, units: 64, batchSize: 1, epochs: 50 },
+          { signal: controller.signal },
+        ),
+      )
+      .catch((e: unknown) => e)) as TrainerError;
+    expect(error.code).toBe('TRIAL_CANCELLED');
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   it('refuses objectives and params it does not have, naming the fix', async () => {
     const trainer = new TfjsTrainer();
     await expect(trainer.train(request(classification, {}, { objective: 'val_rmse' }))).rejects.toMatchObject(

@@ -59,7 +59,14 @@ export class ProcessRun {
 
   run(): Promise<ProcessOutcome> {
     const { options } = this;
-    if (options.logFile !== undefined) this.log = createWriteStream(options.logFile, { flags: 'a' });
+    if (options.logFile !== undefined) {
+      const log = createWriteStream(options.logFile, { flags: 'a' });
+      // A full disk must not crash the daemon or hang the trial: keep the in-memory tail only.
+      log.on('error', () => {
+        if (this.log === log) this.log = undefined;
+      });
+      this.log = log;
+    }
     return new Promise<ProcessOutcome>((resolve) => {
       let spawnError: Error | undefined;
       let exitCode: number | null = null;
@@ -104,8 +111,12 @@ export class ProcessRun {
           pid: child.pid,
           logTail: this.tail,
         };
-        if (this.log === undefined) resolve(outcome);
-        else this.log.end(() => resolve(outcome));
+        const log = this.log;
+        if (log === undefined) resolve(outcome);
+        else {
+          log.once('error', () => resolve(outcome));
+          log.end(() => resolve(outcome));
+        }
       };
       child.once('error', (error) => {
         spawnError = error;

@@ -97,7 +97,21 @@ export class TfjsTrainer implements Trainer {
           batchSize: params.batchSize,
           shuffle: true,
           verbose: 0,
+          // A cancelled trial stops within a batch, not at the end of a long epoch.
+          callbacks: {
+            onBatchEnd: () => {
+              if (request.signal.aborted) model.stopTraining = true;
+            },
+          },
         });
+        if (request.signal.aborted)
+          throw new TrainerError(
+            'TRIAL_CANCELLED',
+            `trial ${request.trialNumber} was cancelled at epoch ${epoch}`,
+            {
+              cause: request.signal.reason,
+            },
+          );
         metrics = validationMetrics(tf, model, xValidation, validation, dataset.task);
         const value = metrics[request.objective] as number;
         if (request.report(epoch, value).prune) {
