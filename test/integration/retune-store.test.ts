@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ClickHouseRetuneStore,
+  MemoryRetuneStorage,
+  RETUNE_MIGRATIONS,
+  type RegistryStorage,
+  type StudyRecord,
+  type StudyStorage,
+  type TrialRow,
+} from '../../retune/store/index.js';
+import { createLogger } from '../../src/logger.js';
+import { createClickHouse, type ClickHouseClient } from '../../src/store/clickhouse.js';
+import { migrate } from '../../src/store/migrations.js';
+import { dropDatabase, servicesEnv, uniqueName } from '../support/index.js';
+
+/** One contract, two adapters: the in-memory fake the unit tests use, and ClickHouse. */
+type Storage = StudyStorage & RegistryStorage;
+
+let db: string;
+let client: ClickHouseClient;
+beforeAll(async () => {
+  db = uniqueName('retune_store');
+  client = createClickHouse({
+    url: servicesEnv().clickhouseUrl,
+    database: db,
+    username: 'default',
+    password: '',
+    requestTimeoutMs: 30_000,
+  });
+  await migrate(client, db, createLogger('silent'), RETUNE_MIGRATIONS);
+});
+afterAll(async () => {
+  await client.close();
+  await dropDatabase(servicesEnv().clickhouseUrl, db);
+});
+
+const T0 = 1_700_000_000_000;
+
+function study(id: string, model: string, over: Partial<StudyRecord> = {}): StudyRecord {
+  return {
+    studyId: id,
+    model,
+    createdAtMs: T0,
+    updatedAtMs: T0,
+    state: 'running',
+    trigger: 'api',
+    direction: 'minimize',
+    objective: 'val_loss',
+    sampler: 'tpe',
+    pruner: 'median',
+    seed: 4_000_000_000,
+    maxTrials: 10,
+    snapshot: '{"trials":[]}',
+    bestTrial: -1,
+    bestValue: null,
+    error: '',
+    dataset: '',
+    ...over,
+  };
+}
+
+function trial(studyId: string, n: number, over: Partial<TrialRow> = {}): TrialRow {
+  return {
+    studyId,
+    model: 'm',
+    trial: n,
+    state: 'running',
+    params: { lr: 0.1, kind: 'a' },
+    value: null,
+    intermediate: [],
+    startedAtMs: T0,
+    finishedAtMs: 0,
+    device: '',
+    updatedAtMs: T0,
+    failReason: '',
+    artifactPath: '',
+    ...over,
+  };
+}
+
+const adapters: Array<[string, () => Storage]> = [
+  ['memory', () => new MemoryRetuneStorage()],
+  ['clickhouse', () => new ClickHouseRetuneStore(client, db)],
+];
+
+describe.each(adapters)('retune storage contract (%s)', (name, make) => {
+  const p = `${name}_`;
+
+  it('reads the latest study row even when rows share a second', async () => {
+    const s = make();
+    const id = `${p}s1`;
+    await s.saveStudy(study(id, `${p}m`));
+    await s.saveStudy(study(id, `${p}m`, { bestTrial: 2, bestValue: 0.5 }));
+    await s.saveStudy(study(id, `${p}m`, { state: 'completed', bestTrial: 3, bestValue: 0.25 }));
+    expect(await s.getStudy(id)).toEqual(
+      study(id, `${p}m`, { state: 'completed', bestTrial: 3, bestValue: 0.25 }),
+    );
+    expect(await s.getStudy(`${p}none`)).toBeUndefined();
+  });
+
+  it('lists studies by model and by their latest state, newest first, with paging', async () => {
+    const s = make();
+    const model = `${p}list`;
+    await s.saveStudy(study(`${p}a`, model, { createdAtMs: T0 }));
+    await s.saveStudy(study(`${p}b`, model, { createdAtMs: T0 + 5000 }));
+    await s.saveStudy(study(`${p}b`, model, { createdAtMs: T0 + 5000, state: 'failed', error: 'x' }));
+    await s.saveStudy(study(`${p}c`, `${p}other`, { createdAtMs: T0 + 9000 }));
+    expect((await s.listStudies({ model })).map((x) => x.studyId)).toEqual([`${p}b`, `${p}a`]);
+    expect((await s.listStudies({ model, state: 'running' })).map((x) => x.studyId)).toEqual([`${p}a`]);
+    expect((await s.listStudies({ model, limit: 1, offset: 1 })).map((x) => x.studyId)).toEqual([`${p}a`]);
+    expect(await s.lastStudyCreatedAt(model)).toBe(T0 + 5000);
+    expect(await s.lastStudyCreatedAt(`${p}never`)).toBeUndefined();
+  });
+
+  it('keeps the latest row per trial with params, intermediate values and artifact', async () => {
+    const s = make();
+    const id = `${p}trials`;
+    await s.saveTrial(trial(id, 0));
+    await s.saveTrial(trial(id, 1));
+    await s.saveTrial(trial(id, 0, { intermediate: [[1, 0.5]] }));
+    await s.saveTrial(
+      trial(id, 0, {
+        state: 'complete',
+        value: 0.25,
+        intermediate: [
+          [1, 0.5],
+          [2, 0.25],
+        ],
+        finishedAtMs: T0 + 2000,
+        artifactPath: '/a/model.json',
+        device: '1',
+      }),
+    );
+    await s.saveTrial(trial(id, 1, { state: 'failed', failReason: 'OOM' }));
+    const rows = await s.listTrials(id);
+    expect(rows).toEqual([
+      trial(id, 0, {
+        state: 'complete',
+        value: 0.25,
+        intermediate: [
+          [1, 0.5],
+          [2, 0.25],
+        ],
+        finishedAtMs: T0 + 2000,
+        artifactPath: '/a/model.json',
+        device: '1',
+      }),
+      trial(id, 1, { state: 'failed', failReason: 'OOM' }),
+    ]);
+  });
+
+  it('stores versions, alias history in order, and decisions with missing statistics', async () => {
+    const s = make();
+    const model = `${p}reg`;
+    const v = {
+      model,
+      version: 'v1',
+      createdAtMs: T0,
+      studyId: 's',
+      trial: 3,
+      artifactUri: '/m/v1',
+      params: { lr: 0.1 },
+      metrics: { acc: 0.9 },
+    };
+    await s.saveVersion(v);
+    await s.saveVersion({ ...v, version: 'v2', createdAtMs: T0 + 1000 });
+    expect(await s.getVersion(model, 'v1')).toEqual(v);
+    expect((await s.listVersions(model)).map((x) => x.version)).toEqual(['v1', 'v2']);
+    const event = {
+      model,
+      alias: 'champion' as const,
+      version: 'v1',
+      previousVersion: '',
+      atMs: T0,
+      actor: 'a',
+      action: 'promote' as const,
+      reason: 'r',
+      evidence: { p: 0.01 },
+    };
+    await s.appendAliasEvent(event);
+    await s.appendAliasEvent({ ...event, version: 'v2', previousVersion: 'v1' });
+    await s.appendAliasEvent({ ...event, version: 'v1', previousVersion: 'v2', action: 'rollback' });
+    expect((await s.aliasHistory(model)).map((e) => `${e.action}:${e.version}`)).toEqual([
+      'promote:v1',
+      'promote:v2',
+      'rollback:v1',
+    ]);
+    expect(await s.aliasHistory(model, 'challenger')).toEqual([]);
+    expect((await s.aliasHistory(model))[0]).toEqual(event);
+    const decision = {
+      model,
+      studyId: 's',
+      decidedAtMs: T0,
+      challengerVersion: 'v2',
+      championVersion: 'v1',
+      promoted: false,
+      metric: 'mse',
+      championValue: 1.5,
+      challengerValue: 1.25,
+      improvement: 0.25,
+      pValue: null,
+      ciLow: -0.1,
+      ciHigh: 0.6,
+      test: 'paired_bootstrap',
+      reason: 'rejected: ...',
+      evidence: { bootstrap: { resamples: 2000 } },
+    };
+    await s.saveDecision(decision);
+    expect(await s.listDecisions(model)).toEqual([decision]);
+  });
+});
