@@ -7,6 +7,8 @@ import { KafkaEventPublisher, Retuner, type RetunerDeps } from '../../retune/orc
 import type { RetuneConfigInput } from '../../retune/options.js';
 import { RETUNE_MIGRATIONS } from '../../retune/store/index.js';
 import { createKafka } from '../../src/kafka/client.js';
+import { Alerting } from '../../src/alerts/alerting.js';
+import { ALERT_MIGRATIONS } from '../../src/alerts/migrations.js';
 import { createLogger } from '../../src/logger.js';
 import { createClickHouse, type ClickHouseClient } from '../../src/store/clickhouse.js';
 import { migrate } from '../../src/store/migrations.js';
@@ -118,11 +120,22 @@ const q = <T = Record<string, unknown>>(sql: string) => clickhouseQuery<T>(servi
 describe('Retuner on the real ClickHouse and Kafka', () => {
   it('promotes a significantly better winner with its evidence, then rolls back', async () => {
     const env = await environment();
+    // The real alerting subsystem (no sinks configured): events land in alert_notifications.
+    await migrate(env.client, env.db, logger, ALERT_MIGRATIONS);
+    const alerting = new Alerting({
+      client: env.client,
+      database: env.db,
+      config: {},
+      logger,
+      registry: new Registry(),
+    });
+    await alerting.start();
+    cleanup.push(() => alerting.stop());
     // 8 random thresholds: P(none within 0.33 of the optimum, i.e. none significantly better
     // than the 0.85 champion) = 0.34^8, about 2e-4.
     const r = retuner(
       env,
-      {},
+      { notifier: alerting },
       config(env, { budget: { maxTrials: 8, maxWallTimeMs: 600_000, maxConcurrentTrials: 2 } }),
     );
     await r.start();
@@ -193,7 +206,13 @@ describe('Retuner on the real ClickHouse and Kafka', () => {
       metric: 'accuracy',
     });
     expect(promotion['evidence']).toMatchObject({ studyId });
-    expect(env.notes.map((n) => n.kind)).toEqual(['promotion', 'retune.completed']);
+    const kinds = async (): Promise<string[]> =>
+      (
+        await q<{ status: string }>(
+          `SELECT status FROM ${env.db}.alert_notifications WHERE model = 'churn' AND kind = 'event' ORDER BY created_at, status`,
+        )
+      ).map((row) => row.status);
+    expect((await kinds()).sort()).toEqual(['promotion', 'retune.completed']);
 
     // Rollback: dry run changes nothing; the real one restores v0 and is audited and announced.
     const dry = await r.rollback('churn', { actor: 'ops', dryRun: true });
@@ -214,6 +233,7 @@ describe('Retuner on the real ClickHouse and Kafka', () => {
       'promotion',
       'rollback',
     ]);
+    expect((await kinds()).sort()).toEqual(['promotion', 'retune.completed', 'rollback']);
   });
 
   it('records a rejection and promotes nothing when the winner is not better', async () => {
