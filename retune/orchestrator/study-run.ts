@@ -56,7 +56,9 @@ export class StudyRun {
   private readonly artifacts = new Map<number, string>();
   private readonly devicesOf = new Map<number, string>();
   private readonly storedStates = new Map<number, string>();
-  private writes: Promise<void> = Promise.resolve();
+  private pendingStudy: StudyRecord | undefined;
+  private readonly pendingTrials = new Map<number, TrialRow>();
+  private draining: Promise<void> | undefined;
   private writeError: unknown;
   private dataset: DatasetRef | undefined;
   private readonly logger: Logger;
@@ -92,21 +94,51 @@ export class StudyRun {
     this.cancelController.abort(new Error(CANCELLED));
   }
 
-  // ---- persistence: one ordered queue of writes; the rows are taken when the change happens ----
+  // ---- persistence ----
+  // Every change produces the rows to write at once; a single writer drains them in order,
+  // batching what piled up meanwhile (only the newest row per study and per trial: an older
+  // one would be superseded anyway), so a trainer reporting every few milliseconds does not
+  // become thousands of tiny ClickHouse inserts.
 
-  private enqueue(what: string, write: () => Promise<void>): void {
-    this.writes = this.writes.then(async () => {
-      try {
-        await retry(write, { maxAttempts: 8, maxDelayMs: 5_000 });
-      } catch (error) {
-        this.writeError ??= error;
-        this.logger.error({ err: error }, `could not persist ${what}`);
-      }
+  private enqueueStudy(row: StudyRecord): void {
+    this.pendingStudy = row;
+    this.schedule();
+  }
+
+  private enqueueTrial(row: TrialRow): void {
+    this.pendingTrials.set(row.trial, row);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.draining !== undefined) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.pendingStudy !== undefined || this.pendingTrials.size > 0) this.schedule();
     });
   }
 
-  private flush(): Promise<void> {
-    return this.writes;
+  private async drain(): Promise<void> {
+    while (this.pendingStudy !== undefined || this.pendingTrials.size > 0) {
+      const trials = [...this.pendingTrials.values()];
+      this.pendingTrials.clear();
+      const study = this.pendingStudy;
+      this.pendingStudy = undefined;
+      try {
+        if (trials.length > 0)
+          await retry(() => this.deps.storage.saveTrials(trials), { maxAttempts: 8, maxDelayMs: 5_000 });
+        if (study !== undefined)
+          await retry(() => this.deps.storage.saveStudy(study), { maxAttempts: 8, maxDelayMs: 5_000 });
+      } catch (error) {
+        this.writeError ??= error;
+        this.logger.error({ err: error }, 'could not persist the study');
+      }
+    }
+  }
+
+  /** Resolves when everything changed so far is stored (or failed to be). */
+  private async flush(): Promise<void> {
+    while (this.draining !== undefined) await this.draining;
   }
 
   private persistStudy(state: StudyState, error = ''): void {
@@ -121,8 +153,7 @@ export class StudyRun {
       error,
       dataset: this.dataset === undefined ? this.record.dataset : JSON.stringify(this.dataset),
     };
-    const row = this.record;
-    this.enqueue('study', () => this.deps.storage.saveStudy(row));
+    this.enqueueStudy(this.record);
   }
 
   private persistTrial(trial: TrialRecord): void {
@@ -141,7 +172,7 @@ export class StudyRun {
       failReason: trial.failReason ?? '',
       artifactPath: this.artifacts.get(trial.number) ?? '',
     };
-    this.enqueue(`trial ${trial.number}`, () => this.deps.storage.saveTrial(row));
+    this.enqueueTrial(row);
     this.persistStudy('running');
   }
 

@@ -115,8 +115,14 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
   }
 
   async saveTrial(t: TrialRow): Promise<void> {
-    await this.insert('trials', [
-      {
+    await this.saveTrials([t]);
+  }
+
+  async saveTrials(trials: readonly TrialRow[]): Promise<void> {
+    if (trials.length === 0) return;
+    await this.insert(
+      'trials',
+      trials.map((t) => ({
         study_id: t.studyId,
         model: t.model,
         trial: t.trial,
@@ -131,8 +137,8 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
         revision: this.revisions.next(),
         fail_reason: t.failReason,
         artifact_path: t.artifactPath,
-      },
-    ]);
+      })),
+    );
   }
 
   private studyColumns = `study_id, model, toUInt32(created_at) AS created_s, toUInt32(updated_at) AS updated_s, state,

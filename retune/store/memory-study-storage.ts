@@ -14,6 +14,10 @@ export class MemoryRetuneStorage extends MemoryRegistryStorage implements StudyS
     this.trialRows.push(trial);
     return Promise.resolve();
   }
+  saveTrials(trials: readonly TrialRow[]): Promise<void> {
+    this.trialRows.push(...trials);
+    return Promise.resolve();
+  }
   getStudy(studyId: string): Promise<StudyRecord | undefined> {
     return Promise.resolve(this.studyRows.filter((s) => s.studyId === studyId).at(-1));
   }

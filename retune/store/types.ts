@@ -107,6 +107,8 @@ export interface StudyQuery {
 export interface StudyStorage {
   saveStudy(study: StudyRecord): Promise<void>;
   saveTrial(trial: TrialRow): Promise<void>;
+  /** Several trials in one write, in order. */
+  saveTrials(trials: readonly TrialRow[]): Promise<void>;
   getStudy(studyId: string): Promise<StudyRecord | undefined>;
   listStudies(query?: StudyQuery): Promise<StudyRecord[]>;
   listTrials(studyId: string): Promise<TrialRow[]>;
