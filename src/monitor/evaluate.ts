@@ -120,8 +120,7 @@ export function numericAggregatesFromCells(
     if (s.n <= 0) continue;
     const bin = (edges: readonly number[]): number => {
       if (cell === 0) return 0;
-      if (cell === cells + 2) return edges.length;
-      if (cell === cells + 1) return countBelow(edges, grid.hi);
+      if (cell >= cells + 1) return countBelow(edges, grid.hi);
       // A value in cell j is in [lo + j w, lo + (j + 1) w): its bin is the number of edges below the
       // cell's start (exact unless an edge falls inside the cell; see docs/monitoring.md).
       const start = grid.lo + (cell - 1) / grid.inverseWidth;

@@ -128,7 +128,7 @@ export class MonitorStore {
     const numericCells = new Map<string, Map<number, CellStats>>();
     for (const line of numericText.split('\n')) {
       if (line.length === 0) continue;
-      const [k, n, mn, mx, mean, variance] = line.split('\t').map(Number) as [
+      const [k, n, sum, sumSquares, mn, mx] = line.split('\t').map(Number) as [
         number,
         number,
         number,
@@ -140,7 +140,14 @@ export class MonitorStore {
       if (name === undefined) continue;
       let cellsOf = numericCells.get(name);
       if (cellsOf === undefined) numericCells.set(name, (cellsOf = new Map<number, CellStats>()));
-      cellsOf.set(k % KEY_STRIDE, { n, min: mn, max: mx, mean, variance });
+      const mean = n > 0 ? sum / n : 0;
+      cellsOf.set(k % KEY_STRIDE, {
+        n,
+        min: mn,
+        max: mx,
+        mean,
+        variance: Math.max(0, sumSquares / n - mean * mean),
+      });
     }
     const categories = new Map<string, Map<string, number>>();
     const missing = new Map<string, number>();

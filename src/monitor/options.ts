@@ -159,8 +159,8 @@ export const monitoringSchema = z
       .strict()
       .prefault({}),
     models: z.record(modelName, modelMonitoringSchema).default({}),
-    /** Cells of the uniform grid ClickHouse counts numeric values in per feature. @default 8192 */
-    gridCells: z.number().int().min(64).max(32_768).default(8_192),
+    /** Cells of the uniform grid ClickHouse counts numeric values in per feature. @default 4096 */
+    gridCells: z.number().int().min(64).max(32_768).default(4_096),
     coordination: z
       .object({
         /** Topic whose partition assignment decides which replica evaluates which model. */

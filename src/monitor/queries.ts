@@ -39,7 +39,11 @@ export interface FeatureGrid {
   readonly inverseWidth: number;
 }
 
-/** Cells 1..cells cover [lo, hi) uniformly; 0 is below lo, cells+1 is exactly hi, cells+2 above. */
+/**
+ * Cells 1..cells cover [lo, hi) uniformly; 0 is below lo, cells + 1 is hi and above. lo is the
+ * reference's first sketch edge, hi one cell width past its last, so that a value equal to the
+ * last edge (a discrete feature's largest value) lands in an interior cell.
+ */
 export function featureGrid(
   name: string,
   index: number,
@@ -48,15 +52,18 @@ export function featureGrid(
 ): FeatureGrid {
   const edges = profile.sketchEdges;
   const lo = edges[0] ?? profile.min ?? 0;
-  const hi = edges[edges.length - 1] ?? profile.max ?? lo;
-  return { name, index, lo, hi, inverseWidth: hi > lo ? cells / (hi - lo) : 0 };
+  const last = edges[edges.length - 1] ?? profile.max ?? lo;
+  let hi = last + (last - lo) / cells;
+  if (!(hi > lo)) hi = lo + Math.max(Math.abs(lo), 1) * 1e-9;
+  return { name, index, lo, hi, inverseWidth: cells / (hi - lo) };
 }
 
 /**
- * Counts, per numeric feature and grid cell, the window's values (with min, max, mean and
- * population variance per cell so the feature's moments merge exactly). The cell of a value is
- * computed per array element before ARRAY JOIN, with per-feature constants looked up by
- * `transform` (a hash lookup; a constant array indexed per row would be copied per row).
+ * Counts, per numeric feature and grid cell, the window's values, with sum, sum of squares, min
+ * and max per cell so the feature's moments and range come out of the same pass. The key
+ * `featureIndex * KEY_STRIDE + cell` is computed per array element before ARRAY JOIN; per-feature
+ * constants come from `transform` (a hash lookup; a constant array indexed per row would be
+ * copied per row on 18.16).
  */
 export function numericHistogramQuery(
   db: string,
@@ -68,16 +75,13 @@ export function numericHistogramQuery(
   const names = sqlStringList(grids.map((g) => g.name));
   const list = (values: readonly number[]): string => `[${values.map((v) => sqlFloat(v)).join(', ')}]`;
   const idx = `[${grids.map((g) => sqlNumber(g.index)).join(', ')}]`;
-  const lookup = (values: string, fallback: string): string =>
-    `transform(n, ${names}, ${values}, ${fallback})`;
-  const lo = lookup(list(grids.map((g) => g.lo)), '0.');
-  const hi = lookup(list(grids.map((g) => g.hi)), '0.');
-  const iw = lookup(list(grids.map((g) => g.inverseWidth)), '0.');
-  const c = sqlNumber(cells);
-  const cell = `multiIf(v < ${lo}, 0, v > ${hi}, ${c} + 2, v = ${hi}, ${c} + 1, 1 + least(${c} - 1, toUInt32(floor((v - ${lo}) * ${iw}))))`;
-  const key = `toUInt32(${lookup(idx, '0')} * ${KEY_STRIDE} + ${cell})`;
-  return `SELECT k, count() AS n, min(v) AS mn, max(v) AS mx, avg(v) AS mean, varPop(v) AS var
-FROM (SELECT arrayMap((v, n) -> ${key}, num_values, num_names) AS ks, num_values AS vs FROM ${db}.predictions FINAL WHERE ${windowFilter(model, window)})
+  const lo = `transform(fi, ${idx}, ${list(grids.map((g) => g.lo))}, 0.)`;
+  const iw = `transform(fi, ${idx}, ${list(grids.map((g) => g.inverseWidth))}, 0.)`;
+  const c = sqlFloat(cells);
+  const key = `toUInt32(fi * ${KEY_STRIDE} + greatest(-1., least(${c}, floor((v - ${lo}) * ${iw}))) + 1)`;
+  return `SELECT k, count() AS n, sum(v) AS s, sum(v * v) AS sq, min(v) AS mn, max(v) AS mx
+FROM (SELECT arrayMap((v, fi) -> ${key}, num_values, arrayMap(x -> transform(x, ${names}, ${idx}, 0), num_names)) AS ks, num_values AS vs
+ FROM ${db}.predictions FINAL WHERE ${windowFilter(model, window)})
 ARRAY JOIN ks AS k, vs AS v
 WHERE k >= ${KEY_STRIDE}
 GROUP BY k`;

@@ -1,0 +1,153 @@
+/**
+ * `npm run bench:monitor`: one full monitor evaluation cycle of a model with 10 million
+ * predictions and 20 numeric features (window = all of them), against a bare ClickHouse scan of
+ * the same columns (simple aggregates: count, sum, min, max per feature) in the same run.
+ *
+ * The rows are generated inside ClickHouse (`INSERT ... SELECT ... FROM numbers(N)`), never
+ * pushed through Node. The reference (the first 100,000 events) is built by a first, untimed
+ * cycle; the timed cycle is what runs every interval: window aggregation in ClickHouse (FINAL,
+ * grid histogram, categories, overview), statistics here, results written back.
+ *
+ * Usage: node --import tsx bench/monitor.ts [--rows 10000000] [--features 20] [--keep]
+ * Last line: {"bench":"monitor","rows":N,"features":F,"cycle_s":a,"scan_s":b,"ratio":a/b}
+ */
+import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
+import { createLogger } from '../src/logger.js';
+import { endpointsFromEnv, servicesUp } from '../src/dev-services/index.js';
+import { createClickHouse } from '../src/store/clickhouse.js';
+import { migrate } from '../src/store/migrations.js';
+import { ALL_MIGRATIONS } from '../src/store/schema.js';
+import { createMonitorMetrics, Monitor } from '../src/monitor/monitor.js';
+import { MonitorStore } from '../src/monitor/monitor-store.js';
+import { monitoringSchema } from '../src/monitor/options.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '10000000' },
+    features: { type: 'string', default: '20' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const ROWS = Number(args.rows);
+const FEATURES = Number(args.features);
+const MODEL = 'bench';
+const logger = createLogger('warn');
+
+async function main(): Promise<void> {
+  const info = await servicesUp({ logger });
+  const services = endpointsFromEnv(info.env);
+  const database = `bench_monitor_${Date.now()}`;
+  const client = createClickHouse({
+    url: services.clickhouseUrl,
+    database,
+    username: 'default',
+    password: '',
+    requestTimeoutMs: 600_000,
+  });
+  try {
+    await migrate(client, database, logger, ALL_MIGRATIONS);
+    // One day of event time ending now, 20 features with different shapes.
+    const endS = Math.floor(Date.now() / 1000);
+    const startS = endS - 86_000;
+    const names = `[${Array.from({ length: FEATURES }, (_, i) => `'f${i}'`).join(', ')}]`;
+    const loadStarted = performance.now();
+    await client.command({
+      query: `INSERT INTO ${database}.predictions (model, ts, ts_ms, id, version, num_names, num_values, prediction_label, ingested_at)
+SELECT '${MODEL}', toDateTime(${startS} + intDiv(number * 86000, ${ROWS})), (${startS} + intDiv(number * 86000, ${ROWS})) * 1000 + number % 1000,
+ toString(number), '1', ${names},
+ arrayMap(i -> multiIf(i % 3 = 0, (cityHash64(number, i) % 1000000) / 1000000.0 * (i + 1),
+              i % 3 = 1, -log((cityHash64(number, i) % 1000000 + 1) / 1000001.0),
+              ((cityHash64(number, i) % 1000) + (cityHash64(number, i + 100) % 1000)) / 100.0), range(${FEATURES})),
+ if(number % 3 = 0, 'yes', 'no'), now()
+FROM numbers(${ROWS})`,
+    });
+    const loadS = (performance.now() - loadStarted) / 1000;
+
+    const config = monitoringSchema.parse({
+      defaults: {
+        window: { type: 'time', durationMs: 90_000_000 },
+        reference: { type: 'first_events', count: 100_000 },
+      },
+      discoverLookbackMs: 2 * 86_400_000,
+    });
+    const monitor = new Monitor({
+      store: new MonitorStore(client, database),
+      config,
+      alerting: undefined,
+      ownership: { owns: () => true },
+      metrics: createMonitorMetrics(new Registry()),
+      logger,
+      replica: 'bench',
+    });
+    const nowMs = (endS + 10) * 1000;
+    const refStarted = performance.now();
+    await monitor.evaluate(MODEL, nowMs); // builds the reference (untimed)
+    const referenceS = (performance.now() - refStarted) / 1000;
+
+    const time = async (work: () => Promise<unknown>): Promise<number> => {
+      const started = performance.now();
+      await work();
+      return (performance.now() - started) / 1000;
+    };
+    const perFeature = Array.from(
+      { length: FEATURES },
+      (_, i) => `sum(num_values[${i + 1}]), min(num_values[${i + 1}]), max(num_values[${i + 1}])`,
+    ).join(', ');
+    const scan = (final: string) => async () => {
+      const result = await client.query({
+        query: `SELECT count(), ${perFeature}, sum(length(num_names)) FROM ${database}.predictions ${final} WHERE model = '${MODEL}'`,
+        format: 'JSONEachRow',
+      });
+      await result.json();
+    };
+    // Best of 3 for each, interleaved, after the untimed warm-up above.
+    const cycles: number[] = [];
+    const scansFinal: number[] = [];
+    const scansPlain: number[] = [];
+    let windowEvents = 0;
+    for (let i = 0; i < 3; i++) {
+      cycles.push(
+        await time(async () => {
+          const e = await monitor.evaluate(MODEL, nowMs);
+          windowEvents = e?.events ?? 0;
+        }),
+      );
+      scansFinal.push(await time(scan('FINAL')));
+      scansPlain.push(await time(scan('')));
+    }
+    const cycleS = Math.min(...cycles);
+    const scanS = Math.min(...scansFinal);
+    const plainS = Math.min(...scansPlain);
+    console.log(
+      JSON.stringify({
+        load_s: round(loadS),
+        reference_build_s: round(referenceS),
+        window_events: windowEvents,
+        cycles_s: cycles.map(round),
+        scans_final_s: scansFinal.map(round),
+        scans_no_final_s: scansPlain.map(round),
+        ratio_vs_scan_without_final: round(cycleS / plainS),
+      }),
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'monitor',
+        rows: ROWS,
+        features: FEATURES,
+        cycle_s: round(cycleS),
+        scan_s: round(scanS),
+        ratio: round(cycleS / scanS),
+      }),
+    );
+  } finally {
+    if (!args.keep) await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    await client.close();
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+await main();
