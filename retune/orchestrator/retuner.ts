@@ -121,6 +121,10 @@ export class Retuner {
   async start(): Promise<void> {
     if (this.state !== 'created') return;
     this.state = 'started';
+    if (!this.config.enabled) {
+      this.logger.info('retune is disabled: studies left running are not resumed');
+      return;
+    }
     const running = await this.storage.listStudies({ state: 'running', limit: 1000 });
     for (const record of running) {
       if (this.runs.has(record.studyId)) continue;
@@ -295,6 +299,9 @@ export class Retuner {
         'RETUNE_INVALID',
         `model name ${JSON.stringify(model)} must match ${MODEL_NAME.source}`,
       );
+    }
+    if (!this.config.enabled) {
+      throw new RetuneError('RETUNE_REFUSED', 'retune is disabled: set retune.enabled: true to run studies');
     }
     if (this.state !== 'started') {
       throw new RetuneError(

@@ -1,4 +1,4 @@
-import type { Router} from 'express';
+import type { Router } from 'express';
 import express, { type Request } from 'express';
 import { z } from 'zod';
 import type { Retuner } from '../../retune/orchestrator/index.js';
@@ -17,11 +17,20 @@ import { ApiError } from './api-errors.js';
  *   GET  /v1/models/:model/decisions                          → {decisions: [...]}
  *   POST /v1/models/:model/promote    {version, reason?, actor?, dryRun?} → {dryRun, event}
  *   POST /v1/models/:model/rollback   {to?, reason?, actor?, dryRun?}     → {dryRun, event}
+ *   POST /v1/studies/:id/cancel                               → 202 {studyId, cancelled: true}
  */
 export interface RetuneRoutesDeps {
   readonly retuner: Pick<
     Retuner,
-    'trigger' | 'listStudies' | 'getStudy' | 'versions' | 'aliases' | 'decisions' | 'promote' | 'rollback'
+    | 'trigger'
+    | 'listStudies'
+    | 'getStudy'
+    | 'versions'
+    | 'aliases'
+    | 'decisions'
+    | 'promote'
+    | 'rollback'
+    | 'cancel'
   >;
   /** @default 65536 */
   readonly maxBodyBytes?: number;
@@ -205,6 +214,14 @@ export function retuneRoutes(deps: RetuneRoutesDeps): { read: Router; write: Rou
       }),
     );
     res.json({ dryRun: change.dryRun, event: { ...change.event, at: iso(change.event.atMs) } });
+  });
+
+  write.post('/v1/studies/:id/cancel', (req, res) => {
+    const id = req.params['id'] ?? '';
+    if (!retuner.cancel(id)) {
+      throw new ApiError('study_not_found', `study ${JSON.stringify(id)} is not running in this daemon`);
+    }
+    res.status(202).json({ studyId: id, cancelled: true });
   });
 
   return { read, write };

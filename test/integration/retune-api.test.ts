@@ -176,5 +176,11 @@ describe('retune HTTP API and CLI', () => {
     expect((await fetch(`${base}/v1/studies/st-nope`)).status).toBe(404);
     expect((await fetch(`${base}/v1/studies?limit=0`)).status).toBe(400);
     expect((await fetch(`${base}/v1/studies?bogus=1`)).status).toBe(400);
+    const cancel = await fetch(`${base}/v1/studies/st-nope/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(cancel.status).toBe(404);
+    expect(((await cancel.json()) as { error: { code: string } }).error.code).toBe('study_not_found');
   });
 });

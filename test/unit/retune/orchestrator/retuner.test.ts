@@ -141,6 +141,31 @@ describe('Retuner triggers', () => {
     await failing.stop();
   });
 
+  it('refuses every trigger when retune is disabled', async () => {
+    const { retuner } = await make({ enabled: false });
+    await retuner.start();
+    await expect(retuner.trigger('churn', { source: 'api' })).rejects.toThrow(/retune.enabled: true/);
+    expect(await retuner.onHealth('churn', 'degraded')).toBeUndefined();
+    await retuner.stop();
+  });
+
+  it('cancels a running study: its trials fail and it ends cancelled', async () => {
+    const { retuner } = await make({ triggers: { cooldownMs: 0 } });
+    await retuner.start();
+    let started = 0;
+    retuner.onProgress((e) => {
+      if (e.type === 'trial.started') started++;
+    });
+    const { studyId } = await retuner.trigger('churn', { source: 'api' });
+    while (started === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(retuner.cancel(studyId)).toBe(true);
+    const outcome = await retuner.waitForStudy(studyId);
+    expect(outcome.record.state).toBe('cancelled');
+    expect(outcome.decision).toBeUndefined();
+    expect(retuner.cancel(studyId)).toBe(false);
+    await retuner.stop();
+  });
+
   it('rejects a config whose search space is invalid, naming the fix', async () => {
     await expect(
       make({ space: { params: [{ name: 'x', type: 'float', low: 1, high: 0 }] } }),
