@@ -166,6 +166,39 @@ describe('Retuner triggers', () => {
     await retuner.stop();
   });
 
+  it('aborts trials still running when the wall-time budget runs out', async () => {
+    const { retuner } = await make({
+      triggers: { cooldownMs: 0 },
+      budget: { maxTrials: 5, maxWallTimeMs: 100 },
+    });
+    const slow = new Retuner({
+      storage: new MemoryRetuneStorage(),
+      config: retuner.config,
+      trainer: {
+        name: 'slow',
+        train: (request) =>
+          new Promise((_resolve, reject) => {
+            request.signal.addEventListener('abort', () => reject(new Error('aborted by signal')), {
+              once: true,
+            });
+          }),
+        predict: () => Promise.resolve([]),
+      },
+      datasets: thresholdDatasets,
+      logger,
+      registry: new Registry(),
+    });
+    await slow.start();
+    const { studyId } = await slow.trigger('churn', { source: 'api' });
+    const outcome = await slow.waitForStudy(studyId);
+    expect(outcome.record.state).toBe('failed');
+    const view = await slow.getStudy(studyId);
+    expect(view?.trials.map((t) => [t.state, t.failReason])).toEqual([
+      ['failed', 'wall-time budget exhausted'],
+    ]);
+    await slow.stop();
+  });
+
   it('rejects a config whose search space is invalid, naming the fix', async () => {
     await expect(
       make({ space: { params: [{ name: 'x', type: 'float', low: 1, high: 0 }] } }),
