@@ -199,6 +199,79 @@ describe('Retuner triggers', () => {
     await slow.stop();
   });
 
+  it('fails interrupted trials on resume when onRestoreRunning is fail', async () => {
+    const storage = new MemoryRetuneStorage();
+    const dir = await mkdtemp(path.join(tmpdir(), 'retuner-unit-'));
+    dirs.push(dir);
+    const config = {
+      enabled: true,
+      space: THRESHOLD_SPACE,
+      sampler: { name: 'random' },
+      pruner: { name: 'none' },
+      budget: { maxTrials: 3 },
+      onRestoreRunning: 'fail',
+      triggers: { cooldownMs: 0 },
+      modelStoreDir: path.join(dir, 'models'),
+      workDir: path.join(dir, 'work'),
+    };
+    const calls = new Map<number, number>();
+    const first = new Retuner({
+      storage,
+      config,
+      trainer: new ThresholdTrainer({ epochs: 1, calls, hangOn: new Set([1]) }),
+      datasets: thresholdDatasets,
+      logger,
+      registry: new Registry(),
+    });
+    await first.start();
+    const { studyId } = await first.trigger('churn', { source: 'api' });
+    while ((calls.get(1) ?? 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // let the writer store trial 1 as running
+    // "killed": `first` is dropped without stop().
+    const second = new Retuner({
+      storage,
+      config,
+      trainer: new ThresholdTrainer({ epochs: 1, calls }),
+      datasets: thresholdDatasets,
+      logger,
+      registry: new Registry(),
+    });
+    await second.start();
+    const outcome = await second.waitForStudy(studyId);
+    expect(outcome.record.state).toBe('completed');
+    const trials = await storage.listTrials(studyId);
+    expect(trials.map((t) => `${t.trial}:${t.state}:${t.failReason}`)).toEqual([
+      '0:complete:',
+      '1:failed:interrupted by a restart',
+      '2:complete:',
+    ]);
+    expect([...calls.values()]).toEqual([1, 1, 1]);
+    await second.stop();
+  });
+
+  it('rejects the challenger when the champion cannot be scored, and says so', async () => {
+    const { retuner, storage } = await make({ triggers: { cooldownMs: 0 } });
+    await retuner.start();
+    await retuner.registry.registerVersion({
+      model: 'churn',
+      version: 'v0',
+      createdAtMs: 0,
+      studyId: '',
+      trial: -1,
+      artifactUri: '/nonexistent/model.json',
+      params: {},
+      metrics: {},
+    });
+    await retuner.registry.promote('churn', 'v0', { actor: 'test' });
+    const { studyId } = await retuner.trigger('churn', { source: 'api' });
+    const outcome = await retuner.waitForStudy(studyId);
+    expect(outcome.record.state).toBe('completed');
+    expect(outcome.decision?.promoted).toBe(false);
+    expect(storage.decisions[0]?.reason).toMatch(/^rejected: the champion v0 could not be scored .*ENOENT/);
+    expect((await retuner.aliases('churn')).champion).toBe('v0');
+    await retuner.stop();
+  });
+
   it('rejects a config whose search space is invalid, naming the fix', async () => {
     await expect(
       make({ space: { params: [{ name: 'x', type: 'float', low: 1, high: 0 }] } }),
