@@ -153,6 +153,17 @@ describe('Retuner on the real ClickHouse and Kafka', () => {
     expect(view?.trials.every((t) => t.state === 'complete')).toBe(true);
     expect(view?.bestTrial).toBeGreaterThanOrEqual(0);
     const version = `${studyId}-t${view?.bestTrial}`;
+    // The dashboards read "latest" with FINAL: rows written within one second must collapse
+    // onto the last one written (ReplacingMergeTree keeps the last row of a version tie).
+    await q(`OPTIMIZE TABLE ${env.db}.studies FINAL`);
+    const final = await q<{ state: string; best_trial: number }>(
+      `SELECT state, best_trial FROM ${env.db}.studies FINAL WHERE study_id = '${studyId}'`,
+    );
+    expect(final).toEqual([{ state: 'completed', best_trial: view?.bestTrial }]);
+    const finalTrials = await q<{ state: string }>(
+      `SELECT state FROM ${env.db}.trials FINAL WHERE study_id = '${studyId}'`,
+    );
+    expect(finalTrials.map((t) => t.state)).toEqual(Array(8).fill('complete'));
 
     const decisions = await q<{
       promoted: number;
