@@ -3,6 +3,7 @@ import express, { type Request } from 'express';
 import { z } from 'zod';
 import type { Retuner } from '../../retune/orchestrator/index.js';
 import { RetuneError } from '../../retune/registry/index.js';
+import { DriftguardError } from '../errors.js';
 import { ApiError } from './api-errors.js';
 
 /**
@@ -91,6 +92,9 @@ function model(req: Request): string {
 
 /** Maps the retune taxonomy onto the API catalogue by code. */
 export function toRetuneApiError(error: unknown): unknown {
+  if (error instanceof DriftguardError && error.code === 'STORE_UNAVAILABLE') {
+    return new ApiError('store_unavailable', `ClickHouse is unavailable (${error.message}); retry later`);
+  }
   if (!(error instanceof RetuneError)) return error;
   switch (error.code) {
     case 'RETUNE_NOT_FOUND':
