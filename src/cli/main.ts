@@ -3,6 +3,7 @@ import { registerConfigCommand } from './config-command.js';
 import { registerDemoCommand } from '../demo/demo-command.js';
 import { registerDevServicesCommand } from './dev-services-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
+import { registerMonitorCommands } from './monitor-commands.js';
 import { registerStartCommand } from './start-command.js';
 
 /**
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerConfigCommand(program);
   registerDevServicesCommand(program);
+  registerMonitorCommands(program);
   registerDemoCommand(program);
   return program;
 }

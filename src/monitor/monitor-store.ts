@@ -5,6 +5,7 @@ import type { CellStats, LabelAggregates, ModelEvaluation, WindowAggregates } fr
 import {
   categoricalCountsQuery,
   confusionQuery,
+  duplicatesQuery,
   firstEventsQuery,
   KEY_STRIDE,
   lastEventsStartQuery,
@@ -82,6 +83,14 @@ export class MonitorStore {
     return { profile: JSON.parse(row.profile) as ReferenceProfile, createdAtMs: Number(row.created) * 1000 };
   }
 
+  async referenceCreatedAt(model: string): Promise<number | undefined> {
+    const [row] = await this.rows<{ created: string }>(
+      'reference time',
+      `SELECT toUInt64(max(created_at)) AS created FROM ${this.db}.reference_profiles WHERE model = ${sqlString(model)} GROUP BY model`,
+    );
+    return row === undefined ? undefined : Number(row.created) * 1000;
+  }
+
   async saveReference(model: string, profile: ReferenceProfile, nowMs: number): Promise<void> {
     await this.insert('reference_profiles', [
       {
@@ -104,20 +113,25 @@ export class MonitorStore {
     task: 'classification' | 'regression' | undefined,
     horizonMs: number,
   ): Promise<WindowAggregates> {
+    const [dup] = await this.rows<{ deduplicated: string; stored: string }>(
+      'window duplicates',
+      duplicatesQuery(this.db, model, window),
+    );
+    const final = dup === undefined || dup.deduplicated !== dup.stored;
     const numeric =
       grids.length === 0
         ? Promise.resolve('')
-        : this.text('window histogram', numericHistogramQuery(this.db, model, window, grids, cells));
+        : this.text('window histogram', numericHistogramQuery(this.db, model, window, grids, cells, final));
     const categorical = this.rows<{ n: string; v: string; c: string }>(
       'window categories',
-      categoricalCountsQuery(this.db, model, window, 1000),
+      categoricalCountsQuery(this.db, model, window, 1000, final),
     );
     const overview = this.rows<{ events: string; new_numeric: string[]; new_categorical: string[] }>(
       'window overview',
-      overviewQuery(this.db, model, window, known),
+      overviewQuery(this.db, model, window, known, final),
     );
     const labels =
-      task === undefined ? Promise.resolve(undefined) : this.labels(model, window, task, horizonMs);
+      task === undefined ? Promise.resolve(undefined) : this.labels(model, window, task, horizonMs, final);
     const [numericText, categoricalRows, [over], labelAggregates] = await Promise.all([
       numeric,
       categorical,
@@ -177,11 +191,12 @@ export class MonitorStore {
     window: WindowBounds,
     task: 'classification' | 'regression',
     horizonMs: number,
+    final: boolean,
   ): Promise<LabelAggregates> {
     if (task === 'classification') {
       const rows = await this.rows<{ predicted: string; actual: string; c: string }>(
         'label join',
-        confusionQuery(this.db, model, window, horizonMs),
+        confusionQuery(this.db, model, window, horizonMs, final),
       );
       const confusion = new Map<string, Map<string, number>>();
       for (const r of rows) {
@@ -193,7 +208,7 @@ export class MonitorStore {
     }
     const [s] = await this.rows<Record<'n' | 'sae' | 'sse' | 'sape' | 'sy' | 'syy', string>>(
       'label join',
-      regressionSumsQuery(this.db, model, window, horizonMs),
+      regressionSumsQuery(this.db, model, window, horizonMs, final),
     );
     return {
       kind: 'regression',

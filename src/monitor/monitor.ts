@@ -211,7 +211,12 @@ export class Monitor {
     nowMs: number,
   ): Promise<CachedReference | undefined> {
     const cached = this.references.get(model);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      // Another replica (or the CLI) may have stored a newer reference: a cheap check each cycle.
+      const latest = await this.deps.store.referenceCreatedAt(model);
+      if (latest === undefined || latest <= cached.createdAtMs) return cached;
+      this.references.delete(model);
+    }
     let stored = await this.deps.store.loadReference(model);
     if (stored === undefined && spec.type !== 'upload') {
       // Computed rarely: the sample is pulled once and profiled with the detectors' builders.

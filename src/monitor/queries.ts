@@ -23,6 +23,16 @@ export function windowFilter(model: string, window: WindowBounds): string {
   return `model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs)} AND ts < ${sqlDateTime(window.endMs)} AND ts_ms >= ${sqlNumber(window.startMs)} AND ts_ms < ${sqlNumber(window.endMs)}`;
 }
 
+/**
+ * Whether the window holds rows that FINAL would collapse (replayed duplicates not merged yet).
+ * FINAL makes 18.16 read a partition in one stream and costs several times the aggregation, so
+ * the window queries use it only when this says so; counting under FINAL reads only the key.
+ */
+export function duplicatesQuery(db: string, model: string, window: WindowBounds): string {
+  const where = windowFilter(model, window);
+  return `SELECT (SELECT count() FROM ${db}.predictions FINAL WHERE ${where}) AS deduplicated, (SELECT count() FROM ${db}.predictions WHERE ${where}) AS stored`;
+}
+
 /** The start of the last `count` events of a model (for event-count windows). */
 export function lastEventsStartQuery(db: string, model: string, count: number, endMs: number): string {
   return `SELECT min(ts_ms) AS start_ms, count() AS events FROM (SELECT ts_ms FROM ${db}.predictions FINAL WHERE model = ${sqlString(model)} AND ts < ${sqlDateTime(endMs + 1000)} AND ts_ms < ${sqlNumber(endMs)} ORDER BY ts_ms DESC LIMIT ${sqlNumber(count)})`;
@@ -71,6 +81,7 @@ export function numericHistogramQuery(
   window: WindowBounds,
   grids: readonly FeatureGrid[],
   cells: number,
+  final = true,
 ): string {
   const names = sqlStringList(grids.map((g) => g.name));
   const list = (values: readonly number[]): string => `[${values.map((v) => sqlFloat(v)).join(', ')}]`;
@@ -81,7 +92,7 @@ export function numericHistogramQuery(
   const key = `toUInt32(fi * ${KEY_STRIDE} + greatest(-1., least(${c}, floor((v - ${lo}) * ${iw}))) + 1)`;
   return `SELECT k, count() AS n, sum(v) AS s, sum(v * v) AS sq, min(v) AS mn, max(v) AS mx
 FROM (SELECT arrayMap((v, fi) -> ${key}, num_values, arrayMap(x -> transform(x, ${names}, ${idx}, 0), num_names)) AS ks, num_values AS vs
- FROM ${db}.predictions FINAL WHERE ${windowFilter(model, window)})
+ FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)})
 ARRAY JOIN ks AS k, vs AS v
 WHERE k >= ${KEY_STRIDE}
 GROUP BY k`;
@@ -93,8 +104,9 @@ export function categoricalCountsQuery(
   model: string,
   window: WindowBounds,
   perFeature: number,
+  final = true,
 ): string {
-  return `SELECT n, v, count() AS c FROM ${db}.predictions FINAL
+  return `SELECT n, v, count() AS c FROM ${db}.predictions${final ? ' FINAL' : ''}
 ARRAY JOIN arrayConcat(cat_names, missing_names) AS n, arrayConcat(cat_values, arrayMap(x -> ${sqlString(MISSING_MARKER)}, missing_names)) AS v
 WHERE ${windowFilter(model, window)}
 GROUP BY n, v ORDER BY n, c DESC LIMIT ${sqlNumber(perFeature)} BY n`;
@@ -106,19 +118,26 @@ export function overviewQuery(
   model: string,
   window: WindowBounds,
   known: readonly string[],
+  final = true,
 ): string {
   const names = sqlStringList(known.length > 0 ? known : ['']);
   const ones = `[${(known.length > 0 ? known : ['']).map(() => '1').join(', ')}]`;
   const unknown = (column: string): string =>
     `arraySlice(groupUniqArrayArray(arrayFilter(x -> transform(x, ${names}, ${ones}, 0) = 0, ${column})), 1, 64)`;
   return `SELECT count() AS events, ${unknown('num_names')} AS new_numeric, ${unknown('cat_names')} AS new_categorical
-FROM ${db}.predictions FINAL WHERE ${windowFilter(model, window)}`;
+FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)}`;
 }
 
 /** Confusion counts of the labelled part of the window (outcomes within the horizon). */
-export function confusionQuery(db: string, model: string, window: WindowBounds, horizonMs: number): string {
+export function confusionQuery(
+  db: string,
+  model: string,
+  window: WindowBounds,
+  horizonMs: number,
+  final = true,
+): string {
   return `SELECT prediction_label AS predicted, label AS actual, count() AS c FROM
-(SELECT id, ts_ms, prediction_label FROM ${db}.predictions FINAL WHERE ${windowFilter(model, window)})
+(SELECT id, ts_ms, prediction_label FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)})
 ANY INNER JOIN
 (SELECT id, ts_ms AS label_ms, label FROM ${db}.outcomes FINAL WHERE model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs - 1000)}) USING id
 WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)} AND label != ''
@@ -131,11 +150,12 @@ export function regressionSumsQuery(
   model: string,
   window: WindowBounds,
   horizonMs: number,
+  final = true,
 ): string {
   const e = 'abs(y - yhat)';
   return `SELECT count() AS n, sum(${e}) AS sae, sum((y - yhat) * (y - yhat)) AS sse,
 sum(${e} / greatest(abs(y), 2.220446049250313e-16)) AS sape, sum(y) AS sy, sum(y * y) AS syy FROM
-(SELECT id, ts_ms, assumeNotNull(prediction_number) AS yhat FROM ${db}.predictions FINAL WHERE ${windowFilter(model, window)} AND isNotNull(prediction_number))
+(SELECT id, ts_ms, assumeNotNull(prediction_number) AS yhat FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)} AND isNotNull(prediction_number))
 ANY INNER JOIN
 (SELECT id, ts_ms AS label_ms, assumeNotNull(label_number) AS y FROM ${db}.outcomes FINAL WHERE model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs - 1000)} AND isNotNull(label_number)) USING id
 WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)}`;
