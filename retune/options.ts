@@ -16,8 +16,11 @@ const durationMs = z.number().int().nonnegative();
  */
 export const retuneTrainerSchema = z
   .object({
-    /** `tfjs`: the built-in TensorFlow.js trainer; `command`: run your own training program. */
-    type: z.enum(['tfjs', 'command']),
+    /**
+     * `tfjs`: the built-in TensorFlow.js trainer; `command`: run your own training program. The
+     * other keys are the trainer's own options (docs/trainers.md), validated when it is built.
+     */
+    kind: z.enum(['tfjs', 'command']),
   })
   .catchall(z.unknown());
 
@@ -26,7 +29,19 @@ export const retuneSchema = z
     /** Whether the daemon runs studies at all (routes still read history). @default false */
     enabled: z.boolean().default(false),
     /** @default { type: "tfjs" } */
-    trainer: retuneTrainerSchema.default({ type: 'tfjs' }),
+    trainer: retuneTrainerSchema.default({ kind: 'tfjs' }),
+    /** Where trials run: GPUs (`auto` asks nvidia-smi) or CPU slots. */
+    scheduler: z
+      .object({
+        /** @default "auto" */
+        devices: z.union([z.literal('auto'), z.array(z.string().regex(/^\d+$/))]).default('auto'),
+        /** @default 1 */
+        trialsPerDevice: z.number().int().positive().default(1),
+        /** Concurrent trials on a host without GPUs. @default 1 */
+        cpuConcurrency: z.number().int().positive().default(1),
+      })
+      .strict()
+      .prefault({}),
     objective: z
       .object({
         /** The metric each trial reports and the study optimises. @default "val_loss" */
@@ -83,8 +98,8 @@ export const retuneSchema = z
       .prefault({}),
     triggers: z
       .object({
-        /** Health statuses (from the monitor) that start a study. @default ["degraded"] */
-        states: z.array(z.string().min(1)).default(['degraded']),
+        /** Health statuses (from the monitor: ok, warning, critical) that start a study. @default ["critical"] */
+        states: z.array(z.enum(['ok', 'warning', 'critical'])).default(['critical']),
         /** Minimum time between two studies of one model (any trigger but `force`). @default 21600000 (6 h) */
         cooldownMs: durationMs.default(21_600_000),
         /** Studies running at once across models. @default 1 */

@@ -178,7 +178,8 @@ export class Retuner {
 
   /** The monitor's hook: starts a study when `status` is one of `triggers.states`; never throws for policy refusals. */
   async onHealth(model: string, status: string): Promise<TriggerResult | undefined> {
-    if (!this.config.enabled || !this.config.triggers.states.includes(status)) return undefined;
+    if (!this.config.enabled || !(this.config.triggers.states as readonly string[]).includes(status))
+      return undefined;
     try {
       return await this.trigger(model, { source: 'monitor' });
     } catch (error) {

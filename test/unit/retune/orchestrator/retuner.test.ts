@@ -31,7 +31,7 @@ async function make(overrides: Record<string, unknown> = {}, now?: () => number)
       sampler: { name: 'random' },
       pruner: { name: 'none' },
       budget: { maxTrials: 3 },
-      triggers: { cooldownMs: 60_000, maxConcurrentStudies: 1, states: ['degraded'] },
+      triggers: { cooldownMs: 60_000, maxConcurrentStudies: 1, states: ['critical'] },
       modelStoreDir: path.join(dir, 'models'),
       workDir: path.join(dir, 'work'),
       ...overrides,
@@ -52,7 +52,7 @@ describe('Retuner triggers', () => {
     retuner.onProgress((e) => events.push(e.type));
     await retuner.start();
     expect(await retuner.onHealth('churn', 'healthy')).toBeUndefined();
-    const started = await retuner.onHealth('churn', 'degraded');
+    const started = await retuner.onHealth('churn', 'critical');
     expect(started?.model).toBe('churn');
     const outcome = await retuner.waitForStudy(started?.studyId ?? '');
     expect(outcome.record.state).toBe('completed');
@@ -78,7 +78,7 @@ describe('Retuner triggers', () => {
       code: 'RETUNE_REFUSED',
       message: expect.stringMatching(/cooldownMs \(60000 ms\).*next study allowed in 30 s/) as unknown,
     });
-    expect(await retuner.onHealth('churn', 'degraded')).toBeUndefined();
+    expect(await retuner.onHealth('churn', 'critical')).toBeUndefined();
     const forced = await retuner.trigger('churn', { source: 'api', force: true });
     await retuner.waitForStudy(forced.studyId);
     t += 61_000;
@@ -145,7 +145,7 @@ describe('Retuner triggers', () => {
     const { retuner } = await make({ enabled: false });
     await retuner.start();
     await expect(retuner.trigger('churn', { source: 'api' })).rejects.toThrow(/retune.enabled: true/);
-    expect(await retuner.onHealth('churn', 'degraded')).toBeUndefined();
+    expect(await retuner.onHealth('churn', 'critical')).toBeUndefined();
     await retuner.stop();
   });
 
