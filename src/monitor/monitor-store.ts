@@ -126,18 +126,10 @@ export class MonitorStore {
       'window categories',
       categoricalCountsQuery(this.db, model, window, 1000, final),
     );
-    const overview = this.rows<{ events: string; new_numeric: string[]; new_categorical: string[] }>(
-      'window overview',
-      overviewQuery(this.db, model, window, known, final),
-    );
     const labels =
       task === undefined ? Promise.resolve(undefined) : this.labels(model, window, task, horizonMs, final);
-    const [numericText, categoricalRows, [over], labelAggregates] = await Promise.all([
-      numeric,
-      categorical,
-      overview,
-      labels,
-    ]);
+    const [numericText, categoricalRows, labelAggregates] = await Promise.all([numeric, categorical, labels]);
+    let unknownNumeric = 0;
     const byIndex = new Map(grids.map((g) => [g.index, g.name]));
     const numericCells = new Map<string, Map<number, CellStats>>();
     for (const line of numericText.split('\n')) {
@@ -151,7 +143,10 @@ export class MonitorStore {
         number,
       ];
       const name = byIndex.get(Math.floor(k / KEY_STRIDE));
-      if (name === undefined) continue;
+      if (name === undefined) {
+        unknownNumeric += n;
+        continue;
+      }
       let cellsOf = numericCells.get(name);
       if (cellsOf === undefined) numericCells.set(name, (cellsOf = new Map<number, CellStats>()));
       const mean = n > 0 ? sum / n : 0;
@@ -174,14 +169,22 @@ export class MonitorStore {
       if (counts === undefined) categories.set(row.n, (counts = new Map<string, number>()));
       counts.set(row.v, Number(row.c));
     }
+    // Names are looked up only when the histogram saw values of features the reference lacks.
+    const knownSet = new Set(known);
+    const newFeatures = new Set([...categories.keys()].filter((n) => !knownSet.has(n)));
+    if (unknownNumeric > 0 || grids.length === 0) {
+      const [over] = await this.rows<{ new_numeric: string[] }>(
+        'window feature names',
+        overviewQuery(this.db, model, window, known, final),
+      );
+      for (const n of over?.new_numeric ?? []) if (n !== '') newFeatures.add(n);
+    }
     return {
-      events: Number(over?.events ?? 0),
+      events: Number((final ? dup?.deduplicated : dup?.stored) ?? 0),
       numericCells,
       categories,
       missing,
-      newFeatures: [...(over?.new_numeric ?? []), ...(over?.new_categorical ?? [])]
-        .filter((n) => n !== '')
-        .sort(),
+      newFeatures: [...newFeatures].sort(),
       ...(labelAggregates === undefined ? {} : { labels: labelAggregates }),
     };
   }

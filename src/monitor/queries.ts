@@ -94,7 +94,6 @@ export function numericHistogramQuery(
 FROM (SELECT arrayMap((v, fi) -> ${key}, num_values, arrayMap(x -> transform(x, ${names}, ${idx}, 0), num_names)) AS ks, num_values AS vs
  FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)})
 ARRAY JOIN ks AS k, vs AS v
-WHERE k >= ${KEY_STRIDE}
 GROUP BY k`;
 }
 
@@ -112,7 +111,7 @@ WHERE ${windowFilter(model, window)}
 GROUP BY n, v ORDER BY n, c DESC LIMIT ${sqlNumber(perFeature)} BY n`;
 }
 
-/** Event count of the window and the feature names the reference does not know (schema change). */
+/** Numeric feature names in the window that the reference does not know (schema change); run only when the histogram saw such values. */
 export function overviewQuery(
   db: string,
   model: string,
@@ -124,7 +123,7 @@ export function overviewQuery(
   const ones = `[${(known.length > 0 ? known : ['']).map(() => '1').join(', ')}]`;
   const unknown = (column: string): string =>
     `arraySlice(groupUniqArrayArray(arrayFilter(x -> transform(x, ${names}, ${ones}, 0) = 0, ${column})), 1, 64)`;
-  return `SELECT count() AS events, ${unknown('num_names')} AS new_numeric, ${unknown('cat_names')} AS new_categorical
+  return `SELECT ${unknown('num_names')} AS new_numeric
 FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)}`;
 }
 

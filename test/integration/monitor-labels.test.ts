@@ -1,0 +1,139 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DaemonProcess } from '../support/daemon-process.js';
+import {
+  clickhouseQuery,
+  dropDatabase,
+  kcatProduce,
+  servicesEnv,
+  uniqueName,
+  waitFor,
+} from '../support/index.js';
+
+/**
+ * Delayed labels: predictions first, outcomes later. Performance appears once outcomes land,
+ * computed on the labelled part of the window, with the label coverage beside it.
+ */
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+describe('monitor with late labels', () => {
+  it('reports accuracy and coverage once outcomes arrive, joined by id within the horizon', async () => {
+    const { kafkaBrokers, clickhouseUrl } = servicesEnv();
+    const name = uniqueName('monlab');
+    cleanups.push(() => dropDatabase(clickhouseUrl, name));
+    const dir = await mkdtemp(path.join(tmpdir(), 'driftguard-lab-'));
+    const configFile = path.join(dir, 'driftguard.yaml');
+    await writeFile(
+      configFile,
+      `monitoring:
+  intervalMs: 2000
+  labelHorizonMs: 600000
+  coordination: { topic: ${name}.coord, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 }
+  models:
+    loan:
+      task: { type: classification, classes: [yes, no] }
+      reference: { type: first_events, count: 300 }
+      window: { type: events, count: 400 }
+      performance:
+        - { metric: accuracy, min: 0.9 }
+`,
+    );
+    const daemon = await DaemonProcess.start(
+      {
+        DRIFTGUARD_KAFKA_BROKERS: kafkaBrokers,
+        DRIFTGUARD_CLICKHOUSE_URL: clickhouseUrl,
+        DRIFTGUARD_CLICKHOUSE_DATABASE: name,
+        DRIFTGUARD_TOPIC_PREDICTIONS: `${name}.p`,
+        DRIFTGUARD_TOPIC_OUTCOMES: `${name}.o`,
+        DRIFTGUARD_TOPIC_DEAD_LETTER: `${name}.dlq`,
+        DRIFTGUARD_CONSUMER_GROUP: `${name}-group`,
+      },
+      ['--config', configFile],
+    );
+    cleanups.push(() => daemon.dispose());
+
+    const t0 = Date.now() - 60_000;
+    const predicted = (i: number): string => (i % 3 === 0 ? 'yes' : 'no');
+    await kcatProduce(
+      kafkaBrokers,
+      `${name}.p`,
+      Array.from({ length: 600 }, (_, i) => ({
+        value: JSON.stringify({
+          model: 'loan',
+          id: `r${i}`,
+          timestamp: t0 + i * 50,
+          features: { amount: (i * 37) % 500, region: ['n', 's'][i % 2] },
+          prediction: predicted(i),
+        }),
+      })),
+    );
+    const perf = async (): Promise<
+      Array<{ metric: string; value: number; labelled: string; total: string; coverage: number }>
+    > =>
+      clickhouseQuery(
+        clickhouseUrl,
+        `SELECT metric, value, toString(labelled) AS labelled, toString(total) AS total, coverage FROM ${name}.performance_results WHERE model = 'loan' ORDER BY evaluated_at DESC LIMIT 20`,
+      );
+    // Evaluated, but without labels there is no performance yet.
+    await waitFor(
+      async () =>
+        Number(
+          (
+            await clickhouseQuery<{ c: string }>(
+              clickhouseUrl,
+              `SELECT count() AS c FROM ${name}.model_health WHERE model = 'loan'`,
+            )
+          )[0]?.c,
+        ) >= 2,
+      { timeoutMs: 60_000 },
+    );
+    expect(await perf()).toHaveLength(0);
+    const coverageBefore = await (await fetch(`${daemon.url}/metrics`)).text();
+    expect(coverageBefore).toMatch(/driftguard_label_coverage_ratio\{model="loan"\} 0/);
+
+    // Outcomes for r300..r599 (the last 400 predictions are r200..r599): coverage 300 / 400.
+    // 80 % of them agree with the prediction: accuracy 0.8, below the 0.9 threshold.
+    await kcatProduce(
+      kafkaBrokers,
+      `${name}.o`,
+      Array.from({ length: 300 }, (_, k) => {
+        const i = 300 + k;
+        const right = k % 5 !== 0;
+        return {
+          value: JSON.stringify({
+            model: 'loan',
+            id: `r${i}`,
+            timestamp: t0 + i * 50 + 30_000,
+            label: right ? predicted(i) : predicted(i) === 'yes' ? 'no' : 'yes',
+          }),
+        };
+      }),
+    );
+    const rows = await waitFor(
+      async () => {
+        const r = await perf();
+        return r.find((x) => x.metric === 'accuracy' && x.labelled === '300') ? r : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const accuracy = rows.find((x) => x.metric === 'accuracy' && x.labelled === '300');
+    expect(accuracy?.value).toBeCloseTo(0.8, 10);
+    expect(accuracy?.total).toBe('400');
+    expect(accuracy?.coverage).toBeCloseTo(0.75, 10);
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    expect(metrics).toMatch(/driftguard_label_coverage_ratio\{model="loan"\} 0\.75/);
+    expect(metrics).toMatch(/driftguard_performance_metric\{model="loan",metric="accuracy"\} 0\.8/);
+    const health = (await (await fetch(`${daemon.url}/v1/models/loan/health`)).json()) as {
+      status: string;
+      reasons: string[];
+    };
+    expect(health.status).toBe('critical');
+    expect(health.reasons.join(' ')).toContain('accuracy');
+  });
+});
