@@ -5,7 +5,14 @@ import { MAX_LIST_LIMIT } from '../alerts/index.js';
 import type { MonitorStore } from '../monitor/monitor-store.js';
 import { buildReferenceProfile, parseSample, SampleError } from '../monitor/reference.js';
 import type { CompiledMonitoring } from '../monitor/options.js';
+import { DriftguardError } from '../errors.js';
 import { ApiError } from './api-errors.js';
+
+/** A store failure becomes the catalogue's 503 when it is worth retrying, else it stays a 500. */
+function storeFailure(error: unknown): never {
+  if (error instanceof DriftguardError && error.retriable) throw new ApiError('store_unavailable');
+  throw error;
+}
 
 /** Monitoring API: models and their health, drift history, alerts, reference upload. */
 export interface MonitorRoutesDeps {
@@ -63,8 +70,8 @@ export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
   const now = deps.now ?? Date.now;
   router.get('/v1/models', async (_req, res) => {
     const [health, seen] = await Promise.all([
-      deps.store.latestHealth(),
-      deps.store.seenModels(now() - deps.config.discoverLookbackMs),
+      deps.store.latestHealth().catch(storeFailure),
+      deps.store.seenModels(now() - deps.config.discoverLookbackMs).catch(storeFailure),
     ]);
     const byModel = new Map(health.map((h) => [h.model, h]));
     const names = [
@@ -85,7 +92,7 @@ export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
     });
   });
   router.get('/v1/models/:model/health', async (req, res) => {
-    const [h] = await deps.store.latestHealth(model(req));
+    const [h] = await deps.store.latestHealth(model(req)).catch(storeFailure);
     if (h === undefined)
       throw new ApiError(
         'model_not_found',
@@ -96,14 +103,16 @@ export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
   router.get('/v1/models/:model/drift', async (req, res) => {
     const q = parse(driftQuery, req.query, 'query');
     const toMs = q.to ?? now();
-    const rows = await deps.store.driftHistory({
-      model: model(req),
-      fromMs: q.from ?? toMs - 24 * 3_600_000,
-      toMs,
-      limit: q.limit,
-      offset: q.offset,
-      ...(q.feature === undefined ? {} : { feature: q.feature }),
-    });
+    const rows = await deps.store
+      .driftHistory({
+        model: model(req),
+        fromMs: q.from ?? toMs - 24 * 3_600_000,
+        toMs,
+        limit: q.limit,
+        offset: q.offset,
+        ...(q.feature === undefined ? {} : { feature: q.feature }),
+      })
+      .catch(storeFailure);
     res.json({
       results: rows,
       limit: q.limit,
@@ -113,13 +122,15 @@ export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
   });
   router.get('/v1/alerts', async (req, res) => {
     const q = parse(alertsQuery, req.query, 'query');
-    const alerts = await deps.alerting.listAlerts({
-      limit: q.limit,
-      offset: q.offset,
-      ...(q.model === undefined ? {} : { model: q.model }),
-      ...(q.status === undefined ? {} : { status: q.status }),
-      ...(q.since === undefined ? {} : { sinceMs: q.since }),
-    });
+    const alerts = await deps.alerting
+      .listAlerts({
+        limit: q.limit,
+        offset: q.offset,
+        ...(q.model === undefined ? {} : { model: q.model }),
+        ...(q.status === undefined ? {} : { status: q.status }),
+        ...(q.since === undefined ? {} : { sinceMs: q.since }),
+      })
+      .catch(storeFailure);
     res.json({
       alerts,
       limit: q.limit,
@@ -156,7 +167,7 @@ export function monitorWriteRoutes(deps: MonitorRoutesDeps): Router {
           throw new ApiError('invalid_body', error.message);
         throw error;
       }
-      await deps.store.saveReference(name, profile, now());
+      await deps.store.saveReference(name, profile, now()).catch(storeFailure);
       deps.onReference?.(name);
       res.status(201).json({
         model: name,

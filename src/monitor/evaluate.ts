@@ -23,18 +23,20 @@ import type { ReferenceProfile } from './reference.js';
  * performance verdicts, the model's health and the alert rule evaluations. No I/O here.
  */
 
-export interface CellStats {
-  readonly n: number;
+/** A numeric feature's window moments, from ClickHouse. */
+export interface FeatureMoments {
+  readonly count: number;
+  readonly sum: number;
+  readonly sumSquares: number;
   readonly min: number;
   readonly max: number;
-  readonly mean: number;
-  readonly variance: number;
 }
 
 export interface WindowAggregates {
   readonly events: number;
-  /** Per numeric feature: grid cell → stats (cells as in queries.ts numericHistogramQuery). */
-  readonly numericCells: ReadonlyMap<string, ReadonlyMap<number, CellStats>>;
+  /** Per numeric feature: grid cell → count (cells as in queries.ts numericHistogramQuery). */
+  readonly numericCells: ReadonlyMap<string, ReadonlyMap<number, number>>;
+  readonly numericMoments: ReadonlyMap<string, FeatureMoments>;
   /** Per categorical feature: value → count. */
   readonly categories: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** Per feature: events where it was sent as missing (null). */
@@ -100,49 +102,42 @@ export interface ModelEvaluation {
   readonly rules: readonly RuleEvaluation[];
 }
 
-/** Maps grid cells onto the reference's bins and sketch cells; merges moments exactly (Chan). */
+/** Maps grid cells onto the reference's bins and sketch cells; moments come separately. */
 export function numericAggregatesFromCells(
   reference: NumericProfile,
   grid: FeatureGrid,
   cells: number,
-  stats: ReadonlyMap<number, CellStats>,
+  counts: ReadonlyMap<number, number>,
+  moments: FeatureMoments | undefined,
   missing: number,
 ): NumericProfile {
   const g = gridOf(reference);
   const binCounts = new Array<number>(g.binEdges.length + 1).fill(0);
   const sketchCounts = new Array<number>(g.sketchEdges.length + 1).fill(0);
-  let count = 0;
-  let mean = 0;
-  let m2 = 0;
-  let min: number | null = null;
-  let max: number | null = null;
-  for (const [cell, s] of stats) {
-    if (s.n <= 0) continue;
+  for (const [cell, n] of counts) {
+    if (n <= 0) continue;
     const bin = (edges: readonly number[]): number => {
       if (cell === 0) return 0;
       if (cell >= cells + 1) return countBelow(edges, grid.hi);
       // A value in cell j is in [lo + j w, lo + (j + 1) w): its bin is the number of edges below the
       // cell's start (exact unless an edge falls inside the cell; see docs/monitoring.md).
-      const start = grid.lo + (cell - 1) / grid.inverseWidth;
-      return countBelow(edges, start);
+      return countBelow(edges, grid.lo + (cell - 1) / grid.inverseWidth);
     };
-    binCounts[bin(g.binEdges)] = (binCounts[bin(g.binEdges)] ?? 0) + s.n;
-    sketchCounts[bin(g.sketchEdges)] = (sketchCounts[bin(g.sketchEdges)] ?? 0) + s.n;
-    const total = count + s.n;
-    const delta = s.mean - mean;
-    m2 += s.variance * s.n + (delta * delta * count * s.n) / total;
-    mean += (delta * s.n) / total;
-    count = total;
-    min = min === null ? s.min : Math.min(min, s.min);
-    max = max === null ? s.max : Math.max(max, s.max);
+    const b = bin(g.binEdges);
+    const k = bin(g.sketchEdges);
+    binCounts[b] = (binCounts[b] ?? 0) + n;
+    sketchCounts[k] = (sketchCounts[k] ?? 0) + n;
   }
+  const count = moments?.count ?? 0;
+  const mean = count > 0 ? (moments?.sum ?? 0) / count : 0;
+  const variance = count > 0 ? Math.max(0, (moments?.sumSquares ?? 0) / count - mean * mean) : 0;
   return numericProfileFromAggregates(g, {
     binCounts,
     sketchCounts,
-    min,
-    max,
+    min: count > 0 ? (moments?.min ?? null) : null,
+    max: count > 0 ? (moments?.max ?? null) : null,
     mean,
-    stdDdof0: count > 0 ? Math.sqrt(Math.max(0, m2) / count) : 0,
+    stdDdof0: Math.sqrt(variance),
     missing,
   });
 }
@@ -186,9 +181,10 @@ export function evaluateModel(input: EvaluateInput): ModelEvaluation {
     const missing = aggregates.missing.get(feature) ?? 0;
     if (ref.kind === 'numeric') {
       const grid = input.grids.get(feature);
-      const stats = aggregates.numericCells.get(feature) ?? new Map<number, CellStats>();
+      const counts = aggregates.numericCells.get(feature) ?? new Map<number, number>();
       if (grid === undefined) continue;
-      const current = numericAggregatesFromCells(ref.profile, grid, input.cells, stats, missing);
+      const moments = aggregates.numericMoments.get(feature);
+      const current = numericAggregatesFromCells(ref.profile, grid, input.cells, counts, moments, missing);
       windowProfiles.set(feature, current);
       evidence.push(
         numericEvidenceFromProfiles(feature, ref.profile, current, settings.numericEffectThreshold),

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '../store/clickhouse.js';
 import { storeError } from '../store/clickhouse.js';
 import { sqlIdentifier, sqlNumber, sqlString } from '../store/sql.js';
-import type { CellStats, LabelAggregates, ModelEvaluation, WindowAggregates } from './evaluate.js';
+import type { FeatureMoments, LabelAggregates, ModelEvaluation, WindowAggregates } from './evaluate.js';
 import {
   categoricalCountsQuery,
   confusionQuery,
@@ -11,6 +11,7 @@ import {
   lastEventsStartQuery,
   MISSING_MARKER,
   numericHistogramQuery,
+  numericMomentsQuery,
   overviewQuery,
   regressionSumsQuery,
   seenModelsQuery,
@@ -128,34 +129,44 @@ export class MonitorStore {
     );
     const labels =
       task === undefined ? Promise.resolve(undefined) : this.labels(model, window, task, horizonMs, final);
-    const [numericText, categoricalRows, labelAggregates] = await Promise.all([numeric, categorical, labels]);
+    const momentsQuery =
+      grids.length === 0
+        ? Promise.resolve([])
+        : this.rows<{ fi: string; n: string; s: string; sq: string; mn: string; mx: string }>(
+            'window moments',
+            numericMomentsQuery(this.db, model, window, grids, final),
+          );
+    const [numericText, momentRows, categoricalRows, labelAggregates] = await Promise.all([
+      numeric,
+      momentsQuery,
+      categorical,
+      labels,
+    ]);
     let unknownNumeric = 0;
     const byIndex = new Map(grids.map((g) => [g.index, g.name]));
-    const numericCells = new Map<string, Map<number, CellStats>>();
+    const numericCells = new Map<string, Map<number, number>>();
     for (const line of numericText.split('\n')) {
       if (line.length === 0) continue;
-      const [k, n, sum, sumSquares, mn, mx] = line.split('\t').map(Number) as [
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-      ];
+      const [k, n] = line.split('\t').map(Number) as [number, number];
       const name = byIndex.get(Math.floor(k / KEY_STRIDE));
       if (name === undefined) {
         unknownNumeric += n;
         continue;
       }
       let cellsOf = numericCells.get(name);
-      if (cellsOf === undefined) numericCells.set(name, (cellsOf = new Map<number, CellStats>()));
-      const mean = n > 0 ? sum / n : 0;
-      cellsOf.set(k % KEY_STRIDE, {
-        n,
-        min: mn,
-        max: mx,
-        mean,
-        variance: Math.max(0, sumSquares / n - mean * mean),
+      if (cellsOf === undefined) numericCells.set(name, (cellsOf = new Map<number, number>()));
+      cellsOf.set(k % KEY_STRIDE, n);
+    }
+    const numericMoments = new Map<string, FeatureMoments>();
+    for (const r of momentRows) {
+      const name = byIndex.get(Number(r.fi));
+      if (name === undefined) continue;
+      numericMoments.set(name, {
+        count: Number(r.n),
+        sum: Number(r.s),
+        sumSquares: Number(r.sq),
+        min: Number(r.mn),
+        max: Number(r.mx),
       });
     }
     const categories = new Map<string, Map<string, number>>();
@@ -182,6 +193,7 @@ export class MonitorStore {
     return {
       events: Number((final ? dup?.deduplicated : dup?.stored) ?? 0),
       numericCells,
+      numericMoments,
       categories,
       missing,
       newFeatures: [...newFeatures].sort(),

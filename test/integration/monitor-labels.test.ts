@@ -17,6 +17,8 @@ import {
  * computed on the labelled part of the window, with the label coverage beside it.
  */
 
+const TOKEN = 'labels-test-token-0123456789';
+
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
@@ -53,6 +55,7 @@ describe('monitor with late labels', () => {
         DRIFTGUARD_TOPIC_OUTCOMES: `${name}.o`,
         DRIFTGUARD_TOPIC_DEAD_LETTER: `${name}.dlq`,
         DRIFTGUARD_CONSUMER_GROUP: `${name}-group`,
+        DRIFTGUARD_API_TOKEN: TOKEN,
       },
       ['--config', configFile],
     );
@@ -135,5 +138,34 @@ describe('monitor with late labels', () => {
     };
     expect(health.status).toBe('critical');
     expect(health.reasons.join(' ')).toContain('accuracy');
+
+    // Reference upload: token required, body validated, kinds inferred, then used by the next cycle.
+    const sample = Array.from({ length: 50 }, (_, i) =>
+      JSON.stringify({ features: { amount: i * 10, region: 'n' } }),
+    ).join('\n');
+    const post = (body: string, token?: string): Promise<Response> =>
+      fetch(`${daemon.url}/v1/models/loan/reference`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-ndjson',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body,
+      });
+    expect((await post(sample)).status).toBe(401);
+    const bad = await post('{"features": {"amount": [1]}}', TOKEN);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_body');
+    const ok = await post(sample, TOKEN);
+    expect(ok.status).toBe(201);
+    expect(await ok.json()).toEqual({
+      model: 'loan',
+      rows: 50,
+      features: { amount: 'numeric', region: 'categorical' },
+    });
+    const badQuery = await fetch(`${daemon.url}/v1/models/loan/drift?limit=0`);
+    expect(badQuery.status).toBe(400);
+    const missing = await fetch(`${daemon.url}/v1/models/nobody/health`);
+    expect(missing.status).toBe(404);
   });
 });

@@ -5,7 +5,7 @@ import {
   countBelow,
   evaluateModel,
   numericAggregatesFromCells,
-  type CellStats,
+  type FeatureMoments,
 } from '../../../src/monitor/evaluate.js';
 import { modelSettings, monitoringSchema } from '../../../src/monitor/options.js';
 import { featureGrid } from '../../../src/monitor/queries.js';
@@ -23,35 +23,27 @@ function rng(seed: number): () => number {
 }
 const normal = (r: () => number): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
-/** What ClickHouse computes in numericHistogramQuery, done in JS for the test. */
+/** What ClickHouse computes in numericHistogramQuery and numericMomentsQuery, done in JS. */
 function cellsOf(
   values: readonly number[],
   grid: ReturnType<typeof featureGrid>,
   cells: number,
-): Map<number, CellStats> {
-  const acc = new Map<number, { n: number; s: number; sq: number; min: number; max: number }>();
+): Map<number, number> {
+  const acc = new Map<number, number>();
   for (const v of values) {
     const cell = Math.max(-1, Math.min(cells, Math.floor((v - grid.lo) * grid.inverseWidth))) + 1;
-    const a = acc.get(cell) ?? { n: 0, s: 0, sq: 0, min: Infinity, max: -Infinity };
-    a.n++;
-    a.s += v;
-    a.sq += v * v;
-    a.min = Math.min(a.min, v);
-    a.max = Math.max(a.max, v);
-    acc.set(cell, a);
+    acc.set(cell, (acc.get(cell) ?? 0) + 1);
   }
-  return new Map(
-    [...acc].map(([k, a]) => [
-      k,
-      {
-        n: a.n,
-        min: a.min,
-        max: a.max,
-        mean: a.s / a.n,
-        variance: Math.max(0, a.sq / a.n - (a.s / a.n) ** 2),
-      },
-    ]),
-  );
+  return acc;
+}
+function momentsOf(values: readonly number[]): FeatureMoments {
+  return {
+    count: values.length,
+    sum: values.reduce((a, b) => a + b, 0),
+    sumSquares: values.reduce((a, b) => a + b * b, 0),
+    min: Math.min(...values),
+    max: Math.max(...values),
+  };
 }
 
 describe('countBelow', () => {
@@ -70,7 +62,7 @@ describe('numericAggregatesFromCells', () => {
     const ref = buildNumericReferenceProfile(Array.from({ length: 5000 }, () => normal(r)));
     const cur = Array.from({ length: 5000 }, () => normal(r) + 0.1);
     const grid = featureGrid('x', 1, ref, 4096);
-    const got = numericAggregatesFromCells(ref, grid, 4096, cellsOf(cur, grid, 4096), 0);
+    const got = numericAggregatesFromCells(ref, grid, 4096, cellsOf(cur, grid, 4096), momentsOf(cur), 0);
     const exact = buildNumericProfile(cur, gridOf(ref));
     expect(got.count).toBe(exact.count);
     expect(got.min).toBe(exact.min);
@@ -98,7 +90,7 @@ describe('numericAggregatesFromCells', () => {
     expect(ref.sketchKind).toBe('distinct');
     const cur = Array.from({ length: 3000 }, () => Math.floor(r() * 25) - 2);
     const grid = featureGrid('x', 1, ref, 4096);
-    const got = numericAggregatesFromCells(ref, grid, 4096, cellsOf(cur, grid, 4096), 0);
+    const got = numericAggregatesFromCells(ref, grid, 4096, cellsOf(cur, grid, 4096), momentsOf(cur), 0);
     const exact = buildNumericProfile(cur, gridOf(ref));
     expect(got.sketchCounts).toEqual(exact.sketchCounts);
     expect(got.binCounts).toEqual(exact.binCounts);
@@ -107,10 +99,17 @@ describe('numericAggregatesFromCells', () => {
   it('handles an empty window and a constant reference', () => {
     const ref = buildNumericReferenceProfile([5, 5, 5, 5]);
     const grid = featureGrid('x', 1, ref, 64);
-    const empty = numericAggregatesFromCells(ref, grid, 64, new Map(), 3);
+    const empty = numericAggregatesFromCells(ref, grid, 64, new Map(), undefined, 3);
     expect(empty.count).toBe(0);
     expect(empty.missing).toBe(3);
-    const some = numericAggregatesFromCells(ref, grid, 64, cellsOf([5, 5, 6, 4], grid, 64), 0);
+    const some = numericAggregatesFromCells(
+      ref,
+      grid,
+      64,
+      cellsOf([5, 5, 6, 4], grid, 64),
+      momentsOf([5, 5, 6, 4]),
+      0,
+    );
     expect(some.sketchCounts).toEqual(buildNumericProfile([5, 5, 6, 4], gridOf(ref)).sketchCounts);
   });
 });
@@ -130,8 +129,9 @@ describe('evaluateModel', () => {
     shift: number,
     categories: Record<string, number>,
     extra: Partial<{ newFeatures: string[]; missingX: number }> = {},
-  ) =>
-    evaluateModel({
+  ) => {
+    const xs = Array.from({ length: 3000 }, () => normal(r) + shift);
+    return evaluateModel({
       model: 'm',
       settings,
       reference,
@@ -141,21 +141,14 @@ describe('evaluateModel', () => {
       evaluatedAtMs: 1000,
       aggregates: {
         events: 3000,
-        numericCells: new Map([
-          [
-            'x',
-            cellsOf(
-              Array.from({ length: 3000 }, () => normal(r) + shift),
-              grid,
-              4096,
-            ),
-          ],
-        ]),
+        numericCells: new Map([['x', cellsOf(xs, grid, 4096)]]),
+        numericMoments: new Map([['x', momentsOf(xs)]]),
         categories: new Map([['c', new Map(Object.entries(categories))]]),
         missing: new Map([['x', extra.missingX ?? 0]]),
         newFeatures: extra.newFeatures ?? [],
       },
     });
+  };
 
   it('is ok on a stationary window and emits the rule evaluations', () => {
     const e = run(0, { a: 1000, b: 1000, c: 1000 });
@@ -208,6 +201,7 @@ describe('evaluateModel', () => {
       aggregates: {
         events: 200,
         numericCells: new Map(),
+        numericMoments: new Map(),
         categories: new Map(),
         missing: new Map(),
         newFeatures: [],
