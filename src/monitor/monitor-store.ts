@@ -12,7 +12,6 @@ import {
   MISSING_MARKER,
   numericHistogramQuery,
   numericMomentsQuery,
-  overviewQuery,
   regressionSumsQuery,
   seenModelsQuery,
   type FeatureGrid,
@@ -114,59 +113,72 @@ export class MonitorStore {
     task: 'classification' | 'regression' | undefined,
     horizonMs: number,
   ): Promise<WindowAggregates> {
-    const [dup] = await this.rows<{ deduplicated: string; stored: string }>(
-      'window duplicates',
-      duplicatesQuery(this.db, model, window),
-    );
-    const final = dup === undefined || dup.deduplicated !== dup.stored;
-    const numeric =
-      grids.length === 0
-        ? Promise.resolve('')
-        : this.text('window histogram', numericHistogramQuery(this.db, model, window, grids, cells, final));
-    const categorical = this.rows<{ n: string; v: string; c: string }>(
-      'window categories',
-      categoricalCountsQuery(this.db, model, window, 1000, final),
-    );
-    const labels =
-      task === undefined ? Promise.resolve(undefined) : this.labels(model, window, task, horizonMs, final);
-    const momentsQuery =
-      grids.length === 0
-        ? Promise.resolve([])
-        : this.rows<{ fi: string; n: string; s: string; sq: string; mn: string; mx: string }>(
-            'window moments',
-            numericMomentsQuery(this.db, model, window, grids, final),
-          );
-    const [numericText, momentRows, categoricalRows, labelAggregates] = await Promise.all([
-      numeric,
-      momentsQuery,
-      categorical,
-      labels,
+    const run = (final: boolean) => {
+      const numeric =
+        grids.length === 0
+          ? Promise.resolve('')
+          : this.text('window histogram', numericHistogramQuery(this.db, model, window, grids, cells, final));
+      const moments = this.rows<{
+        names: string[];
+        rows: string;
+        s: number[];
+        sq: number[];
+        mn: number[];
+        mx: number[];
+      }>('window moments', numericMomentsQuery(this.db, model, window, final));
+      const categorical = this.rows<{ n: string; v: string; c: string }>(
+        'window categories',
+        categoricalCountsQuery(this.db, model, window, 1000, final),
+      );
+      const labels =
+        task === undefined ? Promise.resolve(undefined) : this.labels(model, window, task, horizonMs, final);
+      return Promise.all([numeric, moments, categorical, labels]);
+    };
+    // Optimistic: aggregate without FINAL while checking for unmerged duplicates; redo with FINAL
+    // only when there are some (rare: a replay not yet merged).
+    const [[dup], plain] = await Promise.all([
+      this.rows<{ deduplicated: string; stored: string }>(
+        'window duplicates',
+        duplicatesQuery(this.db, model, window),
+      ),
+      run(false),
     ]);
-    let unknownNumeric = 0;
+    const final = dup === undefined || dup.deduplicated !== dup.stored;
+    const [numericText, momentRows, categoricalRows, labelAggregates] = final ? await run(true) : plain;
     const byIndex = new Map(grids.map((g) => [g.index, g.name]));
     const numericCells = new Map<string, Map<number, number>>();
     for (const line of numericText.split('\n')) {
       if (line.length === 0) continue;
       const [k, n] = line.split('\t').map(Number) as [number, number];
       const name = byIndex.get(Math.floor(k / KEY_STRIDE));
-      if (name === undefined) {
-        unknownNumeric += n;
-        continue;
-      }
+      if (name === undefined) continue; // a feature the reference lacks: reported by name below
       let cellsOf = numericCells.get(name);
       if (cellsOf === undefined) numericCells.set(name, (cellsOf = new Map<number, number>()));
       cellsOf.set(k % KEY_STRIDE, n);
     }
     const numericMoments = new Map<string, FeatureMoments>();
-    for (const r of momentRows) {
-      const name = byIndex.get(Number(r.fi));
-      if (name === undefined) continue;
-      numericMoments.set(name, {
-        count: Number(r.n),
-        sum: Number(r.s),
-        sumSquares: Number(r.sq),
-        min: Number(r.mn),
-        max: Number(r.mx),
+    const numericNames = new Set<string>();
+    for (const group of momentRows) {
+      group.names.forEach((name, i) => {
+        numericNames.add(name);
+        const before = numericMoments.get(name);
+        const count = Number(group.rows);
+        const sum = Number(group.s[i] ?? 0);
+        const sumSquares = Number(group.sq[i] ?? 0);
+        const min = Number(group.mn[i] ?? Number.NaN);
+        const max = Number(group.mx[i] ?? Number.NaN);
+        numericMoments.set(
+          name,
+          before === undefined
+            ? { count, sum, sumSquares, min, max }
+            : {
+                count: before.count + count,
+                sum: before.sum + sum,
+                sumSquares: before.sumSquares + sumSquares,
+                min: Math.min(before.min, min),
+                max: Math.max(before.max, max),
+              },
+        );
       });
     }
     const categories = new Map<string, Map<string, number>>();
@@ -180,23 +192,15 @@ export class MonitorStore {
       if (counts === undefined) categories.set(row.n, (counts = new Map<string, number>()));
       counts.set(row.v, Number(row.c));
     }
-    // Names are looked up only when the histogram saw values of features the reference lacks.
     const knownSet = new Set(known);
-    const newFeatures = new Set([...categories.keys()].filter((n) => !knownSet.has(n)));
-    if (unknownNumeric > 0 || grids.length === 0) {
-      const [over] = await this.rows<{ new_numeric: string[] }>(
-        'window feature names',
-        overviewQuery(this.db, model, window, known, final),
-      );
-      for (const n of over?.new_numeric ?? []) if (n !== '') newFeatures.add(n);
-    }
+    const newFeatures = [...new Set([...categories.keys(), ...numericNames])].filter((n) => !knownSet.has(n));
     return {
       events: Number((final ? dup?.deduplicated : dup?.stored) ?? 0),
       numericCells,
       numericMoments,
       categories,
       missing,
-      newFeatures: [...newFeatures].sort(),
+      newFeatures: newFeatures.sort(),
       ...(labelAggregates === undefined ? {} : { labels: labelAggregates }),
     };
   }
