@@ -90,8 +90,12 @@ export class IngestConsumer {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, resolveOffset, isRunning, isStale } = payload;
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const { batch } = payload;
+    // kafkajs' payload functions are closures, but calling them through `payload` keeps that
+    // assumption out of this code.
+    const heartbeat = (): Promise<void> => payload.heartbeat();
+    const isStale = (): boolean => payload.isStale();
+    if (batch.messages.length === 0 || !payload.isRunning() || isStale()) return;
     const records: InputRecord[] = batch.messages.map((message) => ({
       topic: batch.topic,
       partition: batch.partition,
@@ -105,7 +109,7 @@ export class IngestConsumer {
     const commits = await this.withHeartbeats(processing, heartbeat);
     // Advance the fetch position past the whole batch, held records included: they are in memory
     // and pinned by the commit point, which is what survives a restart.
-    resolveOffset(batch.lastOffset());
+    payload.resolveOffset(batch.lastOffset());
     const lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n);
     this.metrics.consumerLag.set(
       { topic: batch.topic, partition: String(batch.partition) },

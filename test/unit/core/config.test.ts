@@ -89,12 +89,18 @@ describe('compileConfig', () => {
         },
       }),
     );
-    expect(problems.map((p) => p.key)).toEqual(['kafka.heartbeatIntervalMs', 'kafka.topics.deadLetter', 'kafka.topics']);
+    expect(problems.map((p) => p.key)).toEqual([
+      'kafka.heartbeatIntervalMs',
+      'kafka.topics.deadLetter',
+      'kafka.topics',
+    ]);
     expect(problems[0]?.message).toContain('sessionTimeoutMs');
   });
 
   it('refuses an input topic listed twice', () => {
-    const problems = problemsOf(() => compileConfig({ kafka: { topics: { inputs: [{ topic: 'predictions' }] } } }));
+    const problems = problemsOf(() =>
+      compileConfig({ kafka: { topics: { inputs: [{ topic: 'predictions' }] } } }),
+    );
     expect(problems[0]).toMatchObject({ key: 'kafka.topics.inputs', value: 'predictions' });
   });
 

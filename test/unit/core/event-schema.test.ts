@@ -9,7 +9,8 @@ import { validateOutcome, validatePrediction } from '../../../src/events/validat
  * table of edge cases, valid and invalid.
  */
 const ajv = new Ajv2020({ strict: false, allErrors: true });
-const load = (name: string): object => JSON.parse(readFileSync(new URL(`../../../docs/schemas/${name}`, import.meta.url), 'utf8')) as object;
+const load = (name: string): object =>
+  JSON.parse(readFileSync(new URL(`../../../docs/schemas/${name}`, import.meta.url), 'utf8')) as object;
 const predictionSchema = load('prediction.schema.json') as { examples: unknown[] };
 const outcomeSchema = load('outcome.schema.json') as { examples: unknown[] };
 const schemaAcceptsPrediction = ajv.compile(predictionSchema);
@@ -28,13 +29,25 @@ const predictions: unknown[] = [
   { model: 'm', id: 'a', scores: { a: 'x' } },
   { model: 'm', id: 'a', prediction: { a: 1 } },
 ];
-const outcomes: unknown[] = [...outcomeSchema.examples, { model: 'm', id: 'a', label: 3 }, { model: 'm', id: 'a' }, { model: 'm', label: 'x' }, { model: 'm', id: 'a', label: [1] }];
+const outcomes: unknown[] = [
+  ...outcomeSchema.examples,
+  { model: 'm', id: 'a', label: 3 },
+  { model: 'm', id: 'a' },
+  { model: 'm', label: 'x' },
+  { model: 'm', id: 'a', label: [1] },
+];
 
 describe('published event schemas', () => {
-  it.each(predictions.map((p) => [JSON.stringify(p), p]))('agree with the daemon on prediction %s', (_text, input) => {
-    expect(schemaAcceptsPrediction(input)).toBe(validatePrediction(input, 0).ok);
-  });
-  it.each(outcomes.map((o) => [JSON.stringify(o), o]))('agree with the daemon on outcome %s', (_text, input) => {
-    expect(schemaAcceptsOutcome(input)).toBe(validateOutcome(input, 0).ok);
-  });
+  it.each(predictions.map((p) => [JSON.stringify(p), p]))(
+    'agree with the daemon on prediction %s',
+    (_text, input) => {
+      expect(schemaAcceptsPrediction(input)).toBe(validatePrediction(input, 0).ok);
+    },
+  );
+  it.each(outcomes.map((o) => [JSON.stringify(o), o]))(
+    'agree with the daemon on outcome %s',
+    (_text, input) => {
+      expect(schemaAcceptsOutcome(input)).toBe(validateOutcome(input, 0).ok);
+    },
+  );
 });
