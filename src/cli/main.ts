@@ -4,6 +4,9 @@ import { registerDemoCommand } from '../demo/demo-command.js';
 import { registerDevServicesCommand } from './dev-services-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerMonitorCommands } from './monitor-commands.js';
+import { registerObserveCommands } from './observe-commands.js';
+import { registerRetuneCommands } from './retune-commands.js';
+import { DRIFTGUARD_VERSION } from '../version.js';
 import { registerStartCommand } from './start-command.js';
 
 /**
@@ -14,6 +17,7 @@ import { registerStartCommand } from './start-command.js';
 export function buildProgram(): Command {
   const program = new Command('driftguard')
     .description('Keeps ML models healthy in production: ingest, drift monitoring, alerts, retuning.')
+    .version(DRIFTGUARD_VERSION)
     .showHelpAfterError()
     .exitOverride();
   registerStartCommand(program);
@@ -21,6 +25,8 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerDevServicesCommand(program);
   registerMonitorCommands(program);
+  registerObserveCommands(program);
+  registerRetuneCommands(program);
   registerDemoCommand(program);
   return program;
 }

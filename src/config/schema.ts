@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertsSchema } from '../alerts/options.js';
 import { decoderOptionsSchema } from '../decoders/options.js';
 import { monitoringSchema } from '../monitor/options.js';
+import { retuneSchema } from '../../retune/options.js';
 
 /**
  * The configuration file's schema. Every option has its default here and its unit in its name.
@@ -153,6 +154,8 @@ export const configSchema = z
     alerts: alertsSchema.prefault({}),
     /** Per-model drift, quality and performance monitoring; see docs/monitoring.md. */
     monitoring: monitoringSchema.prefault({}),
+    /** Hyperparameter search on fresh data and gated promotion; see docs/retune.md and docs/trainers.md. */
+    retune: retuneSchema.prefault({}),
     /** Graceful shutdown: stop fetching, flush, commit, leave the group; forced exit after this. @default 15000 */
     shutdownGraceMs: durationMs.default(15_000),
     /** @default "info" */

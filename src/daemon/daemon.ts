@@ -34,6 +34,13 @@ import { ModelOwnership } from '../coordination/ownership.js';
 import { createMonitorMetrics, Monitor } from '../monitor/monitor.js';
 import { MonitorStore } from '../monitor/monitor-store.js';
 import { monitorReadRoutes, monitorWriteRoutes } from '../http/monitor-routes.js';
+import { modelSettings } from '../monitor/options.js';
+import { openApiRoute } from '../http/openapi.js';
+import { retuneRoutes } from '../http/retune-routes.js';
+import type { Express } from 'express';
+import type { Retuner } from '../../retune/index.js';
+import { createRetuneWiring, type RetuneWiring } from './retune-wiring.js';
+import { DRIFTGUARD_VERSION } from '../version.js';
 
 export interface DaemonEvents {
   /** A failure the daemon cannot recover from by itself; the process should exit non-zero. */
@@ -62,6 +69,9 @@ export class Daemon {
   readonly monitor: Monitor;
   private readonly decoderRuntime: DecoderRuntime;
   readonly alerting: Alerting;
+  private readonly retune: RetuneWiring;
+  /** The express app (routes), exposed for the OpenAPI conformance test. */
+  readonly app: Express;
   private readonly abort = new AbortController();
   private admin: Admin | undefined;
   private ingestStoreError: Error | undefined;
@@ -165,6 +175,15 @@ export class Daemon {
       },
       rootLogger.child({ component: 'coordination' }),
     );
+    this.retune = createRetuneWiring({
+      config,
+      clickhouse: this.clickhouse,
+      kafka: this.kafka,
+      alerting: this.alerting,
+      logger: rootLogger,
+      registry: this.metrics.registry,
+      taskOf: (model) => modelSettings(config.monitoring, model).task?.type,
+    });
     this.monitor = new Monitor({
       store: monitorStore,
       config: config.monitoring,
@@ -173,6 +192,10 @@ export class Daemon {
       metrics: createMonitorMetrics(this.metrics.registry),
       logger: monitorLogger,
       replica: `${hostname()}-${process.pid}`,
+      // Retune runs where the model's evaluation runs: on the one replica that owns the model.
+      onEvaluated: (evaluation) => {
+        void this.retuner.onHealth(evaluation.model, evaluation.status);
+      },
     });
     this.monitorTask = new RepeatingTask(
       config.monitoring.intervalMs,
@@ -188,31 +211,32 @@ export class Daemon {
       maxBodyBytes: config.http.maxBodyBytes,
       onReference: (model: string) => this.monitor.invalidate(model),
     };
-    this.http = new HttpServer(
-      createHttpApp({
-        logger: rootLogger.child({ component: 'http' }),
-        metrics: this.metrics,
-        apiToken: config.http.apiToken,
-        protectReads: config.http.protectReads,
-        protectMetrics: config.http.protectMetrics,
-        readiness: () => this.readiness(),
-        writeRoutes: [
-          ingestRoutes({ store: this.store, metrics: this.metrics, maxBodyBytes: config.http.maxBodyBytes }),
-          monitorWriteRoutes(monitorRouteDeps),
-        ],
-        openRoutes: [
-          cloudEventsRoute({
-            ingest: createHttpCloudEventIngest(this.decoderRuntime, maxEventBytes),
-            store: this.store,
-            metrics: this.metrics,
-            maxBodyBytes: config.http.maxBodyBytes,
-            apiToken: config.http.apiToken,
-            open: config.http.openCloudEvents,
-          }),
-        ],
-        readRoutes: [monitorReadRoutes(monitorRouteDeps)],
-      }),
-    );
+    const retune = retuneRoutes({ retuner: this.retune.retuner, maxBodyBytes: config.http.maxBodyBytes });
+    this.app = createHttpApp({
+      logger: rootLogger.child({ component: 'http' }),
+      metrics: this.metrics,
+      apiToken: config.http.apiToken,
+      protectReads: config.http.protectReads,
+      protectMetrics: config.http.protectMetrics,
+      readiness: () => this.readiness(),
+      writeRoutes: [
+        ingestRoutes({ store: this.store, metrics: this.metrics, maxBodyBytes: config.http.maxBodyBytes }),
+        monitorWriteRoutes(monitorRouteDeps),
+        retune.write,
+      ],
+      openRoutes: [
+        cloudEventsRoute({
+          ingest: createHttpCloudEventIngest(this.decoderRuntime, maxEventBytes),
+          store: this.store,
+          metrics: this.metrics,
+          maxBodyBytes: config.http.maxBodyBytes,
+          apiToken: config.http.apiToken,
+          open: config.http.openCloudEvents,
+        }),
+      ],
+      readRoutes: [monitorReadRoutes(monitorRouteDeps), retune.read, openApiRoute(DRIFTGUARD_VERSION)],
+    });
+    this.http = new HttpServer(this.app);
     const retentionLogger = rootLogger.child({ component: 'retention' });
     this.retention = new RepeatingTask(
       config.store.retentionCheckIntervalMs,
@@ -227,6 +251,10 @@ export class Daemon {
       },
       (error) => retentionLogger.warn({ err: error }, 'retention sweep failed; will retry next interval'),
     );
+  }
+
+  get retuner(): Retuner {
+    return this.retune.retuner;
   }
 
   get currentState(): DaemonState {
@@ -254,6 +282,8 @@ export class Daemon {
         },
       );
       await this.alerting.start();
+      await this.retune.prepare();
+      await this.retuner.start();
       await this.consumer.start();
       this.retention.start(5_000);
       if (this.config.monitoring.enabled) {
@@ -288,6 +318,7 @@ export class Daemon {
       ['consumer', () => this.consumer.stop()],
       ['ingest buffer', () => this.pipeline.drain()],
       ['dead-letter producer', () => this.deadLetters.close()],
+      ['retune', () => this.retuner.stop()],
       ['alerting', () => this.alerting.stop()],
       ['kafka admin', async () => this.admin?.disconnect()],
       ['http', () => this.http.close()],

@@ -151,6 +151,13 @@ export const OPERATIONS: readonly Operation[] = [
   },
   { method: 'get', path: '/v1/studies/{id}', tag: 'retune', summary: 'A study with its trials' },
   {
+    method: 'post',
+    path: '/v1/studies/{id}/cancel',
+    tag: 'retune',
+    write: true,
+    summary: 'Cancel a running study (running trials are stopped)',
+  },
+  {
     method: 'get',
     path: '/v1/models/{model}/versions',
     tag: 'registry',

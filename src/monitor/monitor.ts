@@ -82,6 +82,8 @@ export interface MonitorDeps {
   readonly logger: Logger;
   readonly replica: string;
   readonly now?: () => number;
+  /** Called after each model's evaluation is stored (the retuner's trigger hook). */
+  readonly onEvaluated?: (evaluation: ModelEvaluation) => void;
 }
 
 interface CachedReference {
@@ -161,6 +163,7 @@ export class Monitor {
     });
     await this.deps.store.writeEvaluation(evaluation, this.deps.replica);
     this.publish(evaluation);
+    this.deps.onEvaluated?.(evaluation);
     this.deps.logger.info(
       {
         model,

@@ -1,5 +1,6 @@
 import { ALERT_MIGRATIONS } from '../alerts/migrations.js';
 import { MONITOR_MIGRATIONS } from '../monitor/migrations.js';
+import { RETUNE_MIGRATIONS } from '../../retune/store/index.js';
 import { EVENT_MIGRATIONS, type Migration } from './migrations.js';
 
 /**
@@ -10,4 +11,5 @@ export const ALL_MIGRATIONS: readonly Migration[] = [
   ...EVENT_MIGRATIONS,
   ...MONITOR_MIGRATIONS,
   ...ALERT_MIGRATIONS,
+  ...RETUNE_MIGRATIONS,
 ];

@@ -1,0 +1,98 @@
+import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { Alerting } from '../alerts/index.js';
+import type { CompiledConfig } from '../config/compile.js';
+import type { Logger } from '../logger.js';
+import type { ClickHouseClient } from '../store/clickhouse.js';
+import { KafkaEventPublisher, Retuner, type DeviceLeaseLike, type DeviceSlots } from '../../retune/index.js';
+import { createDatasetProvider } from '../../retune/data/index.js';
+import { createDevicePool, type DevicePool } from '../../retune/scheduler/index.js';
+import {
+  createTrainer,
+  loadTfBackend,
+  setRetuneBackendGauge,
+  type TrainerConfig,
+} from '../../retune/trainers/index.js';
+
+export interface RetuneWiringDeps {
+  readonly config: CompiledConfig;
+  readonly clickhouse: ClickHouseClient;
+  readonly kafka: Kafka;
+  readonly alerting: Alerting;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  /** The monitor's idea of a model's task, so datasets encode labels the same way. */
+  readonly taskOf: (model: string) => 'classification' | 'regression' | undefined;
+}
+
+export interface RetuneWiring {
+  readonly retuner: Retuner;
+  /** Chooses the tfjs backend (logged, exported as a gauge) before the first study; idempotent. */
+  prepare(): Promise<void>;
+}
+
+/**
+ * The device pool is built on first use: with `devices: auto` it asks nvidia-smi, which should
+ * not happen while the daemon is merely being constructed (or when retune is off).
+ */
+class LazyDevicePool implements DeviceSlots {
+  private pool: Promise<DevicePool> | undefined;
+
+  constructor(private readonly create: () => Promise<DevicePool>) {}
+
+  async acquire(signal?: AbortSignal): Promise<DeviceLeaseLike> {
+    this.pool ??= this.create();
+    return (await this.pool).acquire(signal);
+  }
+}
+
+/**
+ * Builds the retune subsystem from config: the trainer (built-in TensorFlow.js or the user's
+ * command), the device pool (GPUs from config or nvidia-smi, else CPU slots), the dataset
+ * provider over ClickHouse, and the event publisher (Kafka + alert sinks).
+ */
+export function createRetuneWiring(deps: RetuneWiringDeps): RetuneWiring {
+  const retune = deps.config.retune;
+  const logger = deps.logger.child({ component: 'retune' });
+  const trainerConfig = structuredClone(retune.trainer) as unknown as TrainerConfig;
+  const trainer = createTrainer(trainerConfig, { logger });
+  const devices = new LazyDevicePool(async () => {
+    const { pool, source } = await createDevicePool({
+      devices: retune.scheduler.devices === 'auto' ? 'auto' : [...retune.scheduler.devices],
+      trialsPerDevice: retune.scheduler.trialsPerDevice,
+      cpuConcurrency: retune.scheduler.cpuConcurrency,
+    });
+    logger.info({ capacity: pool.capacity, source }, 'retune device pool ready');
+    return pool;
+  });
+  const retuner = new Retuner({
+    client: deps.clickhouse,
+    database: deps.config.clickhouse.database,
+    config: structuredClone(retune),
+    trainer,
+    datasets: createDatasetProvider(deps.clickhouse, deps.config.clickhouse.database, {
+      taskOf: deps.taskOf,
+    }),
+    devices,
+    publisher: new KafkaEventPublisher(deps.kafka, retune.eventsTopic),
+    notifier: deps.alerting,
+    logger,
+    registry: deps.registry,
+  });
+  let prepared: Promise<void> | undefined;
+  return {
+    retuner,
+    prepare() {
+      prepared ??= (async () => {
+        if (!retune.enabled || trainerConfig.kind !== 'tfjs') return;
+        const backend = await loadTfBackend({ logger });
+        setRetuneBackendGauge(deps.registry, backend.name);
+        logger.info(
+          { backend: backend.name, package: backend.package, skipped: backend.skipped },
+          'retune backend chosen',
+        );
+      })();
+      return prepared;
+    },
+  };
+}
