@@ -1,44 +1,55 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { servicesUp, type ServicesInfo } from '../dev-services/index.js';
 import { createLogger } from '../logger.js';
+import { renderLineChart } from './charts.js';
+import { DemoApi, type DecisionJson, type StudyJson } from './demo-api.js';
+import { demoConfig, DEMO_TOKEN, type DemoTimings } from './demo-config.js';
 import { DemoReceiver } from './receiver.js';
-import { etaEvent, fraudEvent, seededRandom, type DemoEvent } from './traffic.js';
+import { TrafficLoop } from './traffic-loop.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DEMO_TOKEN = 'demo-token-not-for-production-0001';
 
 export interface DemoOptions {
   keep?: boolean;
   quick?: boolean;
-  json?: boolean;
 }
 
-interface DemoTimings {
-  /** Events per second per model. */
-  rate: number;
-  /** Stationary traffic before drift is injected. */
-  stationaryMs: number;
-  /** Drifted traffic: long enough for windows to fill and the alert to fire. */
-  driftMs: number;
-  /** How late outcomes arrive. */
-  labelDelayMs: number;
+export interface DemoSummary {
+  ok: boolean;
+  events: { predictions: number; outcomes: number; invalid: number };
+  stored: { predictions: number; outcomes: number };
+  deadLettered: number;
+  criticalAfterMs: number | null;
+  alertsReceived: number;
+  alertSignaturesValid: boolean;
+  resolvedReceived: number;
+  study: { id: string; state: string; trials: number; bestValue: number | null } | null;
+  decision: DecisionJson | null;
+  charts: string[];
+  outputDir: string;
+  daemonUrl: string;
+  wallSeconds: number;
 }
 
 const say = (line: string): void => {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`);
 };
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const fmt = (v: number | null | undefined): string =>
+  v === null || v === undefined ? '-' : Number(v.toPrecision(4)).toString();
 
 /** `driftguard demo`: the whole story on local services, narrated as it happens. */
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('Run driftguard end to end on local services: ingest, drift, alert, retune, decision')
-    .option('--keep', 'leave services and the daemon running afterwards')
+    .option('--keep', 'leave the daemon and services running afterwards')
     .option('--quick', 'a shorter run (used by the end-to-end test)')
     .action(async (options: DemoOptions) => {
       const summary = await runDemo(options);
@@ -47,23 +58,36 @@ export function registerDemoCommand(program: Command): void {
     });
 }
 
-export interface DemoSummary {
-  ok: boolean;
-  events: { predictions: number; outcomes: number; invalid: number };
-  stored: { predictions: number; outcomes: number };
-  deadLettered: number;
-  outputDir: string;
-  daemonUrl: string;
-}
-
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const started = Date.now();
   const timings: DemoTimings = options.quick
-    ? { rate: 40, stationaryMs: 20_000, driftMs: 40_000, labelDelayMs: 2_000 }
-    : { rate: 60, stationaryMs: 45_000, driftMs: 90_000, labelDelayMs: 5_000 };
+    ? {
+        rate: 25,
+        windowMs: 8_000,
+        intervalMs: 3_000,
+        stationaryMs: 25_000,
+        labelDelayMs: 2_000,
+        maxTrials: 5,
+        epochs: 15,
+        driftTimeoutMs: 60_000,
+        studyTimeoutMs: 150_000,
+      }
+    : {
+        rate: 40,
+        windowMs: 15_000,
+        intervalMs: 5_000,
+        stationaryMs: 45_000,
+        labelDelayMs: 3_000,
+        maxTrials: 10,
+        epochs: 25,
+        driftTimeoutMs: 90_000,
+        studyTimeoutMs: 180_000,
+      };
   const outputDir = path.join(repoRoot, '.driftguard', 'demo');
+  await rm(outputDir, { recursive: true, force: true });
   await mkdir(outputDir, { recursive: true });
 
-  say('1/5 starting local services (ClickHouse, a Kafka-protocol broker, Prometheus)…');
+  say('1/7 starting local services (ClickHouse, a Kafka-protocol broker, Prometheus)…');
   const services = await servicesUp({ logger: createLogger('warn') });
   say(
     `    Kafka ${services.kafkaBrokers}   ClickHouse ${services.clickhouseUrl}   Prometheus ${services.prometheusUrl}`,
@@ -74,28 +98,34 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const receiverUrl = await receiver.listen();
   receiver.onAlert = (alert) => {
     const what =
-      alert.body.alerts?.map((a) => `${a.severity ?? ''} ${a.rule ?? ''}`).join(', ') ??
+      alert.body.alerts?.map((a) => `${a.severity ?? ''} ${a.rule ?? ''}`.trim()).join(', ') ??
       alert.body.summary ??
       '';
     say(
-      `    ✉ webhook received (${alert.signatureValid ? 'signature valid' : 'BAD SIGNATURE'}): ${alert.body.status ?? alert.body.kind ?? ''} ${alert.body.model ?? ''} ${what}`,
+      `    ✉ webhook (${alert.signatureValid ? 'signature valid' : 'BAD SIGNATURE'}): ${alert.body.status ?? alert.body.kind ?? ''} ${alert.body.model ?? ''}: ${what}`,
     );
   };
 
   const run = Date.now().toString(36);
-  const database = 'driftguard_demo';
+  const database = `driftguard_demo_${run}`;
   const topics = {
     predictions: `demo.${run}.predictions`,
     outcomes: `demo.${run}.outcomes`,
     deadLetter: `demo.${run}.dead-letter`,
+    events: `demo.${run}.events`,
   };
   const configFile = path.join(outputDir, 'driftguard.yaml');
-  await writeFile(configFile, demoConfig({ database, topics, receiverUrl, receiverSecret, outputDir }));
+  await writeFile(
+    configFile,
+    demoConfig({ database, topics, receiverUrl, receiverSecret, outputDir, timings }),
+  );
 
-  say('2/5 starting the daemon with a demo config for two models (fraud: classifier, eta: regression)…');
+  say('2/7 starting the daemon with a demo config for two models (fraud: a classifier, eta: a regression)…');
   const daemon = await startDaemon(services, configFile, path.join(outputDir, 'daemon.log'));
-  const api = `http://127.0.0.1:${daemon.port}`;
-  say(`    daemon up at ${api} (log: .driftguard/demo/daemon.log)`);
+  const api = new DemoApi(`http://127.0.0.1:${daemon.port}`, DEMO_TOKEN);
+  say(
+    `    daemon at ${api.base} (log: .driftguard/demo/daemon.log, config: .driftguard/demo/driftguard.yaml)`,
+  );
 
   const kafka = new Kafka({
     clientId: 'driftguard-demo',
@@ -107,35 +137,134 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
-  const counts = { predictions: 0, outcomes: 0, invalid: 0 };
-  let ok = true;
+  const traffic = new TrafficLoop(producer, topics, timings.rate, timings.labelDelayMs);
+  let criticalAfterMs: number | null = null;
+  let study: StudyJson | undefined;
+  let decision: DecisionJson | undefined;
+  const charts: string[] = [];
   try {
     say(
-      `3/5 replaying traffic: ${timings.rate} predictions/s per model, outcomes ${timings.labelDelayMs / 1000}s later…`,
+      `3/7 traffic: ${timings.rate} predictions/s per model, outcomes ${timings.labelDelayMs / 1000} s later, a few malformed records`,
     );
-    await sendTraffic(producer, topics, timings, counts, (phase) => say(phase));
-    const stored = await waitForStored(services.clickhouseUrl, database, counts);
-    const deadLettered = await metricValue(api, 'driftguard_dead_lettered_total');
+    await traffic.sendInvalid();
+    traffic.start();
+    const stationaryEnd = Date.now() + timings.stationaryMs;
+    while (Date.now() < stationaryEnd) {
+      await sleep(5_000);
+      await reportStatus(api, traffic);
+    }
+
     say(
-      `4/5 stored ${stored.predictions} predictions and ${stored.outcomes} outcomes; ${deadLettered} invalid records dead-lettered with their reasons`,
+      '4/7 training a first champion for "fraud" on the stationary traffic (a manual retune: no champion exists yet)…',
     );
-    ok =
-      stored.predictions === counts.predictions &&
-      stored.outcomes === counts.outcomes &&
-      deadLettered === counts.invalid;
-    say('5/5 done. Look around:');
+    const baseline = await api.post<{ studyId: string }>('/v1/models/fraud/retune', { force: true });
+    const first = await followStudy(api, baseline.studyId, timings.studyTimeoutMs);
     say(
-      `    ClickHouse:  curl '${services.clickhouseUrl}/?query=SELECT+model,count()+FROM+${database}.predictions+FINAL+GROUP+BY+model'`,
+      `    study ${first?.studyId ?? baseline.studyId} ${first?.state ?? 'unknown'}; ${(await api.decisions('fraud'))[0]?.reason ?? 'no decision'}`,
     );
-    say(`    metrics:     curl ${api}/metrics`);
-    say(`    dead letters: kcat -C -b ${services.kafkaBrokers} -t ${topics.deadLetter} -e -f '%h %s\\n'`);
-    return { ok, events: counts, stored, deadLettered, outputDir, daemonUrl: api };
+
+    say(
+      '5/7 ⚡ injecting drift into "fraud": larger amounts, a new country mix, and a fraud pattern the model never learnt',
+    );
+    const driftAt = Date.now();
+    traffic.drift();
+    const deadline = driftAt + timings.driftTimeoutMs;
+    while (Date.now() < deadline) {
+      await sleep(2_000);
+      const health = await api.health('fraud');
+      if (health?.status === 'critical') {
+        criticalAfterMs = Date.now() - driftAt;
+        say(
+          `    ✖ fraud is CRITICAL ${Math.round(criticalAfterMs / 1000)} s after the drift: ${health.reasons.slice(0, 3).join('; ')}`,
+        );
+        break;
+      }
+    }
+    if (criticalAfterMs === null) say('    fraud did not turn critical in time');
+
+    say('6/7 the monitor triggers a retune study on fresh labelled data…');
+    const studyDeadline = Date.now() + 30_000;
+    while (Date.now() < studyDeadline) {
+      const studies = await api.studies('fraud');
+      const triggered = studies.find((s) => s.trigger === 'monitor');
+      if (triggered) {
+        study = await followStudy(api, triggered.studyId, timings.studyTimeoutMs);
+        break;
+      }
+      await sleep(1_000);
+    }
+    if (study) {
+      decision = (await api.decisions('fraud')).find((d) => d.studyId === study?.studyId);
+      if (decision) {
+        say(
+          `    challenger ${decision.challengerVersion} vs champion ${decision.championVersion || '(none)'} on a holdout no trial saw: ${decision.metric} ${fmt(decision.challengerValue)} vs ${fmt(decision.championValue)}, ${decision.test} p = ${fmt(decision.pValue)}`,
+        );
+        say(`    decision: ${decision.promoted ? '✔ PROMOTED' : '✘ not promoted'} — ${decision.reason}`);
+      }
+    } else {
+      say('    no study was triggered in time');
+    }
+
+    await traffic.stop();
+    const stored = await waitForStored(services.clickhouseUrl, database, traffic.counts);
+    const deadLettered = await metricValue(api.base, 'driftguard_dead_lettered_total');
+    say(
+      `7/7 stored ${stored.predictions} predictions and ${stored.outcomes} outcomes; ${deadLettered} malformed records dead-lettered with their reasons`,
+    );
+    charts.push(...(await drawCharts(services.clickhouseUrl, database, api, study, outputDir)));
+    const firing = receiver.received.filter((a) => a.body.status === 'firing');
+    const resolved = receiver.received.filter((a) => a.body.status === 'resolved');
+    const summary: DemoSummary = {
+      ok:
+        stored.predictions === traffic.counts.predictions &&
+        stored.outcomes === traffic.counts.outcomes &&
+        deadLettered === traffic.counts.invalid &&
+        criticalAfterMs !== null &&
+        firing.length > 0 &&
+        receiver.received.every((a) => a.signatureValid) &&
+        study?.state === 'completed' &&
+        decision !== undefined,
+      events: { ...traffic.counts },
+      stored,
+      deadLettered,
+      criticalAfterMs,
+      alertsReceived: firing.length,
+      alertSignaturesValid: receiver.received.every((a) => a.signatureValid),
+      resolvedReceived: resolved.length,
+      study: study
+        ? {
+            id: study.studyId,
+            state: study.state,
+            trials: study.trials?.length ?? 0,
+            bestValue: study.bestValue,
+          }
+        : null,
+      decision: decision ?? null,
+      charts,
+      outputDir,
+      daemonUrl: api.base,
+      wallSeconds: Math.round((Date.now() - started) / 1000),
+    };
+    say(
+      `done in ${summary.wallSeconds} s: ${summary.ok ? 'every step happened as expected' : 'SOMETHING DID NOT HAPPEN (see above)'}. Look around:`,
+    );
+    say(`    charts:      ${charts.map((c) => path.relative(repoRoot, c)).join(', ')}`);
+    say(`    health:      curl ${api.base}/v1/models   (or: npx driftguard status --url ${api.base})`);
+    say(`    drift:       curl ${api.base}/v1/models/fraud/drift`);
+    say(`    alerts:      curl ${api.base}/v1/alerts`);
+    say(`    studies:     curl ${api.base}/v1/studies?model=fraud`);
+    say(
+      `    ClickHouse:  curl '${services.clickhouseUrl}/?query=SELECT+feature,detector,max(statistic)+FROM+${database}.drift_results+WHERE+model=%27fraud%27+GROUP+BY+feature,detector'`,
+    );
+    say(`    metrics:     curl ${api.base}/metrics   Prometheus: ${services.prometheusUrl}`);
+    say(`    dashboards:  dashboards/ (Grafana provisioning; see docs/dashboards.md)`);
+    return summary;
   } finally {
     await producer.disconnect();
     await receiver.close();
     if (options.keep) {
       say(
-        `--keep: the daemon (pid ${daemon.process.pid}) and services stay up; stop with: kill ${daemon.process.pid}; npx driftguard dev-services down`,
+        `--keep: the daemon (pid ${daemon.process.pid}) and the services stay up; stop with: kill ${daemon.process.pid}; npx driftguard dev-services down`,
       );
       daemon.process.unref();
     } else {
@@ -144,37 +273,116 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       await fetch(
         `${services.clickhouseUrl}/?query=${encodeURIComponent(`DROP DATABASE IF EXISTS ${database}`)}`,
         { method: 'POST' },
-      );
+      ).catch(() => undefined);
     }
   }
 }
 
-function demoConfig(input: {
-  database: string;
-  topics: Record<'predictions' | 'outcomes' | 'deadLetter', string>;
-  receiverUrl: string;
-  receiverSecret: string;
-  outputDir: string;
-}): string {
-  return `# Written by \`driftguard demo\`.
-clickhouse:
-  database: ${input.database}
-kafka:
-  consumerGroup: driftguard-demo
-  topics:
-    predictions: ${input.topics.predictions}
-    outcomes: ${input.topics.outcomes}
-    deadLetter: ${input.topics.deadLetter}
-http:
-  port: 0
-  apiToken: ${DEMO_TOKEN}
-alerts:
-  sinks:
-    - type: webhook
-      name: demo-receiver
-      url: ${input.receiverUrl}
-      secret: ${input.receiverSecret}
-`;
+async function reportStatus(api: DemoApi, traffic: TrafficLoop): Promise<void> {
+  const [fraud, eta] = await Promise.all([api.health('fraud'), api.health('eta')]);
+  say(
+    `    sent ${traffic.counts.predictions} predictions, ${traffic.counts.outcomes} outcomes · health: fraud ${fraud?.status ?? 'warming up'}, eta ${eta?.status ?? 'warming up'}`,
+  );
+}
+
+async function followStudy(api: DemoApi, id: string, timeoutMs: number): Promise<StudyJson | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const study = await api.study(id);
+    if (study) {
+      const trials = study.trials ?? [];
+      const done = trials.filter((t) => t.state !== 'running').length;
+      const total = Math.max(study.maxTrials, 1);
+      const bar = `${'#'.repeat(Math.round((done / total) * 20)).padEnd(20, '-')}`;
+      const line = `    [${bar}] ${done}/${total} trials (${trials.filter((t) => t.state === 'pruned').length} pruned) · best ${study.objective} ${fmt(study.bestValue)} · ${study.state}`;
+      if (line !== last) say(line);
+      last = line;
+      if (study.state !== 'running') return study;
+    }
+    if (Date.now() > deadline) return study;
+    await sleep(1_000);
+  }
+}
+
+async function drawCharts(
+  clickhouseUrl: string,
+  database: string,
+  api: DemoApi,
+  study: StudyJson | undefined,
+  outputDir: string,
+): Promise<string[]> {
+  const files: string[] = [];
+  const rows = await queryRows<{ t: string; feature: string; statistic: number }>(
+    clickhouseUrl,
+    `SELECT toUInt32(evaluated_at) AS t, feature, statistic FROM ${database}.drift_results WHERE model = 'fraud' AND detector = 'wasserstein' AND feature != '' ORDER BY t`,
+  );
+  const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+  const features = [...new Set(rows.map((r) => r.feature))];
+  if (features.length > 0) {
+    const file = path.join(outputDir, 'drift-over-time.png');
+    await renderLineChart(
+      {
+        title: 'fraud: normalised Wasserstein distance per numeric feature',
+        xLabel: 'time (UTC)',
+        yLabel: 'distance to reference',
+        series: features.map((feature, i) => ({
+          name: feature,
+          color: colors[i % colors.length] as string,
+          points: rows
+            .filter((r) => r.feature === feature)
+            .map((r) => [Number(r.t) * 1000, Number(r.statistic)] as const),
+        })),
+        formatX: (x) => new Date(x).toISOString().slice(11, 19),
+      },
+      file,
+    );
+    files.push(file);
+  }
+  const detailed = study ? await api.study(study.studyId) : undefined;
+  const trials = (detailed?.trials ?? []).filter((t) => t.value !== null);
+  if (trials.length > 0) {
+    const file = path.join(outputDir, 'trial-objectives.png');
+    await renderLineChart(
+      {
+        title: `retune study ${detailed?.studyId ?? ''}: objective per trial`,
+        xLabel: 'trial',
+        yLabel: detailed?.objective ?? 'objective',
+        series: [
+          {
+            name: 'completed',
+            color: '#1f77b4',
+            dots: true,
+            points: trials
+              .filter((t) => t.state === 'complete')
+              .map((t) => [t.trial, t.value as number] as const),
+          },
+          {
+            name: 'pruned',
+            color: '#d62728',
+            dots: true,
+            points: trials
+              .filter((t) => t.state === 'pruned')
+              .map((t) => [t.trial, t.value as number] as const),
+          },
+        ],
+      },
+      file,
+    );
+    files.push(file);
+  }
+  return files;
+}
+
+async function queryRows<T>(url: string, sql: string): Promise<T[]> {
+  const response = await fetch(`${url}/?query=${encodeURIComponent(`${sql} FORMAT JSONEachRow`)}`, {
+    method: 'POST',
+  });
+  if (!response.ok) return [];
+  return (await response.text())
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
 }
 
 async function startDaemon(
@@ -182,17 +390,24 @@ async function startDaemon(
   configFile: string,
   logFile: string,
 ): Promise<{ process: ChildProcess; port: number }> {
-  const { createWriteStream } = await import('node:fs');
   const log = createWriteStream(logFile);
   const child = spawn(
     process.execPath,
-    [path.join(repoRoot, 'bin', 'driftguard.js'), 'start', '--config', configFile],
+    [
+      '--max-old-space-size=512',
+      path.join(repoRoot, 'bin', 'driftguard.js'),
+      'start',
+      '--config',
+      configFile,
+    ],
     {
       cwd: repoRoot,
       env: { ...process.env, ...services.env, DRIFTGUARD_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
   let buffer = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -200,96 +415,24 @@ async function startDaemon(
       90_000,
     );
     const onData = (chunk: Buffer): void => {
-      log.write(chunk);
       buffer += chunk.toString('utf8');
-      const port = /"msg":"http listening"/.test(buffer)
-        ? /"port":(\d+)[^\n]*"msg":"http listening"/.exec(buffer)?.[1]
-        : undefined;
+      const port = /"port":(\d+)[^\n]*"msg":"http listening"/.exec(buffer)?.[1];
       if (port !== undefined && /"to":"running"/.test(buffer)) {
         clearTimeout(timer);
-        buffer = '';
         child.stdout?.off('data', onData);
         child.stderr?.off('data', onData);
-        child.stdout?.on('data', (c: Buffer) => log.write(c));
-        child.stderr?.on('data', (c: Buffer) => log.write(c));
+        child.off('exit', onExit);
         resolve({ process: child, port: Number(port) });
       }
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
+    const onExit = (code: number | null): void => {
       clearTimeout(timer);
       reject(new Error(`the daemon exited with code ${code} during start; see ${logFile}`));
-    });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
   });
-}
-
-async function sendTraffic(
-  producer: Producer,
-  topics: Record<'predictions' | 'outcomes' | 'deadLetter', string>,
-  timings: DemoTimings,
-  counts: { predictions: number; outcomes: number; invalid: number },
-  announce: (line: string) => void,
-): Promise<void> {
-  const random = seededRandom(7);
-  const pendingOutcomes: Array<{ dueMs: number; value: string }> = [];
-  const start = Date.now();
-  const end = start + timings.stationaryMs + timings.driftMs;
-  let i = 0;
-  let drifted = false;
-  let lastReport = start;
-  // A few malformed records, as real producers send: they are dead-lettered with a reason.
-  const invalid = [
-    '{"model":"fraud"',
-    JSON.stringify({ model: 'fraud', id: 'bad-1', features: { amount: 'NaN?', hour: [1] } }),
-    JSON.stringify({ id: 'no-model' }),
-  ];
-  await producer.send({ topic: topics.predictions, messages: invalid.map((value) => ({ value })) });
-  counts.invalid += invalid.length;
-  while (Date.now() < end) {
-    const tickStart = Date.now();
-    if (!drifted && tickStart - start >= timings.stationaryMs) {
-      drifted = true;
-      announce(
-        '    ⚡ injecting drift into model "fraud": larger amounts, a new country mix, and a new fraud pattern the model never learnt',
-      );
-    }
-    const batch: DemoEvent[] = [];
-    for (let k = 0; k < timings.rate / 4; k++, i++) {
-      batch.push(fraudEvent(random, i, tickStart, drifted));
-      batch.push(etaEvent(random, i, tickStart));
-    }
-    await producer.send({
-      topic: topics.predictions,
-      messages: batch.map((event) => ({ value: JSON.stringify(event.prediction) })),
-    });
-    counts.predictions += batch.length;
-    for (const event of batch)
-      pendingOutcomes.push({ dueMs: tickStart + timings.labelDelayMs, value: JSON.stringify(event.outcome) });
-    const due = pendingOutcomes.filter((o) => o.dueMs <= Date.now());
-    if (due.length > 0) {
-      pendingOutcomes.splice(0, due.length);
-      await producer.send({ topic: topics.outcomes, messages: due.map((o) => ({ value: o.value })) });
-      counts.outcomes += due.length;
-    }
-    if (Date.now() - lastReport >= 10_000) {
-      lastReport = Date.now();
-      announce(`    sent ${counts.predictions} predictions, ${counts.outcomes} outcomes`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 250 - (Date.now() - tickStart))));
-  }
-  if (pendingOutcomes.length > 0) {
-    await producer.send({
-      topic: topics.outcomes,
-      messages: pendingOutcomes.map((o) => ({ value: o.value })),
-    });
-    counts.outcomes += pendingOutcomes.length;
-  }
-}
-
-async function clickhouseCount(url: string, sql: string): Promise<number> {
-  const response = await fetch(`${url}/?query=${encodeURIComponent(sql)}`, { method: 'POST' });
-  return response.ok ? Number((await response.text()).trim()) : -1;
 }
 
 async function waitForStored(
@@ -297,13 +440,17 @@ async function waitForStored(
   database: string,
   expected: { predictions: number; outcomes: number },
 ): Promise<{ predictions: number; outcomes: number }> {
+  const count = async (table: string): Promise<number> =>
+    Number(
+      (await queryRows<{ c: string }>(url, `SELECT count() AS c FROM ${database}.${table} FINAL`))[0]?.c ??
+        -1,
+    );
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const predictions = await clickhouseCount(url, `SELECT count() FROM ${database}.predictions FINAL`);
-    const outcomes = await clickhouseCount(url, `SELECT count() FROM ${database}.outcomes FINAL`);
+    const [predictions, outcomes] = [await count('predictions'), await count('outcomes')];
     if ((predictions >= expected.predictions && outcomes >= expected.outcomes) || Date.now() > deadline)
       return { predictions, outcomes };
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
   }
 }
 
