@@ -129,8 +129,14 @@ describe('monitor with late labels', () => {
     expect(accuracy?.value).toBeCloseTo(0.8, 10);
     expect(accuracy?.total).toBe('400');
     expect(accuracy?.coverage).toBeCloseTo(0.75, 10);
-    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
-    expect(metrics).toMatch(/driftguard_label_coverage_ratio\{model="loan"\} 0\.75/);
+    // Gauges are set just after the rows are written: poll rather than race them.
+    const metrics = await waitFor(
+      async () => {
+        const text = await (await fetch(`${daemon.url}/metrics`)).text();
+        return /driftguard_label_coverage_ratio\{model="loan"\} 0\.75/.test(text) ? text : undefined;
+      },
+      { timeoutMs: 10_000, description: 'coverage gauge 0.75' },
+    );
     expect(metrics).toMatch(/driftguard_performance_metric\{model="loan",metric="accuracy"\} 0\.8/);
     const health = (await (await fetch(`${daemon.url}/v1/models/loan/health`)).json()) as {
       status: string;
