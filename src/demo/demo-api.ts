@@ -32,6 +32,7 @@ export interface DecisionJson {
   pValue: number | null;
   test: string;
   reason: string;
+  evidence?: Record<string, unknown>;
 }
 
 export class DemoApi {

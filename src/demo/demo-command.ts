@@ -62,22 +62,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();
   const timings: DemoTimings = options.quick
     ? {
-        rate: 25,
+        rate: 40,
         windowMs: 8_000,
         intervalMs: 3_000,
         stationaryMs: 25_000,
         labelDelayMs: 2_000,
         maxTrials: 5,
         epochs: 15,
+        cooldownMs: 20_000,
+        dataLookbackMs: 20_000,
         driftTimeoutMs: 60_000,
         studyTimeoutMs: 150_000,
       }
     : {
-        rate: 40,
+        rate: 50,
         windowMs: 15_000,
         intervalMs: 5_000,
         stationaryMs: 45_000,
         labelDelayMs: 3_000,
+        cooldownMs: 40_000,
+        dataLookbackMs: 40_000,
         maxTrials: 10,
         epochs: 25,
         driftTimeoutMs: 90_000,
@@ -183,27 +187,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     if (criticalAfterMs === null) say('    fraud did not turn critical in time');
 
     say('6/7 the monitor triggers a retune study on fresh labelled data…');
-    const studyDeadline = Date.now() + 30_000;
-    while (Date.now() < studyDeadline) {
-      const studies = await api.studies('fraud');
-      const triggered = studies.find((s) => s.trigger === 'monitor');
-      if (triggered) {
-        study = await followStudy(api, triggered.studyId, timings.studyTimeoutMs);
-        break;
-      }
-      await sleep(1_000);
-    }
-    if (study) {
-      decision = (await api.decisions('fraud')).find((d) => d.studyId === study?.studyId);
+    // The first study starts as soon as the model turns critical, when little drifted data
+    // exists: the gate may well keep the champion. While the model stays critical the monitor
+    // tries again after the cooldown, with more drifted data. Follow up to two studies.
+    const seen = new Set<string>();
+    for (let attempt = 0; attempt < 2 && decision?.promoted !== true; attempt++) {
+      const found = await waitForMonitorStudy(api, seen, timings.cooldownMs + 30_000);
+      if (found === undefined) break;
+      seen.add(found);
+      if (attempt > 0)
+        say('    still critical after the cooldown: the monitor starts another study on more drifted data');
+      study = await followStudy(api, found, timings.studyTimeoutMs);
+      decision = (await api.decisions('fraud')).find((d) => d.studyId === found);
       if (decision) {
         say(
-          `    challenger ${decision.challengerVersion} vs champion ${decision.championVersion || '(none)'} on a holdout no trial saw: ${decision.metric} ${fmt(decision.challengerValue)} vs ${fmt(decision.championValue)}, ${decision.test} p = ${fmt(decision.pValue)}`,
+          `    challenger ${decision.challengerVersion} vs champion ${decision.championVersion || '(none)'} on ${String(decision.evidence?.['rows'] ?? 'the')} holdout rows no trial saw: ${decision.metric} ${fmt(decision.challengerValue)} vs ${fmt(decision.championValue)}, ${decision.test} p = ${fmt(decision.pValue)}`,
         );
-        say(`    decision: ${decision.promoted ? '✔ PROMOTED' : '✘ not promoted'} — ${decision.reason}`);
+        say(`    decision: ${decision.promoted ? '✔ PROMOTED' : '✘ champion kept'} — ${decision.reason}`);
       }
-    } else {
-      say('    no study was triggered in time');
     }
+    if (study === undefined) say('    no study was triggered in time');
 
     await traffic.stop();
     const stored = await waitForStored(services.clickhouseUrl, database, traffic.counts);
@@ -283,6 +286,22 @@ async function reportStatus(api: DemoApi, traffic: TrafficLoop): Promise<void> {
   say(
     `    sent ${traffic.counts.predictions} predictions, ${traffic.counts.outcomes} outcomes · health: fraud ${fraud?.status ?? 'warming up'}, eta ${eta?.status ?? 'warming up'}`,
   );
+}
+
+async function waitForMonitorStudy(
+  api: DemoApi,
+  seen: ReadonlySet<string>,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const triggered = (await api.studies('fraud')).find(
+      (s) => s.trigger === 'monitor' && !seen.has(s.studyId),
+    );
+    if (triggered) return triggered.studyId;
+    await sleep(1_000);
+  }
+  return undefined;
 }
 
 async function followStudy(api: DemoApi, id: string, timeoutMs: number): Promise<StudyJson | undefined> {

@@ -11,6 +11,10 @@ export interface DemoTimings {
   readonly labelDelayMs: number;
   readonly maxTrials: number;
   readonly epochs: number;
+  /** Between two monitor-triggered studies of one model. */
+  readonly cooldownMs: number;
+  /** How far back a study's labelled data reaches. */
+  readonly dataLookbackMs: number;
   /** How long the demo waits for the model to turn critical after drift. */
   readonly driftTimeoutMs: number;
   readonly studyTimeoutMs: number;
@@ -86,8 +90,8 @@ retune:
   pruner: { name: median }
   budget: { maxTrials: ${t.maxTrials}, maxConcurrentTrials: 1 }
   promotion: { metric: accuracy, minImprovement: 0.01, alpha: 0.05 }
-  triggers: { states: [critical], cooldownMs: 5000 }
-  data: { lookbackMs: ${Math.round(t.stationaryMs * 1.2)}, holdoutFraction: 0.25, validationFraction: 0.2 }
+  triggers: { states: [critical], cooldownMs: ${t.cooldownMs} }
+  data: { lookbackMs: ${t.dataLookbackMs}, holdoutFraction: 0.3, validationFraction: 0.2 }
   modelStoreDir: ${input.outputDir}/models
   workDir: ${input.outputDir}/retune
   eventsTopic: ${input.topics.events}
