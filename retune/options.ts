@@ -28,6 +28,8 @@ export const retuneSchema = z
   .object({
     /** Whether the daemon runs studies at all (routes still read history). @default false */
     enabled: z.boolean().default(false),
+    /** Models the monitor may retune; empty means every model. Manual and API triggers are not limited. @default [] */
+    models: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/)).default([]),
     /** @default { type: "tfjs" } */
     trainer: retuneTrainerSchema.default({ kind: 'tfjs' }),
     /** Where trials run: GPUs (`auto` asks nvidia-smi) or CPU slots. */

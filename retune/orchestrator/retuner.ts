@@ -180,6 +180,7 @@ export class Retuner {
   async onHealth(model: string, status: string): Promise<TriggerResult | undefined> {
     if (!this.config.enabled || !(this.config.triggers.states as readonly string[]).includes(status))
       return undefined;
+    if (this.config.models.length > 0 && !this.config.models.includes(model)) return undefined;
     try {
       return await this.trigger(model, { source: 'monitor' });
     } catch (error) {

@@ -64,6 +64,7 @@ monitoring:
       task: { type: regression }
       reference: { type: first_events, count: ${Math.round((t.rate * t.stationaryMs) / 2000)} }
       window: { type: time, durationMs: ${t.windowMs} }
+      alpha: 0.01          # small demo windows: evaluated every few seconds, so be stricter per window
       performance:
         - { metric: mae, max: 4 }
 alerts:
@@ -78,6 +79,7 @@ alerts:
     dispatchIntervalMs: 500
 retune:
   enabled: true
+  models: [fraud]          # the classifier; eta is a regression and this demo's gate uses accuracy
   trainer: { kind: tfjs, defaults: { epochs: ${t.epochs}, batchSize: 32 } }
   objective: { metric: val_loss, direction: minimize }
   space:
