@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DriftguardError } from '../errors.js';
 import type { PolicyOptions } from './policy.js';
+import type { DeepReadonly } from '../deep-readonly.js';
+export type { DeepReadonly };
 
 /**
  * The `alerts:` section of the configuration. The lead wires `alertsSchema` into the config;
@@ -144,11 +146,6 @@ export type PagerdutySinkConfig = z.output<typeof pagerdutySinkSchema>;
 export type AlertmanagerSinkConfig = z.output<typeof alertmanagerSinkSchema>;
 
 /** The daemon's compiled config is deeply readonly; accept it as it is. */
-export type DeepReadonly<T> = T extends (infer U)[]
-  ? readonly DeepReadonly<U>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
 
 /** The `alerts:` section as raw input, or as parsed into the daemon's frozen config. */
 export type AlertsSectionInput =

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ApiClient, DEFAULT_API_URL as DEFAULT_URL } from './api-client.js';
 
 /**
  * `driftguard retune <model>`, `studies`, `promote`, `rollback`: clients of the daemon's HTTP
@@ -15,8 +16,6 @@ export interface RetuneCliDeps {
   /** Between two progress polls. @default 1000 */
   readonly pollMs?: number;
 }
-
-const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 interface CommonOptions {
   url: string;
@@ -40,54 +39,6 @@ interface StudyJson {
   error: string;
   createdAt: string;
   trials?: TrialJson[];
-}
-
-class ApiClient {
-  constructor(
-    private readonly base: string,
-    private readonly deps: RetuneCliDeps,
-  ) {}
-
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const fetchFn = this.deps.fetch ?? fetch;
-    const token = (this.deps.env ?? process.env)['DRIFTGUARD_API_TOKEN'];
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (token !== undefined && token !== '') headers['authorization'] = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    const url = new URL(path, this.base);
-    try {
-      response = await fetchFn(url, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (error) {
-      throw new Error(
-        `cannot reach the driftguard daemon at ${this.base} (${(error as Error).message}); is it running? pass --url`,
-        { cause: error },
-      );
-    }
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? {} : JSON.parse(text);
-    } catch {
-      parsed = { raw: text };
-    }
-    if (!response.ok) {
-      const apiError = (parsed as { error?: { code?: string; message?: string } }).error;
-      const hint =
-        response.status === 401 && token === undefined
-          ? " (set DRIFTGUARD_API_TOKEN to the daemon's API token)"
-          : '';
-      throw new Error(
-        `${method} ${url.pathname} failed with ${response.status} ${apiError?.code ?? ''}: ${apiError?.message ?? text}${hint}`,
-      );
-    }
-    return parsed as T;
-  }
 }
 
 const fmt = (v: number | null | undefined): string =>

@@ -4,15 +4,10 @@ import type { z } from 'zod';
 import { DriftguardError } from '../errors.js';
 import { applyEnvOverrides } from './env.js';
 import { configSchema, type Config } from './schema.js';
+import type { DeepReadonly } from '../deep-readonly.js';
 
 /** The validated, frozen configuration every component receives. Never mutated after start. */
 export type CompiledConfig = DeepReadonly<Config>;
-
-type DeepReadonly<T> = T extends (infer U)[]
-  ? readonly DeepReadonly<U>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
 
 export interface ConfigProblem {
   /** Dotted config path, e.g. `kafka.brokers[0]`. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DeepReadonly } from '../deep-readonly.js';
 
 /**
  * The `monitoring:` section of the configuration. Every model seen in the stream is monitored;
@@ -186,11 +187,6 @@ export type ReferenceConfig = z.output<typeof referenceSchema>;
 export type DetectorConfig = z.output<typeof detectorSpec>;
 export type PerformanceConfig = z.output<typeof performanceSchema>;
 
-type DeepReadonly<T> = T extends (infer U)[]
-  ? readonly DeepReadonly<U>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
 export type CompiledMonitoring = DeepReadonly<MonitoringConfig>;
 
 /** Defaults per feature kind: the documented decision rule's tests plus PSI / JS. */
