@@ -1,8 +1,13 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { backoffDelayMs, defaultRetryOptions, sleep } from '../retry.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Commits, IngestPipeline } from '../ingest/pipeline.js';
 import type { InputRecord } from '../ingest/record.js';
+
+/** Consumer restarts after crashes kafkajs will not retry, within CRASH_WINDOW_MS, before giving up. */
+const MAX_CRASH_RESTARTS = 5;
+const CRASH_WINDOW_MS = 300_000;
 
 export interface IngestConsumerOptions {
   readonly groupId: string;
@@ -52,7 +57,11 @@ export class IngestConsumer {
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       this.logger.error({ err: error, restart }, 'consumer crashed');
-      this.onCrash(error, restart);
+      if (restart || this.stopped) return this.onCrash(error, restart);
+      // kafkajs gives up on errors it deems fatal, yet brokers answer group requests with such
+      // errors during rebalances (seen: INVALID_REQUEST to SyncGroup while two members join).
+      // Restart a few times with backoff before declaring the process failed.
+      void this.restartAfterCrash(error);
     });
   }
 
@@ -73,7 +82,40 @@ export class IngestConsumer {
     );
   }
 
+  private crashRestarts: number[] = [];
+
+  private async restartAfterCrash(error: unknown): Promise<void> {
+    const now = Date.now();
+    this.crashRestarts = this.crashRestarts.filter((at) => now - at < CRASH_WINDOW_MS);
+    if (this.crashRestarts.length >= MAX_CRASH_RESTARTS) {
+      this.onCrash(error, false);
+      return;
+    }
+    this.crashRestarts.push(now);
+    const delayMs = backoffDelayMs(this.crashRestarts.length, {
+      ...defaultRetryOptions,
+      initialDelayMs: 500,
+    });
+    this.logger.warn(
+      { attempt: this.crashRestarts.length, delayMs },
+      'restarting the consumer after a crash',
+    );
+    await sleep(delayMs);
+    if (this.stopped) return;
+    try {
+      await this.run();
+    } catch (restartError) {
+      this.onCrash(restartError, false);
+    }
+  }
+
   async start(): Promise<void> {
+    await this.run();
+    this.scheduleExpiry();
+    this.logger.info({ topics: this.options.topics, groupId: this.options.groupId }, 'consuming');
+  }
+
+  private async run(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({
       topics: [...this.options.topics],
@@ -85,8 +127,6 @@ export class IngestConsumer {
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.eachBatch(payload),
     });
-    this.scheduleExpiry();
-    this.logger.info({ topics: this.options.topics, groupId: this.options.groupId }, 'consuming');
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
