@@ -182,12 +182,18 @@ async function benchDriftguard(): Promise<{ eventsPerS: number; peakRssMb: numbe
   }
   await new Promise((resolve) => setTimeout(resolve, 3_000)); // group join
   let started = 0;
-  await producePaced(topic, stored, () => (started = performance.now()));
-  await waitUntil(stored, EVENTS, 300_000);
-  const seconds = (performance.now() - started) / 1000;
-  const rss = peakRssMb(daemon.pid ?? 0);
-  daemon.kill('SIGTERM');
-  await new Promise((resolve) => daemon.once('exit', resolve));
+  let seconds: number;
+  let rss: number;
+  try {
+    await producePaced(topic, stored, () => (started = performance.now()));
+    await waitUntil(stored, EVENTS, 300_000);
+    seconds = (performance.now() - started) / 1000;
+    rss = peakRssMb(daemon.pid ?? 0);
+  } finally {
+    // Never leave a daemon behind, whatever failed.
+    daemon.kill('SIGTERM');
+    await new Promise((resolve) => daemon.once('exit', resolve));
+  }
   const visible = Number(await query(`SELECT count() FROM ${db}.predictions FINAL`));
   if (visible !== EVENTS) throw new Error(`driftguard stored ${visible} distinct events, expected ${EVENTS}`);
   await query(`DROP DATABASE ${db}`);
