@@ -200,8 +200,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       study = await followStudy(api, found, timings.studyTimeoutMs);
       decision = (await api.decisions('fraud')).find((d) => d.studyId === found);
       if (decision) {
+        const rows = decision.evidence?.['rows'];
         say(
-          `    challenger ${decision.challengerVersion} vs champion ${decision.championVersion || '(none)'} on ${String(decision.evidence?.['rows'] ?? 'the')} holdout rows no trial saw: ${decision.metric} ${fmt(decision.challengerValue)} vs ${fmt(decision.championValue)}, ${decision.test} p = ${fmt(decision.pValue)}`,
+          `    challenger ${decision.challengerVersion} vs champion ${decision.championVersion || '(none)'} on ${typeof rows === 'number' ? rows : 'the'} holdout rows no trial saw: ${decision.metric} ${fmt(decision.challengerValue)} vs ${fmt(decision.championValue)}, ${decision.test} p = ${fmt(decision.pValue)}`,
         );
         say(`    decision: ${decision.promoted ? '✔ PROMOTED' : '✘ champion kept'} — ${decision.reason}`);
       }
