@@ -343,7 +343,7 @@ async function drawCharts(
     const file = path.join(outputDir, 'drift-over-time.png');
     await renderLineChart(
       {
-        title: 'fraud: normalised Wasserstein distance per numeric feature',
+        title: 'fraud: Wasserstein-1 distance to the reference per numeric feature (feature units)',
         xLabel: 'time (UTC)',
         yLabel: 'distance to reference',
         series: features.map((feature, i) => ({
