@@ -3,9 +3,8 @@
  * row; "latest" is read with `ORDER BY ... revision DESC LIMIT 1 BY key`, which is correct before
  * and after background merges (18.16 has no query parameters: values go through src/store/sql.ts).
  */
-import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '../../src/store/clickhouse.js';
-import { storeError } from '../../src/store/clickhouse.js';
+import { insertRows, selectRows } from '../../src/store/clickhouse.js';
 import { sqlIdentifier, sqlNumber, sqlString } from '../../src/store/sql.js';
 import type {
   AliasEvent,
@@ -57,34 +56,19 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
 
   constructor(
     private readonly client: ClickHouseClient,
-    database: string,
+    private readonly database: string,
     now: () => number = Date.now,
   ) {
     this.db = sqlIdentifier(database);
     this.revisions = new RevisionClock(now);
   }
 
-  private async insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
-    try {
-      const result = await this.client.exec({
-        query: `INSERT INTO ${this.db}.${sqlIdentifier(table)} FORMAT JSONEachRow`,
-        values: Readable.from([rows.map((row) => `${JSON.stringify(row)}\n`).join('')], {
-          objectMode: false,
-        }),
-      });
-      result.stream.resume();
-    } catch (error) {
-      throw storeError(`insert into ${table}`, error);
-    }
+  private insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+    return insertRows(this.client, this.database, table, rows);
   }
 
-  private async select<Row>(operation: string, query: string): Promise<Row[]> {
-    try {
-      const result = await this.client.query({ query, format: 'JSONEachRow' });
-      return await result.json<Row>();
-    } catch (error) {
-      throw storeError(operation, error);
-    }
+  private select<Row>(operation: string, query: string): Promise<Row[]> {
+    return selectRows<Row>(this.client, query, operation);
   }
 
   // ---- studies ----

@@ -1,6 +1,5 @@
-import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '../store/clickhouse.js';
-import { storeError } from '../store/clickhouse.js';
+import { insertRows, selectRows } from '../store/clickhouse.js';
 import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString, sqlStringList } from '../store/sql.js';
 import { emptyPolicyState, parsePolicyState, type PolicyState } from './policy.js';
 
@@ -76,7 +75,7 @@ export class AlertStore {
 
   constructor(
     private readonly client: ClickHouseClient,
-    database: string,
+    private readonly database: string,
   ) {
     this.db = sqlIdentifier(database);
   }
@@ -248,28 +247,12 @@ export class AlertStore {
     }));
   }
 
-  private async insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
-    if (rows.length === 0) return;
-    try {
-      const result = await this.client.exec({
-        query: `INSERT INTO ${this.db}.${sqlIdentifier(table)} FORMAT JSONEachRow`,
-        values: Readable.from([rows.map((row) => `${JSON.stringify(row)}\n`).join('')], {
-          objectMode: false,
-        }),
-      });
-      result.stream.resume();
-    } catch (error) {
-      throw storeError(`insert into ${table}`, error);
-    }
+  private insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+    return insertRows(this.client, this.database, table, rows);
   }
 
-  private async select<Row>(query: string, operation: string): Promise<Row[]> {
-    try {
-      const result = await this.client.query({ query, format: 'JSONEachRow' });
-      return await result.json<Row>();
-    } catch (error) {
-      throw storeError(operation, error);
-    }
+  private select<Row>(query: string, operation: string): Promise<Row[]> {
+    return selectRows<Row>(this.client, query, operation);
   }
 }
 

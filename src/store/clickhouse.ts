@@ -1,5 +1,7 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { Readable } from 'node:stream';
 import { DriftguardError } from '../errors.js';
+import { sqlIdentifier } from './sql.js';
 import type { CompiledConfig } from '../config/compile.js';
 
 export type { ClickHouseClient };
@@ -72,4 +74,55 @@ function networkCode(error: unknown): string | undefined {
     if (typeof code === 'string') return code;
   }
   return undefined;
+}
+
+/**
+ * Inserts JSONEachRow lines (each ending in "\n") into `db.table`. The one insert path of the
+ * daemon: it streams the body as-is, so callers that already serialised rows pay nothing more.
+ */
+export async function insertJsonLines(
+  client: ClickHouseClient,
+  database: string,
+  table: string,
+  lines: readonly string[],
+): Promise<void> {
+  if (lines.length === 0) return;
+  try {
+    const result = await client.exec({
+      query: `INSERT INTO ${sqlIdentifier(database)}.${sqlIdentifier(table)} FORMAT JSONEachRow`,
+      values: Readable.from([lines.join('')], { objectMode: false }),
+    });
+    result.stream.resume();
+  } catch (error) {
+    throw storeError(`insert into ${table}`, error);
+  }
+}
+
+/** Inserts row objects (serialised here) into `db.table`. */
+export function insertRows(
+  client: ClickHouseClient,
+  database: string,
+  table: string,
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
+  return insertJsonLines(
+    client,
+    database,
+    table,
+    rows.map((row) => `${JSON.stringify(row)}\n`),
+  );
+}
+
+/** Runs a query and returns its JSONEachRow rows; failures are mapped to the error taxonomy. */
+export async function selectRows<Row>(
+  client: ClickHouseClient,
+  query: string,
+  operation: string,
+): Promise<Row[]> {
+  try {
+    const result = await client.query({ query, format: 'JSONEachRow' });
+    return await result.json<Row>();
+  } catch (error) {
+    throw storeError(operation, error);
+  }
 }

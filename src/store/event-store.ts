@@ -1,6 +1,5 @@
-import { Readable } from 'node:stream';
 import type { ClickHouseClient } from './clickhouse.js';
-import { storeError } from './clickhouse.js';
+import { insertJsonLines, storeError } from './clickhouse.js';
 import { sqlIdentifier } from './sql.js';
 
 /** Tables the ingest path writes. */
@@ -22,19 +21,10 @@ export interface EventStore {
 }
 
 export function createClickHouseEventStore(client: ClickHouseClient, database: string): EventStore {
-  const db = sqlIdentifier(database);
-  const insertInto = async (table: EventTable, lines: string[]): Promise<void> => {
-    if (lines.length === 0) return;
-    try {
-      const result = await client.exec({
-        query: `INSERT INTO ${db}.${sqlIdentifier(table)} FORMAT JSONEachRow`,
-        values: Readable.from([lines.join('')], { objectMode: false }),
-      });
-      result.stream.resume();
-    } catch (error) {
-      throw storeError(`insert into ${table}`, error);
-    }
-  };
+  // Validate the name once, at construction, rather than on the first insert.
+  sqlIdentifier(database);
+  const insertInto = (table: EventTable, lines: string[]): Promise<void> =>
+    insertJsonLines(client, database, table, lines);
   return {
     async insert(rows) {
       await Promise.all([insertInto('predictions', rows.predictions), insertInto('outcomes', rows.outcomes)]);
