@@ -125,10 +125,13 @@ export class StudyRun {
       const study = this.pendingStudy;
       this.pendingStudy = undefined;
       try {
-        if (trials.length > 0)
-          await retry(() => this.deps.storage.saveTrials(trials), { maxAttempts: 8, maxDelayMs: 5_000 });
+        // The study row carries the engine snapshot that a resume restores from, so it is written
+        // first: a trial row is never durable before the snapshot that knows its outcome, and a
+        // daemon killed between the two inserts never repeats a trial it had completed.
         if (study !== undefined)
           await retry(() => this.deps.storage.saveStudy(study), { maxAttempts: 8, maxDelayMs: 5_000 });
+        if (trials.length > 0)
+          await retry(() => this.deps.storage.saveTrials(trials), { maxAttempts: 8, maxDelayMs: 5_000 });
       } catch (error) {
         this.writeError ??= error;
         this.logger.error({ err: error }, 'could not persist the study');
