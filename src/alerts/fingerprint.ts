@@ -12,9 +12,13 @@ function sha256Hex(parts: readonly string[]): string {
   return hash.digest('hex');
 }
 
-/** 16 hex digits, as Alertmanager's fingerprints: the identity of a (model, rule) alert. */
-export function alertFingerprint(model: string, rule: string): string {
-  return sha256Hex([model, rule]).slice(0, 16);
+/**
+ * 16 hex digits, as Alertmanager's fingerprints: the identity of a (model, rule, segment) alert.
+ * The whole model ('' or no segment) hashes (model, rule) alone, as before segments existed, so
+ * persisted states and receivers keep their keys.
+ */
+export function alertFingerprint(model: string, rule: string, segment = ''): string {
+  return sha256Hex(segment === '' ? [model, rule] : [model, rule, segment]).slice(0, 16);
 }
 
 /** Alertmanager's group key format for a group labelled by model. */

@@ -35,10 +35,12 @@ export interface PolicyOptions {
 
 export type RulePhase = 'ok' | 'pending' | 'firing';
 
-/** One (model, rule)'s memory between cycles. */
+/** One (model, rule, segment)'s memory between cycles. */
 export interface RuleState {
   model: string;
   rule: string;
+  /** Set for a segment's rule (`country=DE`); absent for the whole model. */
+  segment?: string;
   fingerprint: string;
   phase: RulePhase;
   breachStreak: number;
@@ -110,7 +112,7 @@ export function applyEvaluations(
   // Process each rule's windows in time order, whatever order the monitor listed them in.
   const ordered = [...evaluations].sort((a, b) => a.windowEndMs - b.windowEndMs);
   for (const evaluation of ordered) {
-    const fingerprint = alertFingerprint(evaluation.model, evaluation.rule);
+    const fingerprint = alertFingerprint(evaluation.model, evaluation.rule, evaluation.segment);
     const before = rules[fingerprint];
     if (before !== undefined && evaluation.windowEndMs <= before.lastWindowEndMs) continue;
     const { next, transition } = step(before, evaluation, fingerprint, options);
@@ -174,6 +176,7 @@ function step(
   const base: RuleState = before ?? {
     model: evaluation.model,
     rule: evaluation.rule,
+    ...(evaluation.segment === undefined || evaluation.segment === '' ? {} : { segment: evaluation.segment }),
     fingerprint,
     phase: 'ok',
     breachStreak: 0,
@@ -253,7 +256,7 @@ function groupByModel(transitions: Transition[], cycleTimeByModel: Map<string, n
   }
   const notifications: Notification[] = [];
   for (const [model, alerts] of byModel) {
-    alerts.sort((a, b) => a.rule.localeCompare(b.rule));
+    alerts.sort((a, b) => a.rule.localeCompare(b.rule) || (a.segment ?? '').localeCompare(b.segment ?? ''));
     const groupKey = modelGroupKey(model);
     const id = contentId([
       groupKey,
@@ -298,16 +301,26 @@ function toAlertRecord(transition: Transition): AlertRecord {
     window_end: new Date(s.lastWindowEndMs).toISOString(),
   };
   if (transition.reason !== undefined) annotations['resolved_reason'] = transition.reason;
+  const labels: Record<string, string> = {
+    alertname: alertName(category),
+    model: s.model,
+    rule: s.rule,
+    category,
+    severity: s.severity,
+  };
+  // Receivers that identify alerts by their labels (Alertmanager) must see segments apart.
+  if (s.segment !== undefined) labels['segment'] = s.segment;
   const record: AlertRecord = {
     fingerprint: s.fingerprint,
     rule: s.rule,
+    ...(s.segment === undefined ? {} : { segment: s.segment }),
     severity: s.severity,
     status,
     startsAtMs: s.startsAtMs ?? s.windowStartMs,
     summary: s.summary,
     value: s.value,
     threshold: s.threshold,
-    labels: { alertname: alertName(category), model: s.model, rule: s.rule, category, severity: s.severity },
+    labels,
     annotations,
   };
   if (status === 'resolved') record.endsAtMs = transition.atMs;

@@ -17,6 +17,11 @@ export interface RuleEvaluation {
   model: string;
   /** Stable rule id, e.g. "drift:amount:ks", "performance:accuracy", "model:drift_share". */
   rule: string;
+  /**
+   * The model's segment this verdict is about (`country=DE`); absent or '' for the whole model.
+   * Part of the alert's identity: the same rule in two segments is two alerts of one group.
+   */
+  segment?: string;
   severity: Severity;
   /** This window breaches the rule's threshold. */
   breaching: boolean;
@@ -32,11 +37,13 @@ export interface RuleEvaluation {
 
 export type AlertStatus = 'firing' | 'resolved';
 
-/** One alert inside a notification: a (model, rule) pair that started or stopped firing. */
+/** One alert inside a notification: a (model, rule, segment) that started or stopped firing. */
 export interface AlertRecord {
-  /** Hex hash of model + rule: stable across restarts, the dedup key for receivers. */
+  /** Hex hash of model + rule (+ segment): stable across restarts, the dedup key for receivers. */
   fingerprint: string;
   rule: string;
+  /** The segment (`country=DE`) when the alert is about one; absent for the whole model. */
+  segment?: string;
   severity: Severity;
   status: AlertStatus;
   /** Start of the first breaching window of the streak that fired. */
@@ -46,7 +53,7 @@ export interface AlertRecord {
   summary: string;
   value: number | null;
   threshold: number | null;
-  /** Identifying, low-cardinality strings: alertname, model, rule, category, severity. */
+  /** Identifying, low-cardinality strings: alertname, model, rule, category, severity (and segment). */
   labels: Record<string, string>;
   /** Descriptive strings: summary, value, threshold, window bounds. */
   annotations: Record<string, string>;
