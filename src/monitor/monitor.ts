@@ -1,77 +1,18 @@
-import { Gauge, Counter, Histogram, type Registry } from 'prom-client';
 import type { Alerting } from '../alerts/index.js';
 import type { Logger } from '../logger.js';
 import { evaluateModel, type ModelEvaluation } from './evaluate.js';
+import { ExportedSeries, type MonitorMetrics, type SeriesValue } from './metrics.js';
 import type { MonitorStore } from './monitor-store.js';
 import { modelSettings, type CompiledMonitoring } from './options.js';
 import { featureGrid, type FeatureGrid, type WindowBounds } from './queries.js';
 import { buildReferenceProfile, type ReferenceProfile } from './reference.js';
 
+export { createMonitorMetrics, type MonitorMetrics } from './metrics.js';
+
 /** Decides which models this replica evaluates (see src/coordination/ownership.ts). */
 export interface OwnershipPort {
   owns(model: string): boolean;
 }
-
-export function createMonitorMetrics(registry: Registry) {
-  const registers = [registry];
-  return {
-    health: new Gauge({
-      name: 'driftguard_model_health',
-      help: 'Latest model health: 0 ok, 1 warning, 2 critical.',
-      labelNames: ['model'] as const,
-      registers,
-    }),
-    driftStatistic: new Gauge({
-      name: 'driftguard_feature_drift_statistic',
-      help: 'Latest drift statistic per feature and detector (detector "default" = normalised W1 / TVD of the decision rule).',
-      labelNames: ['model', 'feature', 'detector'] as const,
-      registers,
-    }),
-    driftPValue: new Gauge({
-      name: 'driftguard_feature_drift_p_value',
-      help: 'Latest p-value per feature and detector (Bonferroni-adjusted for detector "default").',
-      labelNames: ['model', 'feature', 'detector'] as const,
-      registers,
-    }),
-    drifted: new Gauge({
-      name: 'driftguard_feature_drifted',
-      help: '1 when the feature drifted in the latest window by this detector.',
-      labelNames: ['model', 'feature', 'detector'] as const,
-      registers,
-    }),
-    performance: new Gauge({
-      name: 'driftguard_performance_metric',
-      help: 'Latest performance metric on the labelled part of the window.',
-      labelNames: ['model', 'metric'] as const,
-      registers,
-    }),
-    coverage: new Gauge({
-      name: 'driftguard_label_coverage_ratio',
-      help: "Share of the window's predictions with an outcome within the label horizon.",
-      labelNames: ['model'] as const,
-      registers,
-    }),
-    evaluations: new Counter({
-      name: 'driftguard_monitor_evaluations_total',
-      help: 'Model evaluations run by this replica, by result.',
-      labelNames: ['model', 'result'] as const,
-      registers,
-    }),
-    evaluationSeconds: new Histogram({
-      name: 'driftguard_monitor_evaluation_seconds',
-      help: 'Time of one model evaluation (queries, statistics, writes).',
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    }),
-    windowEvents: new Gauge({
-      name: 'driftguard_monitor_window_events',
-      help: 'Events in the latest evaluated window.',
-      labelNames: ['model'] as const,
-      registers,
-    }),
-  };
-}
-export type MonitorMetrics = ReturnType<typeof createMonitorMetrics>;
 
 export interface MonitorDeps {
   readonly store: MonitorStore;
@@ -102,13 +43,28 @@ const STATUS_VALUE = { ok: 0, warning: 1, critical: 2 } as const;
 export class Monitor {
   private readonly references = new Map<string, CachedReference>();
   private readonly now: () => number;
+  private readonly series = new ExportedSeries();
 
   constructor(private readonly deps: MonitorDeps) {
     this.now = deps.now ?? Date.now;
+    deps.metrics.onCollect(() => this.releaseUnowned());
+  }
+
+  /**
+   * Removes the gauges of models this replica no longer owns (ownership moved in a rebalance), so
+   * that only the owner exports a model's values. Runs each cycle and before every scrape.
+   */
+  releaseUnowned(): void {
+    for (const model of this.series.models()) {
+      if (this.deps.ownership.owns(model)) continue;
+      this.series.release(model);
+      this.deps.logger.info({ model }, 'model no longer owned here; its gauges are removed');
+    }
   }
 
   async runCycle(): Promise<ModelEvaluation[]> {
     const { config } = this.deps;
+    this.releaseUnowned();
     const nowMs = this.now();
     const seen = await this.deps.store.seenModels(nowMs - config.discoverLookbackMs);
     const models = [...new Set([...Object.keys(config.models), ...seen.map((s) => s.model)])].sort();
@@ -184,16 +140,20 @@ export class Monitor {
 
   private publish(e: ModelEvaluation): void {
     const m = this.deps.metrics;
-    m.health.set({ model: e.model }, STATUS_VALUE[e.status]);
-    m.windowEvents.set({ model: e.model }, e.events);
-    m.coverage.set({ model: e.model }, e.coverage);
+    const model = e.model;
+    const values: SeriesValue[] = [
+      [m.health, { model }, STATUS_VALUE[e.status]],
+      [m.windowEvents, { model }, e.events],
+      [m.coverage, { model }, e.coverage],
+    ];
     for (const d of e.drift) {
-      const labels = { model: e.model, feature: d.feature, detector: d.detector };
-      m.driftStatistic.set(labels, d.statistic);
-      if (d.pValue !== null) m.driftPValue.set(labels, d.pValue);
-      m.drifted.set(labels, d.drifted ? 1 : 0);
+      const labels = { model, feature: d.feature, detector: d.detector };
+      values.push([m.driftStatistic, labels, d.statistic]);
+      if (d.pValue !== null) values.push([m.driftPValue, labels, d.pValue]);
+      values.push([m.drifted, labels, d.drifted ? 1 : 0]);
     }
-    for (const p of e.performance) m.performance.set({ model: e.model, metric: p.metric }, p.value);
+    for (const p of e.performance) values.push([m.performance, { model, metric: p.metric }, p.value]);
+    this.series.replace(model, values);
   }
 
   private async window(
