@@ -34,6 +34,13 @@ const driftQuery = z
     from: z.coerce.number().int().nonnegative().optional(),
     to: z.coerce.number().int().nonnegative().optional(),
     feature: z.string().min(1).max(128).optional(),
+    /** A segment's rows (`country=DE`); without it, the whole model's. */
+    segment: z
+      .string()
+      .min(3)
+      .max(400)
+      .regex(/^[A-Za-z0-9_.:-]{1,128}=/, 'a segment is <feature or tag>=<value>')
+      .optional(),
     ...paging,
   })
   .strict();
@@ -111,6 +118,7 @@ export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
         limit: q.limit,
         offset: q.offset,
         ...(q.feature === undefined ? {} : { feature: q.feature }),
+        ...(q.segment === undefined ? {} : { segment: q.segment }),
       })
       .catch(storeFailure);
     res.json({

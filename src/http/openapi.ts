@@ -105,11 +105,17 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'get',
     path: '/v1/models/{model}/drift',
     tag: 'monitor',
-    summary: 'Drift results history (per feature and detector)',
+    summary: 'Drift results history (per feature and detector; the whole model, or one segment)',
     query: [
       { name: 'from', schema: { type: 'integer' }, description: 'epoch ms; default 24 h before `to`' },
       { name: 'to', schema: { type: 'integer' }, description: 'epoch ms; default now' },
       { name: 'feature', schema: { type: 'string' }, description: 'only this feature' },
+      {
+        name: 'segment',
+        schema: { type: 'string', example: 'country=DE' },
+        description:
+          "one segment's rows (`<feature or tag>=<value>`, `__other__` for the rest); default: the whole model",
+      },
       ...page,
     ],
   },

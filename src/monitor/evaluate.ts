@@ -100,6 +100,17 @@ export interface ModelEvaluation {
   readonly features: number;
   readonly driftedFeatures: number;
   readonly rules: readonly RuleEvaluation[];
+  /** '' for the whole model; `<feature or tag>=<value>` for a segment (src/monitor/segments.ts). */
+  readonly segment: string;
+  /** The segments evaluated beside the whole model; empty for a segment or without `segments`. */
+  readonly segments: readonly SegmentEvaluation[];
+}
+
+/** One segment's evaluation, with the reference it was compared with. */
+export interface SegmentEvaluation extends ModelEvaluation {
+  /** 'segment': its own slice of the reference; 'whole': the whole reference (see referenceNote). */
+  readonly reference: 'segment' | 'whole';
+  readonly referenceNote?: string;
 }
 
 /** Maps grid cells onto the reference's bins and sketch cells; moments come separately. */
@@ -163,6 +174,8 @@ export interface EvaluateInput {
   readonly window: { readonly startMs: number; readonly endMs: number };
   readonly evaluatedAtMs: number;
   readonly aggregates: WindowAggregates;
+  /** Evaluates this segment's slice (the rules carry it); absent for the whole model. */
+  readonly segment?: string;
 }
 
 export function evaluateModel(input: EvaluateInput): ModelEvaluation {
@@ -173,7 +186,14 @@ export function evaluateModel(input: EvaluateInput): ModelEvaluation {
   const rule = (
     r: Omit<RuleEvaluation, 'model' | 'windowStartMs' | 'windowEndMs' | 'evaluatedAtMs'>,
   ): void => {
-    rules.push({ model, windowStartMs: window.startMs, windowEndMs: window.endMs, evaluatedAtMs, ...r });
+    rules.push({
+      model,
+      windowStartMs: window.startMs,
+      windowEndMs: window.endMs,
+      evaluatedAtMs,
+      ...(input.segment === undefined ? {} : { segment: input.segment }),
+      ...r,
+    });
   };
   const evidence = [];
   const windowProfiles = new Map<string, NumericProfile | CategoricalProfile>();
@@ -372,6 +392,8 @@ export function evaluateModel(input: EvaluateInput): ModelEvaluation {
     features: decision.evaluatedFeatures,
     driftedFeatures: decision.driftedFeatures,
     rules,
+    segment: input.segment ?? '',
+    segments: [],
   };
 }
 

@@ -74,6 +74,48 @@ export function createMonitorMetrics(registry: Registry) {
       registers,
       collect,
     }),
+    segmentHealth: new Gauge({
+      name: 'driftguard_segment_health',
+      help: 'Latest health of a model segment (e.g. segment="country=DE"): 0 ok, 1 warning, 2 critical.',
+      labelNames: ['model', 'segment'] as const,
+      registers,
+      collect,
+    }),
+    segmentWindowEvents: new Gauge({
+      name: 'driftguard_segment_window_events',
+      help: "Events of the segment in the model's latest evaluated window.",
+      labelNames: ['model', 'segment'] as const,
+      registers,
+      collect,
+    }),
+    segmentWholeReference: new Gauge({
+      name: 'driftguard_segment_whole_reference',
+      help: "1 when the segment was compared with the model's whole reference (its own slice had too few events).",
+      labelNames: ['model', 'segment'] as const,
+      registers,
+      collect,
+    }),
+    segmentDriftStatistic: new Gauge({
+      name: 'driftguard_segment_drift_statistic',
+      help: "Effect size of the decision rule per segment and feature (normalised W1 / TVD; detector 'default').",
+      labelNames: ['model', 'segment', 'feature'] as const,
+      registers,
+      collect,
+    }),
+    segmentDrifted: new Gauge({
+      name: 'driftguard_segment_feature_drifted',
+      help: 'Decision-rule drift per segment and feature: 1 drifted.',
+      labelNames: ['model', 'segment', 'feature'] as const,
+      registers,
+      collect,
+    }),
+    segmentPerformance: new Gauge({
+      name: 'driftguard_segment_performance_metric',
+      help: "Latest performance metric on the labelled part of the segment's window.",
+      labelNames: ['model', 'segment', 'metric'] as const,
+      registers,
+      collect,
+    }),
     /** Sets the function every model gauge calls before a scrape reads it. */
     onCollect(fn: () => void): void {
       hook.beforeCollect = fn;

@@ -85,4 +85,28 @@ export const MONITOR_MIGRATIONS: readonly Migration[] = [
       ORDER BY (model, evaluated_at)`,
     ],
   },
+  {
+    // quality_results predates segments and has no segment column; 18.16 has no
+    // `ADD COLUMN IF NOT EXISTS`, and migrations must stay idempotent (two replicas may run them
+    // at once), so segments' quality rows get a table of their own.
+    version: 11,
+    name: 'monitor segments',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.segment_quality_results (
+        model String,
+        evaluated_at DateTime,
+        window_start DateTime,
+        window_end DateTime,
+        segment String,
+        feature String,
+        rule String,
+        value Float64,
+        threshold Float64,
+        breaching UInt8,
+        details String
+      ) ENGINE = MergeTree
+      PARTITION BY toYYYYMM(evaluated_at)
+      ORDER BY (model, evaluated_at, segment, rule, feature)`,
+    ],
+  },
 ];

@@ -1,7 +1,13 @@
 import type { ClickHouseClient } from '../store/clickhouse.js';
 import { storeError } from '../store/clickhouse.js';
 import { sqlIdentifier, sqlNumber, sqlString } from '../store/sql.js';
-import type { FeatureMoments, LabelAggregates, ModelEvaluation, WindowAggregates } from './evaluate.js';
+import type {
+  FeatureMoments,
+  LabelAggregates,
+  ModelEvaluation,
+  SegmentEvaluation,
+  WindowAggregates,
+} from './evaluate.js';
 import {
   categoricalCountsQuery,
   confusionQuery,
@@ -14,6 +20,7 @@ import {
   numericMomentsQuery,
   regressionSumsQuery,
   seenModelsQuery,
+  tagCountsQuery,
   type FeatureGrid,
   type WindowBounds,
 } from './queries.js';
@@ -62,14 +69,25 @@ export class MonitorStore {
       cat_names: string[];
       cat_values: string[];
       missing_names: string[];
+      version: string;
+      ts_ms: string;
     }>('reference sample', firstEventsQuery(this.db, model, count, range));
     return rows.map((r) => {
       const features: Record<string, number | string | null> = {};
       r.num_names.forEach((n, i) => (features[n] = r.num_values[i] ?? null));
       r.cat_names.forEach((n, i) => (features[n] = r.cat_values[i] ?? null));
       for (const n of r.missing_names) features[n] = null;
-      return { features };
+      return { features, tags: { version: r.version }, tsMs: Number(r.ts_ms) };
     });
+  }
+
+  /** Window events per value of a tag column (segments by tag), most frequent first. */
+  async tagCounts(model: string, window: WindowBounds, column: string): Promise<Map<string, number>> {
+    const rows = await this.rows<{ v: string; c: string }>(
+      'segment values',
+      tagCountsQuery(this.db, model, window, column),
+    );
+    return new Map(rows.map((r) => [r.v, Number(r.c)]));
   }
 
   async loadReference(
@@ -254,56 +272,62 @@ export class MonitorStore {
     return undefined;
   }
 
+  /**
+   * Writes the whole model's rows (segment '') and each segment's rows (segment `country=DE`;
+   * quality rows of segments go to `segment_quality_results`), then the health row.
+   */
   async writeEvaluation(e: ModelEvaluation, replica: string): Promise<void> {
     const at = Math.floor(e.evaluatedAtMs / 1000);
     const ws = Math.floor(e.windowStartMs / 1000);
     const we = Math.floor(e.windowEndMs / 1000);
     const common = { model: e.model, evaluated_at: at, window_start: ws, window_end: we };
+    const slices: ReadonlyArray<ModelEvaluation | SegmentEvaluation> = [e, ...e.segments];
     await Promise.all([
       this.insert(
         'drift_results',
-        e.drift.map((d) => ({
-          ...common,
-          segment: '',
-          feature: d.feature,
-          kind: d.kind,
-          detector: d.detector,
-          statistic: finite(d.statistic),
-          p_value: d.pValue === null ? null : finite(d.pValue),
-          effect: d.effect === null ? null : finite(d.effect),
-          threshold: d.threshold,
-          drifted: d.drifted ? 1 : 0,
-          status: d.status,
-          window_count: d.windowCount,
-          reference_count: d.referenceCount,
-          details: JSON.stringify(d.details),
-        })),
+        slices.flatMap((s) => {
+          const fallback =
+            'reference' in s && s.reference === 'whole'
+              ? { reference: 'whole', referenceNote: s.referenceNote }
+              : undefined;
+          return s.drift.map((d) => ({
+            ...common,
+            segment: s.segment,
+            feature: d.feature,
+            kind: d.kind,
+            detector: d.detector,
+            statistic: finite(d.statistic),
+            p_value: d.pValue === null ? null : finite(d.pValue),
+            effect: d.effect === null ? null : finite(d.effect),
+            threshold: d.threshold,
+            drifted: d.drifted ? 1 : 0,
+            status: d.status,
+            window_count: d.windowCount,
+            reference_count: d.referenceCount,
+            details: JSON.stringify(fallback === undefined ? d.details : { ...d.details, ...fallback }),
+          }));
+        }),
       ),
       this.insert(
         'performance_results',
-        e.performance.map((p) => ({
-          ...common,
-          segment: '',
-          metric: p.metric,
-          value: finite(p.value),
-          threshold: p.threshold,
-          breaching: p.breaching ? 1 : 0,
-          labelled: e.labelled,
-          total: e.events,
-          coverage: e.coverage,
-        })),
+        slices.flatMap((s) =>
+          s.performance.map((p) => ({
+            ...common,
+            segment: s.segment,
+            metric: p.metric,
+            value: finite(p.value),
+            threshold: p.threshold,
+            breaching: p.breaching ? 1 : 0,
+            labelled: s.labelled,
+            total: s.events,
+            coverage: s.coverage,
+          })),
+        ),
       ),
+      this.insert('quality_results', qualityRows(e, common)),
       this.insert(
-        'quality_results',
-        e.quality.map((q) => ({
-          ...common,
-          feature: q.feature,
-          rule: q.rule,
-          value: finite(q.value),
-          threshold: q.threshold,
-          breaching: q.breaching ? 1 : 0,
-          details: JSON.stringify(q.details),
-        })),
+        'segment_quality_results',
+        e.segments.flatMap((s) => qualityRows(s, { ...common, segment: s.segment })),
       ),
     ]);
     // Health last: a model_health row means the whole evaluation is stored.
@@ -335,15 +359,18 @@ export class MonitorStore {
     fromMs: number;
     toMs: number;
     feature?: string;
+    /** '' or absent: the whole model's rows; else one segment's (`country=DE`). */
+    segment?: string;
     limit: number;
     offset: number;
   }): Promise<Array<Record<string, unknown>>> {
     const feature = q.feature === undefined ? '' : ` AND feature = ${sqlString(q.feature)}`;
+    const segment = ` AND segment = ${sqlString(q.segment ?? '')}`;
     return this.rows(
       'drift history',
       `SELECT toUInt64(evaluated_at) * 1000 AS evaluated_at_ms, toUInt64(window_start) * 1000 AS window_start_ms, toUInt64(window_end) * 1000 AS window_end_ms,
- feature, kind, detector, statistic, p_value, effect, threshold, drifted, status, window_count, reference_count
- FROM ${this.db}.drift_results WHERE model = ${sqlString(q.model)} AND evaluated_at >= toDateTime(${sqlNumber(Math.floor(q.fromMs / 1000))}) AND evaluated_at <= toDateTime(${sqlNumber(Math.floor(q.toMs / 1000))})${feature}
+ segment, feature, kind, detector, statistic, p_value, effect, threshold, drifted, status, window_count, reference_count
+ FROM ${this.db}.drift_results WHERE model = ${sqlString(q.model)} AND evaluated_at >= toDateTime(${sqlNumber(Math.floor(q.fromMs / 1000))}) AND evaluated_at <= toDateTime(${sqlNumber(Math.floor(q.toMs / 1000))})${segment}${feature}
  ORDER BY evaluated_at DESC, feature, detector LIMIT ${sqlNumber(q.offset)}, ${sqlNumber(q.limit)}`,
     );
   }
@@ -383,6 +410,18 @@ export interface HealthRow {
   window_count: string;
   drifted_features: string;
   replica: string;
+}
+
+function qualityRows(e: ModelEvaluation, common: Record<string, unknown>): Array<Record<string, unknown>> {
+  return e.quality.map((q) => ({
+    ...common,
+    feature: q.feature,
+    rule: q.rule,
+    value: finite(q.value),
+    threshold: q.threshold,
+    breaching: q.breaching ? 1 : 0,
+    details: JSON.stringify(q.details),
+  }));
 }
 
 function finite(value: number): number {

@@ -6,6 +6,8 @@ import type { MonitorStore } from './monitor-store.js';
 import { modelSettings, type CompiledMonitoring } from './options.js';
 import { featureGrid, type FeatureGrid, type WindowBounds } from './queries.js';
 import { buildReferenceProfile, type ReferenceProfile } from './reference.js';
+import { SegmentEvaluator } from './segment-evaluator.js';
+import { withSegments } from './segments.js';
 
 export { createMonitorMetrics, type MonitorMetrics } from './metrics.js';
 
@@ -44,9 +46,16 @@ export class Monitor {
   private readonly references = new Map<string, CachedReference>();
   private readonly now: () => number;
   private readonly series = new ExportedSeries();
+  private readonly segments: SegmentEvaluator;
 
   constructor(private readonly deps: MonitorDeps) {
     this.now = deps.now ?? Date.now;
+    this.segments = new SegmentEvaluator({
+      store: deps.store,
+      cells: deps.config.gridCells,
+      labelHorizonMs: deps.config.labelHorizonMs,
+      logger: deps.logger,
+    });
     deps.metrics.onCollect(() => this.releaseUnowned());
   }
 
@@ -107,7 +116,7 @@ export class Monitor {
       task,
       this.deps.config.labelHorizonMs,
     );
-    const evaluation = evaluateModel({
+    const whole = evaluateModel({
       model,
       settings,
       reference: reference.profile,
@@ -117,6 +126,19 @@ export class Monitor {
       evaluatedAtMs: nowMs,
       aggregates,
     });
+    const segments =
+      settings.segments.length === 0
+        ? []
+        : await this.segments.evaluate({
+            model,
+            settings,
+            reference,
+            window,
+            aggregates,
+            task,
+            evaluatedAtMs: nowMs,
+          });
+    const evaluation = withSegments(whole, segments);
     await this.deps.store.writeEvaluation(evaluation, this.deps.replica);
     this.publish(evaluation);
     this.deps.onEvaluated?.(evaluation);
@@ -153,6 +175,20 @@ export class Monitor {
       values.push([m.drifted, labels, d.drifted ? 1 : 0]);
     }
     for (const p of e.performance) values.push([m.performance, { model, metric: p.metric }, p.value]);
+    // Segment labels are bounded: at most maxValues + 1 segments per configured spec.
+    for (const s of e.segments) {
+      const segment = s.segment;
+      values.push([m.segmentHealth, { model, segment }, STATUS_VALUE[s.status]]);
+      values.push([m.segmentWindowEvents, { model, segment }, s.events]);
+      values.push([m.segmentWholeReference, { model, segment }, s.reference === 'whole' ? 1 : 0]);
+      for (const d of s.drift) {
+        if (d.detector !== 'default') continue;
+        values.push([m.segmentDriftStatistic, { model, segment, feature: d.feature }, d.statistic]);
+        values.push([m.segmentDrifted, { model, segment, feature: d.feature }, d.drifted ? 1 : 0]);
+      }
+      for (const p of s.performance)
+        values.push([m.segmentPerformance, { model, segment, metric: p.metric }, p.value]);
+    }
     this.series.replace(model, values);
   }
 

@@ -115,6 +115,42 @@ export const qualitySchema = z
   })
   .strict();
 
+/** Event tags a segment can slice by, with the `predictions` column each reads. */
+export const SEGMENT_TAGS = { version: 'version' } as const;
+
+export const segmentSchema = z
+  .object({
+    /** Slice by this categorical feature's value (segment `country=DE`). Exactly one of `feature` and `tag`. */
+    feature: featureName.optional(),
+    /** Slice by an event tag: `version` (the model version the producer sent; segment `version=v2`). */
+    tag: z.enum(Object.keys(SEGMENT_TAGS) as [keyof typeof SEGMENT_TAGS]).optional(),
+    /**
+     * Named segments at most per evaluation: the window's most frequent values with at least
+     * `minEvents` events. Events of every other value (and, for a feature, events without it)
+     * form the one `__other__` segment. @default 10
+     */
+    maxValues: z.number().int().min(1).max(50).default(10),
+    /**
+     * Fewest events a segment needs in the window to be evaluated, and in the reference to be
+     * compared with its own slice of the reference (else the whole reference). @default 100
+     */
+    minEvents: z.number().int().min(10).max(1_000_000).default(100),
+    /** Evaluate exactly these values (still subject to `minEvents`) instead of the most frequent. */
+    values: z.array(z.string().min(1).max(256)).min(1).max(50).optional(),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    if ((spec.feature === undefined) === (spec.tag === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a segment slices by exactly one of `feature: <categorical feature>` or `tag: version`',
+      });
+    }
+    if (spec.values !== undefined && new Set(spec.values).size !== spec.values.length) {
+      ctx.addIssue({ code: 'custom', path: ['values'], message: 'segment values must be distinct' });
+    }
+  });
+
 export const modelMonitoringSchema = z
   .object({
     /** Feature kinds; features not listed are inferred from the stored events. @default {} */
@@ -138,8 +174,34 @@ export const modelMonitoringSchema = z
     alpha: z.number().positive().max(0.5).default(0.05),
     performance: z.array(performanceSchema).default([]),
     quality: qualitySchema.prefault({}),
+    /**
+     * Slices evaluated beside the whole model each interval, e.g. `[{ feature: country }]`
+     * (docs/monitoring.md, Segments). @default []
+     */
+    segments: z.array(segmentSchema).max(4).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((model, ctx) => {
+    const seen = new Set<string>();
+    model.segments.forEach((spec, i) => {
+      const by = spec.feature ?? spec.tag ?? '';
+      if (seen.has(by)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['segments', i],
+          message: `two segments slice by "${by}": segment names (${by}=<value>) must be unique per model`,
+        });
+      }
+      seen.add(by);
+      if (spec.feature !== undefined && model.features[spec.feature] === 'numeric') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['segments', i, 'feature'],
+          message: `segment feature "${spec.feature}" is configured numeric; slice by a categorical feature`,
+        });
+      }
+    });
+  });
 
 export const monitoringSchema = z
   .object({
@@ -186,6 +248,7 @@ export type WindowConfig = z.output<typeof windowSchema>;
 export type ReferenceConfig = z.output<typeof referenceSchema>;
 export type DetectorConfig = z.output<typeof detectorSpec>;
 export type PerformanceConfig = z.output<typeof performanceSchema>;
+export type SegmentConfig = z.output<typeof segmentSchema>;
 
 export type CompiledMonitoring = DeepReadonly<MonitoringConfig>;
 

@@ -1,5 +1,6 @@
-import { sqlDateTime, sqlNumber, sqlString, sqlStringList } from '../store/sql.js';
+import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString, sqlStringList } from '../store/sql.js';
 import type { NumericProfile } from '../../detectors/index.js';
+import type { SegmentFilter } from './segments.js';
 
 /**
  * SQL the monitor sends to ClickHouse (18.16 subset: no parameters, no window functions, no
@@ -16,11 +17,14 @@ export const MISSING_MARKER = '\u0000missing';
 export interface WindowBounds {
   readonly startMs: number;
   readonly endMs: number;
+  /** Restricts the window to one segment's events (every query built on windowFilter follows). */
+  readonly segment?: SegmentFilter;
 }
 
 /** `db.table` with db already validated by sqlIdentifier. */
 export function windowFilter(model: string, window: WindowBounds): string {
-  return `model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs)} AND ts < ${sqlDateTime(window.endMs)} AND ts_ms >= ${sqlNumber(window.startMs)} AND ts_ms < ${sqlNumber(window.endMs)}`;
+  const segment = window.segment === undefined ? '' : ` AND (${window.segment.sql})`;
+  return `model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs)} AND ts < ${sqlDateTime(window.endMs)} AND ts_ms >= ${sqlNumber(window.startMs)} AND ts_ms < ${sqlNumber(window.endMs)}${segment}`;
 }
 
 /**
@@ -156,11 +160,21 @@ ANY INNER JOIN
 WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)}`;
 }
 
-/** The model's first `count` events (a first-N reference), pulled once. */
+/** The model's first `count` events (a first-N reference), pulled once (again for segment slices). */
 export function firstEventsQuery(db: string, model: string, count: number, range?: WindowBounds): string {
   const where = range === undefined ? `model = ${sqlString(model)}` : windowFilter(model, range);
-  return `SELECT num_names, num_values, cat_names, cat_values, missing_names, prediction_label, prediction_number
+  return `SELECT num_names, num_values, cat_names, cat_values, missing_names, prediction_label, prediction_number, version, ts_ms
 FROM ${db}.predictions FINAL WHERE ${where} ORDER BY ts_ms, id LIMIT ${sqlNumber(count)}`;
+}
+
+/**
+ * Events per value of a tag column in the window, most frequent first: which segments a tag
+ * spec names. Without FINAL: an unmerged replay can only tip a value over `minEvents` early.
+ */
+export function tagCountsQuery(db: string, model: string, window: WindowBounds, column: string): string {
+  const c = sqlIdentifier(column);
+  return `SELECT ${c} AS v, count() AS c FROM ${db}.predictions WHERE ${windowFilter(model, window)}
+GROUP BY v ORDER BY c DESC, v LIMIT 1000`;
 }
 
 /** Models seen recently, with their event counts (approximate: no FINAL, it is only for listing). */

@@ -20,12 +20,21 @@ export interface ReferenceProfile {
   readonly source: string;
   readonly rows: number;
   readonly features: Readonly<Record<string, FeatureReference>>;
+  /**
+   * First and last event time of a sample pulled from the event store: segment slices pull the
+   * same rows again and check them against it (absent for uploads and older profiles).
+   */
+  readonly sampleRangeMs?: { readonly firstMs: number; readonly lastMs: number };
   /** Predicted label shares (classification) — used as a drift feature `__prediction__`. */
 }
 
 /** One event of a reference sample: features by name (null = missing). */
 export interface SampleRow {
   readonly features: Readonly<Record<string, number | string | null>>;
+  /** Event tags segments can slice by (`version`), when the row came from the event store. */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Event time, when the row came from the event store. */
+  readonly tsMs?: number;
 }
 
 export const PREDICTION_FEATURE = '__prediction__';
@@ -61,7 +70,18 @@ export function buildReferenceProfile(
       };
     }
   }
-  return { version: 1, source, rows: rows.length, features };
+  let range: { firstMs: number; lastMs: number } | undefined;
+  for (const { tsMs } of rows) {
+    if (tsMs === undefined) {
+      range = undefined;
+      break;
+    }
+    range = {
+      firstMs: Math.min(range?.firstMs ?? tsMs, tsMs),
+      lastMs: Math.max(range?.lastMs ?? tsMs, tsMs),
+    };
+  }
+  return { version: 1, source, rows: rows.length, features, ...(range ? { sampleRangeMs: range } : {}) };
 }
 
 /** Parses an uploaded sample: JSON lines (`{"features": {...}}` or a flat object) or CSV with a header. */
