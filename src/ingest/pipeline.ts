@@ -6,7 +6,7 @@ import { outcomeRow, predictionRow } from '../store/event-rows.js';
 import { deadLetterMessage, type DeadLetterMessage, type DeadLetterSink } from './dead-letter.js';
 import type { RecordDecoder } from './decoder.js';
 import { GroupCommitBuffer } from './group-commit-buffer.js';
-import { OffsetTrackers } from './offset-tracker.js';
+import { OffsetTrackers, type OffsetTracker } from './offset-tracker.js';
 import type { InputRecord, RecordRef } from './record.js';
 
 export interface IngestPipelineOptions {
@@ -34,22 +34,55 @@ export interface IngestPipelineDeps {
 /** What a processed batch lets the consumer commit: partition → next offset to read. */
 export type Commits = Map<string, { topic: string; partition: number; offset: string }>;
 
+/** A batch whose rows are queued for storing. */
+export interface SubmittedBatch {
+  /**
+   * Resolves, in submission order, once everything the batch produced is stored and its dead
+   * letters are sent, with the commits that makes safe. Rejects if storing was abandoned
+   * (shutdown, or a store error that is not transient); every later batch then rejects too, until
+   * `reset`, so that no commit ever skips a batch that was not stored.
+   */
+  readonly stored: Promise<Commits>;
+}
+
+/**
+ * One batch's rows, serialised: its JSONEachRow lines joined into one string per table. A batch's
+ * thousands of lines would otherwise each outlive a few young-generation collections while they
+ * wait for the insert, and be copied into the old one.
+ */
+interface RowChunk {
+  readonly predictions: string;
+  readonly predictionRows: number;
+  readonly outcomes: string;
+  readonly outcomeRows: number;
+}
+
+/** Per partition of a batch: its tracker when the batch was decoded, and the batch's last offset. */
+interface BatchPartition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly tracker: OffsetTracker;
+  lastOffset: string;
+}
+
 /**
  * The pure-ish heart of ingest: decode records, store what is valid, dead-letter what is not,
  * and say which offsets are now safe to commit. Knows nothing of kafkajs; the Kafka consumer
  * adapter feeds it batches and commits what it returns.
  */
 export class IngestPipeline {
-  private readonly buffer: GroupCommitBuffer<SerializedRows>;
-  private readonly trackers = new OffsetTrackers();
+  private readonly buffer: GroupCommitBuffer<RowChunk>;
+  private trackers = new OffsetTrackers();
   private readonly now: () => number;
+  /** The last submitted batch's completion: batches complete in submission order. */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly options: IngestPipelineOptions,
     private readonly deps: IngestPipelineDeps,
   ) {
     this.now = deps.now ?? Date.now;
-    this.buffer = new GroupCommitBuffer<SerializedRows>({
+    this.buffer = new GroupCommitBuffer<RowChunk>({
       maxRows: options.maxBatchRows,
       maxBytes: options.maxBufferBytes,
       flushIntervalMs: options.flushIntervalMs,
@@ -58,23 +91,55 @@ export class IngestPipeline {
   }
 
   /**
-   * Processes one partition's batch. Resolves once its rows are stored and its dead letters
-   * sent; returns the commits this makes safe. Rejects only if storing was abandoned (shutdown).
+   * Processes one batch and resolves once its rows are stored and its dead letters sent; returns
+   * the commits this makes safe. Rejects only if storing was abandoned.
    */
   async processBatch(records: readonly InputRecord[]): Promise<Commits> {
+    return (await this.submit(records)).stored;
+  }
+
+  /**
+   * Decodes one batch and queues its rows for the next group insert. Resolves as soon as they are
+   * queued, so the caller can fetch the next batch while this one is stored; waits first while the
+   * buffer is full (backpressure). The batch's records must follow, per partition, those of every
+   * batch submitted before it.
+   */
+  async submit(records: readonly InputRecord[]): Promise<SubmittedBatch> {
     this.buffer.enter();
-    const rows: SerializedRows = { predictions: [], outcomes: [] };
+    const predictions: string[] = [];
+    const outcomes: string[] = [];
     const deadLetters: DeadLetterMessage[] = [];
     const released: RecordRef[] = [];
+    const partitions: BatchPartition[] = [];
     let bytes = 0;
     let accepted = 0;
-    const touched = new Set<string>();
-    const now = this.now();
     try {
+      // Also lets batches handed over together all enter before any is decoded, so that the
+      // buffer waits for all of them and stores them in one insert.
+      await this.buffer.whenRoom();
+      const now = this.now();
+      let current: BatchPartition | undefined;
+      let decoder: RecordDecoder | undefined;
+      let sourcePrefix = '';
+      // Accepted records are counted per run of one topic: one counter update per batch, not per record.
+      let acceptedInRun = 0;
+      const countRun = (): void => {
+        if (current !== undefined && acceptedInRun > 0)
+          this.deps.metrics.ingestEvents.inc({ topic: current.topic, result: 'accepted' }, acceptedInRun);
+        acceptedInRun = 0;
+      };
       for (const record of records) {
-        const decoder = this.deps.decoders.get(record.topic);
-        const tracker = this.trackers.for(record.topic, record.partition);
-        touched.add(`${record.topic}/${record.partition}`);
+        if (
+          current === undefined ||
+          current.partition !== record.partition ||
+          current.topic !== record.topic
+        ) {
+          countRun();
+          current = this.partitionOf(partitions, record.topic, record.partition);
+          decoder = this.deps.decoders.get(record.topic);
+          sourcePrefix = `${record.topic}/${record.partition}/`;
+        }
+        current.lastOffset = record.offset;
         if (decoder === undefined) {
           // Cannot happen with a consistent config; dead-letter rather than lose or stall.
           deadLetters.push(
@@ -88,7 +153,6 @@ export class IngestPipeline {
               now,
             ),
           );
-          tracker.processed(record.offset);
           continue;
         }
         const output = decoder.decode(record, now);
@@ -97,43 +161,55 @@ export class IngestPipeline {
           this.deps.metrics.deadLettered.inc({ topic: record.topic, code: output.rejection.code });
           this.deps.metrics.ingestEvents.inc({ topic: record.topic, result: 'rejected' });
         } else if (!output.held) {
-          this.deps.metrics.ingestEvents.inc({ topic: record.topic, result: 'accepted' });
+          acceptedInRun++;
         }
-        const source = `${record.topic}/${record.partition}/${record.offset}`;
-        for (const event of output.predictions) {
-          const line = `${JSON.stringify(predictionRow(event, source, now))}\n`;
-          rows.predictions.push(line);
-          bytes += line.length;
-          accepted++;
+        if (output.predictions.length > 0 || output.outcomes.length > 0) {
+          const source = sourcePrefix + record.offset;
+          for (const event of output.predictions) {
+            const line = `${JSON.stringify(predictionRow(event, source, now))}\n`;
+            predictions.push(line);
+            bytes += line.length;
+            accepted++;
+          }
+          for (const event of output.outcomes) {
+            const line = `${JSON.stringify(outcomeRow(event, source, now))}\n`;
+            outcomes.push(line);
+            bytes += line.length;
+            accepted++;
+          }
         }
-        for (const event of output.outcomes) {
-          const line = `${JSON.stringify(outcomeRow(event, source, now))}\n`;
-          rows.outcomes.push(line);
-          bytes += line.length;
-          accepted++;
-        }
-        if (output.released) released.push(...output.released);
-        tracker.processed(record.offset, output.held === true);
+        if (output.released) for (const ref of output.released) released.push(ref);
+        if (output.held === true) current.tracker.hold(record.offset);
       }
+      countRun();
     } catch (error) {
       this.buffer.leave();
       throw error;
     }
-    const stored = this.buffer.add(rows, accepted, bytes);
+    const chunk: RowChunk = {
+      predictions: predictions.join(''),
+      predictionRows: predictions.length,
+      outcomes: outcomes.join(''),
+      outcomeRows: outcomes.length,
+    };
+    const rowsStored = this.buffer.add(chunk, accepted, bytes);
+    this.deps.metrics.bufferedRows.set(this.buffer.bufferedRows);
     const sent = deadLetters.length > 0 ? this.sendDeadLetters(deadLetters) : Promise.resolve();
-    await Promise.all([stored, sent]);
-    for (const ref of released) {
-      this.trackers.for(ref.topic, ref.partition).release(ref.offset);
-      touched.add(`${ref.topic}/${ref.partition}`);
-    }
-    return this.commitsFor(touched);
+    const own = Promise.all([rowsStored, sent]);
+    // Not awaited when an earlier batch failed: that rejection is the one reported.
+    own.catch(() => undefined);
+    // In submission order: a batch's offsets count as stored only after every earlier batch's did.
+    const stored = this.tail.then(() => own).then(() => this.complete(partitions, released));
+    this.tail = stored;
+    // The caller may await `stored` later, or never (shutdown): its rejection is not unhandled.
+    stored.catch(() => undefined);
+    return { stored };
   }
 
   /** Dead-letters held records whose partner never came; returns what that makes committable. */
   async expireHeld(): Promise<Commits> {
     const now = this.now();
     const messages: DeadLetterMessage[] = [];
-    const touched = new Set<string>();
     const expired: RecordRef[] = [];
     for (const [topic, decoder] of this.deps.decoders) {
       for (const item of decoder.expire?.(now) ?? []) {
@@ -144,12 +220,10 @@ export class IngestPipeline {
       }
     }
     if (messages.length > 0) await this.sendDeadLetters(messages);
-    for (const ref of expired) {
-      this.trackers.for(ref.topic, ref.partition).release(ref.offset);
-      touched.add(`${ref.topic}/${ref.partition}`);
-    }
+    const commits: Commits = new Map();
+    for (const ref of expired) this.releaseInto(commits, ref);
     this.updateHeldGauge();
-    return this.commitsFor(touched);
+    return commits;
   }
 
   /** After a rebalance: forget partitions we no longer own (their new owner replays them). */
@@ -158,21 +232,53 @@ export class IngestPipeline {
     for (const decoder of this.deps.decoders.values()) decoder.dropPartitions?.(partitions);
   }
 
-  async drain(): Promise<void> {
-    await this.buffer.drain();
+  /**
+   * After storing failed and consumption restarts from the committed offsets: forget all commit
+   * points (batches still in flight commit nothing) and accept new batches again.
+   */
+  reset(): void {
+    this.trackers = new OffsetTrackers();
+    this.tail = Promise.resolve();
   }
 
-  private commitsFor(keys: Set<string>): Commits {
-    const commits: Commits = new Map();
-    for (const key of keys) {
-      const slash = key.lastIndexOf('/');
-      const topic = key.slice(0, slash);
-      const partition = Number(key.slice(slash + 1));
-      const offset = this.trackers.for(topic, partition).committable();
-      if (offset !== undefined) commits.set(key, { topic, partition, offset });
+  /** Stores everything queued and waits for it; rejections reach the batches' `stored`. */
+  async drain(): Promise<void> {
+    await this.buffer.drain();
+    await this.tail.catch(() => undefined);
+  }
+
+  private partitionOf(partitions: BatchPartition[], topic: string, partition: number): BatchPartition {
+    let entry = partitions.find((p) => p.partition === partition && p.topic === topic);
+    if (entry === undefined) {
+      entry = { topic, partition, tracker: this.trackers.for(topic, partition), lastOffset: '' };
+      partitions.push(entry);
     }
+    return entry;
+  }
+
+  /** A batch is stored: advance its partitions' commit points and release what it paired. */
+  private complete(partitions: readonly BatchPartition[], released: readonly RecordRef[]): Commits {
+    const commits: Commits = new Map();
+    for (const { topic, partition, tracker, lastOffset } of partitions) {
+      // A partition revoked (or reset) since the batch was decoded: its new owner replays it.
+      if (!this.trackers.isCurrent(topic, partition, tracker)) continue;
+      tracker.stored(lastOffset);
+      const offset = tracker.committable();
+      if (offset !== undefined) commits.set(`${topic}/${partition}`, { topic, partition, offset });
+    }
+    for (const ref of released) this.releaseInto(commits, ref);
     this.updateHeldGauge();
+    this.deps.metrics.bufferedRows.set(this.buffer.bufferedRows);
     return commits;
+  }
+
+  private releaseInto(commits: Commits, ref: RecordRef): void {
+    const tracker = this.trackers.get(ref.topic, ref.partition);
+    if (tracker === undefined) return;
+    tracker.release(ref.offset);
+    const offset = tracker.committable();
+    if (offset !== undefined)
+      commits.set(`${ref.topic}/${ref.partition}`, { topic: ref.topic, partition: ref.partition, offset });
   }
 
   private updateHeldGauge(): void {
@@ -181,19 +287,22 @@ export class IngestPipeline {
     this.deps.metrics.heldRecords.set(held);
   }
 
-  private async storeChunks(chunks: SerializedRows[]): Promise<void> {
-    const merged: SerializedRows = { predictions: [], outcomes: [] };
+  private async storeChunks(chunks: RowChunk[]): Promise<void> {
+    // Each element holds a batch's lines; the store only concatenates them.
+    const rows: SerializedRows = { predictions: [], outcomes: [] };
+    let predictionRows = 0;
+    let outcomeRows = 0;
     for (const chunk of chunks) {
-      for (const line of chunk.predictions) merged.predictions.push(line);
-      for (const line of chunk.outcomes) merged.outcomes.push(line);
+      if (chunk.predictionRows > 0) rows.predictions.push(chunk.predictions);
+      if (chunk.outcomeRows > 0) rows.outcomes.push(chunk.outcomes);
+      predictionRows += chunk.predictionRows;
+      outcomeRows += chunk.outcomeRows;
     }
-    this.deps.metrics.bufferedRows.set(merged.predictions.length + merged.outcomes.length);
     const stopTimer = this.deps.metrics.insertSeconds.startTimer();
-    await this.retryForever('store batch', () => this.deps.store.insert(merged));
+    await this.retryForever('store batch', () => this.deps.store.insert(rows));
     stopTimer();
-    this.deps.metrics.bufferedRows.set(0);
-    this.deps.metrics.insertRows.inc({ table: 'predictions' }, merged.predictions.length);
-    this.deps.metrics.insertRows.inc({ table: 'outcomes' }, merged.outcomes.length);
+    this.deps.metrics.insertRows.inc({ table: 'predictions' }, predictionRows);
+    this.deps.metrics.insertRows.inc({ table: 'outcomes' }, outcomeRows);
   }
 
   private async sendDeadLetters(messages: DeadLetterMessage[]): Promise<void> {

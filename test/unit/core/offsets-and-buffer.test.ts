@@ -3,19 +3,26 @@ import { GroupCommitBuffer } from '../../../src/ingest/group-commit-buffer.js';
 import { OffsetTracker } from '../../../src/ingest/offset-tracker.js';
 
 describe('OffsetTracker', () => {
-  it('commits one past the last processed offset', () => {
+  it('commits one past the last stored offset', () => {
     const tracker = new OffsetTracker();
     expect(tracker.committable()).toBeUndefined();
-    tracker.processed('5');
-    tracker.processed('6');
+    tracker.stored('5');
+    tracker.stored('6');
     expect(tracker.committable()).toBe('7');
+  });
+
+  it('never moves back for an older acknowledgement', () => {
+    const tracker = new OffsetTracker();
+    tracker.stored('20');
+    tracker.stored('9');
+    expect(tracker.committable()).toBe('21');
   });
 
   it('pins the commit point at the lowest held offset until it is released', () => {
     const tracker = new OffsetTracker();
-    tracker.processed('10', true);
-    tracker.processed('11');
-    tracker.processed('12', true);
+    tracker.hold('10');
+    tracker.hold('12');
+    tracker.stored('12');
     expect(tracker.committable()).toBe('10');
     tracker.release('10');
     expect(tracker.committable()).toBe('12');
@@ -23,9 +30,21 @@ describe('OffsetTracker', () => {
     expect(tracker.committable()).toBe('13');
   });
 
+  it('does not let records held ahead of the stored point move it', () => {
+    // A batch decoded while an earlier one is still being stored: its held record is pinned, but
+    // the commit point is the earlier batch's end until the later batch is stored.
+    const tracker = new OffsetTracker();
+    tracker.hold('30');
+    expect(tracker.committable()).toBeUndefined();
+    tracker.stored('19');
+    expect(tracker.committable()).toBe('20');
+    tracker.stored('40');
+    expect(tracker.committable()).toBe('30');
+  });
+
   it('handles offsets beyond 2^53', () => {
     const tracker = new OffsetTracker();
-    tracker.processed('9007199254740993');
+    tracker.stored('9007199254740993');
     expect(tracker.committable()).toBe('9007199254740994');
   });
 });
@@ -87,5 +106,101 @@ describe('GroupCommitBuffer', () => {
     fail = false;
     buffer.enter();
     await expect(buffer.add(['b'], 1, 1)).resolves.toBeUndefined();
+  });
+});
+
+/** Lets every promise reaction that is already due run. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('GroupCommitBuffer, two deep', () => {
+  /** A store whose inserts complete only when the test says so. */
+  function gatedBuffer(maxRows = 100, maxBytes = 1_000_000) {
+    const inserts: Array<{ rows: string[]; done: () => void }> = [];
+    const buffer = new GroupCommitBuffer<string[]>({
+      maxRows,
+      maxBytes,
+      flushIntervalMs: 10_000,
+      store: (chunks) =>
+        new Promise<void>((resolve) => {
+          inserts.push({ rows: chunks.flat(), done: resolve });
+        }),
+    });
+    return { buffer, inserts };
+  }
+
+  it('runs one insert at a time and stores what arrived meanwhile as soon as the first is acknowledged', async () => {
+    const { buffer, inserts } = gatedBuffer();
+    buffer.enter();
+    const first = buffer.add(['a'], 1, 1);
+    expect(inserts.map((i) => i.rows)).toEqual([['a']]);
+    buffer.enter();
+    const second = buffer.add(['b'], 1, 1);
+    buffer.enter();
+    const third = buffer.add(['c'], 1, 1);
+    expect(inserts).toHaveLength(1);
+    expect(buffer.bufferedRows).toBe(3);
+    let secondStored = false;
+    void second.then(() => (secondStored = true));
+    inserts[0]?.done();
+    await first;
+    await settle();
+    expect(inserts.map((i) => i.rows)).toEqual([['a'], ['b', 'c']]);
+    expect(secondStored).toBe(false);
+    inserts[1]?.done();
+    await Promise.all([second, third]);
+    expect(buffer.bufferedRows).toBe(0);
+  });
+
+  it('makes callers wait for room while the pending group is full, and lets them in once it is stored', async () => {
+    const { buffer, inserts } = gatedBuffer(2);
+    buffer.enter();
+    void buffer.add(['a', 'b'], 2, 2); // full: stored at once
+    buffer.enter();
+    void buffer.add(['c', 'd'], 2, 2); // full, but the store is busy: pending
+    let room = false;
+    buffer.enter();
+    const waiting = buffer.whenRoom().then(() => (room = true));
+    await settle();
+    expect(room).toBe(false);
+    inserts[0]?.done();
+    await waiting;
+    expect(inserts.map((i) => i.rows)).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    buffer.leave();
+  });
+
+  it('counts the group being stored against maxBytes', async () => {
+    const { buffer, inserts } = gatedBuffer(100, 10);
+    buffer.enter();
+    void buffer.add(['big'], 1, 8); // stored at once; 8 of 10 bytes in flight
+    buffer.enter();
+    void buffer.add(['small'], 1, 3); // pending: 11 bytes buffered in all
+    let room = false;
+    buffer.enter();
+    const waiting = buffer.whenRoom().then(() => (room = true));
+    await settle();
+    expect(room).toBe(false);
+    inserts[0]?.done();
+    await waiting;
+    buffer.leave();
+  });
+
+  it('drain stores a group that still waits for an entered caller', async () => {
+    const stored: string[][] = [];
+    const buffer = new GroupCommitBuffer<string[]>({
+      maxRows: 100,
+      maxBytes: 1_000,
+      flushIntervalMs: 10_000,
+      store: async (chunks) => void stored.push(chunks.flat()),
+    });
+    buffer.enter();
+    buffer.enter();
+    const added = buffer.add(['a'], 1, 1);
+    expect(stored).toEqual([]);
+    await buffer.drain();
+    await added;
+    expect(stored).toEqual([['a']]);
   });
 });

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DeadLetterMessage } from '../../../src/ingest/dead-letter.js';
 import type { RecordDecoder } from '../../../src/ingest/decoder.js';
 import { createNativeDecoder } from '../../../src/ingest/native-decoder.js';
@@ -28,6 +28,16 @@ function record(offset: number, value: unknown, topic = 'predictions', partition
     headers: { origin: 'unit' },
     timestampMs: 1_795_399_200_000,
   };
+}
+
+/** The JSONEachRow lines of every insert, in order (an insert's element may hold several lines). */
+function storedLines(stored: readonly SerializedRows[]): string[] {
+  return stored.flatMap((rows) =>
+    rows.predictions
+      .join('')
+      .split('\n')
+      .filter((line) => line !== ''),
+  );
 }
 
 function harness(decoders: Map<string, RecordDecoder>, failures = 0) {
@@ -61,9 +71,7 @@ describe('IngestPipeline', () => {
       record(1, 'nope'),
       record(2, { model: 'm', id: 'b' }),
     ]);
-    expect(
-      stored.flatMap((r) => r.predictions).map((line) => (JSON.parse(line) as { id: string }).id),
-    ).toEqual(['a', 'b']);
+    expect(storedLines(stored).map((line) => (JSON.parse(line) as { id: string }).id)).toEqual(['a', 'b']);
     expect(dead).toHaveLength(1);
     expect(dead[0]?.headers).toMatchObject({
       origin: 'unit',
@@ -123,5 +131,124 @@ describe('IngestPipeline', () => {
         [1, '6'],
       ]),
     );
+  });
+});
+
+describe('IngestPipeline, pipelined', () => {
+  /** A store whose inserts the test completes or fails one by one. */
+  function gatedHarness() {
+    const inserts: Array<{ ids: string[]; done: () => void; fail: (error: Error) => void }> = [];
+    const pipeline = new IngestPipeline(
+      { ...options, flushIntervalMs: 10_000 },
+      {
+        decoders: new Map([['predictions', createNativeDecoder('prediction', 10_000)]]),
+        store: {
+          insert: (rows) =>
+            new Promise<void>((resolve, reject) => {
+              const ids = storedLines([rows]).map((line) => (JSON.parse(line) as { id: string }).id);
+              inserts.push({ ids, done: resolve, fail: reject });
+            }),
+          ping: async () => undefined,
+        },
+        deadLetters: { send: async () => undefined },
+        metrics: createMetrics(new Registry(), { defaultMetrics: false }),
+        logger: pino({ level: 'silent' }),
+      },
+    );
+    return { pipeline, inserts };
+  }
+
+  const batch = (from: number, count: number, partition = 0): InputRecord[] =>
+    Array.from({ length: count }, (_, i) =>
+      record(from + i, { model: 'm', id: `e${from + i}` }, 'predictions', partition),
+    );
+
+  /** Resolves to what `promise` settled with by now, or 'pending'. */
+  async function state<T>(promise: Promise<T>): Promise<T | 'pending' | 'rejected'> {
+    const pending = Symbol('pending');
+    const winner = await Promise.race([
+      promise.then(
+        (value) => value,
+        () => 'rejected' as const,
+      ),
+      new Promise<typeof pending>((resolve) => setImmediate(() => resolve(pending))),
+    ]);
+    return winner === pending ? 'pending' : winner;
+  }
+
+  it('queues the next batch while the previous one is stored, and commits each only after its insert', async () => {
+    const { pipeline, inserts } = gatedHarness();
+    const first = await pipeline.submit(batch(0, 3));
+    // Submitted while the first insert is in flight: queued at once, not stored.
+    const second = await pipeline.submit(batch(3, 2));
+    expect(inserts.map((i) => i.ids)).toEqual([['e0', 'e1', 'e2']]);
+    expect(await state(first.stored)).toBe('pending');
+
+    inserts[0]?.done();
+    expect([...(await first.stored).values()]).toEqual([{ topic: 'predictions', partition: 0, offset: '3' }]);
+    // The second batch was decoded ahead, but its offsets count only once its own insert succeeds.
+    expect(await state(second.stored)).toBe('pending');
+    expect(inserts.map((i) => i.ids)).toEqual([
+      ['e0', 'e1', 'e2'],
+      ['e3', 'e4'],
+    ]);
+    inserts[1]?.done();
+    expect([...(await second.stored).values()]).toEqual([
+      { topic: 'predictions', partition: 0, offset: '5' },
+    ]);
+  });
+
+  it('never commits past a failed insert, even for a later batch whose own insert succeeded', async () => {
+    const { pipeline, inserts } = gatedHarness();
+    const first = await pipeline.submit(batch(0, 3));
+    const second = await pipeline.submit(batch(3, 3, 1));
+    inserts[0]?.fail(new DriftguardError('STORE_QUERY_FAILED', 'rejected', { retriable: false }));
+    await expect(first.stored).rejects.toThrow('rejected');
+    await vi.waitFor(() => expect(inserts).toHaveLength(2));
+    inserts[1]?.done();
+    // Its rows are stored, but the chain is broken: the consumer restarts from what was committed.
+    await expect(second.stored).rejects.toThrow('rejected');
+
+    // After a reset the same records go through again and commit normally.
+    pipeline.reset();
+    const again = await pipeline.submit(batch(0, 6));
+    await vi.waitFor(() => expect(inserts).toHaveLength(3));
+    inserts[2]?.done();
+    expect([...(await again.stored).values()]).toEqual([{ topic: 'predictions', partition: 0, offset: '6' }]);
+  });
+
+  it('does not let a batch of dead letters only commit ahead of an earlier batch still being stored', async () => {
+    const { pipeline, inserts } = gatedHarness();
+    const first = await pipeline.submit(batch(0, 2));
+    const invalid = await pipeline.submit([record(2, 'not json'), record(3, 'nor this')]);
+    expect(await state(invalid.stored)).toBe('pending');
+    inserts[0]?.done();
+    await first.stored;
+    expect([...(await invalid.stored).values()]).toEqual([
+      { topic: 'predictions', partition: 0, offset: '4' },
+    ]);
+  });
+
+  it('commits nothing for a partition revoked while its batch was being stored', async () => {
+    const { pipeline, inserts } = gatedHarness();
+    const submitted = await pipeline.submit([...batch(0, 2, 0), ...batch(10, 2, 1)]);
+    pipeline.revoke([{ topic: 'predictions', partition: 0 }]);
+    inserts[0]?.done();
+    expect([...(await submitted.stored).values()]).toEqual([
+      { topic: 'predictions', partition: 1, offset: '12' },
+    ]);
+  });
+
+  it('drain stores what is queued, so a stop commits everything it consumed', async () => {
+    const { pipeline, inserts } = gatedHarness();
+    const first = await pipeline.submit(batch(0, 1));
+    const second = await pipeline.submit(batch(1, 1));
+    const drained = pipeline.drain();
+    inserts[0]?.done();
+    await vi.waitFor(() => expect(inserts).toHaveLength(2));
+    inserts[1]?.done();
+    await drained;
+    expect(await state(first.stored)).not.toBe('pending');
+    expect([...(await second.stored).values()][0]?.offset).toBe('2');
   });
 });
