@@ -159,26 +159,32 @@ export class IngestConsumer {
     await this.commit(commits);
   }
 
-  /** Waits for `work` while keeping the group membership alive. */
+  /**
+   * Waits for `work` while keeping the group membership alive. The timer is cleared as soon as the
+   * work settles: a pending one would keep the batch (and its fetch buffer) reachable for a whole
+   * heartbeat interval after the batch is done.
+   */
   private async withHeartbeats<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
     let settled = false;
-    const beating = (async () => {
-      while (!settled) {
-        await new Promise((resolve) => setTimeout(resolve, this.options.heartbeatIntervalMs));
-        if (settled) break;
-        try {
-          await heartbeat();
-        } catch (error) {
-          // A rebalance in progress; the batch finishes and is found stale before commit.
-          this.logger.debug({ err: error }, 'heartbeat during store wait failed');
-        }
-      }
-    })();
+    const schedule = (): void => {
+      timer = setTimeout(() => {
+        heartbeat()
+          .catch((error: unknown) => {
+            // A rebalance in progress; the batch finishes and is found stale before commit.
+            this.logger.debug({ err: error }, 'heartbeat during store wait failed');
+          })
+          .finally(() => {
+            if (!settled) schedule();
+          });
+      }, this.options.heartbeatIntervalMs);
+    };
+    schedule();
     try {
       return await work;
     } finally {
       settled = true;
-      void beating;
+      clearTimeout(timer);
     }
   }
 
