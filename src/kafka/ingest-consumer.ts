@@ -2,12 +2,21 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { backoffDelayMs, defaultRetryOptions, sleep } from '../retry.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { Commits, IngestPipeline } from '../ingest/pipeline.js';
+import type { Commits, IngestPipeline, SubmittedBatch } from '../ingest/pipeline.js';
 import type { InputRecord } from '../ingest/record.js';
 
 /** Consumer restarts after crashes kafkajs will not retry, within CRASH_WINDOW_MS, before giving up. */
 const MAX_CRASH_RESTARTS = 5;
 const CRASH_WINDOW_MS = 300_000;
+
+/**
+ * How long a fetch may wait at the broker when there is nothing to read. kafkajs' default (5 s)
+ * is the latency after an idle spell wherever a broker answers an empty fetch only when the wait
+ * is over (librdkafka's mock cluster does, even when data arrives meanwhile); librdkafka itself
+ * waits 500 ms. Fetches have their own connection in kafkajs, so commits never queue behind one.
+ * The cost of a short wait is an empty fetch every 100 ms per broker while idle.
+ */
+export const DEFAULT_FETCH_MAX_WAIT_MS = 100;
 
 export interface IngestConsumerOptions {
   readonly groupId: string;
@@ -19,18 +28,35 @@ export interface IngestConsumerOptions {
   readonly partitionsConsumedConcurrently: number;
   /** How often held records (pairing) are checked for expiry. 0 disables. */
   readonly expireIntervalMs: number;
+  /** See {@link DEFAULT_FETCH_MAX_WAIT_MS}. @default 100 */
+  readonly fetchMaxWaitMs?: number;
 }
 
 /**
- * The Kafka side of ingest. Pull-based backpressure: kafkajs fetches a partition again only after
- * `eachBatch` returns, and `eachBatch` returns only after the pipeline stored the batch, so a
- * slow or absent ClickHouse stops consumption instead of filling memory. Offsets are committed
- * after the store acknowledged (at-least-once); heartbeats continue while we wait.
+ * The Kafka side of ingest. Pull-based backpressure: kafkajs fetches again only after every
+ * `eachBatch` of the previous fetch returned, and `eachBatch` returns once the pipeline has queued
+ * the batch's rows, which it does only while its buffer has room, so a slow or absent ClickHouse
+ * stops consumption instead of filling memory. Queuing rather than storing lets the next fetch and
+ * its decoding overlap the insert in flight.
+ *
+ * Offsets are committed only after the store acknowledged their batch (at-least-once), in the
+ * order the batches were consumed, one commit request at a time. Should storing fail for good, no
+ * later batch commits and consumption restarts from the committed offsets, so nothing is skipped.
+ * Heartbeats continue while a batch waits for room.
  */
 export class IngestConsumer {
   private readonly consumer: Consumer;
   private expireTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** `eachBatch` calls under way, awaited at stop. */
+  private readonly handling = new Set<Promise<void>>();
+  /** Commits waiting for the one in flight; later offsets of a partition replace earlier ones. */
+  private commitQueue: Commits = new Map();
+  private committing: Promise<void> | undefined;
+  /** Set when storing a batch failed for good; consumption restarts from the committed offsets. */
+  private storeFailure: unknown;
+  /** Counts those restarts: failures of batches from before one are already dealt with. */
+  private generation = 0;
 
   constructor(
     kafka: Kafka,
@@ -46,6 +72,7 @@ export class IngestConsumer {
       heartbeatInterval: options.heartbeatIntervalMs,
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxBytes: options.maxBytesPerPartition * Math.max(4, options.partitionsConsumedConcurrently),
+      maxWaitTimeInMs: options.fetchMaxWaitMs ?? DEFAULT_FETCH_MAX_WAIT_MS,
       allowAutoTopicCreation: true,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
@@ -84,7 +111,8 @@ export class IngestConsumer {
 
   private crashRestarts: number[] = [];
 
-  private async restartAfterCrash(error: unknown): Promise<void> {
+  /** `prepare` runs first, for a restart kafkajs did not stop the consumer for. */
+  private async restartAfterCrash(error: unknown, prepare?: () => Promise<void>): Promise<void> {
     const now = Date.now();
     this.crashRestarts = this.crashRestarts.filter((at) => now - at < CRASH_WINDOW_MS);
     if (this.crashRestarts.length >= MAX_CRASH_RESTARTS) {
@@ -100,9 +128,10 @@ export class IngestConsumer {
       { attempt: this.crashRestarts.length, delayMs },
       'restarting the consumer after a crash',
     );
-    await sleep(delayMs);
-    if (this.stopped) return;
     try {
+      await prepare?.();
+      await sleep(delayMs);
+      if (this.stopped) return;
       await this.run();
     } catch (restartError) {
       this.onCrash(restartError, false);
@@ -129,13 +158,22 @@ export class IngestConsumer {
     });
   }
 
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+  private eachBatch(payload: EachBatchPayload): Promise<void> {
+    const handled = this.handleBatch(payload);
+    this.handling.add(handled);
+    const forget = (): void => void this.handling.delete(handled);
+    handled.then(forget, forget);
+    return handled;
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     // kafkajs' payload functions are closures, but calling them through `payload` keeps that
     // assumption out of this code.
     const heartbeat = (): Promise<void> => payload.heartbeat();
-    const isStale = (): boolean => payload.isStale();
-    if (batch.messages.length === 0 || !payload.isRunning() || isStale()) return;
+    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale() || this.stopped) return;
+    // Unresolved, the batch is fetched again after the restart that the failure triggers.
+    if (this.storeFailure !== undefined) return;
     const records: InputRecord[] = batch.messages.map((message) => ({
       topic: batch.topic,
       partition: batch.partition,
@@ -145,8 +183,7 @@ export class IngestConsumer {
       headers: (message.headers ?? {}) as Record<string, Buffer | string | undefined>,
       timestampMs: Number(message.timestamp),
     }));
-    const processing = this.pipeline.processBatch(records);
-    const commits = await this.withHeartbeats(processing, heartbeat);
+    const submitted = await this.withHeartbeats(this.pipeline.submit(records), heartbeat);
     // Advance the fetch position past the whole batch, held records included: they are in memory
     // and pinned by the commit point, which is what survives a restart.
     payload.resolveOffset(batch.lastOffset());
@@ -155,8 +192,34 @@ export class IngestConsumer {
       { topic: batch.topic, partition: String(batch.partition) },
       Math.max(0, lag),
     );
-    if (isStale()) return; // partition moved during the store: its new owner replays, copies collapse
-    await this.commit(commits);
+    this.commitWhenStored(submitted);
+  }
+
+  private commitWhenStored(submitted: SubmittedBatch): void {
+    const generation = this.generation;
+    submitted.stored.then(
+      (commits) => this.commit(commits),
+      (error: unknown) => {
+        if (generation === this.generation) this.onStoreFailure(error);
+      },
+    );
+  }
+
+  /**
+   * Storing gave up (not at shutdown: a store error that is not transient). Batches after the
+   * failed one commit nothing, so restart from the committed offsets, as after a crash.
+   */
+  private onStoreFailure(error: unknown): void {
+    if (this.stopped || this.storeFailure !== undefined) return;
+    this.storeFailure = error;
+    this.logger.error({ err: error }, 'storing a batch failed; consuming again from the committed offsets');
+    void this.restartAfterCrash(error, async () => {
+      await this.quiesce();
+      await this.consumer.stop();
+      this.generation++;
+      this.pipeline.reset();
+      this.storeFailure = undefined;
+    });
   }
 
   /**
@@ -171,8 +234,8 @@ export class IngestConsumer {
       timer = setTimeout(() => {
         heartbeat()
           .catch((error: unknown) => {
-            // A rebalance in progress; the batch finishes and is found stale before commit.
-            this.logger.debug({ err: error }, 'heartbeat during store wait failed');
+            // A rebalance in progress: the rejoin sorts it out; revoked partitions commit nothing.
+            this.logger.debug({ err: error }, 'heartbeat while waiting for buffer room failed');
           })
           .finally(() => {
             if (!settled) schedule();
@@ -188,15 +251,30 @@ export class IngestConsumer {
     }
   }
 
-  private async commit(commits: Commits): Promise<void> {
-    if (commits.size === 0) return;
+  /** Queues commits; one request is in flight at a time, so a partition's offsets never go back. */
+  private commit(commits: Commits): Promise<void> {
+    for (const [key, commit] of commits) this.commitQueue.set(key, commit);
+    if (this.committing === undefined && this.commitQueue.size > 0) this.committing = this.sendCommits();
+    return this.committing ?? Promise.resolve();
+  }
+
+  /** Sends the queue until it is empty; called with a non-empty queue, so it awaits before `finally`. */
+  private async sendCommits(): Promise<void> {
     try {
-      await this.consumer.commitOffsets(
-        [...commits.values()].map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset })),
-      );
-    } catch (error) {
-      // Not fatal: an uncommitted offset is replayed later and its rows collapse in the store.
-      this.logger.warn({ err: error }, 'offset commit failed; records will be replayed');
+      while (this.commitQueue.size > 0) {
+        const commits = this.commitQueue;
+        this.commitQueue = new Map();
+        try {
+          await this.consumer.commitOffsets(
+            [...commits.values()].map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset })),
+          );
+        } catch (error) {
+          // Not fatal: an uncommitted offset is replayed later and its rows collapse in the store.
+          this.logger.warn({ err: error }, 'offset commit failed; records will be replayed');
+        }
+      }
+    } finally {
+      this.committing = undefined;
     }
   }
 
@@ -211,11 +289,28 @@ export class IngestConsumer {
     }, this.options.expireIntervalMs);
   }
 
-  /** Stops fetching, lets the batch in progress finish (stored + committed), leaves the group. */
+  /**
+   * Stops fetching, stores and commits what was consumed while still a group member, then leaves
+   * the group. What cannot be stored in time (forced stop) stays uncommitted and is read again.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.expireTimer);
+    await this.quiesce();
     await this.consumer.disconnect();
+  }
+
+  /** Stops fetching, waits for the batches under way, stores what is queued and commits it. */
+  private async quiesce(): Promise<void> {
+    try {
+      this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+    } catch (error) {
+      // Not running (never started, or crashed): nothing is fetched anyway.
+      this.logger.debug({ err: error }, 'pausing the consumer failed');
+    }
+    await Promise.all(this.handling);
+    await this.pipeline.drain();
+    await this.committing;
   }
 }

@@ -1,0 +1,181 @@
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { compileConfig } from '../../src/config/compile.js';
+import { DriftguardError } from '../../src/errors.js';
+import { createNativeDecoder } from '../../src/ingest/native-decoder.js';
+import { IngestPipeline } from '../../src/ingest/pipeline.js';
+import { createKafka } from '../../src/kafka/client.js';
+import { KafkaDeadLetterSink } from '../../src/kafka/dead-letter-producer.js';
+import { IngestConsumer } from '../../src/kafka/ingest-consumer.js';
+import { createLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/metrics.js';
+import { createClickHouse } from '../../src/store/clickhouse.js';
+import { createClickHouseEventStore, type EventStore } from '../../src/store/event-store.js';
+import { EVENT_MIGRATIONS, migrate } from '../../src/store/migrations.js';
+import {
+  clickhouseQuery,
+  dropDatabase,
+  kcatProduce,
+  servicesEnv,
+  uniqueName,
+  waitFor,
+} from '../support/index.js';
+
+/**
+ * The Kafka consumer adapter against the real broker and ClickHouse: batches are queued while the
+ * previous insert runs, so these check what that must not change. Offsets are committed only for
+ * stored rows; a store failure makes the consumer read again from the committed offsets; a stop
+ * stores and commits what was consumed before leaving the group.
+ */
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+interface Harness {
+  db: string;
+  topic: string;
+  groupId: string;
+  consumer: IngestConsumer;
+  crashes: unknown[];
+}
+
+/** Assembles the consumer as the daemon does, around `wrap(store)`. */
+async function startConsumer(wrap: (store: EventStore) => EventStore): Promise<Harness> {
+  const { kafkaBrokers, clickhouseUrl } = servicesEnv();
+  const name = uniqueName('consumer');
+  const topic = `${name}.p`;
+  const config = compileConfig({
+    kafka: {
+      brokers: [kafkaBrokers],
+      consumerGroup: `${name}-group`,
+      topics: { predictions: topic },
+      // The local broker lets a member that left and joins again in only when the session it had
+      // timed out: keep that short, since a failed insert restarts the consumer.
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 1_000,
+    },
+    clickhouse: { url: clickhouseUrl, database: name },
+    ingest: { maxBatchRows: 500, retryInitialDelayMs: 50, retryMaxDelayMs: 200 },
+  });
+  const logger = createLogger('warn');
+  const clickhouse = createClickHouse(config.clickhouse);
+  cleanups.push(() => clickhouse.close());
+  cleanups.push(() => dropDatabase(clickhouseUrl, name));
+  await migrate(clickhouse, name, logger, EVENT_MIGRATIONS);
+  const kafka = createKafka(config.kafka, logger);
+  const deadLetters = new KafkaDeadLetterSink(kafka, `${name}.dlq`);
+  cleanups.push(() => deadLetters.close());
+  const metrics = createMetrics(new Registry(), { defaultMetrics: false });
+  const pipeline = new IngestPipeline(config.ingest, {
+    decoders: new Map([[topic, createNativeDecoder('prediction', config.ingest.maxEventBytes)]]),
+    store: wrap(createClickHouseEventStore(clickhouse, name)),
+    deadLetters,
+    metrics,
+    logger,
+  });
+  const crashes: unknown[] = [];
+  const consumer = new IngestConsumer(
+    kafka,
+    pipeline,
+    {
+      groupId: config.kafka.consumerGroup,
+      topics: [topic],
+      fromBeginning: true,
+      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
+      maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+      partitionsConsumedConcurrently: 4,
+      expireIntervalMs: 0,
+    },
+    metrics,
+    logger,
+    (error, willRestart) => {
+      if (!willRestart) crashes.push(error);
+    },
+  );
+  return { db: name, topic, groupId: config.kafka.consumerGroup, consumer, crashes };
+}
+
+function events(count: number): Array<{ value: string }> {
+  return Array.from({ length: count }, (_, i) => ({
+    value: JSON.stringify({ model: 'm', id: `e-${i}`, timestamp: 1_795_399_200_000 + i, features: { x: i } }),
+  }));
+}
+
+async function distinctIds(db: string): Promise<number> {
+  const { clickhouseUrl } = servicesEnv();
+  const rows = await clickhouseQuery<{ c: string }>(
+    clickhouseUrl,
+    `SELECT uniqExact(id) AS c FROM ${db}.predictions`,
+  );
+  return Number(rows[0]?.c ?? 0);
+}
+
+/** The group's committed offsets, summed over partitions (each partition's offsets start at 0). */
+async function committedTotal(groupId: string, topic: string): Promise<number> {
+  const admin = createKafka(
+    { clientId: 'test', brokers: [servicesEnv().kafkaBrokers] },
+    createLogger('silent'),
+  ).admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('ingest consumer', () => {
+  it('reads again from the committed offsets after an insert fails for good, losing nothing', async () => {
+    let inserts = 0;
+    const h = await startConsumer((store) => ({
+      ...store,
+      insert: async (rows) => {
+        inserts++;
+        if (inserts === 2)
+          throw new DriftguardError('STORE_QUERY_FAILED', 'injected failure', { retriable: false });
+        await store.insert(rows);
+      },
+    }));
+    const total = 6_000;
+    await kcatProduce(servicesEnv().kafkaBrokers, h.topic, events(total));
+    await h.consumer.start();
+    cleanups.push(() => h.consumer.stop());
+
+    await waitFor(async () => (await distinctIds(h.db)) === total, {
+      timeoutMs: 60_000,
+      description: `all ${total} events stored after the failed insert`,
+    });
+    await waitFor(async () => (await committedTotal(h.groupId, h.topic)) === total, {
+      timeoutMs: 30_000,
+      description: 'every offset committed',
+    });
+    expect(inserts).toBeGreaterThan(2);
+    expect(h.crashes).toEqual([]);
+  });
+
+  it('stores and commits what it consumed before it leaves the group at stop', async () => {
+    let started = 0;
+    const h = await startConsumer((store) => ({
+      ...store,
+      // Slow inserts: at stop, one group is being stored and more rows wait behind it.
+      insert: async (rows) => {
+        started++;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await store.insert(rows);
+      },
+    }));
+    await kcatProduce(servicesEnv().kafkaBrokers, h.topic, events(4_000));
+    await h.consumer.start();
+    await waitFor(() => started > 0, { timeoutMs: 30_000, description: 'a first insert under way' });
+    await h.consumer.stop();
+
+    const stored = await distinctIds(h.db);
+    expect(stored).toBeGreaterThan(0);
+    // Everything consumed was stored and committed: the next owner starts right after it.
+    expect(await committedTotal(h.groupId, h.topic)).toBe(stored);
+  });
+});
