@@ -11,13 +11,14 @@ import type {
 import {
   categoricalCountsQuery,
   confusionQuery,
-  duplicatesQuery,
+  chunkCountsQuery,
   firstEventsQuery,
-  KEY_STRIDE,
   lastEventsStartQuery,
   MISSING_MARKER,
+  layoutNamesQuery,
   numericHistogramQuery,
   numericMomentsQuery,
+  outcomeCountQuery,
   regressionSumsQuery,
   seenModelsQuery,
   tagCountsQuery,
@@ -25,10 +26,17 @@ import {
   type WindowBounds,
 } from './queries.js';
 import type { ReferenceProfile, SampleRow } from './reference.js';
+import { chunkRange, CleanChunks } from './duplicates.js';
+import { chunkLayouts, decodeKey, isLayoutHash, LayoutCache, type Layout } from './layouts.js';
 
 /** The monitor's ClickHouse port: aggregates in, results out. */
 export class MonitorStore {
   private readonly db: string;
+  /** Names of the numeric layouts seen per model (see layouts.ts). */
+  private readonly layouts = new LayoutCache();
+  /** Time chunks proved free of unmerged duplicates (see duplicates.ts). */
+  private readonly cleanChunks = new CleanChunks();
+  private readonly tasks = new Map<string, 'classification' | 'regression'>();
   constructor(
     private readonly client: ClickHouseClient,
     database: string,
@@ -121,63 +129,52 @@ export class MonitorStore {
     ]);
   }
 
-  /** Runs the window's aggregations (3 or 4 queries, concurrently). */
+  /**
+   * Runs the window's aggregations one after another (they are CPU-bound inside ClickHouse, which
+   * already uses every core per query; run together they only contend): first the proof that the
+   * window holds no unmerged duplicates (duplicates.ts; FINAL is used only when it does, rarely: a
+   * replay not merged yet), then moments per layout, which name the layouts, then the grid
+   * histogram by layout, category counts when the reference or the window has categorical or
+   * missing values, and the label join when outcomes exist.
+   */
   async aggregates(
     model: string,
     window: WindowBounds,
-    grids: readonly FeatureGrid[],
+    grids: ReadonlyMap<string, FeatureGrid>,
     cells: number,
     known: readonly string[],
     task: 'classification' | 'regression' | undefined,
     horizonMs: number,
   ): Promise<WindowAggregates> {
-    const run = (final: boolean) => {
-      const numeric =
-        grids.length === 0
-          ? Promise.resolve('')
-          : this.text('window histogram', numericHistogramQuery(this.db, model, window, grids, cells, final));
-      const moments = this.rows<{
-        names: string[];
-        rows: string;
-        s: number[];
-        sq: number[];
-        mn: number[];
-        mx: number[];
-      }>('window moments', numericMomentsQuery(this.db, model, window, final));
-      const categorical = this.rows<{ n: string; v: string; c: string }>(
-        'window categories',
-        categoricalCountsQuery(this.db, model, window, 1000, final),
-      );
-      const labels =
-        task === undefined ? Promise.resolve(undefined) : this.labels(model, window, task, horizonMs, final);
-      return Promise.all([numeric, moments, categorical, labels]);
-    };
-    // Optimistic: aggregate without FINAL while checking for unmerged duplicates; redo with FINAL
-    // only when there are some (rare: a replay not yet merged).
-    const [[dup], plain] = await Promise.all([
-      this.rows<{ deduplicated: string; stored: string }>(
-        'window duplicates',
-        duplicatesQuery(this.db, model, window),
-      ),
-      run(false),
-    ]);
-    const final = dup === undefined || dup.deduplicated !== dup.stored;
-    const [numericText, momentRows, categoricalRows, labelAggregates] = final ? await run(true) : plain;
-    const byIndex = new Map(grids.map((g) => [g.index, g.name]));
-    const numericCells = new Map<string, Map<number, number>>();
-    for (const line of numericText.split('\n')) {
-      if (line.length === 0) continue;
-      const [k, n] = line.split('\t').map(Number) as [number, number];
-      const name = byIndex.get(Math.floor(k / KEY_STRIDE));
-      if (name === undefined) continue; // a feature the reference lacks: reported by name below
-      let cellsOf = numericCells.get(name);
-      if (cellsOf === undefined) numericCells.set(name, (cellsOf = new Map<number, number>()));
-      cellsOf.set(k % KEY_STRIDE, n);
-    }
+    const final = !(await this.duplicateFree(model, window));
+    const momentRows = await this.rows<MomentRow>(
+      'window moments',
+      numericMomentsQuery(this.db, model, window, final),
+    );
+    await this.learnLayouts(
+      model,
+      momentRows.map((r) => r.layout).filter((hash) => this.layouts.get(model, hash) === undefined),
+    );
+    const layouts = momentRows.map((r) => ({
+      hash: r.layout,
+      names: this.layouts.get(model, r.layout) ?? [],
+    }));
+    const numericCells = await this.histogram(model, window, layouts, grids, cells, final);
+    const referenceHasCategories = known.some((name) => !grids.has(name));
+    const categoricalRows =
+      referenceHasCategories || momentRows.some((r) => Number(r.others) > 0)
+        ? await this.rows<{ n: string; v: string; c: string }>(
+            'window categories',
+            categoricalCountsQuery(this.db, model, window, 1000, final),
+          )
+        : [];
+    const labelAggregates =
+      task === undefined ? undefined : await this.labels(model, window, task, horizonMs, final);
     const numericMoments = new Map<string, FeatureMoments>();
     const numericNames = new Set<string>();
     for (const group of momentRows) {
-      group.names.forEach((name, i) => {
+      const names = this.layouts.get(model, group.layout) ?? [];
+      names.forEach((name, i) => {
         numericNames.add(name);
         const before = numericMoments.get(name);
         const count = Number(group.rows);
@@ -213,7 +210,7 @@ export class MonitorStore {
     const knownSet = new Set(known);
     const newFeatures = [...new Set([...categories.keys(), ...numericNames])].filter((n) => !knownSet.has(n));
     return {
-      events: Number((final ? dup?.deduplicated : dup?.stored) ?? 0),
+      events: momentRows.reduce((sum, r) => sum + Number(r.rows), 0),
       numericCells,
       numericMoments,
       categories,
@@ -223,6 +220,87 @@ export class MonitorStore {
     };
   }
 
+  /**
+   * Proves the window's time chunks free of unmerged duplicates: a plain count per chunk, then a
+   * FINAL and a plain count of the chunks not proved clean before with the same count.
+   */
+  private async duplicateFree(model: string, window: WindowBounds): Promise<boolean> {
+    const range = chunkRange(window);
+    const counts = (rows: Array<{ chunk: string; n: string }>) =>
+      new Map(rows.map((r) => [Number(r.chunk), Number(r.n)]));
+    const plain = counts(await this.rows('window chunks', chunkCountsQuery(this.db, model, range, false)));
+    const unproved = this.cleanChunks.unproved(model, range, plain);
+    if (unproved.length === 0) return true;
+    const [deduplicated, stored] = await Promise.all([
+      this.rows<{ chunk: string; n: string }>(
+        'window duplicates',
+        chunkCountsQuery(this.db, model, range, true, unproved),
+      ),
+      this.rows<{ chunk: string; n: string }>(
+        'window chunks',
+        chunkCountsQuery(this.db, model, range, false, unproved),
+      ),
+    ]).then(([d, p]) => [counts(d), counts(p)] as const);
+    const clean = new Map<number, number>();
+    for (const [chunk, n] of stored) if (deduplicated.get(chunk) === n) clean.set(chunk, n);
+    this.cleanChunks.prove(model, range, clean);
+    return clean.size === stored.size;
+  }
+
+  /**
+   * Grid counts per numeric feature of the window's events with the given layouts (one query per
+   * chunk of layouts; usually one). Counts of a feature spread over several layouts are summed.
+   */
+  private async histogram(
+    model: string,
+    window: WindowBounds,
+    layouts: readonly Layout[],
+    grids: ReadonlyMap<string, FeatureGrid>,
+    cells: number,
+    final: boolean,
+  ): Promise<Map<string, Map<number, number>>> {
+    const counted = new Map<string, Map<number, number>>();
+    if (grids.size === 0) return counted;
+    const withGrids = layouts.filter((l) => l.names.some((name) => grids.has(name)));
+    const texts = await Promise.all(
+      chunkLayouts(withGrids, cells + 2).map(async (chunk) => ({
+        chunk,
+        text: await this.text(
+          'window histogram',
+          numericHistogramQuery(this.db, model, window, chunk, grids, final),
+        ),
+      })),
+    );
+    for (const { chunk, text } of texts) {
+      for (const line of text.split('\n')) {
+        if (line.length === 0) continue;
+        const [k, n] = line.split('\t').map(Number) as [number, number];
+        const decoded = decodeKey(chunk, k);
+        if (decoded === undefined || !grids.has(decoded.feature)) continue;
+        let cellsOf = counted.get(decoded.feature);
+        if (cellsOf === undefined) counted.set(decoded.feature, (cellsOf = new Map<number, number>()));
+        cellsOf.set(decoded.cell, (cellsOf.get(decoded.cell) ?? 0) + n);
+      }
+    }
+    return counted;
+  }
+
+  /** Looks up (and caches) the names of layouts not seen before; returns them. */
+  private async learnLayouts(model: string, hashes: readonly string[]): Promise<Layout[]> {
+    const learned = await Promise.all(
+      hashes.filter(isLayoutHash).map(async (hash) => {
+        const [row] = await this.rows<{ names: string[] }>(
+          'layout names',
+          layoutNamesQuery(this.db, model, hash),
+        );
+        const layout = { hash, names: row?.names ?? [] };
+        this.layouts.add(model, layout);
+        return layout;
+      }),
+    );
+    return learned;
+  }
+
   private async labels(
     model: string,
     window: WindowBounds,
@@ -230,6 +308,16 @@ export class MonitorStore {
     horizonMs: number,
     final: boolean,
   ): Promise<LabelAggregates> {
+    const [outcomes] = await this.rows<{ n: string }>(
+      'outcome count',
+      outcomeCountQuery(this.db, model, window),
+    );
+    if (Number(outcomes?.n ?? 0) === 0) {
+      // Nothing to join (a model without outcomes yet): the join would scan the window for nothing.
+      return task === 'classification'
+        ? { kind: 'classification', confusion: new Map() }
+        : { kind: 'regression', sums: EMPTY_REGRESSION_SUMS };
+    }
     if (task === 'classification') {
       const rows = await this.rows<{ predicted: string; actual: string; c: string }>(
         'label join',
@@ -260,8 +348,23 @@ export class MonitorStore {
     };
   }
 
-  /** Which kind of prediction the model's recent events carry (for models without a configured task). */
+  /**
+   * Which kind of prediction the model's recent events carry (for models without a configured
+   * task): classification when the model's predictions are labels, regression when they are numbers;
+   * remembered once known (a model does not change kind), asked again while it has no events.
+   */
   async inferTask(model: string, window: WindowBounds): Promise<'classification' | 'regression' | undefined> {
+    const known = this.tasks.get(model);
+    if (known !== undefined) return known;
+    const task = await this.queryTask(model, window);
+    if (task !== undefined) this.tasks.set(model, task);
+    return task;
+  }
+
+  private async queryTask(
+    model: string,
+    window: WindowBounds,
+  ): Promise<'classification' | 'regression' | undefined> {
     const [row] = await this.rows<{ labels: string; numbers: string }>(
       'infer task',
       `SELECT countIf(prediction_label != '') AS labels, countIf(isNotNull(prediction_number)) AS numbers FROM ${this.db}.predictions WHERE model = ${sqlString(model)} AND ts >= toDateTime(${sqlNumber(Math.floor(window.startMs / 1000))})`,
@@ -427,3 +530,23 @@ function qualityRows(e: ModelEvaluation, common: Record<string, unknown>): Array
 function finite(value: number): number {
   return Number.isFinite(value) ? value : 0;
 }
+
+interface MomentRow {
+  readonly layout: string;
+  readonly rows: string;
+  /** Categorical and missing values in the layout's events. */
+  readonly others: string;
+  readonly s: number[];
+  readonly sq: number[];
+  readonly mn: number[];
+  readonly mx: number[];
+}
+
+const EMPTY_REGRESSION_SUMS = {
+  count: 0,
+  sumAbsError: 0,
+  sumSquaredError: 0,
+  sumAbsPercentageError: 0,
+  sumY: 0,
+  sumYSquared: 0,
+} as const;

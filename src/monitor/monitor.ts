@@ -4,7 +4,7 @@ import { evaluateModel, type ModelEvaluation } from './evaluate.js';
 import { ExportedSeries, type MonitorMetrics, type SeriesValue } from './metrics.js';
 import type { MonitorStore } from './monitor-store.js';
 import { modelSettings, type CompiledMonitoring } from './options.js';
-import { featureGrid, type FeatureGrid, type WindowBounds } from './queries.js';
+import { referenceGrids, type FeatureGrid, type WindowBounds } from './queries.js';
 import { buildReferenceProfile, type ReferenceProfile } from './reference.js';
 import { SegmentEvaluator } from './segment-evaluator.js';
 import { withSegments } from './segments.js';
@@ -32,6 +32,8 @@ export interface MonitorDeps {
 interface CachedReference {
   readonly profile: ReferenceProfile;
   readonly grids: Map<string, FeatureGrid>;
+  /** The grid resolution (queries.ts gridCellsFor). */
+  readonly cells: number;
   readonly createdAtMs: number;
 }
 
@@ -110,8 +112,8 @@ export class Monitor {
     const aggregates = await this.deps.store.aggregates(
       model,
       window,
-      [...reference.grids.values()],
-      this.deps.config.gridCells,
+      reference.grids,
+      reference.cells,
       names,
       task,
       this.deps.config.labelHorizonMs,
@@ -121,7 +123,7 @@ export class Monitor {
       settings,
       reference: reference.profile,
       grids: reference.grids,
-      cells: this.deps.config.gridCells,
+      cells: reference.cells,
       window,
       evaluatedAtMs: nowMs,
       aggregates,
@@ -237,13 +239,8 @@ export class Monitor {
       stored = { profile, createdAtMs: nowMs };
     }
     if (stored === undefined) return undefined;
-    const grids = new Map<string, FeatureGrid>();
-    let index = 1;
-    for (const [name, feature] of Object.entries(stored.profile.features)) {
-      if (feature.kind === 'numeric')
-        grids.set(name, featureGrid(name, index++, feature.profile, this.deps.config.gridCells));
-    }
-    const entry = { profile: stored.profile, grids, createdAtMs: stored.createdAtMs };
+    const { grids, cells } = referenceGrids(stored.profile.features, this.deps.config.gridCells);
+    const entry = { profile: stored.profile, grids, cells, createdAtMs: stored.createdAtMs };
     this.references.set(model, entry);
     return entry;
   }

@@ -1,5 +1,7 @@
-import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString, sqlStringList } from '../store/sql.js';
+import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString } from '../store/sql.js';
 import type { NumericProfile } from '../../detectors/index.js';
+import type { ChunkRange } from './duplicates.js';
+import { chunkSlots, isLayoutHash, SMALL_KEY_SPACE, smallKeys, type LayoutChunk } from './layouts.js';
 import type { SegmentFilter } from './segments.js';
 
 /**
@@ -9,8 +11,6 @@ import type { SegmentFilter } from './segments.js';
  * model, ts, id) count once. Values are bound through src/store/sql.ts only.
  */
 
-/** Keys are `featureIndex * KEY_STRIDE + cell`: one UInt32 key is the cheapest GROUP BY. */
-export const KEY_STRIDE = 65_536;
 /** Marks a missing value in the categorical/missing query; a NUL byte is no real category. */
 export const MISSING_MARKER = '\u0000missing';
 
@@ -28,13 +28,26 @@ export function windowFilter(model: string, window: WindowBounds): string {
 }
 
 /**
- * Whether the window holds rows that FINAL would collapse (replayed duplicates not merged yet).
- * FINAL makes 18.16 read a partition in one stream and costs several times the aggregation, so
- * the window queries use it only when this says so; counting under FINAL reads only the key.
+ * Events per time chunk of a model (see duplicates.ts), over whole chunks `first..last` or only
+ * the listed ones. With FINAL it counts what is left after collapsing unmerged duplicates; it
+ * reads only the key, and without FINAL only `model` and `ts`. Never restricted to a segment:
+ * the whole model's chunks being clean proves every slice clean.
  */
-export function duplicatesQuery(db: string, model: string, window: WindowBounds): string {
-  const where = windowFilter(model, window);
-  return `SELECT (SELECT count() FROM ${db}.predictions FINAL WHERE ${where}) AS deduplicated, (SELECT count() FROM ${db}.predictions WHERE ${where}) AS stored`;
+export function chunkCountsQuery(
+  db: string,
+  model: string,
+  range: ChunkRange,
+  final: boolean,
+  only?: readonly number[],
+): string {
+  const c = sqlNumber(range.seconds);
+  const chunk = `intDiv(toUInt32(ts), ${c})`;
+  const from = sqlNumber(range.first * range.seconds);
+  const to = sqlNumber((range.last + 1) * range.seconds);
+  const listed = only === undefined ? '' : ` AND ${chunk} IN (${only.map(sqlNumber).join(', ')})`;
+  return `SELECT ${chunk} AS chunk, count() AS n FROM ${db}.predictions${final ? ' FINAL' : ''}
+WHERE model = ${sqlString(model)} AND ts >= toDateTime(${from}) AND ts < toDateTime(${to})${listed}
+GROUP BY chunk`;
 }
 
 /** The start of the last `count` events of a model (for event-count windows). */
@@ -73,44 +86,93 @@ export function featureGrid(
 }
 
 /**
- * Counts, per numeric feature and grid cell, the window's values. The key
- * `featureIndex * KEY_STRIDE + cell` is computed per array element before ARRAY JOIN; per-feature
- * constants come from `transform` (a hash lookup; a constant array indexed per row would be
- * copied per row on 18.16).
+ * The grid resolution a model's numeric features are counted at: the configured cells, or fewer
+ * (never under half of them) when that makes every (feature, cell) key of a one-layout window fit
+ * 16 bits, which ClickHouse aggregates markedly faster (see layouts.ts). With 20 numeric features
+ * and the default 4,096 that is 3,274 cells.
+ */
+export function gridCellsFor(configured: number, numericFeatures: number): number {
+  const fitting = Math.floor(SMALL_KEY_SPACE / Math.max(1, numericFeatures)) - 2;
+  return fitting >= configured || fitting < configured / 2 ? configured : fitting;
+}
+
+/** The grids of a reference's numeric features, at the resolution gridCellsFor chooses. */
+export function referenceGrids(
+  features: Readonly<Record<string, { readonly kind: string; readonly profile: unknown }>>,
+  configuredCells: number,
+): { grids: Map<string, FeatureGrid>; cells: number } {
+  const numeric = Object.entries(features).flatMap(([name, f]) =>
+    f.kind === 'numeric' ? [[name, f.profile as NumericProfile] as const] : [],
+  );
+  const cells = gridCellsFor(configuredCells, numeric.length);
+  const grids = new Map(
+    numeric.map(([name, profile], i) => [name, featureGrid(name, i + 1, profile, cells)]),
+  );
+  return { grids, cells };
+}
+
+/**
+ * Counts, per layout slot and grid cell, the window's numeric values of the layouts in `chunk`
+ * (see layouts.ts): key = `slot * span + cell`, slot = `(ordinal - 1) * width + position - 1`.
+ * Values are addressed by position, so nothing is hashed per value but the slot's two grid
+ * constants (`transform` over integers); a feature name is never touched. Slots of features
+ * without a grid (not numeric in the reference) get no constants and are ignored by the caller.
+ * `WHERE o > 0` is also what keeps 18.16 from pruning `o` from the subquery: it does not see a
+ * column that only a lambda uses.
  */
 export function numericHistogramQuery(
   db: string,
   model: string,
   window: WindowBounds,
-  grids: readonly FeatureGrid[],
-  cells: number,
+  chunk: LayoutChunk,
+  grids: ReadonlyMap<string, FeatureGrid>,
   final = true,
 ): string {
-  const names = sqlStringList(grids.map((g) => g.name));
-  const list = (values: readonly number[]): string => `[${values.map((v) => sqlFloat(v)).join(', ')}]`;
-  const idx = `[${grids.map((g) => sqlNumber(g.index)).join(', ')}]`;
-  const lo = `transform(fi, ${idx}, ${list(grids.map((g) => g.lo))}, 0.)`;
-  const iw = `transform(fi, ${idx}, ${list(grids.map((g) => g.inverseWidth))}, 0.)`;
-  const c = sqlFloat(cells);
-  const key = `toUInt32(fi * ${KEY_STRIDE} + greatest(-1., least(${c}, floor((v - ${lo}) * ${iw}))) + 1)`;
+  const cells = chunk.span - 2;
+  const hashes = chunk.layouts.map((l) => layoutHash(l.hash));
+  const ordinals = chunk.layouts.map((_, i) => sqlNumber(i + 1));
+  const slots = chunkSlots(chunk).flatMap(({ slot, feature }) => {
+    const grid = grids.get(feature);
+    return grid === undefined ? [] : [{ slot, grid }];
+  });
+  const slotList = `[${slots.map((s) => sqlNumber(s.slot)).join(', ')}]`;
+  const constant = (values: readonly number[]): string => `[${values.map((v) => sqlFloat(v)).join(', ')}]`;
+  const lo = `transform(s, ${slotList}, ${constant(slots.map((s) => s.grid.lo))}, 0.)`;
+  const iw = `transform(s, ${slotList}, ${constant(slots.map((s) => s.grid.inverseWidth))}, 0.)`;
+  const cell = `greatest(-1., least(${sqlFloat(cells)}, floor((v - ${lo}) * ${iw}))) + 1`;
+  const key = `${smallKeys(chunk) ? 'toUInt16' : 'toUInt32'}(s * ${sqlNumber(chunk.span)} + ${cell})`;
+  const slot = `toUInt32((o - 1) * ${sqlNumber(chunk.width)} + p - 1)`;
   return `SELECT k, count() AS n
-FROM (SELECT arrayMap((v, fi) -> ${key}, num_values, arrayMap(x -> transform(x, ${names}, ${idx}, 0), num_names)) AS ks, num_values AS vs
- FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)})
-ARRAY JOIN ks AS k, vs AS v
+FROM (SELECT arrayMap((v, s) -> ${key}, num_values, arrayMap(p -> ${slot}, arrayEnumerate(num_values))) AS ks
+ FROM (SELECT num_values, transform(num_layout, [${hashes.join(', ')}], [${ordinals.join(', ')}], 0) AS o
+  FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)} AND num_layout IN (${hashes.join(', ')}))
+ WHERE o > 0)
+ARRAY JOIN ks AS k
 GROUP BY k`;
 }
 
 /**
  * Count, sum, sum of squares, min and max per numeric feature, positionally with -ForEach per
- * distinct list of feature names (usually one), so no name is hashed per value; the daemon maps
- * positions to names and merges the groups. Also yields the window's numeric feature names
- * (schema changes) for free. On 1M x 20 this took 0.16 s, against 0.33 s with ARRAY JOIN.
+ * layout (`num_layout`, a UInt64 computed at insert), so no name is read or hashed per event; the
+ * daemon names positions from the layout's names (layoutNamesQuery, cached) and merges layouts.
+ * Also yields the window's layouts, hence its numeric feature names (schema changes), for free,
+ * and how many categorical or missing values the window has (none: the category query is skipped).
  */
 export function numericMomentsQuery(db: string, model: string, window: WindowBounds, final = true): string {
-  return `SELECT num_names AS names, count() AS rows, sumForEach(num_values) AS s, sumForEach(arrayMap(x -> x * x, num_values)) AS sq,
- minForEach(num_values) AS mn, maxForEach(num_values) AS mx
+  return `SELECT toString(num_layout) AS layout, count() AS rows, sumForEach(num_values) AS s, sumForEach(arrayMap(x -> x * x, num_values)) AS sq,
+ minForEach(num_values) AS mn, maxForEach(num_values) AS mx, sum(length(cat_names) + length(missing_names)) AS others
 FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)}
-GROUP BY num_names LIMIT 10000`;
+GROUP BY num_layout LIMIT 100000`;
+}
+
+/** The names of one layout: any event that has it (LIMIT 1 stops the scan at the first). */
+export function layoutNamesQuery(db: string, model: string, hash: string): string {
+  return `SELECT num_names AS names FROM ${db}.predictions WHERE model = ${sqlString(model)} AND num_layout = ${layoutHash(hash)} LIMIT 1`;
+}
+
+function layoutHash(hash: string): string {
+  if (!isLayoutHash(hash)) throw new TypeError(`not a layout hash: ${JSON.stringify(hash)}`);
+  return hash;
 }
 
 /** Category counts per categorical feature (top `perFeature`), and missing counts per feature. */
@@ -127,6 +189,15 @@ WHERE ${windowFilter(model, window)}
 GROUP BY n, v ORDER BY n, c DESC LIMIT ${sqlNumber(perFeature)} BY n`;
 }
 
+/** Outcomes the label joins below could use (none: the joins are skipped). */
+export function outcomeCountQuery(db: string, model: string, window: WindowBounds): string {
+  return `SELECT count() AS n FROM ${db}.outcomes WHERE ${outcomeFilter(model, window)}`;
+}
+
+function outcomeFilter(model: string, window: WindowBounds): string {
+  return `model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs - 1000)}`;
+}
+
 /** Confusion counts of the labelled part of the window (outcomes within the horizon). */
 export function confusionQuery(
   db: string,
@@ -138,7 +209,7 @@ export function confusionQuery(
   return `SELECT prediction_label AS predicted, label AS actual, count() AS c FROM
 (SELECT id, ts_ms, prediction_label FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)})
 ANY INNER JOIN
-(SELECT id, ts_ms AS label_ms, label FROM ${db}.outcomes FINAL WHERE model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs - 1000)}) USING id
+(SELECT id, ts_ms AS label_ms, label FROM ${db}.outcomes FINAL WHERE ${outcomeFilter(model, window)}) USING id
 WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)} AND label != ''
 GROUP BY predicted, actual`;
 }
@@ -156,7 +227,7 @@ export function regressionSumsQuery(
 sum(${e} / greatest(abs(y), 2.220446049250313e-16)) AS sape, sum(y) AS sy, sum(y * y) AS syy FROM
 (SELECT id, ts_ms, assumeNotNull(prediction_number) AS yhat FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)} AND isNotNull(prediction_number))
 ANY INNER JOIN
-(SELECT id, ts_ms AS label_ms, assumeNotNull(label_number) AS y FROM ${db}.outcomes FINAL WHERE model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs - 1000)} AND isNotNull(label_number)) USING id
+(SELECT id, ts_ms AS label_ms, assumeNotNull(label_number) AS y FROM ${db}.outcomes FINAL WHERE ${outcomeFilter(model, window)} AND isNotNull(label_number)) USING id
 WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)}`;
 }
 

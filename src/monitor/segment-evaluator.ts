@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import { evaluateModel, type SegmentEvaluation, type WindowAggregates } from './evaluate.js';
 import type { MonitorStore } from './monitor-store.js';
 import { SEGMENT_TAGS, type ResolvedModelSettings } from './options.js';
-import { featureGrid, type FeatureGrid, type WindowBounds } from './queries.js';
+import { referenceGrids, type FeatureGrid, type WindowBounds } from './queries.js';
 import type { ReferenceProfile, SampleRow } from './reference.js';
 import {
   planSegments,
@@ -36,6 +36,8 @@ export interface SegmentEvaluationInput {
 
 interface SliceReference extends SegmentReference {
   readonly grids: Map<string, FeatureGrid>;
+  /** The grid resolution (queries.ts gridCellsFor). */
+  readonly cells: number;
 }
 
 /**
@@ -99,7 +101,7 @@ export class SegmentEvaluator {
               spec.minEvents,
               pulled.unavailable,
             );
-            sliceRef = { ...built, grids: gridsOf(built.profile, this.deps.cells) };
+            sliceRef = { ...built, ...referenceGrids(built.profile.features, this.deps.cells) };
             this.deps.logger.info(
               {
                 model,
@@ -141,8 +143,8 @@ export class SegmentEvaluator {
     const aggregates = await this.deps.store.aggregates(
       input.model,
       window,
-      [...sliceRef.grids.values()],
-      this.deps.cells,
+      sliceRef.grids,
+      sliceRef.cells,
       // The whole reference's names: a feature the slice's reference lacks is not "new".
       Object.keys(input.reference.profile.features),
       input.task,
@@ -153,7 +155,7 @@ export class SegmentEvaluator {
       settings: input.settings,
       reference: sliceRef.profile,
       grids: sliceRef.grids,
-      cells: this.deps.cells,
+      cells: sliceRef.cells,
       window: input.window,
       evaluatedAtMs: input.evaluatedAtMs,
       aggregates,
@@ -214,13 +216,4 @@ export class SegmentEvaluator {
 
 function sliceKey(slice: SegmentSlice): string {
   return slice.value === undefined ? `${slice.name}\u0000${slice.excluded.join('\u0000')}` : slice.name;
-}
-
-function gridsOf(profile: ReferenceProfile, cells: number): Map<string, FeatureGrid> {
-  const grids = new Map<string, FeatureGrid>();
-  let index = 1;
-  for (const [name, feature] of Object.entries(profile.features)) {
-    if (feature.kind === 'numeric') grids.set(name, featureGrid(name, index++, feature.profile, cells));
-  }
-  return grids;
 }

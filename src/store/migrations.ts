@@ -17,7 +17,17 @@ import { sqlIdentifier, sqlNumber, sqlString } from './sql.js';
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  readonly statements: (db: string) => string[];
+  readonly statements: (db: string) => Statement[];
+}
+
+/**
+ * A statement is SQL, or a column to add: ClickHouse 18.16 has no `ADD COLUMN IF NOT EXISTS`, so
+ * migrate() checks system.columns first to keep a re-run harmless.
+ */
+export type Statement = string | AddColumn;
+
+export interface AddColumn {
+  readonly addColumn: { readonly table: string; readonly column: string; readonly definition: string };
 }
 
 export const EVENT_MIGRATIONS: readonly Migration[] = [
@@ -62,6 +72,22 @@ export const EVENT_MIGRATIONS: readonly Migration[] = [
       ORDER BY (model, id)`,
     ],
   },
+  {
+    version: 2,
+    name: 'predictions numeric layout hash',
+    // The monitor aggregates numeric features by position within a layout (the event's list of
+    // numeric feature names) instead of hashing a name per value; ClickHouse computes the
+    // layout's hash once per event at insert (old parts compute it when read).
+    statements: () => [
+      {
+        addColumn: {
+          table: 'predictions',
+          column: 'num_layout',
+          definition: 'UInt64 MATERIALIZED cityHash64(num_names)',
+        },
+      },
+    ],
+  },
 ];
 
 const MIGRATIONS_TABLE = 'schema_migrations';
@@ -94,7 +120,7 @@ export async function migrate(
     for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
       if (done.has(migration.version)) continue;
       logger.info({ version: migration.version, name: migration.name }, 'applying migration');
-      for (const statement of migration.statements(db)) await client.command({ query: statement });
+      for (const statement of migration.statements(db)) await apply(client, db, database, statement);
       await client.command({
         query: `INSERT INTO ${db}.${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (${sqlNumber(migration.version)}, ${sqlString(migration.name)}, now())`,
       });
@@ -104,5 +130,36 @@ export async function migrate(
     return { applied, current };
   } catch (error) {
     throw storeError('schema migration', error);
+  }
+}
+
+async function apply(
+  client: ClickHouseClient,
+  db: string,
+  database: string,
+  statement: Statement,
+): Promise<void> {
+  if (typeof statement === 'string') {
+    await client.command({ query: statement });
+    return;
+  }
+  const { table, column, definition } = statement.addColumn;
+  const exists = async (): Promise<boolean> => {
+    const rows = await (
+      await client.query({
+        query: `SELECT count() AS n FROM system.columns WHERE database = ${sqlString(database)} AND table = ${sqlString(table)} AND name = ${sqlString(column)}`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ n: number | string }>();
+    return Number(rows[0]?.n ?? 0) > 0;
+  };
+  if (await exists()) return;
+  try {
+    await client.command({
+      query: `ALTER TABLE ${db}.${sqlIdentifier(table)} ADD COLUMN ${sqlIdentifier(column)} ${definition}`,
+    });
+  } catch (error) {
+    // Another replica migrating at the same moment may have added it between our check and ALTER.
+    if (!(await exists())) throw error;
   }
 }
