@@ -24,7 +24,7 @@ export interface WindowBounds {
 /** `db.table` with db already validated by sqlIdentifier. */
 export function windowFilter(model: string, window: WindowBounds): string {
   const segment = window.segment === undefined ? '' : ` AND (${window.segment.sql})`;
-  return `model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs)} AND ts < ${sqlDateTime(window.endMs)} AND ts_ms >= ${sqlNumber(window.startMs)} AND ts_ms < ${sqlNumber(window.endMs)}${segment}`;
+  return `model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs)} AND ts <= ${sqlDateTime(window.endMs - 1)} AND ts_ms >= ${sqlNumber(window.startMs)} AND ts_ms < ${sqlNumber(window.endMs)}${segment}`;
 }
 
 /**

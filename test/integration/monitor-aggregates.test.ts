@@ -164,5 +164,12 @@ describe('monitor window aggregates on ClickHouse', () => {
     const more = events.slice(0, 10).map((e, i) => ({ ...e, id: `new${i.toString()}` }));
     await insertJsonLines(client, db, 'predictions', rows(more, nowMs + 6_000));
     expect((await aggregate()).events).toBe(3_010);
+
+    // A window that ends inside a second keeps that second's earlier events (ts is whole seconds).
+    const last = events[events.length - 1]!.timestampMs;
+    const partial = { startMs: window.startMs, endMs: last + 50 };
+    expect((await store.aggregates('agg', partial, grids, cells, ['a', 'b'], undefined, 60_000)).events).toBe(
+      3_010 - events.filter((e) => e.timestampMs > last).length,
+    );
   });
 });
