@@ -152,9 +152,12 @@ export class GroupCommitBuffer<Chunk> {
     this.storingRows = pending.rows;
     this.storingBytes = pending.bytes;
     this.wakeRoomWaiters();
+    // The store gets the only reference to the rows: they can be collected once it is done with them.
+    const chunks = pending.chunks;
+    pending.chunks = [];
     // One insert at a time, so groups reach the store in the order their rows were added.
     this.storing = this.options
-      .store(pending.chunks)
+      .store(chunks)
       .then(pending.resolve, (error: unknown) => pending.reject(error))
       .finally(() => {
         this.storing = undefined;

@@ -287,17 +287,30 @@ export class IngestPipeline {
     this.deps.metrics.heldRecords.set(held);
   }
 
-  private async storeChunks(chunks: RowChunk[]): Promise<void> {
-    // Each element holds a batch's lines; the store only concatenates them.
-    const rows: SerializedRows = { predictions: [], outcomes: [] };
+  /**
+   * Joins a group's batches into one string per table and stores it. The batches' strings are no
+   * longer referenced while the insert runs (retries need only the joined one), and the store's
+   * own join of a single string is free.
+   */
+  private storeChunks(chunks: readonly RowChunk[]): Promise<void> {
     let predictionRows = 0;
     let outcomeRows = 0;
+    const predictions: string[] = [];
+    const outcomes: string[] = [];
     for (const chunk of chunks) {
-      if (chunk.predictionRows > 0) rows.predictions.push(chunk.predictions);
-      if (chunk.outcomeRows > 0) rows.outcomes.push(chunk.outcomes);
       predictionRows += chunk.predictionRows;
       outcomeRows += chunk.outcomeRows;
+      if (chunk.predictionRows > 0) predictions.push(chunk.predictions);
+      if (chunk.outcomeRows > 0) outcomes.push(chunk.outcomes);
     }
+    const rows: SerializedRows = {
+      predictions: predictions.length > 0 ? [predictions.join('')] : [],
+      outcomes: outcomes.length > 0 ? [outcomes.join('')] : [],
+    };
+    return this.storeRows(rows, predictionRows, outcomeRows);
+  }
+
+  private async storeRows(rows: SerializedRows, predictionRows: number, outcomeRows: number): Promise<void> {
     const stopTimer = this.deps.metrics.insertSeconds.startTimer();
     await this.retryForever('store batch', () => this.deps.store.insert(rows));
     stopTimer();
