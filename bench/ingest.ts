@@ -3,35 +3,58 @@
  * pipe `kcat -C | clickhouse-client INSERT ... FORMAT JSONEachRow` (no validation), on the same
  * stream, services and machine, in the same run.
  *
- * The stream is paced: the local broker (librdkafka's mock cluster) keeps only ~5 MB per
- * partition, so the producer never runs more than `maxInFlight` events ahead of what is stored;
- * a consumer that fell further behind would lose data to retention and the figure would lie.
+ * The stream is generated once, before anything is timed, and both paths get the same bytes, spread
+ * over `--topics` topics of 4 partitions each (the local broker creates no topic with more).
+ * It is paced: the local broker (librdkafka's mock cluster) keeps only ~5 MB per partition, so the
+ * producers never run more than `--max-in-flight` events ahead of what ClickHouse holds; a
+ * consumer that fell further behind would lose data to retention. After each run the bench proves
+ * that it did not: it reads every partition's low watermark (how much retention deleted) and
+ * checks that every produced event is stored, once.
+ *
  * The pipe's table keeps the top-level fields and skips the nested `features`/`scores` objects,
  * which ClickHouse 18.16's JSONEachRow cannot load into columns: the baseline does strictly less
  * work than driftguard, which validates, splits features into typed columns and dead-letters.
  *
- * Usage: node --import tsx bench/ingest.ts [--events 500000] [--max-in-flight 12000] [--only driftguard|pipe]
+ * Usage: node --import tsx bench/ingest.ts [--events 500000] [--max-in-flight 40000] [--topics 4]
+ *   [--only driftguard|pipe]
+ * Lines before the last: one check per path (retention, stored, CPU seconds), the settings.
  * Last line: {"bench":"ingest","events":N,"driftguard_events_per_s":x,"baseline_events_per_s":y,"ratio":x/y,"driftguard_peak_rss_mb":z}
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../src/logger.js';
+import { createKafka } from '../src/kafka/client.js';
+import { DEFAULT_FETCH_MAX_WAIT_MS } from '../src/kafka/ingest-consumer.js';
 import { findBinary, servicesUp } from '../src/dev-services/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     events: { type: 'string', default: '500000' },
-    'max-in-flight': { type: 'string', default: '12000' },
+    'max-in-flight': { type: 'string', default: '40000' },
+    topics: { type: 'string', default: '4' },
     only: { type: 'string' },
   },
 });
 const EVENTS = Number(args.events);
 const MAX_IN_FLIGHT = Number(args['max-in-flight']);
+const TOPICS = Number(args.topics);
+/** The mock broker creates every topic with this many partitions. */
+const PARTITIONS_PER_TOPIC = 4;
+/**
+ * How long a consumer's fetch may wait at the broker for data. The mock broker answers an empty
+ * fetch only after the whole wait, even when data arrives meanwhile (a real broker answers at
+ * once), so the pipe's kcat gets driftguard's wait (fetch.wait.max.ms; librdkafka's default is 500).
+ */
+const FETCH_MAX_WAIT_MS = DEFAULT_FETCH_MAX_WAIT_MS;
 const CHUNK = 5_000;
+const POLL_MS = 20;
 /**
  * The heap cap recommended for the daemon in README (NODE_OPTIONS): without one V8 lets the heap
  * grow lazily under a high allocation rate, which inflates peak RSS without being needed.
@@ -43,6 +66,7 @@ const clickhouseUrl = services.clickhouseUrl;
 const brokers = services.kafkaBrokers;
 const tcpPort = services.env['DRIFTGUARD_CLICKHOUSE_TCP_PORT'];
 const run = `bench_${Date.now().toString(36)}`;
+const kcatBinary = findBinary('kcat') ?? 'kcat';
 
 function log(message: string): void {
   process.stderr.write(`[bench:ingest] ${message}\n`);
@@ -53,6 +77,15 @@ async function query(sql: string): Promise<string> {
   const text = await response.text();
   if (!response.ok) throw new Error(`ClickHouse: ${text}`);
   return text.trim();
+}
+
+/**
+ * Rows in a table, from its parts' metadata: the same figure as `count()` without reading a
+ * column, so polling it every few milliseconds costs ClickHouse (which shares the 2 cores) little.
+ */
+function rowsIn(database: string, table: string): () => Promise<number> {
+  const sql = `SELECT sum(rows) FROM system.parts WHERE database = '${database}' AND table = '${table}' AND active`;
+  return async () => Number(await query(sql).catch(() => '0'));
 }
 
 /** A realistic event: 10 numeric and 2 categorical features, a label and class scores. */
@@ -74,56 +107,25 @@ function event(i: number): string {
   });
 }
 
-/** Produces EVENTS events with kcat, never more than MAX_IN_FLIGHT ahead of `stored()`. */
-async function producePaced(
-  topic: string,
-  stored: () => Promise<number>,
-  onFirst: () => void,
-): Promise<void> {
-  log(`producing to ${topic}`);
-  const kcat = spawn(
-    findBinary('kcat') ?? 'kcat',
-    ['-P', '-b', brokers, '-t', topic, '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000'],
-    {
-      stdio: ['pipe', 'ignore', 'inherit'],
-    },
-  );
-  const exited = new Promise<number | null>((resolve) => kcat.once('exit', resolve));
-  for (let sent = 0; sent < EVENTS;) {
-    let done = await stored();
-    let lastProgress = Date.now();
-    while (sent - done >= MAX_IN_FLIGHT) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      const now = await stored();
-      if (now > done) lastProgress = Date.now();
-      done = now;
-      if (Date.now() - lastProgress > 60_000)
-        throw new Error(`no progress for 60 s: ${done} of ${sent} sent events stored (${topic})`);
-    }
-    const n = Math.min(CHUNK, EVENTS - sent);
+/** The whole stream, generated before anything is timed: chunks of CHUNK newline-separated events. */
+function generateStream(): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let start = 0; start < EVENTS; start += CHUNK) {
     let text = '';
-    for (let i = 0; i < n; i++) text += `${event(sent + i)}\n`;
-    if (!kcat.stdin.write(text)) await new Promise((resolve) => kcat.stdin.once('drain', resolve));
-    if (sent === 0) onFirst();
-    sent += n;
-    if (process.env.BENCH_DEBUG) log(`sent ${sent}, stored ${done}`);
+    for (let i = start; i < Math.min(start + CHUNK, EVENTS); i++) text += `${event(i)}\n`;
+    chunks.push(Buffer.from(text));
   }
-  kcat.stdin.end();
-  if ((await exited) !== 0) throw new Error('kcat producer failed');
+  return chunks;
 }
 
-async function waitUntil(stored: () => Promise<number>, target: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = -1;
-  let lastProgress = Date.now();
-  for (let now = await stored(); now < target; now = await stored()) {
-    if (now > last) [last, lastProgress] = [now, Date.now()];
-    if (Date.now() > deadline || Date.now() - lastProgress > 60_000) {
-      throw new Error(
-        `stalled at ${now} of ${target} stored: a consumer that lags past the broker's retention loses data; lower --max-in-flight`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
   }
 }
 
@@ -150,69 +152,265 @@ function peakRssMb(pid: number): number {
   return Math.round((kb / 1024) * 10) / 10;
 }
 
-async function benchDriftguard(): Promise<{ eventsPerS: number; peakRssMb: number }> {
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Produces the stream with one kcat per topic (chunk i goes to topic i mod TOPICS), never more than
+ * MAX_IN_FLIGHT events ahead of `stored()`.
+ */
+async function producePaced(
+  stream: readonly Buffer[],
+  topics: readonly string[],
+  stored: () => Promise<number>,
+  onFirst: () => void,
+): Promise<void> {
+  log(`producing to ${topics.join(', ')}`);
+  const producers = topics.map((topic) => {
+    const kcat = spawn(
+      kcatBinary,
+      ['-P', '-b', brokers, '-t', topic, '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000'],
+      { stdio: ['pipe', 'ignore', 'inherit'] },
+    );
+    const exited = new Promise<number | null>((resolve) => kcat.once('exit', resolve));
+    return { kcat, exited };
+  });
+  let sent = 0;
+  for (const [index, chunk] of stream.entries()) {
+    let done = await stored();
+    let lastProgress = Date.now();
+    while (sent - done >= MAX_IN_FLIGHT) {
+      await sleep(POLL_MS);
+      const now = await stored();
+      if (now > done) lastProgress = Date.now();
+      done = now;
+      if (Date.now() - lastProgress > 60_000)
+        throw new Error(`no progress for 60 s: ${done} of ${sent} sent events stored`);
+    }
+    const { kcat } = producers[index % producers.length] as (typeof producers)[number];
+    if (!kcat.stdin?.write(chunk)) await new Promise((resolve) => kcat.stdin?.once('drain', resolve));
+    if (index === 0) onFirst();
+    sent += Math.min(CHUNK, EVENTS - index * CHUNK);
+    if (process.env['BENCH_DEBUG']) log(`sent ${sent}, stored ${done}`);
+  }
+  for (const { kcat } of producers) kcat.stdin?.end();
+  for (const { exited } of producers) if ((await exited) !== 0) throw new Error('kcat producer failed');
+}
+
+async function waitUntil(stored: () => Promise<number>, target: number): Promise<void> {
+  let last = -1;
+  let lastProgress = Date.now();
+  for (let now = await stored(); now < target; now = await stored()) {
+    if (now > last) [last, lastProgress] = [now, Date.now()];
+    if (Date.now() - lastProgress > 60_000) {
+      throw new Error(
+        `stalled at ${now} of ${target} stored: a consumer that lags past the broker's retention loses data; lower --max-in-flight`,
+      );
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** Creates the topics (a metadata request with auto-creation) so consumers can join before the clock starts. */
+async function createTopics(topics: readonly string[]): Promise<void> {
+  const admin = createKafka({ clientId: 'bench-ingest', brokers: [brokers] }, createLogger('warn')).admin();
+  await admin.connect();
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.fetchTopicMetadata({ topics: [...topics] });
+        return;
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        await sleep(250);
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Retention's trace on the topics: how many of the produced events the broker has already deleted. */
+async function retentionReport(
+  topics: readonly string[],
+): Promise<{ partitions: number; deleted: number; trimmed: number; high: number }> {
+  const admin = createKafka({ clientId: 'bench-ingest', brokers: [brokers] }, createLogger('warn')).admin();
+  await admin.connect();
+  try {
+    let partitions = 0;
+    let deleted = 0;
+    let trimmed = 0;
+    let high = 0;
+    for (const topic of topics) {
+      for (const offsets of await admin.fetchTopicOffsets(topic)) {
+        partitions++;
+        deleted += Number(offsets.low);
+        high += Number(offsets.high);
+        if (Number(offsets.low) > 0) trimmed++;
+      }
+    }
+    return { partitions, deleted, trimmed, high };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+interface PathResult {
+  eventsPerS: number;
+  peakRssMb: number;
+  check: Record<string, unknown>;
+}
+
+/**
+ * Resolves when a line of `stream` matches. The stream keeps being read afterwards (a full pipe
+ * would block the child); lines that `forward` accepts are copied to stderr.
+ */
+function waitForLine(
+  stream: NodeJS.ReadableStream,
+  match: (line: string) => boolean,
+  forward: (line: string) => boolean,
+  what: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not happen within 60 s`)), 60_000);
+    createInterface({ input: stream }).on('line', (line) => {
+      if (forward(line)) process.stderr.write(`${line}\n`);
+      if (match(line)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+async function benchDriftguard(stream: readonly Buffer[]): Promise<PathResult> {
   const db = `${run}_dg`;
-  const topic = `${run}.dg`;
+  const topics = Array.from({ length: TOPICS }, (_, i) => `${run}.dg${i}`);
+  await createTopics(topics);
+  const dir = await mkdtemp(path.join(tmpdir(), 'bench-ingest-'));
+  const configFile = path.join(dir, 'driftguard.yaml');
+  // Every partition is processed concurrently so that a fetch's batches share one insert.
+  await writeFile(
+    configFile,
+    [
+      'kafka:',
+      '  topics:',
+      `    predictions: ${topics[0]}`,
+      `    outcomes: ${run}.dg.outcomes`,
+      `    deadLetter: ${run}.dg.dlq`,
+      '    inputs:',
+      ...topics.slice(1).map((topic) => `      - topic: ${topic}`),
+      'ingest:',
+      `  partitionsConsumedConcurrently: ${TOPICS * PARTITIONS_PER_TOPIC}`,
+      '',
+    ].join('\n'),
+  );
+  const env: Record<string, string | undefined> = { ...process.env, ...services.env };
+  for (const name of [
+    'DRIFTGUARD_TOPIC_PREDICTIONS',
+    'DRIFTGUARD_TOPIC_OUTCOMES',
+    'DRIFTGUARD_TOPIC_DEAD_LETTER',
+  ])
+    delete env[name];
   const daemon: ChildProcess = spawn(
     process.execPath,
-    [...NODE_FLAGS, path.join(root, 'bin', 'driftguard.js'), 'start'],
+    [...NODE_FLAGS, path.join(root, 'bin', 'driftguard.js'), 'start', '--config', configFile],
     {
       cwd: root,
       env: {
-        ...process.env,
-        ...services.env,
+        ...env,
         DRIFTGUARD_CLICKHOUSE_DATABASE: db,
-        DRIFTGUARD_TOPIC_PREDICTIONS: topic,
-        DRIFTGUARD_TOPIC_OUTCOMES: `${topic}.outcomes`,
-        DRIFTGUARD_TOPIC_DEAD_LETTER: `${topic}.dlq`,
         DRIFTGUARD_CONSUMER_GROUP: `${run}-dg`,
         DRIFTGUARD_HTTP_PORT: '0',
-        DRIFTGUARD_LOG_LEVEL: 'warn',
+        DRIFTGUARD_LOG_LEVEL: 'info',
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
-  // Ready once the schema exists and the consumer has joined (the table is created at start).
-  const stored = async (): Promise<number> =>
-    Number(await query(`SELECT count() FROM ${db}.predictions`).catch(() => '0'));
-  const deadline = Date.now() + 60_000;
-  while (!(await query(`EXISTS TABLE ${db}.predictions`).catch(() => '0')).startsWith('1')) {
-    if (Date.now() > deadline) throw new Error('driftguard did not create its tables');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  await new Promise((resolve) => setTimeout(resolve, 3_000)); // group join
+  const stored = rowsIn(db, 'predictions');
   let started = 0;
   let seconds: number;
   let rss: number;
+  let daemonCpu: number;
+  const clickhouseCpu0 = cpuSeconds(services.services.clickhouse.pid ?? undefined);
   try {
-    await producePaced(topic, stored, () => (started = performance.now()));
-    await waitUntil(stored, EVENTS, 300_000);
-    seconds = (performance.now() - started) / 1000;
+    // Logs are JSON lines on stderr: the clock starts once the consumer has its partitions.
+    if (daemon.stderr === null) throw new Error('no daemon stderr');
+    await waitForLine(
+      daemon.stderr,
+      (line) => line.includes('"joined consumer group"'),
+      (line) => !line.startsWith('{') || /"level":(40|50|60)/.test(line),
+      'driftguard joining its group',
+    );
+    await sleep(500);
+    const cpu0 = cpuSeconds(daemon.pid);
+    await producePaced(stream, topics, stored, () => (started = performance.now()));
+    await waitUntil(stored, EVENTS);
+    let ended = performance.now();
+    // Rows counted twice (a replay) would end the clock early: it stops once every event is in.
+    const distinct = async (): Promise<number> =>
+      Number(await query(`SELECT uniqExact(id) FROM ${db}.predictions`));
+    if ((await distinct()) < EVENTS) {
+      await waitUntil(distinct, EVENTS);
+      ended = performance.now();
+    }
+    seconds = (ended - started) / 1000;
     rss = peakRssMb(daemon.pid ?? 0);
+    daemonCpu = cpuSeconds(daemon.pid) - cpu0;
   } finally {
     // Never leave a daemon behind, whatever failed.
     daemon.kill('SIGTERM');
     await new Promise((resolve) => daemon.once('exit', resolve));
+    await rm(dir, { recursive: true, force: true });
   }
+  const clickhouseCpu = cpuSeconds(services.services.clickhouse.pid ?? undefined) - clickhouseCpu0;
   const visible = Number(await query(`SELECT count() FROM ${db}.predictions FINAL`));
-  if (visible !== EVENTS) throw new Error(`driftguard stored ${visible} distinct events, expected ${EVENTS}`);
+  const ids = Number(await query(`SELECT uniqExact(id) FROM ${db}.predictions`));
+  if (visible !== EVENTS || ids !== EVENTS)
+    throw new Error(`driftguard stored ${visible} distinct rows (${ids} ids), expected ${EVENTS}`);
+  const retention = await retentionReport(topics);
   await query(`DROP DATABASE ${db}`);
-  return { eventsPerS: EVENTS / seconds, peakRssMb: rss };
+  return {
+    eventsPerS: EVENTS / seconds,
+    peakRssMb: rss,
+    check: {
+      stored_distinct: ids,
+      lost: EVENTS - ids,
+      daemon_cpu_s: round(daemonCpu),
+      clickhouse_cpu_s: round(clickhouseCpu),
+      ...retentionFields(retention),
+    },
+  };
 }
 
-async function benchPipe(): Promise<{ eventsPerS: number; peakRssMb: number }> {
+async function benchPipe(stream: readonly Buffer[]): Promise<PathResult> {
   const db = `${run}_pipe`;
-  const topic = `${run}.pipe`;
+  const topics = Array.from({ length: TOPICS }, (_, i) => `${run}.pipe${i}`);
+  await createTopics(topics);
   await query(`CREATE DATABASE ${db}`);
   await query(
     `CREATE TABLE ${db}.raw (model String, version String, id String, timestamp UInt64, prediction String) ENGINE = MergeTree ORDER BY (model, id)`,
   );
+  // One consumer-group member for all topics, the same shape as driftguard's consumer.
   const kcat = spawn(
-    findBinary('kcat') ?? 'kcat',
-    ['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-c', String(EVENTS), '-q', '-u'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    kcatBinary,
+    [
+      '-C',
+      '-b',
+      brokers,
+      '-G',
+      `${run}-pipe`,
+      '-o',
+      'beginning',
+      '-c',
+      String(EVENTS),
+      '-u',
+      '-X',
+      'enable.partition.eof=false',
+      '-X',
+      `fetch.wait.max.ms=${FETCH_MAX_WAIT_MS}`,
+      ...topics,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const client = spawn(
     findBinary('clickhouse-client') ?? 'clickhouse-client',
@@ -228,41 +426,110 @@ async function benchPipe(): Promise<{ eventsPerS: number; peakRssMb: number }> {
     ],
     { stdio: ['pipe', 'ignore', 'inherit'] },
   );
-  kcat.stdout?.pipe(client.stdin);
+  if (kcat.stdout === null || kcat.stderr === null || client.stdin === null) throw new Error('no pipe');
+  kcat.stdout.pipe(client.stdin);
   const clientExit = new Promise<number | null>((resolve) => client.once('exit', resolve));
-  const stored = async (): Promise<number> => Number(await query(`SELECT count() FROM ${db}.raw`));
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const stored = rowsIn(db, 'raw');
+  const clickhouseCpu0 = cpuSeconds(services.services.clickhouse.pid ?? undefined);
+  await waitForLine(
+    kcat.stderr,
+    (line) => line.includes('rebalanced') && line.includes('assigned'),
+    (line) => !line.startsWith('% '),
+    'kcat joining its group',
+  );
+  await sleep(500);
   let started = 0;
   let peak = 0;
-  const sampler = setInterval(() => {
+  // Both exit once kcat has read every event, so their figures are sampled while they run.
+  const cpu0 = cpuSeconds(kcat.pid) + cpuSeconds(client.pid);
+  let pipeCpu = 0;
+  const sample = (): void => {
     peak = Math.max(peak, peakRssMb(kcat.pid ?? 0) + peakRssMb(client.pid ?? 0));
-  }, 200);
-  await producePaced(topic, stored, () => (started = performance.now()));
-  await waitUntil(stored, EVENTS, 300_000);
+    pipeCpu = Math.max(pipeCpu, cpuSeconds(kcat.pid) + cpuSeconds(client.pid) - cpu0);
+  };
+  const sampler = setInterval(sample, 100);
+  try {
+    await producePaced(stream, topics, stored, () => (started = performance.now()));
+    await waitUntil(stored, EVENTS);
+  } finally {
+    clearInterval(sampler);
+  }
   const seconds = (performance.now() - started) / 1000;
-  peak = Math.max(peak, peakRssMb(kcat.pid ?? 0) + peakRssMb(client.pid ?? 0));
-  clearInterval(sampler);
+  sample();
   if ((await clientExit) !== 0) throw new Error('clickhouse-client failed');
+  const clickhouseCpu = cpuSeconds(services.services.clickhouse.pid ?? undefined) - clickhouseCpu0;
+  const ids = Number(await query(`SELECT uniqExact(id) FROM ${db}.raw`));
+  if (ids !== EVENTS) throw new Error(`the pipe stored ${ids} distinct events, expected ${EVENTS}`);
+  const retention = await retentionReport(topics);
   await query(`DROP DATABASE ${db}`);
-  return { eventsPerS: EVENTS / seconds, peakRssMb: peak };
+  return {
+    eventsPerS: EVENTS / seconds,
+    peakRssMb: round(peak, 1),
+    check: {
+      stored_distinct: ids,
+      lost: EVENTS - ids,
+      peak_rss_mb: round(peak, 1),
+      pipe_cpu_s: round(pipeCpu),
+      clickhouse_cpu_s: round(clickhouseCpu),
+      ...retentionFields(retention),
+    },
+  };
 }
 
-log(`${EVENTS} events, at most ${MAX_IN_FLIGHT} in flight; services ${brokers} / ${clickhouseUrl}`);
-const skipped = { eventsPerS: Number.NaN, peakRssMb: Number.NaN };
-const pipe = args.only === 'driftguard' ? skipped : await benchPipe();
-log(`pipe: ${Math.round(pipe.eventsPerS)} events/s, peak RSS ${pipe.peakRssMb} MB`);
-const driftguard = args.only === 'pipe' ? skipped : await benchDriftguard();
-log(`driftguard: ${Math.round(driftguard.eventsPerS)} events/s, peak RSS ${driftguard.peakRssMb} MB`);
-const result = {
-  bench: 'ingest',
-  events: EVENTS,
-  driftguard_events_per_s: Math.round(driftguard.eventsPerS),
-  baseline_events_per_s: Math.round(pipe.eventsPerS),
-  ratio: Math.round((driftguard.eventsPerS / pipe.eventsPerS) * 1000) / 1000,
-  driftguard_peak_rss_mb: driftguard.peakRssMb,
-  baseline_peak_rss_mb: pipe.peakRssMb,
-  max_in_flight: MAX_IN_FLIGHT,
-  driftguard_node_flags: NODE_FLAGS.join(' '),
-  targets: { events_per_s: 50_000, ratio: 0.5, peak_rss_mb: 300 },
-};
-process.stdout.write(`${JSON.stringify(result)}\n`);
+function round(value: number, digits = 2): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+function retentionFields(r: {
+  partitions: number;
+  deleted: number;
+  trimmed: number;
+  high: number;
+}): Record<string, number> {
+  return {
+    partitions: r.partitions,
+    produced: r.high,
+    deleted_by_retention: r.deleted,
+    partitions_trimmed: r.trimmed,
+  };
+}
+
+log(
+  `${EVENTS} events over ${TOPICS} topics × ${PARTITIONS_PER_TOPIC} partitions, at most ${MAX_IN_FLIGHT} in flight; services ${brokers} / ${clickhouseUrl}`,
+);
+const stream = generateStream();
+const skipped: PathResult = { eventsPerS: Number.NaN, peakRssMb: Number.NaN, check: {} };
+const pipe = args.only === 'driftguard' ? skipped : await benchPipe(stream);
+if (args.only !== 'driftguard') {
+  log(`pipe: ${Math.round(pipe.eventsPerS)} events/s, peak RSS ${pipe.peakRssMb} MB`);
+  process.stdout.write(`${JSON.stringify({ bench: 'ingest-check', path: 'pipe', ...pipe.check })}\n`);
+}
+const driftguard = args.only === 'pipe' ? skipped : await benchDriftguard(stream);
+if (args.only !== 'pipe') {
+  log(`driftguard: ${Math.round(driftguard.eventsPerS)} events/s, peak RSS ${driftguard.peakRssMb} MB`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'ingest-check', path: 'driftguard', ...driftguard.check })}\n`,
+  );
+}
+process.stdout.write(
+  `${JSON.stringify({
+    bench: 'ingest-settings',
+    topics: TOPICS,
+    partitions: TOPICS * PARTITIONS_PER_TOPIC,
+    max_in_flight: MAX_IN_FLIGHT,
+    fetch_max_wait_ms: FETCH_MAX_WAIT_MS,
+    driftguard_node_flags: NODE_FLAGS.join(' '),
+    targets: { events_per_s: 50_000, ratio: 0.5, peak_rss_mb: 300 },
+  })}\n`,
+);
+process.stdout.write(
+  `${JSON.stringify({
+    bench: 'ingest',
+    events: EVENTS,
+    driftguard_events_per_s: Math.round(driftguard.eventsPerS),
+    baseline_events_per_s: Math.round(pipe.eventsPerS),
+    ratio: Math.round((driftguard.eventsPerS / pipe.eventsPerS) * 1000) / 1000,
+    driftguard_peak_rss_mb: driftguard.peakRssMb,
+  })}\n`,
+);
