@@ -82,9 +82,15 @@ export const clickhouseSchema = z
 
 export const ingestSchema = z
   .object({
-    /** Rows stored per ClickHouse insert at most. @default 20000 */
+    /**
+     * Rows per ClickHouse insert at most, give or take the batches decoded meanwhile. One insert
+     * runs at a time; the rows that arrive meanwhile form the next. @default 20000
+     */
     maxBatchRows: z.number().int().positive().default(20_000),
-    /** Bytes buffered before a flush is forced; fetching pauses while the buffer is full. @default 16777216 */
+    /**
+     * Bytes of serialised rows held, queued and being stored together; fetching pauses while the
+     * buffer is full. @default 33554432
+     */
     maxBufferBytes: z
       .number()
       .int()
@@ -94,7 +100,10 @@ export const ingestSchema = z
     flushIntervalMs: durationMs.default(200),
     /** Larger records are dead-lettered as oversized. @default 1048576 */
     maxEventBytes: z.number().int().positive().default(1_048_576),
-    /** Partitions processed concurrently; their batches share one buffer and one insert. @default 4 */
+    /**
+     * Partitions processed concurrently; their batches share one buffer and one insert. Set it to
+     * the number of partitions a replica consumes so that a fetch's batches go into one insert. @default 4
+     */
     partitionsConsumedConcurrently: z.number().int().positive().max(64).default(4),
     /** Backoff for store and broker retries (retried until they succeed or shutdown). */
     retryInitialDelayMs: durationMs.default(200),
