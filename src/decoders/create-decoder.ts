@@ -172,7 +172,10 @@ export function createDecoder(
         });
       }
       const half = toHalf(record, detection);
-      if (half === undefined) return native.decode(record, nowMs);
+      if (half === undefined)
+        return detection.format === 'native' && detection.parsed !== undefined
+          ? native.decodeParsed(record, detection.parsed)
+          : native.decode(record, nowMs);
       if (!half.ok) return rejected(half.rejection);
       return offerHalf(shared, compiled, half.value, owner, record, nowMs);
     },

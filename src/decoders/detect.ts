@@ -1,4 +1,4 @@
-import type { Rejection } from '../events/types.js';
+import type { Decoded, Rejection } from '../events/types.js';
 import { parseJson } from '../events/validate.js';
 import { headerText, type InputRecord } from '../ingest/record.js';
 import {
@@ -18,7 +18,11 @@ export type Detection =
   | { readonly format: 'cloudevents'; readonly why: string; readonly parsed: unknown }
   | { readonly format: 'seldon'; readonly why: string; readonly topic: SeldonTopic }
   | { readonly format: 'oip' | 'kserve-v1'; readonly why: string; readonly parsed: unknown }
-  | { readonly format: 'native'; readonly why: string }
+  /**
+   * `parsed`: the body's `parseJson` result when detection had to parse it (a success or the JSON
+   * rejection), for the native decoder to use rather than parse again.
+   */
+  | { readonly format: 'native'; readonly why: string; readonly parsed?: Decoded<unknown> }
   /** The body had to be JSON to tell the format and is not. */
   | { readonly format: 'invalid'; readonly rejection: Rejection };
 
@@ -28,9 +32,9 @@ const MARKERS = ['"specversion"', '"inputs"', '"outputs"', '"instances"', '"pred
 );
 
 /**
- * `sniff`: skip parsing bodies that contain none of the marker keys (they can only be native
- * events, which the native decoder parses itself). Pinned non-native topics parse always so that
- * a non-JSON record gets the JSON error rather than "looks native".
+ * `sniff`: a body that is not JSON, or has none of the marker keys, can only be a native event
+ * (whose decoder then reports the JSON error). Pinned non-native topics get the JSON error here,
+ * rather than "looks native". The body is parsed once: a native detection carries the result.
  */
 export function detectFormat(
   record: InputRecord,
@@ -45,13 +49,15 @@ export function detectFormat(
   const value = record.value;
   if (value === null) return { format: 'native', why: 'no value' };
   const structured = isStructuredContentType(headerText(record.headers['content-type']));
-  if (sniff && !structured && !MARKERS.some((m) => value.includes(m)))
-    return { format: 'native', why: 'plain JSON event' };
   const parsed = parseJson(value, maxEventBytes);
-  if (!parsed.ok)
-    return structured || !sniff
-      ? { format: 'invalid', rejection: parsed.rejection }
-      : { format: 'native', why: 'not JSON' };
+  if (sniff && !structured) {
+    if (!parsed.ok) return { format: 'native', why: 'not JSON', parsed };
+    // Native events, the common case, have none of the marker keys at their top level; only a body
+    // that has one is searched for the markers' literal text, as before.
+    if (!hasMarkerKey(parsed.value) || !MARKERS.some((m) => value.includes(m)))
+      return { format: 'native', why: 'plain JSON event', parsed };
+  }
+  if (!parsed.ok) return { format: 'invalid', rejection: parsed.rejection };
   if (structured || looksLikeStructuredCloudEvent(parsed.value)) {
     return {
       format: 'cloudevents',
@@ -64,5 +70,22 @@ export function detectFormat(
       ? { format: 'oip', why: 'OIP "inputs"/"outputs" body', parsed: parsed.value }
       : { format: 'kserve-v1', why: 'KServe v1 "instances"/"predictions" body', parsed: parsed.value };
   }
-  return { format: 'native', why: 'plain JSON event' };
+  return { format: 'native', why: 'plain JSON event', parsed };
+}
+
+/**
+ * Whether a parsed body has one of the MARKERS keys at its top level, the only place that
+ * `looksLikeStructuredCloudEvent` and `looksLikeInferenceBody` look. A body without one is native
+ * whatever its text contains.
+ */
+function hasMarkerKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const body = value as Record<string, unknown>;
+  return (
+    body.specversion !== undefined ||
+    body.inputs !== undefined ||
+    body.outputs !== undefined ||
+    body.instances !== undefined ||
+    body.predictions !== undefined
+  );
 }

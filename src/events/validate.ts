@@ -127,10 +127,16 @@ function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
       '$.features',
       `at most ${MAX_FEATURES} features per event, got ${names.length}`,
     );
+  // The JSON path is built only for a rejection: this loop runs for every feature of every event.
+  const path = (name: string): string => `$.features[${JSON.stringify(name)}]`;
+  let hasBoolean = false;
   for (const name of names) {
-    const path = `$.features[${JSON.stringify(name)}]`;
     if (name.length === 0 || name.length > MAX_FEATURE_NAME_LENGTH) {
-      return rejection('wrong_type', path, `feature names must be 1-${MAX_FEATURE_NAME_LENGTH} characters`);
+      return rejection(
+        'wrong_type',
+        path(name),
+        `feature names must be 1-${MAX_FEATURE_NAME_LENGTH} characters`,
+      );
     }
     const v = value[name];
     if (v === null) continue;
@@ -138,7 +144,7 @@ function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
       if (!Number.isFinite(v))
         return rejection(
           'non_finite_number',
-          path,
+          path(name),
           'feature values must be finite numbers; send null for a missing value',
         );
       continue;
@@ -147,18 +153,22 @@ function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
       if (v.length > MAX_CATEGORY_LENGTH)
         return rejection(
           'oversized',
-          path,
+          path(name),
           `categorical values are limited to ${MAX_CATEGORY_LENGTH} characters`,
         );
       continue;
     }
-    if (typeof v === 'boolean') continue; // normalised to a category below
+    if (typeof v === 'boolean') {
+      hasBoolean = true; // normalised to a category below
+      continue;
+    }
     return rejection(
       'wrong_type',
-      path,
+      path(name),
       `feature values must be a number (numeric), a string (categorical) or null (missing), got ${describe(v)}`,
     );
   }
+  if (!hasBoolean) return { ok: true, value: value as Record<string, FeatureValue> };
   // Booleans are categories "true"/"false"; everything else is already in its final form.
   let normalised: Record<string, FeatureValue> | undefined;
   for (const name of names) {

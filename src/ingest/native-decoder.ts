@@ -1,21 +1,31 @@
+import type { Decoded } from '../events/types.js';
 import { parseJson, validateOutcome, validatePrediction } from '../events/validate.js';
 import { rejected, type DecodeOutput, type RecordDecoder } from './decoder.js';
 import type { InputRecord } from './record.js';
 
+/** A native decoder that can also take a body already parsed (by format detection), so none is parsed twice. */
+export interface NativeDecoder extends RecordDecoder {
+  /** Decodes `record` from `parsed`, the result of `parseJson(record.value, maxEventBytes)`. */
+  decodeParsed(record: InputRecord, parsed: Decoded<unknown>): DecodeOutput;
+}
+
 /** driftguard's own JSON events, one per record: predictions or outcomes depending on the topic's role. */
-export function createNativeDecoder(kind: 'prediction' | 'outcome', maxEventBytes: number): RecordDecoder {
+export function createNativeDecoder(kind: 'prediction' | 'outcome', maxEventBytes: number): NativeDecoder {
+  function decodeParsed(record: InputRecord, parsed: Decoded<unknown>): DecodeOutput {
+    if (!parsed.ok) return rejected(parsed.rejection);
+    if (kind === 'prediction') {
+      const event = validatePrediction(parsed.value, record.timestampMs);
+      return event.ok ? { predictions: [event.value], outcomes: [] } : rejected(event.rejection);
+    }
+    const event = validateOutcome(parsed.value, record.timestampMs);
+    return event.ok ? { predictions: [], outcomes: [event.value] } : rejected(event.rejection);
+  }
   return {
     decode(record: InputRecord): DecodeOutput {
       if (record.value === null)
         return rejected({ code: 'not_json', path: '$', message: 'record has no value (tombstone)' });
-      const parsed = parseJson(record.value, maxEventBytes);
-      if (!parsed.ok) return rejected(parsed.rejection);
-      if (kind === 'prediction') {
-        const event = validatePrediction(parsed.value, record.timestampMs);
-        return event.ok ? { predictions: [event.value], outcomes: [] } : rejected(event.rejection);
-      }
-      const event = validateOutcome(parsed.value, record.timestampMs);
-      return event.ok ? { predictions: [], outcomes: [event.value] } : rejected(event.rejection);
+      return decodeParsed(record, parseJson(record.value, maxEventBytes));
     },
+    decodeParsed,
   };
 }
