@@ -32,7 +32,8 @@ export {
   type SamplerOptions,
 } from './samplers/create-sampler.js';
 export type { Sampler, SuggestContext, Suggestion } from './samplers/sampler.js';
-export type { TpeSamplerOptions } from './samplers/tpe-sampler.js';
+export { RECOMMENDED_TPE_OPTIONS, type TpeSamplerOptions } from './samplers/tpe-sampler.js';
+export type { TpeBandwidthRule } from './samplers/parzen-estimator.js';
 export type { RandomSamplerOptions } from './samplers/random-sampler.js';
 export type { GridSamplerOptions } from './samplers/grid-sampler.js';
 export {

@@ -3,18 +3,38 @@
  * trial plus one wide "prior" kernel. Numeric dimensions use truncated Gaussians in internal
  * coordinates (log space for log params, integer grids widened by half a step); integer
  * dimensions put each grid value's interval mass on that value; categorical dimensions use
- * smoothed counts. Bandwidths follow Optuna: univariate uses the distance to the neighbouring
- * observations, multivariate Scott's rule, both clipped by the "magic clip".
+ * smoothed counts. Every dimension of one draw comes from the same kernel, so a multivariate
+ * estimator keeps the correlations between parameters that its observations show.
+ *
+ * Bandwidths: the neighbour-gap rule (Optuna's univariate rule, hyperopt's adaptive Parzen
+ * estimator) or Optuna's multivariate Scott-style rule, then clipped from below by the "magic
+ * clip" `range * max(minBandwidthFactor, (n + 2)^-magicClipExponent)` and from above by the range.
+ * With exponent 1 and factor 0.01 the clip is exactly Optuna's `range / min(100, n + 2)`; the two
+ * knobs are the "b_magic exponent" and "minimum bandwidth factor" of Watanabe (2023),
+ * "Tree-Structured Parzen Estimator: Understanding Its Algorithm Components" (arXiv:2304.11127).
  */
 import { logNormalMass, logNormalPdf, logSumExp, normalCdf, normalQuantile } from '../normal-math.js';
 import type { Rng } from '../prng.js';
 import { internalBounds, type CompiledNumericParam, type CompiledParam } from '../search-space.js';
 
+/**
+ * How wide each observation's kernel is in a numeric dimension.
+ * - `neighbour-gap`: the larger of the gaps to the neighbouring observations, the prior's mean
+ *   (the middle of the range) counted as one; Optuna's univariate rule.
+ * - `scott`: one width for every kernel, `0.2 n^(-1/(d+4)) (high - low)` for n observations in
+ *   d dimensions; Optuna's multivariate rule (Scott's rate, scaled to the range).
+ */
+export type TpeBandwidthRule = 'neighbour-gap' | 'scott';
+
 export interface ParzenEstimatorSettings {
   readonly priorWeight: number;
+  readonly bandwidth: TpeBandwidthRule;
   readonly considerMagicClip: boolean;
+  /** alpha in the magic clip's `(n + 2)^-alpha`; Optuna: 1. */
+  readonly magicClipExponent: number;
+  /** The magic clip never goes below this fraction of the range; Optuna: 0.01. */
+  readonly minBandwidthFactor: number;
   readonly considerEndpoints: boolean;
-  readonly multivariate: boolean;
 }
 
 /**
@@ -43,7 +63,8 @@ interface CategoricalDimension {
 
 type Dimension = NumericDimension | CategoricalDimension;
 
-const MULTIVARIATE_SIGMA0 = 0.2;
+/** Optuna's SIGMA0_MAGNITUDE for the multivariate (Scott-style) bandwidth. */
+const SCOTT_SIGMA0 = 0.2;
 const EPS = 1e-12;
 
 /** Optuna's `default_weights`: flat for recent history, a linear ramp down for trials older than the last 25. */
@@ -58,7 +79,49 @@ export function defaultTpeWeights(n: number): Float64Array {
   return weights;
 }
 
-function numericSigmas(
+/** The larger gap to the neighbouring observations, the prior's mean counted as one (Optuna). */
+function neighbourGapSigmas(
+  mus: ArrayLike<number>,
+  low: number,
+  high: number,
+  considerEndpoints: boolean,
+): Float64Array {
+  const n = mus.length;
+  const sigmas = new Float64Array(n);
+  const withPrior = [...Array.from(mus), 0.5 * (low + high)];
+  const order = withPrior.map((_, i) => i).sort((a, b) => (withPrior[a] ?? 0) - (withPrior[b] ?? 0));
+  const sorted = [low, ...order.map((i) => withPrior[i] ?? 0), high];
+  const sortedSigmas = new Float64Array(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const here = sorted[i + 1] ?? 0;
+    sortedSigmas[i] = Math.max(here - (sorted[i] ?? 0), (sorted[i + 2] ?? 0) - here);
+  }
+  if (!considerEndpoints && sorted.length >= 4) {
+    sortedSigmas[0] = (sorted[2] ?? 0) - (sorted[1] ?? 0);
+    sortedSigmas[order.length - 1] = (sorted[sorted.length - 2] ?? 0) - (sorted[sorted.length - 3] ?? 0);
+  }
+  order.forEach((original, rank) => {
+    if (original < n) sigmas[original] = sortedSigmas[rank] ?? 0;
+  });
+  return sigmas;
+}
+
+/**
+ * The magic clip's lower bound on a kernel's width for `n` observations: Optuna's
+ * `range / min(100, n + 2)` when the exponent is 1 and the factor 0.01.
+ */
+export function magicClipMinSigma(
+  range: number,
+  n: number,
+  settings: Pick<ParzenEstimatorSettings, 'magicClipExponent' | 'minBandwidthFactor'>,
+): number {
+  // range * max(factor, (n + 2)^-exponent), written as Optuna's division so the defaults match it
+  // to the last bit.
+  return range / Math.min(1 / settings.minBandwidthFactor, (n + 2) ** settings.magicClipExponent);
+}
+
+/** Kernel widths for the observations of one numeric dimension (the prior's is the range). */
+export function numericSigmas(
   mus: ArrayLike<number>,
   low: number,
   high: number,
@@ -66,32 +129,14 @@ function numericSigmas(
   settings: ParzenEstimatorSettings,
 ): Float64Array {
   const n = mus.length;
-  const sigmas = new Float64Array(n);
-  if (settings.multivariate) {
-    sigmas.fill(MULTIVARIATE_SIGMA0 * Math.max(n, 1) ** (-1 / (dimensions + 4)) * (high - low));
-  } else {
-    // Each kernel is as wide as the larger gap to its neighbours, with the prior's mean
-    // (the middle of the range) counted as an observation, as Optuna does.
-    const withPrior = [...Array.from(mus), 0.5 * (low + high)];
-    const order = withPrior.map((_, i) => i).sort((a, b) => (withPrior[a] ?? 0) - (withPrior[b] ?? 0));
-    const sorted = [low, ...order.map((i) => withPrior[i] ?? 0), high];
-    const sortedSigmas = new Float64Array(order.length);
-    for (let i = 0; i < order.length; i++) {
-      const here = sorted[i + 1] ?? 0;
-      sortedSigmas[i] = Math.max(here - (sorted[i] ?? 0), (sorted[i + 2] ?? 0) - here);
-    }
-    if (!settings.considerEndpoints && sorted.length >= 4) {
-      sortedSigmas[0] = (sorted[2] ?? 0) - (sorted[1] ?? 0);
-      sortedSigmas[order.length - 1] = (sorted[sorted.length - 2] ?? 0) - (sorted[sorted.length - 3] ?? 0);
-    }
-    order.forEach((original, rank) => {
-      if (original < n) sigmas[original] = sortedSigmas[rank] ?? 0;
-    });
-  }
-  const maxSigma = high - low;
+  const range = high - low;
+  const sigmas =
+    settings.bandwidth === 'scott'
+      ? new Float64Array(n).fill(SCOTT_SIGMA0 * Math.max(n, 1) ** (-1 / (dimensions + 4)) * range)
+      : neighbourGapSigmas(mus, low, high, settings.considerEndpoints);
   // The magic clip keeps kernels from collapsing onto single points when observations coincide.
-  const minSigma = settings.considerMagicClip ? (high - low) / Math.min(100, 1 + (n + 1)) : EPS;
-  for (let i = 0; i < n; i++) sigmas[i] = Math.min(maxSigma, Math.max(minSigma, sigmas[i] ?? 0));
+  const minSigma = settings.considerMagicClip ? magicClipMinSigma(range, n, settings) : EPS;
+  for (let i = 0; i < n; i++) sigmas[i] = Math.min(range, Math.max(minSigma, sigmas[i] ?? 0));
   return sigmas;
 }
 

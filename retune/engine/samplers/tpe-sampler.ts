@@ -1,5 +1,7 @@
 /**
  * Tree-structured Parzen Estimator, following Optuna's TPESampler (v3/v4) for one objective.
+ * With no options it is Optuna's default sampler; `RECOMMENDED_TPE_OPTIONS` is driftguard's
+ * recommended configuration (multivariate, neighbour-gap bandwidths, a flatter magic clip).
  *
  * Finished trials are split into a "below" (good) group of size gamma(n) = min(ceil(0.1 n), 25)
  * and an "above" group; each group gets a Parzen estimator; 24 candidates drawn from the good
@@ -23,6 +25,7 @@ import {
   defaultTpeWeights,
   type Candidate,
   type ParzenEstimatorSettings,
+  type TpeBandwidthRule,
 } from './parzen-estimator.js';
 import { sampleSpaceUniformly } from './random-sampler.js';
 import type { Sampler, SuggestContext, Suggestion } from './sampler.js';
@@ -35,8 +38,24 @@ export interface TpeSamplerOptions {
   nEiCandidates?: number;
   /** Weight of the prior kernel relative to one observation. @default 1.0 */
   priorWeight?: number;
-  /** Lower-bound bandwidths by range / min(100, kernels + 1). @default true */
+  /**
+   * Kernel widths: `neighbour-gap` (the larger gap to the neighbouring observations; Optuna's
+   * univariate rule) or `scott` (`0.2 n^(-1/(d+4))` of the range for every kernel; Optuna's
+   * multivariate rule). @default 'scott' when `multivariate`, else 'neighbour-gap' (as Optuna)
+   */
+  bandwidth?: TpeBandwidthRule;
+  /**
+   * Lower-bound bandwidths by the magic clip, `range * max(minBandwidthFactor, (n + 2)^-magicClipExponent)`
+   * for n observations (Optuna: `range / min(100, n + 2)`). @default true
+   */
   considerMagicClip?: boolean;
+  /**
+   * The magic clip's exponent; larger lets kernels narrow faster as observations accumulate
+   * (Watanabe 2023's "b_magic exponent"). @default 1 (Optuna)
+   */
+  magicClipExponent?: number;
+  /** The magic clip's floor, as a fraction of the range. @default 0.01 (Optuna's 1/100) */
+  minBandwidthFactor?: number;
   /** Let the outermost kernels be as wide as their gap to the range ends. @default false */
   considerEndpoints?: boolean;
   /** Model unconditional parameters jointly (Optuna `multivariate=True`). @default false */
@@ -48,9 +67,29 @@ export interface TpeSamplerOptions {
 export interface CompiledTpeSamplerOptions {
   readonly nStartupTrials: number;
   readonly nEiCandidates: number;
+  readonly multivariate: boolean;
   readonly estimator: ParzenEstimatorSettings;
   readonly constantLiar: boolean;
 }
+
+/**
+ * driftguard's recommended TPE: Optuna's defaults for startup trials, candidates, gamma, weights
+ * and prior, plus multivariate TPE with neighbour-gap bandwidths, a magic clip of
+ * `range * max(0.1, (n + 2)^-2)` (10% of the range once a group has two observations, where
+ * Optuna's `range / (n + 2)` starts at 25%), and the constant liar for parallel trials. Chosen
+ * by measurements on Branin, Hartmann-6 and seven other functions (docs/hpo.md);
+ * `bench/hpo.ts` reports it.
+ */
+export const RECOMMENDED_TPE_OPTIONS: Readonly<TpeSamplerOptions> = Object.freeze({
+  name: 'tpe',
+  multivariate: true,
+  bandwidth: 'neighbour-gap',
+  magicClipExponent: 2,
+  minBandwidthFactor: 0.1,
+  constantLiar: true,
+});
+
+const BANDWIDTH_RULES: readonly TpeBandwidthRule[] = ['neighbour-gap', 'scott'];
 
 /** Optuna's `default_gamma`: the size of the good group for n finished trials. */
 export function defaultTpeGamma(n: number): number {
@@ -76,15 +115,43 @@ export function compileTpeSamplerOptions(options: TpeSamplerOptions): CompiledTp
       `sampler.priorWeight must be a finite number > 0, got ${JSON.stringify(options.priorWeight)}`,
     );
   }
+  const multivariate = options.multivariate ?? false;
+  const bandwidth = options.bandwidth ?? (multivariate ? 'scott' : 'neighbour-gap');
+  if (!BANDWIDTH_RULES.includes(bandwidth)) {
+    throw invalidOptions(
+      `sampler.bandwidth must be one of ${BANDWIDTH_RULES.join(', ')}, got ${JSON.stringify(options.bandwidth)}`,
+    );
+  }
+  const magicClipExponent = options.magicClipExponent ?? 1;
+  if (
+    typeof magicClipExponent !== 'number' ||
+    !(magicClipExponent > 0) ||
+    !Number.isFinite(magicClipExponent)
+  ) {
+    throw invalidOptions(
+      `sampler.magicClipExponent must be a finite number > 0, got ${JSON.stringify(options.magicClipExponent)}; ` +
+        'Optuna uses 1',
+    );
+  }
+  const minBandwidthFactor = options.minBandwidthFactor ?? 0.01;
+  if (typeof minBandwidthFactor !== 'number' || !(minBandwidthFactor > 0) || !(minBandwidthFactor <= 1)) {
+    throw invalidOptions(
+      `sampler.minBandwidthFactor must be a number in (0, 1], got ${JSON.stringify(options.minBandwidthFactor)}; ` +
+        'Optuna uses 0.01',
+    );
+  }
   return Object.freeze({
     nStartupTrials,
     nEiCandidates,
+    multivariate,
     constantLiar: options.constantLiar ?? false,
     estimator: Object.freeze({
       priorWeight,
+      bandwidth,
       considerMagicClip: options.considerMagicClip ?? true,
+      magicClipExponent,
+      minBandwidthFactor,
       considerEndpoints: options.considerEndpoints ?? false,
-      multivariate: options.multivariate ?? false,
     }),
   });
 }
@@ -171,7 +238,7 @@ export class TpeSampler implements Sampler {
     const { below, above } = splitTrials(considered, defaultTpeGamma(finished.length), direction);
 
     const params: Record<string, ParamValue> = {};
-    if (this.options.estimator.multivariate) {
+    if (this.options.multivariate) {
       // Like Optuna, the joint model covers the parameters every trial has; conditional ones
       // are then sampled one at a time.
       const joint = space.params.filter((p) => p.condition === undefined);

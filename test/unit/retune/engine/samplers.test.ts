@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  RECOMMENDED_TPE_OPTIONS,
   compileSearchSpace,
   explainInvalidParams,
   Study,
@@ -45,6 +46,7 @@ const samplers: SamplerOptions[] = [
   { name: 'tpe' },
   { name: 'tpe', multivariate: true },
   { name: 'tpe', multivariate: true, constantLiar: true, nStartupTrials: 3 },
+  { ...RECOMMENDED_TPE_OPTIONS, nStartupTrials: 3 },
   { name: 'random' },
   { name: 'grid', floatPoints: 2, values: { depth: [2, 20], leaves: [8, 4096], units: [16, 512] } },
 ];

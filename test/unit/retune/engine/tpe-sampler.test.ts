@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
+  RECOMMENDED_TPE_OPTIONS,
   Study,
   compileSearchSpace,
   type ParamValues,
+  type SamplerOptions,
   type TrialRecord,
 } from '../../../../retune/engine/index.js';
-import { defaultTpeWeights, ParzenEstimator } from '../../../../retune/engine/samplers/parzen-estimator.js';
+import {
+  defaultTpeWeights,
+  magicClipMinSigma,
+  numericSigmas,
+  ParzenEstimator,
+  type ParzenEstimatorSettings,
+} from '../../../../retune/engine/samplers/parzen-estimator.js';
 import { defaultTpeGamma, splitTrials, TpeSampler } from '../../../../retune/engine/samplers/tpe-sampler.js';
 import { Rng } from '../../../../retune/engine/prng.js';
 import { branin, braninSpace, median, optimise } from './fixtures.js';
@@ -41,13 +49,48 @@ describe('Optuna defaults', () => {
 
   it('uses univariate TPE with 10 startup and 24 candidates unless told otherwise', () => {
     const sampler = new TpeSampler({ name: 'tpe' });
-    expect(sampler.options).toMatchObject({ nStartupTrials: 10, nEiCandidates: 24, constantLiar: false });
+    expect(sampler.options).toMatchObject({
+      nStartupTrials: 10,
+      nEiCandidates: 24,
+      multivariate: false,
+      constantLiar: false,
+    });
     expect(sampler.options.estimator).toEqual({
       priorWeight: 1,
+      bandwidth: 'neighbour-gap',
       considerMagicClip: true,
+      magicClipExponent: 1,
+      minBandwidthFactor: 0.01,
       considerEndpoints: false,
-      multivariate: false,
     });
+  });
+
+  it('uses the Scott-style bandwidth when multivariate, as Optuna does', () => {
+    const sampler = new TpeSampler({ name: 'tpe', multivariate: true });
+    expect(sampler.options.multivariate).toBe(true);
+    expect(sampler.options.estimator.bandwidth).toBe('scott');
+    expect(
+      new TpeSampler({ name: 'tpe', multivariate: true, bandwidth: 'neighbour-gap' }).options.estimator,
+    ).toMatchObject({ bandwidth: 'neighbour-gap' });
+  });
+
+  it('keeps the startup, candidate and gamma defaults in the recommended configuration', () => {
+    const sampler = new TpeSampler(RECOMMENDED_TPE_OPTIONS);
+    expect(sampler.options).toMatchObject({
+      nStartupTrials: 10,
+      nEiCandidates: 24,
+      multivariate: true,
+      constantLiar: true,
+    });
+    expect(sampler.options.estimator).toEqual({
+      priorWeight: 1,
+      bandwidth: 'neighbour-gap',
+      considerMagicClip: true,
+      magicClipExponent: 2,
+      minBandwidthFactor: 0.1,
+      considerEndpoints: false,
+    });
+    expect(Object.isFrozen(RECOMMENDED_TPE_OPTIONS)).toBe(true);
   });
 
   it('rejects bad options with the value and the constraint', () => {
@@ -56,6 +99,15 @@ describe('Optuna defaults', () => {
     );
     expect(() => new TpeSampler({ name: 'tpe', priorWeight: 0 })).toThrow(
       /priorWeight must be a finite number > 0, got 0/,
+    );
+    expect(() => new TpeSampler({ name: 'tpe', magicClipExponent: 0 })).toThrow(
+      /magicClipExponent must be a finite number > 0, got 0; Optuna uses 1/,
+    );
+    expect(() => new TpeSampler({ name: 'tpe', minBandwidthFactor: 1.5 })).toThrow(
+      /minBandwidthFactor must be a number in \(0, 1\], got 1.5; Optuna uses 0.01/,
+    );
+    expect(() => new TpeSampler({ name: 'tpe', bandwidth: 'silverman' as 'scott' })).toThrow(
+      /bandwidth must be one of neighbour-gap, scott, got "silverman"/,
     );
   });
 });
@@ -68,7 +120,14 @@ describe('Parzen estimator', () => {
       { name: 'c', type: 'categorical', choices: ['a', 'b', 'c'] },
     ],
   });
-  const settings = { priorWeight: 1, considerMagicClip: true, considerEndpoints: false, multivariate: false };
+  const settings: ParzenEstimatorSettings = {
+    priorWeight: 1,
+    bandwidth: 'neighbour-gap',
+    considerMagicClip: true,
+    magicClipExponent: 1,
+    minBandwidthFactor: 0.01,
+    considerEndpoints: false,
+  };
 
   it('is a normalised density for floats and a normalised mass for ints and categoricals', () => {
     const [x, n, c] = space.params;
@@ -109,6 +168,91 @@ describe('Parzen estimator', () => {
     );
     expect(Math.abs(sampleMean - densityMean)).toBeLessThan(0.06);
   });
+
+  it('draws every dimension of a multivariate sample from the same kernel', () => {
+    const unit = compileSearchSpace({
+      params: [
+        { name: 'a', type: 'float', low: 0, high: 1 },
+        { name: 'b', type: 'float', low: 0, high: 1 },
+      ],
+    });
+    // Two tight clusters on the diagonal: a kernel picked per dimension would put about half of
+    // the draws in the off-diagonal quadrants; one kernel per draw leaves only the prior's share.
+    const xs = [...new Array<number>(10).fill(0.1), ...new Array<number>(10).fill(0.9)];
+    const pe = new ParzenEstimator(unit.params, [xs, xs], new Array<number>(20).fill(1), {
+      ...settings,
+      bandwidth: 'scott',
+    });
+    const draws = pe.sample(Rng.derive(2), 4000);
+    const offDiagonal = draws.filter((d) => (d[0] ?? 0) < 0.5 !== (d[1] ?? 0) < 0.5).length / draws.length;
+    expect(offDiagonal).toBeLessThan(0.05);
+
+    // And the draws follow the joint density: compare the mass of one off-diagonal quadrant.
+    const cells = 200;
+    const grid: Float64Array[] = [];
+    for (let i = 0; i < cells; i++) {
+      for (let j = 0; j < cells; j++) grid.push(Float64Array.of((i + 0.5) / cells, (j + 0.5) / cells));
+    }
+    const density = pe.logPdf(grid);
+    let total = 0;
+    let quadrant = 0;
+    grid.forEach((point, k) => {
+      const mass = Math.exp(density[k] ?? -Infinity) / cells ** 2;
+      total += mass;
+      if ((point[0] ?? 0) < 0.5 && (point[1] ?? 0) >= 0.5) quadrant += mass;
+    });
+    expect(total).toBeCloseTo(1, 4);
+    const sampled = draws.filter((d) => (d[0] ?? 0) < 0.5 && (d[1] ?? 0) >= 0.5).length / draws.length;
+    expect(Math.abs(sampled - quadrant)).toBeLessThan(0.01);
+  });
+});
+
+describe('bandwidths', () => {
+  const base: ParzenEstimatorSettings = {
+    priorWeight: 1,
+    bandwidth: 'neighbour-gap',
+    considerMagicClip: false,
+    magicClipExponent: 1,
+    minBandwidthFactor: 0.01,
+    considerEndpoints: false,
+  };
+
+  it('neighbour-gap: the larger gap to the neighbours, the prior mean (0.5) counted', () => {
+    // sorted with the prior: 0 | 0.1, 0.2, 0.5(prior), 0.9 | 1
+    const sigmas = numericSigmas([0.9, 0.1, 0.2], 0, 1, 1, base);
+    expect(sigmas[0]).toBeCloseTo(0.4, 12); // outermost: its inner gap, not the gap to 1
+    expect(sigmas[1]).toBeCloseTo(0.1, 12); // outermost: its inner gap, not the gap to 0
+    expect(sigmas[2]).toBeCloseTo(0.3, 12); // max(0.2 - 0.1, 0.5 - 0.2)
+    const withEndpoints = numericSigmas([0.9, 0.1, 0.2], 0, 1, 1, { ...base, considerEndpoints: true });
+    expect(withEndpoints[1]).toBeCloseTo(0.1, 12); // max(0.1 - 0, 0.2 - 0.1)
+    expect(withEndpoints[0]).toBeCloseTo(0.4, 12); // max(0.9 - 0.5, 1 - 0.9)
+  });
+
+  it("scott: Optuna's 0.2 n^(-1/(d+4)) of the range for every kernel", () => {
+    const sigmas = numericSigmas([1, 2, 3, 4, 5, 6, 7, 8], -5, 10, 2, { ...base, bandwidth: 'scott' });
+    const expected = 0.2 * 8 ** (-1 / 6) * 15;
+    expect(Array.from(sigmas)).toEqual(new Array<number>(8).fill(expected));
+  });
+
+  it("the magic clip defaults to Optuna's range / min(100, n + 2), exactly", () => {
+    for (let n = 0; n <= 150; n++) {
+      expect(magicClipMinSigma(15, n, base)).toBe(15 / Math.min(100, n + 2));
+    }
+  });
+
+  it('a larger exponent narrows the clip as (n + 2)^-alpha, down to the floor factor', () => {
+    const tight = { magicClipExponent: 2, minBandwidthFactor: 0.03 };
+    expect(magicClipMinSigma(1, 1, tight)).toBeCloseTo(1 / 9, 12);
+    expect(magicClipMinSigma(1, 3, tight)).toBeCloseTo(1 / 25, 12);
+    expect(magicClipMinSigma(1, 4, tight)).toBeCloseTo(0.03, 12); // 1/36 < 0.03
+    expect(magicClipMinSigma(2, 100, tight)).toBeCloseTo(0.06, 12);
+    // Coinciding observations (gap 0) get the clip, 1/(3 + 2)^2; the last one's gap to the
+    // prior's mean (0.2) is wider than the clip and stays.
+    const clipped = numericSigmas([0.3, 0.3, 0.3], 0, 1, 1, { ...base, considerMagicClip: true, ...tight });
+    expect(clipped[0]).toBeCloseTo(0.04, 12);
+    expect(clipped[1]).toBeCloseTo(0.04, 12);
+    expect(clipped[2]).toBeCloseTo(0.2, 12);
+  });
 });
 
 describe('splitTrials', () => {
@@ -140,6 +284,14 @@ describe('TPE search quality', () => {
     );
     expect(tpe).toBeLessThan(random);
     expect(tpe).toBeLessThan(0.8); // optimum 0.398
+  });
+
+  it('gets closer to Branin with the recommended configuration than with Optuna multivariate defaults', () => {
+    const best = (sampler: SamplerOptions): number =>
+      median(seeds.map((s) => optimise(braninSpace, branin, sampler, s, 40).at(-1) ?? NaN));
+    const recommended = best(RECOMMENDED_TPE_OPTIONS);
+    expect(recommended).toBeLessThan(best({ name: 'tpe', multivariate: true }));
+    expect(recommended).toBeLessThan(0.55); // optimum 0.398; random search's median after 40: 0.85
   });
 
   it('closes in on the minimum of a 3-D quadratic with log and int parameters', () => {
