@@ -208,19 +208,16 @@ function checkScores(value: unknown): Decoded<Scores | null> {
       '$.scores',
       `expected a number or an object of class → probability, got ${describe(value)}`,
     );
-  for (const [cls, p] of Object.entries(value)) {
+  for (const cls of Object.keys(value)) {
+    const p = value[cls];
+    if (typeof p === 'number' && Number.isFinite(p)) continue;
     if (typeof p !== 'number')
       return rejection(
         'wrong_type',
         `$.scores[${JSON.stringify(cls)}]`,
         `class scores must be numbers, got ${describe(p)}`,
       );
-    if (!Number.isFinite(p))
-      return rejection(
-        'non_finite_number',
-        `$.scores[${JSON.stringify(cls)}]`,
-        'class scores must be finite',
-      );
+    return rejection('non_finite_number', `$.scores[${JSON.stringify(cls)}]`, 'class scores must be finite');
   }
   return { ok: true, value: value as Record<string, number> };
 }

@@ -288,9 +288,8 @@ export class IngestPipeline {
   }
 
   /**
-   * Joins a group's batches into one string per table and stores it. The batches' strings are no
-   * longer referenced while the insert runs (retries need only the joined one), and the store's
-   * own join of a single string is free.
+   * Stores a group's batches in one insert per table. Each batch's string is streamed as it is:
+   * joining them first would copy the whole body (megabytes) once more per insert.
    */
   private storeChunks(chunks: readonly RowChunk[]): Promise<void> {
     let predictionRows = 0;
@@ -303,11 +302,7 @@ export class IngestPipeline {
       if (chunk.predictionRows > 0) predictions.push(chunk.predictions);
       if (chunk.outcomeRows > 0) outcomes.push(chunk.outcomes);
     }
-    const rows: SerializedRows = {
-      predictions: predictions.length > 0 ? [predictions.join('')] : [],
-      outcomes: outcomes.length > 0 ? [outcomes.join('')] : [],
-    };
-    return this.storeRows(rows, predictionRows, outcomeRows);
+    return this.storeRows({ predictions, outcomes }, predictionRows, outcomeRows);
   }
 
   private async storeRows(rows: SerializedRows, predictionRows: number, outcomeRows: number): Promise<void> {

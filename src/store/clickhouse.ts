@@ -76,10 +76,15 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Above this many strings, an insert body is joined into one before it is sent. */
+const MAX_STREAMED_PIECES = 256;
+
 /**
  * Inserts JSONEachRow lines (each ending in "\n") into `db.table`. The one insert path of the
- * daemon: it streams the body as-is, so callers that already serialised rows pay nothing more.
+ * daemon: a few strings (each may hold many lines, as the ingest pipeline's batches do) are
+ * streamed one after another, never joined, so the whole body is not copied once more.
  */
+
 export async function insertJsonLines(
   client: ClickHouseClient,
   database: string,
@@ -90,7 +95,10 @@ export async function insertJsonLines(
   try {
     const result = await client.exec({
       query: `INSERT INTO ${sqlIdentifier(database)}.${sqlIdentifier(table)} FORMAT JSONEachRow`,
-      values: Readable.from([lines.join('')], { objectMode: false }),
+      // Many short lines (row-at-a-time callers) are joined rather than written one write each.
+      values: Readable.from(lines.length > MAX_STREAMED_PIECES ? [lines.join('')] : lines, {
+        objectMode: false,
+      }),
     });
     result.stream.resume();
   } catch (error) {
