@@ -5,7 +5,13 @@
  * sampler and pruner options, which the HPO engine validates).
  */
 import { z } from 'zod';
-import { compileStudyOptions, PRUNER_NAMES, SAMPLER_NAMES, type StudyOptions } from './engine/index.js';
+import {
+  compileStudyOptions,
+  PRUNER_NAMES,
+  RECOMMENDED_TPE_OPTIONS,
+  SAMPLER_NAMES,
+  type StudyOptions,
+} from './engine/index.js';
 import { checkGate, PROMOTION_METRICS, type PromotionGate } from './promotion/index.js';
 
 const durationMs = z.number().int().nonnegative();
@@ -56,11 +62,15 @@ export const retuneSchema = z
     space: z
       .object({ params: z.array(z.record(z.string(), z.unknown())).min(1) })
       .default({ params: [{ name: 'learning_rate', type: 'float', low: 1e-4, high: 0.1, log: true }] }),
-    /** @default { name: "tpe" } */
+    /**
+     * driftguard's recommended TPE (multivariate, a 10 % kernel floor, constant liar; see
+     * docs/hpo.md); `{ name: "tpe" }` alone is Optuna's defaults.
+     * @default RECOMMENDED_TPE_OPTIONS
+     */
     sampler: z
       .object({ name: z.enum(SAMPLER_NAMES) })
       .catchall(z.unknown())
-      .default({ name: 'tpe' }),
+      .default({ ...RECOMMENDED_TPE_OPTIONS }),
     /** @default { name: "median" } */
     pruner: z
       .object({ name: z.enum(PRUNER_NAMES) })
