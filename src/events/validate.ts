@@ -112,6 +112,11 @@ export function checkTimestamp(value: unknown, fallbackMs: number, path = '$.tim
   );
 }
 
+/** Built only for a rejection: feature checks run for every feature of every event. */
+function featurePath(name: string): string {
+  return `$.features[${JSON.stringify(name)}]`;
+}
+
 function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
   if (value === undefined || value === null) return { ok: true, value: {} };
   if (!isObject(value))
@@ -127,14 +132,12 @@ function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
       '$.features',
       `at most ${MAX_FEATURES} features per event, got ${names.length}`,
     );
-  // The JSON path is built only for a rejection: this loop runs for every feature of every event.
-  const path = (name: string): string => `$.features[${JSON.stringify(name)}]`;
   let hasBoolean = false;
   for (const name of names) {
     if (name.length === 0 || name.length > MAX_FEATURE_NAME_LENGTH) {
       return rejection(
         'wrong_type',
-        path(name),
+        featurePath(name),
         `feature names must be 1-${MAX_FEATURE_NAME_LENGTH} characters`,
       );
     }
@@ -144,7 +147,7 @@ function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
       if (!Number.isFinite(v))
         return rejection(
           'non_finite_number',
-          path(name),
+          featurePath(name),
           'feature values must be finite numbers; send null for a missing value',
         );
       continue;
@@ -153,7 +156,7 @@ function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
       if (v.length > MAX_CATEGORY_LENGTH)
         return rejection(
           'oversized',
-          path(name),
+          featurePath(name),
           `categorical values are limited to ${MAX_CATEGORY_LENGTH} characters`,
         );
       continue;
@@ -164,7 +167,7 @@ function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
     }
     return rejection(
       'wrong_type',
-      path(name),
+      featurePath(name),
       `feature values must be a number (numeric), a string (categorical) or null (missing), got ${describe(v)}`,
     );
   }
@@ -232,7 +235,95 @@ function extraFields(input: JsonObject, known: ReadonlySet<string>): string {
   return extra === undefined ? '' : JSON.stringify(extra);
 }
 
+/**
+ * Whether every feature is already in its final form and valid: names of 1-MAX_FEATURE_NAME_LENGTH
+ * characters, values null, finite numbers or strings of at most MAX_CATEGORY_LENGTH characters.
+ */
+function plainValidFeatures(features: JsonObject): boolean {
+  const names = Object.keys(features);
+  if (names.length > MAX_FEATURES) return false;
+  for (const name of names) {
+    if (name.length === 0 || name.length > MAX_FEATURE_NAME_LENGTH) return false;
+    const v = features[name];
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return false;
+    } else if (typeof v === 'string') {
+      if (v.length > MAX_CATEGORY_LENGTH) return false;
+    } else if (v !== null) return false;
+  }
+  return true;
+}
+
+/**
+ * The common case of `validatePrediction`, without its intermediate results: a prediction whose
+ * every field is valid and already in its final form (no boolean to normalise, no ISO timestamp to
+ * parse). Anything else is `undefined`, and the full checks decide, so every rejection and its
+ * message comes from one place.
+ */
+function plainValidPrediction(input: JsonObject, fallbackTimestampMs: number): PredictionEvent | undefined {
+  const model = input.model;
+  if (typeof model !== 'string' || !MODEL_NAME_PATTERN.test(model)) return undefined;
+  const rawId = input.id;
+  let id: string;
+  if (typeof rawId === 'string' && rawId.length > 0 && rawId.length <= MAX_ID_LENGTH) id = rawId;
+  else if (typeof rawId === 'number' && Number.isSafeInteger(rawId)) id = String(rawId);
+  else return undefined;
+  const version = input.version;
+  if (version !== undefined && version !== null && typeof version !== 'string' && typeof version !== 'number')
+    return undefined;
+  let timestampMs = fallbackTimestampMs;
+  const timestamp = input.timestamp;
+  if (typeof timestamp === 'number') {
+    if (!(timestamp >= 0 && timestamp <= 253_402_300_799_999)) return undefined;
+    timestampMs = Math.trunc(timestamp);
+  } else if (timestamp !== undefined && timestamp !== null) return undefined;
+  let features = input.features;
+  if (features === undefined || features === null) features = {};
+  else if (!isObject(features) || !plainValidFeatures(features)) return undefined;
+  const rawPrediction = input.prediction;
+  let prediction: number | string | null = null;
+  if (typeof rawPrediction === 'number') {
+    if (!Number.isFinite(rawPrediction)) return undefined;
+    prediction = rawPrediction;
+  } else if (typeof rawPrediction === 'string') {
+    if (rawPrediction.length > MAX_CATEGORY_LENGTH) return undefined;
+    prediction = rawPrediction;
+  } else if (rawPrediction !== undefined && rawPrediction !== null) return undefined;
+  let scores = input.scores;
+  if (scores === undefined) scores = null;
+  else if (typeof scores === 'number') {
+    if (!Number.isFinite(scores)) return undefined;
+  } else if (isObject(scores)) {
+    for (const cls of Object.keys(scores)) {
+      const p = scores[cls];
+      if (typeof p !== 'number' || !Number.isFinite(p)) return undefined;
+    }
+  } else if (scores !== null) return undefined;
+  return {
+    model,
+    version: version === undefined || version === null ? '' : String(version),
+    id,
+    timestampMs,
+    features: features as Record<string, FeatureValue>,
+    prediction,
+    scores: scores as Scores | null,
+    extra: extraFields(input, PREDICTION_FIELDS),
+  };
+}
+
 export function validatePrediction(input: unknown, fallbackTimestampMs: number): Decoded<PredictionEvent> {
+  if (isObject(input)) {
+    const event = plainValidPrediction(input, fallbackTimestampMs);
+    if (event !== undefined) return { ok: true, value: event };
+  }
+  return validatePredictionFully(input, fallbackTimestampMs);
+}
+
+/** `validatePrediction` without its fast path: every check, with the rejection of the first that fails. */
+export function validatePredictionFully(
+  input: unknown,
+  fallbackTimestampMs: number,
+): Decoded<PredictionEvent> {
   if (!isObject(input))
     return rejection('not_object', '$', `a prediction must be a JSON object, got ${describe(input)}`);
   const model = checkModel(input.model);

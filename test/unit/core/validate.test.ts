@@ -4,6 +4,7 @@ import {
   parseJson,
   validateOutcome,
   validatePrediction,
+  validatePredictionFully,
 } from '../../../src/events/validate.js';
 
 const NOW = 1_795_399_200_000;
@@ -111,5 +112,41 @@ describe('parseJson and checkTimestamp', () => {
       ok: true,
       value: Date.parse('2026-11-23T02:00:00Z'),
     });
+  });
+});
+
+describe('validatePrediction fast path', () => {
+  const base = { model: 'm', id: 'a', features: { x: 1, c: 'DE', n: null }, scores: { a: 0.4, b: 0.6 } };
+  const cases: Array<[string, unknown]> = [
+    ['the common event', base],
+    ['the bare minimum', { model: 'm', id: 'a' }],
+    [
+      'nulls everywhere',
+      { model: 'm', id: 'a', version: null, timestamp: null, features: null, prediction: null, scores: null },
+    ],
+    ['a numeric id and version', { ...base, id: 42, version: 3 }],
+    ['a fractional timestamp', { ...base, timestamp: 1_795_399_200_000.7 }],
+    ['an ISO timestamp', { ...base, timestamp: '2026-11-23T02:00:00.123Z' }],
+    ['a boolean feature', { ...base, features: { flag: true, x: 2 } }],
+    ['a boolean prediction', { ...base, prediction: false }],
+    ['a numeric prediction and score', { ...base, prediction: 0.3, scores: 0.3 }],
+    ['unknown fields', { ...base, tenant: 'acme', nested: { a: [1] } }],
+    ['an unsafe numeric id', { ...base, id: 2 ** 60 }],
+    ['an empty id', { ...base, id: '' }],
+    ['a bad model name', { ...base, model: 'a b' }],
+    ['a negative timestamp', { ...base, timestamp: -1 }],
+    ['a non-finite feature', { ...base, features: { x: Infinity } }],
+    ['an empty feature name', { ...base, features: { '': 1 } }],
+    ['an object feature', { ...base, features: { x: {} } }],
+    ['an array of features', { ...base, features: [1] }],
+    ['a long category', { ...base, features: { c: 'x'.repeat(2_000) } }],
+    ['a string score', { ...base, scores: { a: '0.4' } }],
+    ['an array of scores', { ...base, scores: [0.4] }],
+    ['an object prediction', { ...base, prediction: {} }],
+    ['an object version', { ...base, version: {} }],
+    ['not an object', [base]],
+  ];
+  it.each(cases)('agrees with the full checks on %s', (_, input) => {
+    expect(validatePrediction(input, NOW)).toEqual(validatePredictionFully(input, NOW));
   });
 });
