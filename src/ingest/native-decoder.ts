@@ -9,16 +9,19 @@ export interface NativeDecoder extends RecordDecoder {
   decodeParsed(record: InputRecord, parsed: Decoded<unknown>): DecodeOutput;
 }
 
+/** Shared by every output without events of a kind (outputs are never mutated). */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** driftguard's own JSON events, one per record: predictions or outcomes depending on the topic's role. */
 export function createNativeDecoder(kind: 'prediction' | 'outcome', maxEventBytes: number): NativeDecoder {
   function decodeParsed(record: InputRecord, parsed: Decoded<unknown>): DecodeOutput {
     if (!parsed.ok) return rejected(parsed.rejection);
     if (kind === 'prediction') {
       const event = validatePrediction(parsed.value, record.timestampMs);
-      return event.ok ? { predictions: [event.value], outcomes: [] } : rejected(event.rejection);
+      return event.ok ? { predictions: [event.value], outcomes: NONE } : rejected(event.rejection);
     }
     const event = validateOutcome(parsed.value, record.timestampMs);
-    return event.ok ? { predictions: [], outcomes: [event.value] } : rejected(event.rejection);
+    return event.ok ? { predictions: NONE, outcomes: [event.value] } : rejected(event.rejection);
   }
   return {
     decode(record: InputRecord): DecodeOutput {
