@@ -141,9 +141,14 @@ describe('ingest consumer', () => {
       },
     }));
     const total = 6_000;
-    await kcatProduce(servicesEnv().kafkaBrokers, h.topic, events(total));
+    const all = events(total);
+    // In two waves: one fetch of everything can be stored in a single insert, which would never
+    // reach the failing second one.
+    await kcatProduce(servicesEnv().kafkaBrokers, h.topic, all.slice(0, total / 2));
     await h.consumer.start();
     cleanups.push(() => h.consumer.stop());
+    await waitFor(() => inserts >= 1, { timeoutMs: 30_000, description: 'a first insert' });
+    await kcatProduce(servicesEnv().kafkaBrokers, h.topic, all.slice(total / 2));
 
     await waitFor(async () => (await distinctIds(h.db)) === total, {
       timeoutMs: 60_000,
