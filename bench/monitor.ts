@@ -75,15 +75,18 @@ FROM numbers(${ROWS})`,
       discoverLookbackMs: 2 * 86_400_000,
       ...(args['grid-cells'] === undefined ? {} : { gridCells: Number(args['grid-cells']) }),
     });
-    const monitor = new Monitor({
-      store: new MonitorStore(client, database),
-      config,
-      alerting: undefined,
-      ownership: { owns: () => true },
-      metrics: createMonitorMetrics(new Registry()),
-      logger,
-      replica: 'bench',
-    });
+    /** A replica's monitor with its own store, hence its own caches. */
+    const newMonitor = (replica: string): Monitor =>
+      new Monitor({
+        store: new MonitorStore(client, database),
+        config,
+        alerting: undefined,
+        ownership: { owns: () => true },
+        metrics: createMonitorMetrics(new Registry()),
+        logger,
+        replica,
+      });
+    const monitor = newMonitor('bench');
     const nowMs = (endS + 10) * 1000;
     const refStarted = performance.now();
     await monitor.evaluate(MODEL, nowMs); // builds the reference (untimed)
@@ -107,15 +110,7 @@ FROM numbers(${ROWS})`,
     };
     // A replica that just took the model over has none of the monitor's caches (layout names,
     // chunks proved free of duplicates, the model's task): its first cycle is printed too.
-    const cold = new Monitor({
-      store: new MonitorStore(client, database),
-      config,
-      alerting: undefined,
-      ownership: { owns: () => true },
-      metrics: createMonitorMetrics(new Registry()),
-      logger,
-      replica: 'bench-cold',
-    });
+    const cold = newMonitor('bench-cold');
     const coldCycleS = await time(() => cold.evaluate(MODEL, nowMs));
     // Best of 3 for each, interleaved, after the untimed warm-up above.
     const cycles: number[] = [];

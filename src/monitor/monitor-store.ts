@@ -285,20 +285,17 @@ export class MonitorStore {
     return counted;
   }
 
-  /** Looks up (and caches) the names of layouts not seen before; returns them. */
-  private async learnLayouts(model: string, hashes: readonly string[]): Promise<Layout[]> {
-    const learned = await Promise.all(
+  /** Looks up and caches the names of layouts not seen before. */
+  private async learnLayouts(model: string, hashes: readonly string[]): Promise<void> {
+    await Promise.all(
       hashes.filter(isLayoutHash).map(async (hash) => {
         const [row] = await this.rows<{ names: string[] }>(
           'layout names',
           layoutNamesQuery(this.db, model, hash),
         );
-        const layout = { hash, names: row?.names ?? [] };
-        this.layouts.add(model, layout);
-        return layout;
+        this.layouts.add(model, { hash, names: row?.names ?? [] });
       }),
     );
-    return learned;
   }
 
   private async labels(

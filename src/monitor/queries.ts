@@ -1,6 +1,7 @@
 import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString } from '../store/sql.js';
 import type { NumericProfile } from '../../detectors/index.js';
 import type { ChunkRange } from './duplicates.js';
+import type { ReferenceProfile } from './reference.js';
 import { chunkSlots, isLayoutHash, SMALL_KEY_SPACE, smallKeys, type LayoutChunk } from './layouts.js';
 import type { SegmentFilter } from './segments.js';
 
@@ -98,11 +99,11 @@ export function gridCellsFor(configured: number, numericFeatures: number): numbe
 
 /** The grids of a reference's numeric features, at the resolution gridCellsFor chooses. */
 export function referenceGrids(
-  features: Readonly<Record<string, { readonly kind: string; readonly profile: unknown }>>,
+  features: ReferenceProfile['features'],
   configuredCells: number,
 ): { grids: Map<string, FeatureGrid>; cells: number } {
   const numeric = Object.entries(features).flatMap(([name, f]) =>
-    f.kind === 'numeric' ? [[name, f.profile as NumericProfile] as const] : [],
+    f.kind === 'numeric' ? [[name, f.profile] as const] : [],
   );
   const cells = gridCellsFor(configuredCells, numeric.length);
   const grids = new Map(
