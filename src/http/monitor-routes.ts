@@ -2,11 +2,12 @@ import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Alerting } from '../alerts/index.js';
 import { MAX_LIST_LIMIT } from '../alerts/index.js';
-import type { MonitorStore } from '../monitor/monitor-store.js';
+import type { HealthRow, MonitorStore } from '../monitor/monitor-store.js';
 import { buildReferenceProfile, parseSample, SampleError } from '../monitor/reference.js';
 import type { CompiledMonitoring } from '../monitor/options.js';
 import { DriftguardError } from '../errors.js';
 import { ApiError } from './api-errors.js';
+import { modelFromPath, parseInput } from './request-input.js';
 
 /** A store failure becomes the catalogue's 503 when it is worth retrying, else it stays a 500. */
 function storeFailure(error: unknown): never {
@@ -53,23 +54,7 @@ const alertsQuery = z
   })
   .strict();
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    throw new ApiError(
-      'invalid_query',
-      `invalid ${what}: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return result.data;
-}
-
-function model(req: Request): string {
-  const value = req.params['model'];
-  if (!modelParam.safeParse(value).success)
-    throw new ApiError('invalid_query', `invalid model name ${JSON.stringify(value)}`);
-  return value as string;
-}
+const model = (req: Request): string => modelFromPath(req, modelParam);
 
 /** Read routes (GET). */
 export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
@@ -81,13 +66,14 @@ export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
       deps.store.seenModels(now() - deps.config.discoverLookbackMs).catch(storeFailure),
     ]);
     const byModel = new Map(health.map((h) => [h.model, h]));
+    const seenBy = new Map(seen.map((s) => [s.model, s]));
     const names = [
-      ...new Set([...Object.keys(deps.config.models), ...seen.map((s) => s.model), ...byModel.keys()]),
+      ...new Set([...Object.keys(deps.config.models), ...seenBy.keys(), ...byModel.keys()]),
     ].sort();
     res.json({
       models: names.map((name) => {
         const h = byModel.get(name);
-        const s = seen.find((x) => x.model === name);
+        const s = seenBy.get(name);
         return {
           model: name,
           configured: name in deps.config.models,
@@ -108,7 +94,7 @@ export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
     res.json(healthJson(h));
   });
   router.get('/v1/models/:model/drift', async (req, res) => {
-    const q = parse(driftQuery, req.query, 'query');
+    const q = parseInput(driftQuery, req.query, 'query');
     const toMs = q.to ?? now();
     const rows = await deps.store
       .driftHistory({
@@ -129,7 +115,7 @@ export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
     });
   });
   router.get('/v1/alerts', async (req, res) => {
-    const q = parse(alertsQuery, req.query, 'query');
+    const q = parseInput(alertsQuery, req.query, 'query');
     const alerts = await deps.alerting
       .listAlerts({
         limit: q.limit,
@@ -187,15 +173,7 @@ export function monitorWriteRoutes(deps: MonitorRoutesDeps): Router {
   return router;
 }
 
-function healthJson(h: {
-  model: string;
-  evaluated_at_ms: string;
-  status: string;
-  reasons: string;
-  window_count: string;
-  drifted_features: string;
-  replica: string;
-}) {
+function healthJson(h: HealthRow) {
   return {
     model: h.model,
     status: h.status,

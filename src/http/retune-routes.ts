@@ -5,6 +5,7 @@ import type { Retuner } from '../../retune/orchestrator/index.js';
 import { RetuneError } from '../../retune/registry/index.js';
 import { DriftguardError } from '../errors.js';
 import { ApiError } from './api-errors.js';
+import { modelFromPath, parseInput } from './request-input.js';
 
 /**
  * Retune API. `read` holds the GET routes (mount with the read routes), `write` the POST routes
@@ -67,28 +68,7 @@ const rollbackBody = z
   })
   .strict();
 
-function parse<T>(
-  schema: z.ZodType<T>,
-  value: unknown,
-  what: string,
-  code: 'invalid_query' | 'invalid_body',
-): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    throw new ApiError(
-      code,
-      `invalid ${what}: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return result.data;
-}
-
-function model(req: Request): string {
-  const value = req.params['model'];
-  if (!modelParam.safeParse(value).success)
-    throw new ApiError('invalid_query', `invalid model name ${JSON.stringify(value)}`);
-  return value as string;
-}
+const model = (req: Request): string => modelFromPath(req, modelParam);
 
 /** Maps the retune taxonomy onto the API catalogue by code. */
 export function toRetuneApiError(error: unknown): unknown {
@@ -130,7 +110,7 @@ export function retuneRoutes(deps: RetuneRoutesDeps): { read: Router; write: Rou
   const body = express.json({ limit: deps.maxBodyBytes ?? 65_536, type: () => true });
 
   read.get('/v1/studies', async (req, res) => {
-    const query = parse(studiesQuery, req.query, 'query', 'invalid_query');
+    const query = parseInput(studiesQuery, req.query, 'query');
     const studies = await mapped(() =>
       retuner.listStudies({
         limit: query.limit,
@@ -186,7 +166,7 @@ export function retuneRoutes(deps: RetuneRoutesDeps): { read: Router; write: Rou
 
   write.post('/v1/models/:model/retune', body, async (req, res) => {
     const name = model(req);
-    const input = parse(retuneBody, req.body ?? {}, 'body', 'invalid_body');
+    const input = parseInput(retuneBody, req.body ?? {}, 'body', 'invalid_body');
     const result = await mapped(() =>
       retuner.trigger(name, { source: 'api', ...(input.force === undefined ? {} : { force: input.force }) }),
     );
@@ -195,7 +175,7 @@ export function retuneRoutes(deps: RetuneRoutesDeps): { read: Router; write: Rou
 
   write.post('/v1/models/:model/promote', body, async (req, res) => {
     const name = model(req);
-    const input = parse(promoteBody, req.body, 'body', 'invalid_body');
+    const input = parseInput(promoteBody, req.body, 'body', 'invalid_body');
     const change = await mapped(() =>
       retuner.promote(name, input.version, {
         actor: input.actor ?? 'api',
@@ -208,7 +188,7 @@ export function retuneRoutes(deps: RetuneRoutesDeps): { read: Router; write: Rou
 
   write.post('/v1/models/:model/rollback', body, async (req, res) => {
     const name = model(req);
-    const input = parse(rollbackBody, req.body ?? {}, 'body', 'invalid_body');
+    const input = parseInput(rollbackBody, req.body ?? {}, 'body', 'invalid_body');
     const change = await mapped(() =>
       retuner.rollback(name, {
         actor: input.actor ?? 'api',
