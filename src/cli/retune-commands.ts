@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiClient, DEFAULT_API_URL as DEFAULT_URL } from './api-client.js';
+import { ApiClient, withApiOptions, type ApiCommandOptions } from './api-client.js';
 
 /**
  * `driftguard retune <model>`, `studies`, `promote`, `rollback`: clients of the daemon's HTTP
@@ -15,11 +15,6 @@ export interface RetuneCliDeps {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Between two progress polls. @default 1000 */
   readonly pollMs?: number;
-}
-
-interface CommonOptions {
-  url: string;
-  json?: boolean;
 }
 
 interface TrialJson {
@@ -54,24 +49,18 @@ export function progressLine(study: StudyJson, width = 24): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} trials  ${best}  ${study.state}`;
 }
 
-function common(command: Command): Command {
-  return command
-    .option('--url <url>', 'the daemon HTTP API', DEFAULT_URL)
-    .option('--json', 'machine-readable output');
-}
-
 export function registerRetuneCommands(program: Command, deps: RetuneCliDeps = {}): void {
   const out = deps.stdout ?? process.stdout;
   const print = (text: string): void => void out.write(text);
 
-  common(
+  withApiOptions(
     program
       .command('retune <model>')
       .description('Start a retune study for a model on the daemon and follow it to the promotion decision'),
   )
     .option('--force', 'ignore the cooldown between studies')
     .option('--no-wait', 'return the study id at once instead of following the study')
-    .action(async (model: string, options: CommonOptions & { force?: boolean; wait: boolean }) => {
+    .action(async (model: string, options: ApiCommandOptions & { force?: boolean; wait: boolean }) => {
       const api = new ApiClient(options.url, deps);
       const started = await api.call<{ studyId: string }>(
         'POST',
@@ -118,11 +107,11 @@ export function registerRetuneCommands(program: Command, deps: RetuneCliDeps = {
       }
     });
 
-  common(program.command('studies').description('List retune studies'))
+  withApiOptions(program.command('studies').description('List retune studies'))
     .option('--model <model>', 'only this model')
     .option('--state <state>', 'running | completed | failed | cancelled')
     .option('--limit <n>', 'at most this many', '20')
-    .action(async (options: CommonOptions & { model?: string; state?: string; limit: string }) => {
+    .action(async (options: ApiCommandOptions & { model?: string; state?: string; limit: string }) => {
       const api = new ApiClient(options.url, deps);
       const query = new URLSearchParams({ limit: options.limit });
       if (options.model !== undefined) query.set('model', options.model);
@@ -147,54 +136,51 @@ export function registerRetuneCommands(program: Command, deps: RetuneCliDeps = {
   ): string =>
     `${dryRun ? '[dry run] would move' : 'moved'} champion ${event.previousVersion || '(none)'} -> ${event.version} (${what})\n`;
 
-  common(program.command('promote <model> <version>').description('Make a model version the champion'))
+  /** POSTs an alias change (promote or rollback) and prints the move, or the would-be move. */
+  const changeAlias = async (
+    action: 'promote' | 'rollback',
+    model: string,
+    options: ApiCommandOptions & { reason?: string; dryRun?: boolean },
+    fields: Record<string, unknown>,
+  ): Promise<void> => {
+    const api = new ApiClient(options.url, deps);
+    const result = await api.call<{
+      dryRun: boolean;
+      event: { version: string; previousVersion: string };
+    }>('POST', `/v1/models/${encodeURIComponent(model)}/${action}`, {
+      ...fields,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+      dryRun: options.dryRun === true,
+    });
+    print(
+      options.json === true
+        ? `${JSON.stringify(result)}\n`
+        : aliasChange(action, result.event, result.dryRun),
+    );
+  };
+  const actor = (): string => `cli:${(deps.env ?? process.env)['USER'] ?? 'unknown'}`;
+
+  withApiOptions(
+    program.command('promote <model> <version>').description('Make a model version the champion'),
+  )
     .option('--reason <text>', 'why (kept in the audit history)')
     .option('--dry-run', 'validate and show the change without making it')
     .action(
-      async (
-        model: string,
-        version: string,
-        options: CommonOptions & { reason?: string; dryRun?: boolean },
-      ) => {
-        const api = new ApiClient(options.url, deps);
-        const result = await api.call<{
-          dryRun: boolean;
-          event: { version: string; previousVersion: string };
-        }>('POST', `/v1/models/${encodeURIComponent(model)}/promote`, {
-          version,
-          actor: `cli:${(deps.env ?? process.env)['USER'] ?? 'unknown'}`,
-          ...(options.reason === undefined ? {} : { reason: options.reason }),
-          dryRun: options.dryRun === true,
-        });
-        print(
-          options.json === true
-            ? `${JSON.stringify(result)}\n`
-            : aliasChange('promote', result.event, result.dryRun),
-        );
-      },
+      (model: string, version: string, options: ApiCommandOptions & { reason?: string; dryRun?: boolean }) =>
+        changeAlias('promote', model, options, { version, actor: actor() }),
     );
 
-  common(program.command('rollback <model>').description('Move the champion back to the previous champion'))
+  withApiOptions(
+    program.command('rollback <model>').description('Move the champion back to the previous champion'),
+  )
     .option('--to <version>', 'roll back to this version instead')
     .option('--reason <text>', 'why (kept in the audit history)')
     .option('--dry-run', 'validate and show the change without making it')
     .action(
-      async (model: string, options: CommonOptions & { to?: string; reason?: string; dryRun?: boolean }) => {
-        const api = new ApiClient(options.url, deps);
-        const result = await api.call<{
-          dryRun: boolean;
-          event: { version: string; previousVersion: string };
-        }>('POST', `/v1/models/${encodeURIComponent(model)}/rollback`, {
-          actor: `cli:${(deps.env ?? process.env)['USER'] ?? 'unknown'}`,
+      (model: string, options: ApiCommandOptions & { to?: string; reason?: string; dryRun?: boolean }) =>
+        changeAlias('rollback', model, options, {
+          actor: actor(),
           ...(options.to === undefined ? {} : { to: options.to }),
-          ...(options.reason === undefined ? {} : { reason: options.reason }),
-          dryRun: options.dryRun === true,
-        });
-        print(
-          options.json === true
-            ? `${JSON.stringify(result)}\n`
-            : aliasChange('rollback', result.event, result.dryRun),
-        );
-      },
+        }),
     );
 }
