@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileConfig } from '../../src/config/compile.js';
 import { createDecoder, createDecoderRuntime, type DecoderOptionsInput } from '../../src/decoders/index.js';
 import type { RecordDecoder } from '../../src/ingest/decoder.js';
@@ -14,14 +14,15 @@ import { createClickHouse } from '../../src/store/clickhouse.js';
 import { createClickHouseEventStore } from '../../src/store/event-store.js';
 import { EVENT_MIGRATIONS, migrate } from '../../src/store/migrations.js';
 import {
+  cleanupsAfterEach,
   clickhouseQuery,
   dropDatabase,
   kcatConsume,
   kcatProduce,
   servicesEnv,
+  type KcatMessage,
   uniqueName,
   waitFor,
-  type KcatMessage,
 } from '../support/index.js';
 
 /**
@@ -34,10 +35,7 @@ import {
  * pipeline's boundary; test/integration/serving-formats-daemon.test.ts covers a real daemon.
  */
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = cleanupsAfterEach();
 
 // Long enough for the broker's fetch wait between two batches (a request and its response can
 // arrive seconds apart even when produced together), short enough for the unpaired case to finish.

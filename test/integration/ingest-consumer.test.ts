@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileConfig } from '../../src/config/compile.js';
 import { DriftguardError } from '../../src/errors.js';
 import { createNativeDecoder } from '../../src/ingest/native-decoder.js';
@@ -13,6 +13,7 @@ import { createClickHouse } from '../../src/store/clickhouse.js';
 import { createClickHouseEventStore, type EventStore } from '../../src/store/event-store.js';
 import { EVENT_MIGRATIONS, migrate } from '../../src/store/migrations.js';
 import {
+  cleanupsAfterEach,
   clickhouseQuery,
   dropDatabase,
   kcatProduce,
@@ -28,10 +29,7 @@ import {
  * stores and commits what was consumed before leaving the group.
  */
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = cleanupsAfterEach();
 
 interface Harness {
   db: string;

@@ -1,18 +1,19 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DaemonProcess } from '../support/daemon-process.js';
 import { PrivateClickHouse } from '../support/private-clickhouse.js';
 import {
+  cleanupsAfterEach,
   clickhouseQuery,
   dropDatabase,
   kcatConsume,
   kcatProduce,
   servicesEnv,
+  type KcatMessage,
   uniqueName,
   waitFor,
-  type KcatMessage,
 } from '../support/index.js';
 
 /**
@@ -77,10 +78,7 @@ async function duplicatesVisible(url: string, db: string): Promise<number> {
   return Number(rows[0]?.c ?? 0);
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = cleanupsAfterEach();
 
 describe('ingest from Kafka into ClickHouse', () => {
   it('stores every valid event exactly once and dead-letters every invalid one with its reason', async () => {

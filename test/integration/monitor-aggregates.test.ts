@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildNumericReferenceProfile } from '../../detectors/index.js';
 import type { PredictionEvent } from '../../src/events/types.js';
 import { createLogger } from '../../src/logger.js';
@@ -8,7 +8,7 @@ import { createClickHouse, insertJsonLines } from '../../src/store/clickhouse.js
 import { predictionRow } from '../../src/store/event-rows.js';
 import { migrate } from '../../src/store/migrations.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
-import { dropDatabase, servicesEnv, uniqueName } from '../support/index.js';
+import { cleanupsAfterEach, dropDatabase, rng, servicesEnv, uniqueName } from '../support/index.js';
 
 /**
  * The monitor's window aggregation on the real ClickHouse 18.16, checked value by value against
@@ -18,21 +18,7 @@ import { dropDatabase, servicesEnv, uniqueName } from '../support/index.js';
  * also after a cycle has proved the window clean and cached that proof.
  */
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const cleanups = cleanupsAfterEach();
 
 /** The cell queries.ts numericHistogramQuery puts a value in (0 underflow, cells + 1 overflow). */
 function expectedCell(grid: FeatureGrid, cells: number, v: number): number {

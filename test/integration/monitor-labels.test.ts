@@ -1,9 +1,10 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DaemonProcess } from '../support/daemon-process.js';
 import {
+  cleanupsAfterEach,
   clickhouseQuery,
   dropDatabase,
   kcatProduce,
@@ -19,10 +20,7 @@ import {
 
 const TOKEN = 'labels-test-token-0123456789';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = cleanupsAfterEach();
 
 describe('monitor with late labels', () => {
   it('reports accuracy and coverage once outcomes arrive, joined by id within the horizon', async () => {

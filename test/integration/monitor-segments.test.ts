@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { alertFingerprint } from '../../src/alerts/fingerprint.js';
 import { applyEvaluations, emptyPolicyState } from '../../src/alerts/policy.js';
 import type { RuleEvaluation } from '../../src/alerts/types.js';
@@ -16,7 +16,15 @@ import { createClickHouse, insertJsonLines } from '../../src/store/clickhouse.js
 import { outcomeRow, predictionRow } from '../../src/store/event-rows.js';
 import { migrate } from '../../src/store/migrations.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
-import { clickhouseQuery, dropDatabase, servicesEnv, uniqueName } from '../support/index.js';
+import {
+  cleanupsAfterEach,
+  clickhouseQuery,
+  dropDatabase,
+  normal,
+  rng,
+  servicesEnv,
+  uniqueName,
+} from '../support/index.js';
 
 /**
  * Segments on the real ClickHouse: one model whose `x` shifts in one country only (a shift the
@@ -25,22 +33,7 @@ import { clickhouseQuery, dropDatabase, servicesEnv, uniqueName } from '../suppo
  * gauges, the alert rules and the API are checked.
  */
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const normal = (r: () => number): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = cleanupsAfterEach();
 
 /** US 40 %, FR 30 %, DE 12 %, IT 10 %, ES 8 %: the top 3 are US, FR, DE; IT and ES are __other__. */
 function country(r: () => number): string {

@@ -13,15 +13,14 @@ import { createHttpApp } from '../../src/http/app.js';
 import { retuneRoutes } from '../../src/http/retune-routes.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createClickHouse, type ClickHouseClient } from '../../src/store/clickhouse.js';
-import { migrate } from '../../src/store/migrations.js';
+import type { ClickHouseClient } from '../../src/store/clickhouse.js';
 import {
   THRESHOLD_SPACE,
   ThresholdTrainer,
   thresholdDatasets,
   writeThresholdArtifact,
 } from '../fixtures/retune/threshold-trainer.js';
-import { dropDatabase, servicesEnv, uniqueName } from '../support/index.js';
+import { dropDatabase, migratedDatabase, servicesEnv } from '../support/index.js';
 
 const logger = createLogger('silent');
 const TOKEN = 'retune-test-token';
@@ -33,15 +32,7 @@ let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  db = uniqueName('retune_api');
-  client = createClickHouse({
-    url: servicesEnv().clickhouseUrl,
-    database: db,
-    username: 'default',
-    password: '',
-    requestTimeoutMs: 30_000,
-  });
-  await migrate(client, db, logger, RETUNE_MIGRATIONS);
+  ({ db, client } = await migratedDatabase('retune_api', RETUNE_MIGRATIONS));
   dir = await mkdtemp(path.join(tmpdir(), 'retune-api-'));
   retuner = new Retuner({
     client,

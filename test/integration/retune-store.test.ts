@@ -8,10 +8,8 @@ import {
   type StudyStorage,
   type TrialRow,
 } from '../../retune/store/index.js';
-import { createLogger } from '../../src/logger.js';
-import { createClickHouse, type ClickHouseClient } from '../../src/store/clickhouse.js';
-import { migrate } from '../../src/store/migrations.js';
-import { dropDatabase, servicesEnv, uniqueName } from '../support/index.js';
+import type { ClickHouseClient } from '../../src/store/clickhouse.js';
+import { dropDatabase, migratedDatabase, servicesEnv } from '../support/index.js';
 
 /** One contract, two adapters: the in-memory fake the unit tests use, and ClickHouse. */
 type Storage = StudyStorage & RegistryStorage;
@@ -19,15 +17,7 @@ type Storage = StudyStorage & RegistryStorage;
 let db: string;
 let client: ClickHouseClient;
 beforeAll(async () => {
-  db = uniqueName('retune_store');
-  client = createClickHouse({
-    url: servicesEnv().clickhouseUrl,
-    database: db,
-    username: 'default',
-    password: '',
-    requestTimeoutMs: 30_000,
-  });
-  await migrate(client, db, createLogger('silent'), RETUNE_MIGRATIONS);
+  ({ db, client } = await migratedDatabase('retune_store', RETUNE_MIGRATIONS));
 });
 afterAll(async () => {
   await client.close();
@@ -118,35 +108,21 @@ describe.each(adapters)('retune storage contract (%s)', (name, make) => {
     await s.saveTrial(trial(id, 0));
     await s.saveTrial(trial(id, 1));
     await s.saveTrial(trial(id, 0, { intermediate: [[1, 0.5]] }));
-    await s.saveTrial(
-      trial(id, 0, {
-        state: 'complete',
-        value: 0.25,
-        intermediate: [
-          [1, 0.5],
-          [2, 0.25],
-        ],
-        finishedAtMs: T0 + 2000,
-        artifactPath: '/a/model.json',
-        device: '1',
-      }),
-    );
+    const completed: Partial<TrialRow> = {
+      state: 'complete',
+      value: 0.25,
+      intermediate: [
+        [1, 0.5],
+        [2, 0.25],
+      ],
+      finishedAtMs: T0 + 2000,
+      artifactPath: '/a/model.json',
+      device: '1',
+    };
+    await s.saveTrial(trial(id, 0, completed));
     await s.saveTrial(trial(id, 1, { state: 'failed', failReason: 'OOM' }));
     const rows = await s.listTrials(id);
-    expect(rows).toEqual([
-      trial(id, 0, {
-        state: 'complete',
-        value: 0.25,
-        intermediate: [
-          [1, 0.5],
-          [2, 0.25],
-        ],
-        finishedAtMs: T0 + 2000,
-        artifactPath: '/a/model.json',
-        device: '1',
-      }),
-      trial(id, 1, { state: 'failed', failReason: 'OOM' }),
-    ]);
+    expect(rows).toEqual([trial(id, 0, completed), trial(id, 1, { state: 'failed', failReason: 'OOM' })]);
   });
 
   it('stores versions, alias history in order, and decisions with missing statistics', async () => {

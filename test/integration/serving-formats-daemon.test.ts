@@ -1,9 +1,10 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DaemonProcess } from '../support/daemon-process.js';
 import {
+  cleanupsAfterEach,
   clickhouseQuery,
   dropDatabase,
   kcatConsume,
@@ -18,10 +19,7 @@ import {
  * posting CloudEvents over HTTP, Seldon Core 2 model topics listed as extra inputs, and a KServe
  * request whose response never comes (dead-lettered as unpaired after the pair timeout).
  */
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = cleanupsAfterEach();
 
 interface StoredRow {
   id: string;

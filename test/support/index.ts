@@ -17,3 +17,6 @@ export {
   prometheusQuery,
   type PromSample,
 } from './prometheus.js';
+export { rng, normal } from './random.js';
+export { cleanupsAfterEach } from './cleanups.js';
+export { migratedDatabase } from './database.js';

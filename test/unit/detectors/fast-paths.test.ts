@@ -5,17 +5,7 @@ import { binCounts, binCountsSorted, quantileEdges } from '../../../detectors/bi
 import { quantileEdgesUnsorted } from '../../../detectors/numeric-binned.js';
 import { quantileBinsOf } from '../../../detectors/quantile-bins.js';
 import { sortFloat64InPlace } from '../../../detectors/radix-sort.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../support/random.js';
 
 const generators: [string, (r: () => number) => number][] = [
   ['normal-ish', (r) => (r() + r() + r() - 1.5) * 3],

@@ -35,23 +35,11 @@ import {
   wassersteinFromProfiles,
 } from '../../../detectors/profiles/profile-tests.js';
 import type { TestResult } from '../../../detectors/result.js';
+import { normal, rng } from '../../support/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function normals(n: number, mean: number, seed: number): number[] {
   const r = rng(seed);
-  return Array.from(
-    { length: n },
-    () => mean + Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()),
-  );
+  return Array.from({ length: n }, () => mean + normal(r));
 }
 function stat(r: TestResult): number {
   if (r.status !== 'ok') throw new Error(r.reason);

@@ -10,18 +10,7 @@ import {
 import { modelSettings, monitoringSchema } from '../../../src/monitor/options.js';
 import { featureGrid } from '../../../src/monitor/queries.js';
 import { buildReferenceProfile, parseSample } from '../../../src/monitor/reference.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const normal = (r: () => number): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+import { normal, rng } from '../../support/random.js';
 
 /** What ClickHouse computes in numericHistogramQuery and numericMomentsQuery, done in JS. */
 function cellsOf(
