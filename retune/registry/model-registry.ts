@@ -107,18 +107,8 @@ export class ModelRegistry {
         });
       }
       return this.write(
-        {
-          model,
-          alias: 'champion',
-          version,
-          previousVersion: champion ?? '',
-          atMs: this.now(),
-          actor: options.actor ?? 'unknown',
-          action: 'promote',
-          reason: options.reason ?? '',
-          evidence: options.evidence ?? {},
-        },
-        options.dryRun === true,
+        { model, alias: 'champion', version, previousVersion: champion ?? '', action: 'promote' },
+        options,
       );
     });
   }
@@ -152,18 +142,9 @@ export class ModelRegistry {
         }
       }
       return this.write(
-        {
-          model,
-          alias: 'champion',
-          version: target,
-          previousVersion: current,
-          atMs: this.now(),
-          actor: options.actor ?? 'unknown',
-          action: 'rollback',
-          reason: options.reason ?? `rollback from ${current} to ${target}`,
-          evidence: options.evidence ?? {},
-        },
-        options.dryRun === true,
+        { model, alias: 'champion', version: target, previousVersion: current, action: 'rollback' },
+        options,
+        `rollback from ${current} to ${target}`,
       );
     });
   }
@@ -179,18 +160,8 @@ export class ModelRegistry {
       if (version !== '') await this.requireVersion(model, version);
       const current = await this.aliases(model);
       return this.write(
-        {
-          model,
-          alias,
-          version,
-          previousVersion: current[alias] ?? '',
-          atMs: this.now(),
-          actor: options.actor ?? 'unknown',
-          action: 'set',
-          reason: options.reason ?? '',
-          evidence: options.evidence ?? {},
-        },
-        options.dryRun === true,
+        { model, alias, version, previousVersion: current[alias] ?? '', action: 'set' },
+        options,
       );
     });
   }
@@ -207,7 +178,24 @@ export class ModelRegistry {
     return found;
   }
 
-  private async write(event: AliasEvent, dryRun: boolean): Promise<AliasChange> {
+  /** Completes the move into an event (now, actor, reason, evidence) and appends it unless a dry run. */
+  private async write(
+    move: Pick<AliasEvent, 'model' | 'alias' | 'version' | 'previousVersion' | 'action'>,
+    options: AliasChangeOptions,
+    defaultReason = '',
+  ): Promise<AliasChange> {
+    const event: AliasEvent = {
+      model: move.model,
+      alias: move.alias,
+      version: move.version,
+      previousVersion: move.previousVersion,
+      atMs: this.now(),
+      actor: options.actor ?? 'unknown',
+      action: move.action,
+      reason: options.reason ?? defaultReason,
+      evidence: options.evidence ?? {},
+    };
+    const dryRun = options.dryRun === true;
     if (!dryRun) await this.storage.appendAliasEvent(event);
     return { event, dryRun };
   }
