@@ -368,24 +368,17 @@ async function drawCharts(
         title: `retune study ${detailed?.studyId ?? ''}: objective per trial`,
         xLabel: 'trial',
         yLabel: detailed?.objective ?? 'objective',
-        series: [
-          {
-            name: 'completed',
-            color: '#1f77b4',
-            dots: true,
-            points: trials
-              .filter((t) => t.state === 'complete')
-              .map((t) => [t.trial, t.value as number] as const),
-          },
-          {
-            name: 'pruned',
-            color: '#d62728',
-            dots: true,
-            points: trials
-              .filter((t) => t.state === 'pruned')
-              .map((t) => [t.trial, t.value as number] as const),
-          },
-        ],
+        series: (
+          [
+            ['completed', 'complete', '#1f77b4'],
+            ['pruned', 'pruned', '#d62728'],
+          ] as const
+        ).map(([name, state, color]) => ({
+          name,
+          color,
+          dots: true,
+          points: trials.filter((t) => t.state === state).map((t) => [t.trial, t.value as number] as const),
+        })),
       },
       file,
     );
