@@ -1,4 +1,5 @@
 import {
+  binIndex,
   binaryReportFromCounts,
   categoricalEvidenceFromProfiles,
   categoricalProfileFromCounts,
@@ -129,10 +130,10 @@ export function numericAggregatesFromCells(
     if (n <= 0) continue;
     const bin = (edges: readonly number[]): number => {
       if (cell === 0) return 0;
-      if (cell >= cells + 1) return countBelow(edges, grid.hi);
+      if (cell >= cells + 1) return binIndex(edges, grid.hi);
       // A value in cell j is in [lo + j w, lo + (j + 1) w): its bin is the number of edges below the
       // cell's start (exact unless an edge falls inside the cell; see docs/monitoring.md).
-      return countBelow(edges, grid.lo + (cell - 1) / grid.inverseWidth);
+      return binIndex(edges, grid.lo + (cell - 1) / grid.inverseWidth);
     };
     const b = bin(g.binEdges);
     const k = bin(g.sketchEdges);
@@ -151,18 +152,6 @@ export function numericAggregatesFromCells(
     stdDdof0: Math.sqrt(variance),
     missing,
   });
-}
-
-/** Number of edges strictly below x (edges sorted ascending). */
-export function countBelow(edges: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = edges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((edges[mid] as number) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export interface EvaluateInput {

@@ -59,8 +59,6 @@ export function lastEventsStartQuery(db: string, model: string, count: number, e
 /** The uniform grid ClickHouse counts a numeric feature in, derived from its reference sketch. */
 export interface FeatureGrid {
   readonly name: string;
-  /** 1-based index in the key. */
-  readonly index: number;
   readonly lo: number;
   readonly hi: number;
   /** cells / (hi - lo), 0 when hi == lo. */
@@ -72,18 +70,13 @@ export interface FeatureGrid {
  * reference's first sketch edge, hi one cell width past its last, so that a value equal to the
  * last edge (a discrete feature's largest value) lands in an interior cell.
  */
-export function featureGrid(
-  name: string,
-  index: number,
-  profile: NumericProfile,
-  cells: number,
-): FeatureGrid {
+export function featureGrid(name: string, profile: NumericProfile, cells: number): FeatureGrid {
   const edges = profile.sketchEdges;
   const lo = edges[0] ?? profile.min ?? 0;
   const last = edges[edges.length - 1] ?? profile.max ?? lo;
   let hi = last + (last - lo) / cells;
   if (!(hi > lo)) hi = lo + Math.max(Math.abs(lo), 1) * 1e-9;
-  return { name, index, lo, hi, inverseWidth: cells / (hi - lo) };
+  return { name, lo, hi, inverseWidth: cells / (hi - lo) };
 }
 
 /**
@@ -106,9 +99,7 @@ export function referenceGrids(
     f.kind === 'numeric' ? [[name, f.profile] as const] : [],
   );
   const cells = gridCellsFor(configuredCells, numeric.length);
-  const grids = new Map(
-    numeric.map(([name, profile], i) => [name, featureGrid(name, i + 1, profile, cells)]),
-  );
+  const grids = new Map(numeric.map(([name, profile]) => [name, featureGrid(name, profile, cells)]));
   return { grids, cells };
 }
 

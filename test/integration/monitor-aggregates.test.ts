@@ -74,8 +74,8 @@ describe('monitor window aggregates on ClickHouse', () => {
       });
     const cells = 512;
     const grids = new Map<string, FeatureGrid>([
-      ['a', featureGrid('a', 1, buildNumericReferenceProfile(values('a')), cells)],
-      ['b', featureGrid('b', 2, buildNumericReferenceProfile(values('b').map((v) => v / 2)), cells)],
+      ['a', featureGrid('a', buildNumericReferenceProfile(values('a')), cells)],
+      ['b', featureGrid('b', buildNumericReferenceProfile(values('b').map((v) => v / 2)), cells)],
     ]);
     const store = new MonitorStore(client, db);
     const window = { startMs: nowMs - 600_000, endMs: nowMs };

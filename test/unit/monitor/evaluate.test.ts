@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildNumericProfile, buildNumericReferenceProfile, gridOf } from '../../../detectors/index.js';
+import {
+  binIndex,
+  buildNumericProfile,
+  buildNumericReferenceProfile,
+  gridOf,
+} from '../../../detectors/index.js';
 import { partitionOf } from '../../../src/coordination/ownership.js';
 import {
-  countBelow,
   evaluateModel,
   numericAggregatesFromCells,
   type FeatureMoments,
@@ -35,13 +39,13 @@ function momentsOf(values: readonly number[]): FeatureMoments {
   };
 }
 
-describe('countBelow', () => {
+describe('binIndex (maps grid cells to reference bins)', () => {
   it('counts edges strictly below', () => {
-    expect(countBelow([], 1)).toBe(0);
-    expect(countBelow([1, 2, 3], 0)).toBe(0);
-    expect(countBelow([1, 2, 3], 2)).toBe(1);
-    expect(countBelow([1, 2, 3], 2.5)).toBe(2);
-    expect(countBelow([1, 2, 3], 9)).toBe(3);
+    expect(binIndex([], 1)).toBe(0);
+    expect(binIndex([1, 2, 3], 0)).toBe(0);
+    expect(binIndex([1, 2, 3], 2)).toBe(1);
+    expect(binIndex([1, 2, 3], 2.5)).toBe(2);
+    expect(binIndex([1, 2, 3], 9)).toBe(3);
   });
 });
 
@@ -50,7 +54,7 @@ describe('numericAggregatesFromCells', () => {
     const r = rng(1);
     const ref = buildNumericReferenceProfile(Array.from({ length: 5000 }, () => normal(r)));
     const cur = Array.from({ length: 5000 }, () => normal(r) + 0.1);
-    const grid = featureGrid('x', 1, ref, 4096);
+    const grid = featureGrid('x', ref, 4096);
     const got = numericAggregatesFromCells(ref, grid, 4096, cellsOf(cur, grid, 4096), momentsOf(cur), 0);
     const exact = buildNumericProfile(cur, gridOf(ref));
     expect(got.count).toBe(exact.count);
@@ -78,7 +82,7 @@ describe('numericAggregatesFromCells', () => {
     const ref = buildNumericReferenceProfile(Array.from({ length: 2000 }, () => Math.floor(r() * 20)));
     expect(ref.sketchKind).toBe('distinct');
     const cur = Array.from({ length: 3000 }, () => Math.floor(r() * 25) - 2);
-    const grid = featureGrid('x', 1, ref, 4096);
+    const grid = featureGrid('x', ref, 4096);
     const got = numericAggregatesFromCells(ref, grid, 4096, cellsOf(cur, grid, 4096), momentsOf(cur), 0);
     const exact = buildNumericProfile(cur, gridOf(ref));
     expect(got.sketchCounts).toEqual(exact.sketchCounts);
@@ -87,7 +91,7 @@ describe('numericAggregatesFromCells', () => {
 
   it('handles an empty window and a constant reference', () => {
     const ref = buildNumericReferenceProfile([5, 5, 5, 5]);
-    const grid = featureGrid('x', 1, ref, 64);
+    const grid = featureGrid('x', ref, 64);
     const empty = numericAggregatesFromCells(ref, grid, 64, new Map(), undefined, 3);
     expect(empty.count).toBe(0);
     expect(empty.missing).toBe(3);
@@ -113,7 +117,7 @@ describe('evaluateModel', () => {
   const reference = buildReferenceProfile(sample, {}, 'test');
   const xProfile = reference.features['x'];
   if (xProfile?.kind !== 'numeric') throw new Error('x should be numeric');
-  const grid = featureGrid('x', 1, xProfile.profile, 4096);
+  const grid = featureGrid('x', xProfile.profile, 4096);
   const run = (
     shift: number,
     categories: Record<string, number>,
