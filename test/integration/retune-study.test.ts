@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KafkaEventPublisher, Retuner, type RetunerDeps } from '../../retune/orchestrator/index.js';
 import type { RetuneConfigInput } from '../../retune/options.js';
 import { RETUNE_MIGRATIONS } from '../../retune/store/index.js';
@@ -10,7 +10,7 @@ import { createKafka } from '../../src/kafka/client.js';
 import { Alerting } from '../../src/alerts/alerting.js';
 import { ALERT_MIGRATIONS } from '../../src/alerts/migrations.js';
 import { createLogger } from '../../src/logger.js';
-import { createClickHouse, type ClickHouseClient } from '../../src/store/clickhouse.js';
+import type { ClickHouseClient } from '../../src/store/clickhouse.js';
 import { migrate } from '../../src/store/migrations.js';
 import {
   THRESHOLD_SPACE,
@@ -19,19 +19,18 @@ import {
   writeThresholdArtifact,
 } from '../fixtures/retune/threshold-trainer.js';
 import {
+  cleanupsAfterEach,
   clickhouseQuery,
   dropDatabase,
   kcatConsume,
+  migratedDatabase,
   servicesEnv,
   uniqueName,
   waitFor,
 } from '../support/index.js';
 
 const logger = createLogger('silent');
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
-});
+const cleanup = cleanupsAfterEach();
 
 interface Env {
   db: string;
@@ -43,15 +42,7 @@ interface Env {
 
 async function environment(): Promise<Env> {
   const { clickhouseUrl } = servicesEnv();
-  const db = uniqueName('retune');
-  const client = createClickHouse({
-    url: clickhouseUrl,
-    database: db,
-    username: 'default',
-    password: '',
-    requestTimeoutMs: 30_000,
-  });
-  await migrate(client, db, logger, RETUNE_MIGRATIONS);
+  const { db, client } = await migratedDatabase('retune', RETUNE_MIGRATIONS);
   const dir = await mkdtemp(path.join(tmpdir(), 'retune-'));
   cleanup.push(() => dropDatabase(clickhouseUrl, db));
   cleanup.push(() => client.close());
