@@ -17,7 +17,7 @@ export {
   type CompiledCommandTrainerOptions,
 } from './command/options.js';
 export { createTrainer, type TrainerConfig } from './create-trainer.js';
-export { TfjsTrainer, TFJS_OBJECTIVES, type TfjsTrainerOptions } from './tfjs/tfjs-trainer.js';
+export { shuffledOrder, TfjsTrainer, TFJS_OBJECTIVES, type TfjsTrainerOptions } from './tfjs/tfjs-trainer.js';
 export { compileTfjsParams, TFJS_PARAM_DEFAULTS, TFJS_PARAM_NAMES, type TfjsParams } from './tfjs/params.js';
 export {
   loadTfBackend,

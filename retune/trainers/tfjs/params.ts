@@ -22,7 +22,7 @@ export interface TfjsParams {
   readonly l2: number;
   /** @default 'adam' */
   readonly optimizer: 'adam' | 'sgd' | 'rmsprop';
-  /** Seed of the weight initialisers. @default 42 */
+  /** Seed of the weight initialisers, dropout masks and per-epoch row order. @default 42 */
   readonly seed: number;
 }
 

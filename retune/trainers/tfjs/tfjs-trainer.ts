@@ -1,6 +1,7 @@
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import type { Logger } from '../../../src/logger.js';
 import { readSplit, type DatasetRow } from '../../data/dataset-files.js';
+import { Rng } from '../../engine/prng.js';
 import { TrainerError } from '../errors.js';
 import type { DatasetRef, Trainer, TrialRequest, TrialResult } from '../trainer.js';
 import { loadTfBackend, type RetuneBackend, type RetuneBackendName, type Tf } from './backend.js';
@@ -92,18 +93,26 @@ export class TfjsTrainer implements Trainer {
               cause: request.signal.reason,
             },
           );
-        await model.fit(xTrain, yTrain, {
-          epochs: 1,
-          batchSize: params.batchSize,
-          shuffle: true,
-          verbose: 0,
-          // A cancelled trial stops within a batch, not at the end of a long epoch.
-          callbacks: {
-            onBatchEnd: () => {
-              if (request.signal.aborted) model.stopTraining = true;
+        // tfjs's own `shuffle` draws from Math.random; a seeded order makes a trial repeatable.
+        const order = tf.tensor1d(shuffledOrder(train.length, params.seed, epoch), 'int32');
+        const xEpoch = tf.gather(xTrain, order);
+        const yEpoch = tf.gather(yTrain, order);
+        try {
+          await model.fit(xEpoch, yEpoch, {
+            epochs: 1,
+            batchSize: params.batchSize,
+            shuffle: false,
+            verbose: 0,
+            // A cancelled trial stops within a batch, not at the end of a long epoch.
+            callbacks: {
+              onBatchEnd: () => {
+                if (request.signal.aborted) model.stopTraining = true;
+              },
             },
-          },
-        });
+          });
+        } finally {
+          tf.dispose([order, xEpoch, yEpoch]);
+        }
         if (request.signal.aborted)
           throw new TrainerError(
             'TRIAL_CANCELLED',
@@ -278,4 +287,18 @@ function validationMetrics(
     if (best === row.y) correct++;
   });
   return { val_loss: loss / rows.length, val_accuracy: correct / rows.length };
+}
+
+/** The row order of one epoch: a Fisher-Yates shuffle keyed by (seed, epoch). */
+export function shuffledOrder(rows: number, seed: number, epoch: number): Int32Array {
+  const order = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
+  const rng = Rng.derive(seed, 'tfjs-shuffle', epoch);
+  for (let i = rows - 1; i > 0; i--) {
+    const j = rng.nextInt(i + 1);
+    const swap = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = swap;
+  }
+  return order;
 }
