@@ -2,13 +2,13 @@ import { DriftguardError } from '../errors.js';
 import type { Decoded } from '../events/types.js';
 import { rejected, type DecodeOutput, type ExpiredRecord, type RecordDecoder } from '../ingest/decoder.js';
 import { createNativeDecoder } from '../ingest/native-decoder.js';
-import type { InputRecord } from '../ingest/record.js';
+import { headerText, type InputRecord } from '../ingest/record.js';
 import { bareBodyToHalf } from './bare-body.js';
-import { cloudEventRecordToHalf } from './cloudevents.js';
+import { cloudEventRecordToHalf, hasCloudEventHeaders, isStructuredContentType } from './cloudevents.js';
 import { detectFormat, type Detection } from './detect.js';
 import { compileDecoderOptions, type CompiledDecoderOptions, type DecoderOptionsInput } from './options.js';
 import { Pairer, type UnpairedCause } from './pairer.js';
-import { seldonRecordToHalf, seldonTopicPattern } from './seldon.js';
+import { parseSeldonTopic, seldonRecordToHalf, seldonTopicPattern } from './seldon.js';
 import { toPredictions, type InferenceHalf } from './to-predictions.js';
 
 /**
@@ -151,7 +151,24 @@ export function createDecoder(
     }
   }
 
+  // Whether the last topic asked about is a Seldon topic (a decoder sees one topic, or a few).
+  let lastTopic: string | undefined;
+  let lastTopicIsSeldon = false;
+
   return {
+    nativeKind(record: InputRecord): 'prediction' | 'outcome' | undefined {
+      if (!sniff || hasCloudEventHeaders(record.headers)) return undefined;
+      if (record.topic !== lastTopic) {
+        lastTopic = record.topic;
+        lastTopicIsSeldon = parseSeldonTopic(record.topic, compiled.seldonTopicPrefix) !== undefined;
+      }
+      if (lastTopicIsSeldon) return undefined;
+      // A body with a structured-CloudEvents content type is an envelope whatever its keys.
+      const contentType = record.headers['content-type'];
+      if (contentType !== undefined && isStructuredContentType(headerText(contentType))) return undefined;
+      return role;
+    },
+
     decode(record: InputRecord, nowMs: number): DecodeOutput {
       const detection = detectFormat(record, compiled.seldonTopicPrefix, maxEventBytes, sniff);
       if (detection.format === 'invalid') return rejected(detection.rejection);

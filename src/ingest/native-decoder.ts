@@ -30,5 +30,6 @@ export function createNativeDecoder(kind: 'prediction' | 'outcome', maxEventByte
       return decodeParsed(record, parseJson(record.value, maxEventBytes));
     },
     decodeParsed,
+    nativeKind: () => kind,
   };
 }

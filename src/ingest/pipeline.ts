@@ -3,11 +3,15 @@ import type { Metrics } from '../metrics.js';
 import { retry } from '../retry.js';
 import type { EventStore, SerializedRows } from '../store/event-store.js';
 import { outcomeRow, predictionRow } from '../store/event-rows.js';
+import { RowBytes } from '../store/row-bytes.js';
 import { deadLetterMessage, type DeadLetterMessage, type DeadLetterSink } from './dead-letter.js';
 import type { RecordDecoder } from './decoder.js';
 import { GroupCommitBuffer } from './group-commit-buffer.js';
 import { OffsetTrackers, type OffsetTracker } from './offset-tracker.js';
+import { isPlainText, PlainRowWriter, type RowSource } from './plain-rows.js';
 import type { InputRecord, RecordRef } from './record.js';
+
+const NEWLINE = 0x0a;
 
 export interface IngestPipelineOptions {
   readonly maxBatchRows: number;
@@ -46,14 +50,14 @@ export interface SubmittedBatch {
 }
 
 /**
- * One batch's rows, serialised: its JSONEachRow lines joined into one string per table. A batch's
- * thousands of lines would otherwise each outlive a few young-generation collections while they
- * wait for the insert, and be copied into the old one.
+ * One batch's rows, serialised: its JSONEachRow lines as one Buffer per table, outside the heap.
+ * A batch's thousands of lines as strings would each outlive a few young-generation collections
+ * while they wait for the insert, and be copied into the old one.
  */
 interface RowChunk {
-  readonly predictions: string;
+  readonly predictions: Buffer;
   readonly predictionRows: number;
-  readonly outcomes: string;
+  readonly outcomes: Buffer;
   readonly outcomeRows: number;
 }
 
@@ -76,6 +80,10 @@ export class IngestPipeline {
   private readonly now: () => number;
   /** The last submitted batch's completion: batches complete in submission order. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Scratch space a batch's rows are written into (decoding never awaits, so one of each). */
+  private readonly predictionBytes = new RowBytes();
+  private readonly outcomeBytes = new RowBytes();
+  private readonly plainRows = new PlainRowWriter();
 
   constructor(
     private readonly options: IngestPipelineOptions,
@@ -106,21 +114,24 @@ export class IngestPipeline {
    */
   async submit(records: readonly InputRecord[]): Promise<SubmittedBatch> {
     this.buffer.enter();
-    const predictions: string[] = [];
-    const outcomes: string[] = [];
     const deadLetters: DeadLetterMessage[] = [];
     const released: RecordRef[] = [];
     const partitions: BatchPartition[] = [];
-    let bytes = 0;
-    let accepted = 0;
+    const predictions = this.predictionBytes;
+    const outcomes = this.outcomeBytes;
+    let predictionRows = 0;
+    let outcomeRows = 0;
+    let chunk: RowChunk;
     try {
       // Also lets batches handed over together all enter before any is decoded, so that the
       // buffer waits for all of them and stores them in one insert.
       await this.buffer.whenRoom();
+      // From here to `take` nothing awaits: the scratch buffers hold this batch's rows only.
       const now = this.now();
+      const source: RowSource = { prefix: '', offset: '', ingestedAt: String(Math.floor(now / 1000)) };
+      let plainSource = false;
       let current: BatchPartition | undefined;
       let decoder: RecordDecoder | undefined;
-      let sourcePrefix = '';
       // Accepted records are counted per run of one topic: one counter update per batch, not per record.
       let acceptedInRun = 0;
       const countRun = (): void => {
@@ -137,7 +148,8 @@ export class IngestPipeline {
           countRun();
           current = this.partitionOf(partitions, record.topic, record.partition);
           decoder = this.deps.decoders.get(record.topic);
-          sourcePrefix = `${record.topic}/${record.partition}/`;
+          source.prefix = `${record.topic}/${record.partition}/`;
+          plainSource = isPlainText(source.prefix);
         }
         current.lastOffset = record.offset;
         if (decoder === undefined) {
@@ -155,6 +167,23 @@ export class IngestPipeline {
           );
           continue;
         }
+        // The fast lane: a plain native event's row, straight from its bytes.
+        const value = record.value;
+        const kind = value !== null && plainSource ? decoder.nativeKind?.(record) : undefined;
+        if (kind !== undefined) {
+          source.offset = record.offset;
+          if (kind === 'prediction') {
+            if (this.plainRows.writePrediction(value as Buffer, record.timestampMs, source, predictions)) {
+              predictionRows++;
+              acceptedInRun++;
+              continue;
+            }
+          } else if (this.plainRows.writeOutcome(value as Buffer, record.timestampMs, source, outcomes)) {
+            outcomeRows++;
+            acceptedInRun++;
+            continue;
+          }
+        }
         const output = decoder.decode(record, now);
         if (output.rejection !== undefined) {
           deadLetters.push(deadLetterMessage(record, output.rejection, now));
@@ -164,34 +193,36 @@ export class IngestPipeline {
           acceptedInRun++;
         }
         if (output.predictions.length > 0 || output.outcomes.length > 0) {
-          const source = sourcePrefix + record.offset;
+          const sourceText = source.prefix + record.offset;
           for (const event of output.predictions) {
-            const line = `${JSON.stringify(predictionRow(event, source, now))}\n`;
-            predictions.push(line);
-            bytes += line.length;
-            accepted++;
+            predictions.text(JSON.stringify(predictionRow(event, sourceText, now)));
+            predictions.byte(NEWLINE);
+            predictionRows++;
           }
           for (const event of output.outcomes) {
-            const line = `${JSON.stringify(outcomeRow(event, source, now))}\n`;
-            outcomes.push(line);
-            bytes += line.length;
-            accepted++;
+            outcomes.text(JSON.stringify(outcomeRow(event, sourceText, now)));
+            outcomes.byte(NEWLINE);
+            outcomeRows++;
           }
         }
         if (output.released) for (const ref of output.released) released.push(ref);
         if (output.held === true) current.tracker.hold(record.offset);
       }
       countRun();
+      chunk = {
+        predictions: predictions.take(),
+        predictionRows,
+        outcomes: outcomes.take(),
+        outcomeRows,
+      };
     } catch (error) {
+      predictions.clear();
+      outcomes.clear();
       this.buffer.leave();
       throw error;
     }
-    const chunk: RowChunk = {
-      predictions: predictions.join(''),
-      predictionRows: predictions.length,
-      outcomes: outcomes.join(''),
-      outcomeRows: outcomes.length,
-    };
+    const accepted = predictionRows + outcomeRows;
+    const bytes = chunk.predictions.length + chunk.outcomes.length;
     const rowsStored = this.buffer.add(chunk, accepted, bytes);
     this.deps.metrics.bufferedRows.set(this.buffer.bufferedRows);
     const sent = deadLetters.length > 0 ? this.sendDeadLetters(deadLetters) : Promise.resolve();
@@ -294,8 +325,8 @@ export class IngestPipeline {
   private storeChunks(chunks: readonly RowChunk[]): Promise<void> {
     let predictionRows = 0;
     let outcomeRows = 0;
-    const predictions: string[] = [];
-    const outcomes: string[] = [];
+    const predictions: Buffer[] = [];
+    const outcomes: Buffer[] = [];
     for (const chunk of chunks) {
       predictionRows += chunk.predictionRows;
       outcomeRows += chunk.outcomeRows;

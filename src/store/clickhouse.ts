@@ -81,22 +81,22 @@ const MAX_STREAMED_PIECES = 256;
 
 /**
  * Inserts JSONEachRow lines (each ending in "\n") into `db.table`. The one insert path of the
- * daemon: a few strings (each may hold many lines, as the ingest pipeline's batches do) are
- * streamed one after another, never joined, so the whole body is not copied once more.
+ * daemon: a few pieces, strings or UTF-8 bytes (each may hold many lines, as the ingest
+ * pipeline's batches do), are streamed one after another, never joined, so the whole body is not
+ * copied once more.
  */
-
 export async function insertJsonLines(
   client: ClickHouseClient,
   database: string,
   table: string,
-  lines: readonly string[],
+  lines: ReadonlyArray<string | Uint8Array>,
 ): Promise<void> {
   if (lines.length === 0) return;
   try {
     const result = await client.exec({
       query: `INSERT INTO ${sqlIdentifier(database)}.${sqlIdentifier(table)} FORMAT JSONEachRow`,
       // Many short lines (row-at-a-time callers) are joined rather than written one write each.
-      values: Readable.from(lines.length > MAX_STREAMED_PIECES ? [lines.join('')] : lines, {
+      values: Readable.from(lines.length > MAX_STREAMED_PIECES ? [joinPieces(lines)] : lines, {
         objectMode: false,
       }),
     });
@@ -104,6 +104,10 @@ export async function insertJsonLines(
   } catch (error) {
     throw storeError(`insert into ${table}`, error);
   }
+}
+
+function joinPieces(pieces: ReadonlyArray<string | Uint8Array>): Buffer {
+  return Buffer.concat(pieces.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)));
 }
 
 /** Inserts row objects (serialised here) into `db.table`. */

@@ -6,12 +6,13 @@ import { sqlIdentifier } from './sql.js';
 export type EventTable = 'predictions' | 'outcomes';
 
 /**
- * Rows already serialised as JSONEachRow lines (each ending in "\n"). Serialising happens where
- * the event is decoded, so a flush only concatenates, and the buffer's byte count is exact.
+ * Rows already serialised as JSONEachRow lines (each ending in "\n"), as strings or UTF-8 bytes,
+ * each piece holding one or more whole lines. Serialising happens where the event is decoded, so a
+ * flush only streams the pieces, and the buffer's byte count is exact.
  */
 export interface SerializedRows {
-  readonly predictions: string[];
-  readonly outcomes: string[];
+  readonly predictions: ReadonlyArray<string | Uint8Array>;
+  readonly outcomes: ReadonlyArray<string | Uint8Array>;
 }
 
 /** The ingest path's port to storage. The ClickHouse adapter below is the real one. */
@@ -23,7 +24,7 @@ export interface EventStore {
 export function createClickHouseEventStore(client: ClickHouseClient, database: string): EventStore {
   // Validate the name once, at construction, rather than on the first insert.
   sqlIdentifier(database);
-  const insertInto = (table: EventTable, lines: string[]): Promise<void> =>
+  const insertInto = (table: EventTable, lines: ReadonlyArray<string | Uint8Array>): Promise<void> =>
     insertJsonLines(client, database, table, lines);
   return {
     async insert(rows) {

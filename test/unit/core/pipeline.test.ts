@@ -9,6 +9,10 @@ import type { InputRecord } from '../../../src/ingest/record.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { SerializedRows } from '../../../src/store/event-store.js';
 import { DriftguardError } from '../../../src/errors.js';
+import { createDecoder } from '../../../src/decoders/index.js';
+import { validateOutcome, validatePrediction } from '../../../src/events/validate.js';
+import type { OutcomeEvent, PredictionEvent } from '../../../src/events/types.js';
+import { outcomeRow, predictionRow } from '../../../src/store/event-rows.js';
 
 const options = {
   maxBatchRows: 1_000,
@@ -31,16 +35,19 @@ function record(offset: number, value: unknown, topic = 'predictions', partition
 }
 
 /** The JSONEachRow lines of every insert, in order (an insert's element may hold several lines). */
-function storedLines(stored: readonly SerializedRows[]): string[] {
+function storedLines(
+  stored: readonly SerializedRows[],
+  table: keyof SerializedRows = 'predictions',
+): string[] {
   return stored.flatMap((rows) =>
-    rows.predictions
-      .join('')
+    Buffer.concat(rows[table].map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)))
+      .toString('utf8')
       .split('\n')
       .filter((line) => line !== ''),
   );
 }
 
-function harness(decoders: Map<string, RecordDecoder>, failures = 0) {
+function harness(decoders: Map<string, RecordDecoder>, failures = 0, now?: () => number) {
   const stored: SerializedRows[] = [];
   const dead: DeadLetterMessage[] = [];
   let remainingFailures = failures;
@@ -57,6 +64,7 @@ function harness(decoders: Map<string, RecordDecoder>, failures = 0) {
     deadLetters: { send: async (messages) => void dead.push(...messages) },
     metrics: createMetrics(new Registry(), { defaultMetrics: false }),
     logger: pino({ level: 'silent' }),
+    ...(now === undefined ? {} : { now }),
   });
   return { pipeline, stored, dead };
 }
@@ -79,6 +87,50 @@ describe('IngestPipeline', () => {
       'driftguard-source-offset': '1',
     });
     expect([...commits.values()]).toEqual([{ topic: 'predictions', partition: 0, offset: '3' }]);
+  });
+
+  it('stores through the fast lane exactly the rows the full decoder would, in record order', async () => {
+    const now = 1_795_400_000_000;
+    const { pipeline, stored, dead } = harness(
+      new Map([
+        ['predictions', createDecoder('prediction', {}, 10_000)],
+        ['outcomes', createDecoder('outcome', {}, 10_000)],
+      ]),
+      0,
+      () => now,
+    );
+    const predictions = [
+      { model: 'm', id: 'plain', features: { x: 1.5, c: 'DE', gone: null }, scores: { a: 0.25, b: 0.75 } },
+      { model: 'm', id: 'bool', features: { flag: true } }, // normalised: the full decoder's
+      { model: 'm', id: 'ünï', timestamp: '2026-11-23T02:00:00Z', prediction: 'fraud' }, // not ASCII
+      { model: 'm', id: 'extra', tenant: 'acme' }, // unknown field kept as extra
+      { model: 'm', id: 42, timestamp: 1_795_399_000_000, prediction: 3 },
+    ];
+    const outcomes = [
+      { model: 'm', id: 'plain', label: 'ok' },
+      { model: 'm', id: 'bool', label: true },
+    ];
+    await pipeline.processBatch([
+      ...predictions.map((event, i) => record(i, event)),
+      record(predictions.length, '{"model":"m"}'),
+      ...outcomes.map((event, i) => record(i, event, 'outcomes')),
+    ]);
+    const rowOf = (event: unknown, offset: number, topic: string) => {
+      const validated =
+        topic === 'predictions'
+          ? validatePrediction(event, 1_795_399_200_000)
+          : validateOutcome(event, 1_795_399_200_000);
+      if (!validated.ok) throw new Error(validated.rejection.message);
+      const source = `${topic}/0/${offset}`;
+      return JSON.stringify(
+        topic === 'predictions'
+          ? predictionRow(validated.value as PredictionEvent, source, now)
+          : outcomeRow(validated.value as OutcomeEvent, source, now),
+      );
+    };
+    expect(storedLines(stored)).toEqual(predictions.map((event, i) => rowOf(event, i, 'predictions')));
+    expect(storedLines(stored, 'outcomes')).toEqual(outcomes.map((event, i) => rowOf(event, i, 'outcomes')));
+    expect(dead.map((message) => message.headers['driftguard-reason-code'])).toEqual(['missing_field']);
   });
 
   it('keeps retrying a store that is down and commits only once it succeeded', async () => {

@@ -17,6 +17,28 @@ describe('format detection and pinned formats', () => {
     expect(decoder.decode(record({ value: null }), T0).rejection?.code).toBe('not_json');
   });
 
+  it('lets the fast lane take only records whose body alone decides that they are native', () => {
+    const auto = createDecoder('prediction', {}, MAX_BYTES);
+    expect(auto.nativeKind?.(record({ value: NATIVE }))).toBe('prediction');
+    expect(createDecoder('outcome', {}, MAX_BYTES).nativeKind?.(record({ value: NATIVE }))).toBe('outcome');
+    expect(
+      createDecoder('prediction', { inputFormat: 'native' }, MAX_BYTES).nativeKind?.(
+        record({ value: NATIVE }),
+      ),
+    ).toBe('prediction');
+    // Envelopes and pinned envelope formats always take the full decode.
+    expect(auto.nativeKind?.(ceRecord())).toBeUndefined();
+    const structured = record({ value: NATIVE, headers: { 'content-type': 'application/cloudevents+json' } });
+    expect(auto.nativeKind?.(structured)).toBeUndefined();
+    expect(
+      auto.nativeKind?.(record({ value: NATIVE, topic: 'seldon.default.model.fraud.outputs' })),
+    ).toBeUndefined();
+    expect(auto.nativeKind?.(record({ value: NATIVE }))).toBe('prediction'); // per topic, not sticky
+    expect(
+      createDecoder('prediction', { inputFormat: 'oip' }, MAX_BYTES).nativeKind?.(record({ value: NATIVE })),
+    ).toBeUndefined();
+  });
+
   it('auto: pairs bare OIP bodies by OIP id and bare v1 bodies by record key', () => {
     const decoder = createDecoder('prediction', { model: 'fallback' }, MAX_BYTES);
     decoder.decode(record({ value: OIP_REQUEST }), T0);
