@@ -116,6 +116,11 @@ export const storeSchema = z
   .object({
     /** Day partitions older than this are dropped; 0 keeps everything. @default 30 */
     retentionDays: z.number().int().nonnegative().default(30),
+    /**
+     * Evaluation history (drift, performance, quality results, health) and the alert log are kept
+     * this long, in whole months; 0 keeps everything. @default 400
+     */
+    historyRetentionDays: z.number().int().nonnegative().default(400),
     /** How often the retention sweep runs. @default 3600000 */
     retentionCheckIntervalMs: durationMs.default(3_600_000),
   })

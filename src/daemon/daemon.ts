@@ -244,7 +244,7 @@ export class Daemon {
         await dropExpiredPartitions(
           this.clickhouse,
           config.clickhouse.database,
-          config.store.retentionDays,
+          { events: config.store.retentionDays, history: config.store.historyRetentionDays },
           Date.now(),
           retentionLogger,
         );

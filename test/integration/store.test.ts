@@ -68,13 +68,56 @@ describe('store on the real ClickHouse', () => {
       .map((d) => `('m', toDateTime(${Math.floor((now - d * 86_400_000) / 1000)}), ${sqlString(`id-${d}`)})`)
       .join(', ');
     await clickhouseQuery(clickhouseUrl, `INSERT INTO ${db}.predictions (model, ts, id) VALUES ${values}`);
-    const dropped = await dropExpiredPartitions(client, db, 30, now, logger);
+    const dropped = await dropExpiredPartitions(client, db, { events: 30, history: 0 }, now, logger);
     expect(dropped.sort()).toEqual(['predictions/20261014', 'predictions/20261023']);
     const left = await clickhouseQuery<{ id: string }>(
       clickhouseUrl,
       `SELECT id FROM ${db}.predictions ORDER BY id`,
     );
     expect(left.map((r) => r.id)).toEqual(['id-0', 'id-1', 'id-29']);
+    await client.close();
+  });
+
+  it('drops month partitions of results and alerts once all of the month is past the history horizon', async () => {
+    const { clickhouseUrl } = servicesEnv();
+    const db = uniqueName('history');
+    databases.push(db);
+    const client = createClickHouse({
+      url: clickhouseUrl,
+      database: db,
+      username: 'default',
+      password: '',
+      requestTimeoutMs: 30_000,
+    });
+    await migrate(client, db, logger, ALL_MIGRATIONS);
+    const now = Date.parse('2026-11-23T12:00:00Z');
+    // September 2025; October 2025 (the month the 400-day horizon falls in: kept); this month.
+    // Mid-day times, so that the server's time zone cannot move them to another month.
+    const times = ['2025-09-30T00:00:00Z', '2025-10-01T12:00:00Z', '2026-11-20T00:00:00Z'].map((iso) =>
+      Math.floor(Date.parse(iso) / 1000),
+    );
+    await clickhouseQuery(
+      clickhouseUrl,
+      `INSERT INTO ${db}.model_health (model, evaluated_at) VALUES ${times.map((t, i) => `('m${i}', toDateTime(${t}))`).join(', ')}`,
+    );
+    await clickhouseQuery(
+      clickhouseUrl,
+      `INSERT INTO ${db}.alert_deliveries (delivery_id, at) VALUES ${times.map((t, i) => `('d${i}', toDateTime(${t}))`).join(', ')}`,
+    );
+    await clickhouseQuery(
+      clickhouseUrl,
+      `INSERT INTO ${db}.predictions (model, ts, id) VALUES ('m', toDateTime(${times[0]}), 'old-event')`,
+    );
+    const dropped = await dropExpiredPartitions(client, db, { events: 0, history: 400 }, now, logger);
+    expect(dropped.sort()).toEqual(['alert_deliveries/202509', 'model_health/202509']);
+    const health = await clickhouseQuery<{ model: string }>(
+      clickhouseUrl,
+      `SELECT model FROM ${db}.model_health ORDER BY model`,
+    );
+    expect(health.map((r) => r.model)).toEqual(['m1', 'm2']);
+    // Events follow their own horizon (0 here: kept).
+    const events = await clickhouseQuery<{ id: string }>(clickhouseUrl, `SELECT id FROM ${db}.predictions`);
+    expect(events.map((r) => r.id)).toEqual(['old-event']);
     await client.close();
   });
 });

@@ -3,7 +3,7 @@ import { DriftguardError } from '../../../src/errors.js';
 import { splitBody } from '../../../src/http/ingest-routes.js';
 import { tokenMatches } from '../../../src/http/auth.js';
 import { backoffDelayMs, retry } from '../../../src/retry.js';
-import { cutoffPartition } from '../../../src/store/retention.js';
+import { cutoffMonthPartition, cutoffPartition } from '../../../src/store/retention.js';
 import { sqlIdentifier, sqlNumber, sqlString } from '../../../src/store/sql.js';
 
 describe('sql escaping', () => {
@@ -93,5 +93,8 @@ describe('auth and retention helpers', () => {
 
   it('names the oldest day partition to keep', () => {
     expect(cutoffPartition(Date.parse('2026-11-23T02:00:00Z'), 30)).toBe('20261024');
+    // A month partition goes only once all of it is past the horizon.
+    expect(cutoffMonthPartition(Date.parse('2026-11-23T02:00:00Z'), 30)).toBe('202610');
+    expect(cutoffMonthPartition(Date.parse('2026-11-23T02:00:00Z'), 400)).toBe('202510');
   });
 });
