@@ -148,9 +148,11 @@ export class AlertStore {
     );
   }
 
-  async loadState(): Promise<PolicyState> {
+  /** The latest persisted policy state of every model, or of `models` only. */
+  async loadState(models?: readonly string[]): Promise<PolicyState> {
+    const where = models === undefined ? '' : ` WHERE has(${sqlStringList(models)}, model)`;
     const rows = await this.select<{ model: string; state: string }>(
-      `SELECT model, argMax(state, updated_at_ms) AS state FROM ${this.db}.alert_state GROUP BY model`,
+      `SELECT model, argMax(state, updated_at_ms) AS state FROM ${this.db}.alert_state${where} GROUP BY model`,
       'load alert state',
     );
     const merged = emptyPolicyState();

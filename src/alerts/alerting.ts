@@ -90,7 +90,13 @@ export class Alerting {
   /** Serialises handle() and notifyEvent(): each reads the state the previous one wrote. */
   private queue: Promise<unknown> = Promise.resolve();
   private lastStateVersionMs = 0;
-  private readonly modelsSeen = new Set<string>();
+  /**
+   * Models whose in-memory state is current: evaluated here since their state was (re)loaded.
+   * Another replica may own a model for a while (see Monitor.releaseUnowned) and move its state
+   * on, so a model evaluated here for the first time, or again after `release`, is reloaded
+   * first; only current models export the firing gauge.
+   */
+  private readonly current = new Set<string>();
 
   constructor(private readonly deps: AlertingDeps) {
     this.config = isCompiled(deps.config) ? deps.config : compileAlertsOptions(deps.config);
@@ -145,6 +151,16 @@ export class Alerting {
     return this.dispatcher.runOnce();
   }
 
+  /**
+   * This replica stopped evaluating `model` (another owns it now): forget its in-memory state
+   * and firing gauge. The next evaluation here reloads its persisted state. Synchronous, so it can
+   * run before a metrics scrape.
+   */
+  release(model: string): void {
+    if (!this.current.delete(model)) return;
+    for (const severity of SEVERITIES) this.metrics.firing.remove({ model, severity });
+  }
+
   /** Alerts firing now, from the policy state. */
   firing(): RuleState[] {
     return firingRules(this.state ?? emptyPolicyState());
@@ -156,8 +172,8 @@ export class Alerting {
 
   private async handleNow(evaluations: readonly RuleEvaluation[]): Promise<Notification[]> {
     if (!this.config.enabled) return [];
-    const state = await this.loadState();
     const valid = evaluations.filter((evaluation) => this.isValid(evaluation));
+    const state = await this.currentState(valid.map((evaluation) => evaluation.model));
     const nowMs = this.now();
     const result = applyEvaluations(state, valid, nowMs, this.config.policy);
     const messages: OutboundMessage[] = result.notifications.map((notification) => ({
@@ -267,8 +283,23 @@ export class Alerting {
     if (this.state !== undefined) return this.state;
     const loaded = await this.withStoreRetry(() => this.store.loadState());
     this.state = loaded;
-    this.updateFiringGauge();
     return loaded;
+  }
+
+  /** The state, with the persisted state of `models` reloaded for those not current here. */
+  private async currentState(models: readonly string[]): Promise<PolicyState> {
+    const state = await this.loadState();
+    const stale = [...new Set(models)].filter((model) => !this.current.has(model));
+    if (stale.length === 0) return state;
+    const fresh = await this.withStoreRetry(() => this.store.loadState(stale));
+    const staleModels = new Set(stale);
+    const rules: PolicyState['rules'] = {};
+    for (const [fingerprint, rule] of Object.entries(state.rules))
+      if (!staleModels.has(rule.model)) rules[fingerprint] = rule;
+    Object.assign(rules, fresh.rules);
+    this.state = { ...state, rules };
+    for (const model of stale) this.current.add(model);
+    return this.state;
   }
 
   private withStoreRetry<T>(operation: () => Promise<T>): Promise<T> {
@@ -303,15 +334,14 @@ export class Alerting {
 
   private updateFiringGauge(): void {
     const state = this.state ?? emptyPolicyState();
-    for (const rule of Object.values(state.rules)) this.modelsSeen.add(rule.model);
     const counts = new Map<string, number>();
     for (const rule of firingRules(state))
       counts.set(
         `${rule.model}\u0000${rule.severity}`,
         (counts.get(`${rule.model}\u0000${rule.severity}`) ?? 0) + 1,
       );
-    // Every model ever seen keeps explicit zeros, so a resolved alert reads 0 rather than vanishing.
-    for (const model of this.modelsSeen) {
+    // Every model evaluated here keeps explicit zeros, so a resolved alert reads 0 rather than vanishing.
+    for (const model of this.current) {
       for (const severity of SEVERITIES)
         this.metrics.firing.set({ model, severity }, counts.get(`${model}\u0000${severity}`) ?? 0);
     }

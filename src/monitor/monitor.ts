@@ -19,7 +19,7 @@ export interface OwnershipPort {
 export interface MonitorDeps {
   readonly store: MonitorStore;
   readonly config: CompiledMonitoring;
-  readonly alerting: Pick<Alerting, 'handle'> | undefined;
+  readonly alerting: Pick<Alerting, 'handle' | 'release'> | undefined;
   readonly ownership: OwnershipPort;
   readonly metrics: MonitorMetrics;
   readonly logger: Logger;
@@ -69,6 +69,7 @@ export class Monitor {
     for (const model of this.series.models()) {
       if (this.deps.ownership.owns(model)) continue;
       this.series.release(model);
+      this.deps.alerting?.release(model);
       this.deps.logger.info({ model }, 'model no longer owned here; its gauges are removed');
     }
   }

@@ -207,6 +207,32 @@ describe('alerting with a real ClickHouse and a real receiver', () => {
     );
   });
 
+  it('when a model moves to another replica, the new owner continues from its persisted state', async () => {
+    const config: AlertsConfigInput = {
+      sinks: [{ type: 'webhook', name: 'hook', url: receiver.url('/hook'), secret: SECRET }],
+    };
+    const registryA = new Registry();
+    const a = alerting(config, { registry: registryA });
+    const b = alerting(config);
+    // Both replicas start (and load the state) before anything fires.
+    await a.start();
+    await b.start();
+    const fired = await a.handle([evaluation('credit', 0)]);
+    expect(fired.map((n) => n.status)).toEqual(['firing']);
+    // The model moves from A to B: A forgets it, and exports no firing gauge for it any more.
+    a.release('credit');
+    expect(await registryA.getSingleMetricAsString('driftguard_alerts_firing')).not.toContain(
+      'model="credit"',
+    );
+    // B's copy loaded at start said nothing fired; it reloads before evaluating, so it neither
+    // fires again nor misses the resolution.
+    expect(await b.handle([evaluation('credit', 1)])).toEqual([]);
+    expect(b.firing().map((rule) => rule.model)).toEqual(['credit']);
+    await b.handle([evaluation('credit', 2, { breaching: false })]);
+    const resolved = await b.handle([evaluation('credit', 3, { breaching: false })]);
+    expect(resolved.map((n) => n.status)).toEqual(['resolved']);
+  });
+
   it('a receiver down for a while, and a restart in between, still gets every alert once it is back', async () => {
     const config: AlertsConfigInput = {
       sinks: [{ type: 'webhook', name: 'hook', url: receiver.url('/hook'), secret: SECRET }],

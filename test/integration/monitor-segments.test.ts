@@ -132,6 +132,7 @@ describe('monitor segments on ClickHouse', () => {
           rules.push(...evaluations);
           return Promise.resolve([]);
         },
+        release: () => undefined,
       },
       ownership: { owns: (m) => owned.has(m) },
       metrics: createMonitorMetrics(registry),
