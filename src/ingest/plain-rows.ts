@@ -37,6 +37,8 @@ const PLUS = 0x2b;
 const DOT = 0x2e;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
+/** The first letter of `null`. */
+const LETTER_N = 0x6e;
 
 /** Kinds of scanned scalar values; FAIL ends the fast lane for the event. */
 const FAIL = 0;
@@ -213,7 +215,7 @@ export class PlainRowWriter {
             timestampSeen = true;
             break;
           case 4: // features
-            if (this.peek() === NULL_TEXT[0]) {
+            if (this.peek() === LETTER_N) {
               if (this.scalar() !== NULL) return false;
             } else if (!this.object(this.features, MAX_FEATURE_NAME_LENGTH, true)) return false;
             break;
@@ -432,8 +434,7 @@ export class PlainRowWriter {
     const byte = this.peek();
     if (byte === QUOTE) return this.plainString() ? STRING : FAIL;
     if (byte === MINUS || isDigit(byte)) return this.number();
-    if (byte === 0x6e) {
-      // null
+    if (byte === LETTER_N) {
       const source = this.source;
       const at = this.at;
       if (
