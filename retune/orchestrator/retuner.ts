@@ -33,6 +33,7 @@ import type {
   TrialRow,
 } from '../store/types.js';
 import type { DatasetRef } from '../trainers/trainer.js';
+import { reapOrphanedTrials } from '../trainers/command/orphans.js';
 import type { EventPublisher } from './events.js';
 import { createRetuneMetrics, type RetuneMetrics } from './metrics.js';
 import {
@@ -125,6 +126,10 @@ export class Retuner {
       this.logger.info('retune is disabled: studies left running are not resumed');
       return;
     }
+    // Trials a killed daemon left running would hold their devices, and be run again below.
+    await reapOrphanedTrials(this.config.workDir, { logger: this.logger }).catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'could not look for trial processes left by a dead daemon'),
+    );
     const running = await this.storage.listStudies({ state: 'running', limit: 1000 });
     for (const record of running) {
       if (this.runs.has(record.studyId)) continue;

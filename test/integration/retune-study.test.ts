@@ -27,6 +27,8 @@ import {
   servicesEnv,
   uniqueName,
   waitFor,
+  processGone,
+  startDaemonWithTrial,
 } from '../support/index.js';
 
 const logger = createLogger('silent');
@@ -295,9 +297,18 @@ describe('Retuner on the real ClickHouse and Kafka', () => {
       { timeoutMs: 30_000, description: 'three trials complete and the fourth running' },
     );
 
+    // A command-trainer program of the dead daemon, still running: the restart stops it.
+    const orphan = await startDaemonWithTrial(path.join(env.dir, 'work', studyId, 'trial-left-running'));
+    cleanup.push(() => orphan.cleanup());
+    await orphan.kill();
+
     const second = retuner(env, { trainer: new ThresholdTrainer({ calls, params }) }, cfg);
     await second.start();
     cleanup.push(() => second.stop());
+    await waitFor(() => processGone(orphan.trialPid), {
+      timeoutMs: 10_000,
+      description: 'the orphan to be stopped',
+    });
     const outcome = await second.waitForStudy(studyId);
     expect(outcome.record.state).toBe('completed');
     expect([...calls.entries()].sort((a, b) => a[0] - b[0])).toEqual([

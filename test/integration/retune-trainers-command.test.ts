@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -198,16 +198,22 @@ describe('command trainer', () => {
       {
         signal: controller.signal,
         report: () => {
+          // While it runs, the trial names its process for a daemon that restarts after a crash.
+          pidFileWhileRunning = readFileSync(path.join(cancelled.artifactDir, 'trial.pid'), 'utf8');
           controller.abort(new Error('daemon stopping'));
           return { prune: false };
         },
       },
     );
+    let pidFileWhileRunning = '';
     const error = await trainer()
       .train(cancelled)
       .catch((e: unknown) => e);
     expect((error as TrainerError).code).toBe('TRIAL_CANCELLED');
-    expect(alive((await envOf(cancelled.artifactDir)).pid)).toBe(false);
+    const { pid } = await envOf(cancelled.artifactDir);
+    expect(alive(pid)).toBe(false);
+    expect(JSON.parse(pidFileWhileRunning)).toMatchObject({ pid, ownerPid: process.pid });
+    expect(existsSync(path.join(cancelled.artifactDir, 'trial.pid'))).toBe(false);
 
     const slow = request(5, { learningRate: 0.2, epochs: 100, epochDelayMs: 100 });
     const timeout = await trainer({ timeoutMs: 800 })

@@ -20,3 +20,4 @@ export {
 export { rng, normal } from './random.js';
 export { cleanupsAfterEach } from './cleanups.js';
 export { migratedDatabase } from './database.js';
+export { startDaemonWithTrial, processGone, type DaemonWithTrial } from './orphan-trials.js';

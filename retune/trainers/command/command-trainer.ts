@@ -97,6 +97,7 @@ export class CommandTrainer implements Trainer {
       signal: request.signal,
       logFile,
       logTailChars: this.options.logTailChars,
+      pidFileDir: request.artifactDir,
       onStdoutLine: (line) => {
         if (pruned || reportError !== undefined) return;
         const parsed = parseMetricLine(line, { stepKeys: this.options.stepKeys });

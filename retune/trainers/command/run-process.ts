@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { LineSplitter } from '../metric-lines.js';
+import { removeTrialPidFile, writeTrialPidFile } from './orphans.js';
 
 /**
  * One run of a user program, without a shell, in its own process group so that stopping it
@@ -22,6 +23,11 @@ export interface RunProcessOptions {
   readonly logTailChars: number;
   /** Called for each complete stdout line. */
   readonly onStdoutLine?: (line: string) => void;
+  /**
+   * Folder of a `trial.pid` file kept while the program runs, so that a daemon started after this
+   * one died can stop it (see orphans.ts).
+   */
+  readonly pidFileDir?: string;
 }
 
 export interface ProcessOutcome {
@@ -82,6 +88,11 @@ export class ProcessRun {
         windowsHide: true,
       });
       this.child = child;
+      const pidFileDir = options.pidFileDir;
+      const pidFile =
+        pidFileDir !== undefined && child.pid !== undefined
+          ? writeTrialPidFile(pidFileDir, child.pid).catch(() => undefined)
+          : undefined;
       const stdoutLines = new LineSplitter();
       child.stdout?.setEncoding('utf8');
       child.stderr?.setEncoding('utf8');
@@ -111,11 +122,19 @@ export class ProcessRun {
           pid: child.pid,
           logTail: this.tail,
         };
+        const settle = (): void => {
+          if (pidFile === undefined || pidFileDir === undefined) resolve(outcome);
+          else
+            void pidFile
+              .then(() => removeTrialPidFile(pidFileDir))
+              .catch(() => undefined)
+              .then(() => resolve(outcome));
+        };
         const log = this.log;
-        if (log === undefined) resolve(outcome);
+        if (log === undefined) settle();
         else {
-          log.once('error', () => resolve(outcome));
-          log.end(() => resolve(outcome));
+          log.once('error', settle);
+          log.end(settle);
         }
       };
       child.once('error', (error) => {
