@@ -112,6 +112,12 @@ export const retuneSchema = z
       .object({
         /** Health statuses (from the monitor: ok, warning, critical) that start a study. @default ["critical"] */
         states: z.array(z.enum(['ok', 'warning', 'critical'])).default(['critical']),
+        /**
+         * Consecutive evaluations a model's health must stay in `states` before a study starts, so
+         * that one noisy window does not buy a study. Counted per replica: a model that moves to
+         * another replica starts counting again. @default 1
+         */
+        consecutiveEvaluations: z.number().int().positive().default(1),
         /** Minimum time between two studies of one model (any trigger but `force`). @default 21600000 (6 h) */
         cooldownMs: durationMs.default(21_600_000),
         /** Studies running at once across models. @default 1 */

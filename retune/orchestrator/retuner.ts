@@ -99,6 +99,8 @@ export class Retuner {
   private readonly devices: DeviceSlots;
   private readonly stopController = new AbortController();
   private readonly runs = new Map<string, { run: StudyRun; done: Promise<StudyOutcome> }>();
+  /** Per model: consecutive health evaluations in a trigger state (see `triggers.consecutiveEvaluations`). */
+  private readonly healthStreaks = new Map<string, number>();
   private readonly lastStart = new Map<string, number>();
   private readonly listeners = new Set<RetuneProgressListener>();
   /** Triggers are serialised so two at once cannot both pass the concurrency check. */
@@ -183,9 +185,19 @@ export class Retuner {
 
   /** The monitor's hook: starts a study when `status` is one of `triggers.states`; never throws for policy refusals. */
   async onHealth(model: string, status: string): Promise<TriggerResult | undefined> {
-    if (!this.config.enabled || !(this.config.triggers.states as readonly string[]).includes(status))
+    if (!this.config.enabled) return undefined;
+    if (!(this.config.triggers.states as readonly string[]).includes(status)) {
+      this.healthStreaks.delete(model);
       return undefined;
+    }
     if (this.config.models.length > 0 && !this.config.models.includes(model)) return undefined;
+    const streak = (this.healthStreaks.get(model) ?? 0) + 1;
+    this.healthStreaks.set(model, streak);
+    const needed = this.config.triggers.consecutiveEvaluations;
+    if (streak < needed) {
+      this.logger.debug({ model, status, streak, needed }, 'health trigger waits for more evaluations');
+      return undefined;
+    }
     try {
       return await this.trigger(model, { source: 'monitor' });
     } catch (error) {

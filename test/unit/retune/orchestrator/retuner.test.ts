@@ -67,6 +67,24 @@ describe('Retuner triggers', () => {
     await retuner.stop();
   });
 
+  it('waits for consecutiveEvaluations in a trigger state, and a healthy one resets the count', async () => {
+    const { retuner } = await make({
+      triggers: { cooldownMs: 0, maxConcurrentStudies: 1, states: ['critical'], consecutiveEvaluations: 3 },
+    });
+    await retuner.start();
+    expect(await retuner.onHealth('churn', 'critical')).toBeUndefined();
+    expect(await retuner.onHealth('churn', 'critical')).toBeUndefined();
+    expect(await retuner.onHealth('churn', 'ok')).toBeUndefined(); // the streak starts again
+    expect(await retuner.onHealth('churn', 'critical')).toBeUndefined();
+    expect(await retuner.onHealth('other', 'critical')).toBeUndefined(); // counted per model
+    expect(await retuner.onHealth('churn', 'critical')).toBeUndefined();
+    expect(await retuner.listStudies()).toEqual([]);
+    const started = await retuner.onHealth('churn', 'critical');
+    expect(started?.model).toBe('churn');
+    await retuner.waitForStudy(started?.studyId ?? '');
+    await retuner.stop();
+  });
+
   it('refuses during the cooldown unless forced; onHealth swallows the refusal', async () => {
     let t = 1_000_000;
     const { retuner } = await make({}, () => t);
