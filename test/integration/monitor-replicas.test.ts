@@ -44,7 +44,10 @@ describe('monitor replicas', () => {
     const configFile = path.join(dir, 'driftguard.yaml');
     await writeFile(
       configFile,
-      `monitoring:
+      // A short ingest session: the local mock broker finishes a rebalance only when a member's
+      // session runs out, so a second replica would otherwise wait ~30 s to join.
+      `kafka: { sessionTimeoutMs: 8000, heartbeatIntervalMs: 1000 }
+monitoring:
   intervalMs: 2000
   defaults:
     window: { type: time, durationMs: 6000 }
@@ -106,7 +109,7 @@ describe('monitor replicas', () => {
           new Set(r.map((x) => x.replica)).size === 2 && new Set(r.map((x) => x.model)).size === models.length
         );
       },
-      { timeoutMs: 60_000, intervalMs: 500, description: 'both replicas evaluating all models' },
+      { timeoutMs: 120_000, intervalMs: 500, description: 'both replicas evaluating all models' },
     );
     const steadyFrom = nowS() + 1;
     await new Promise((r) => setTimeout(r, 12_000));
