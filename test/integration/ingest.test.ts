@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -186,7 +186,12 @@ describe('ingest from Kafka into ClickHouse', () => {
     const { kafkaBrokers, clickhouseUrl } = servicesEnv();
     cleanups.push(() => dropDatabase(clickhouseUrl, s.db));
     const total = 30_000;
-    const first = await DaemonProcess.start(s.env);
+    // The restarted daemon joins the group once the killed one's session has run out: keep it short.
+    const dir = await mkdtemp(path.join(tmpdir(), 'driftguard-ingest-kill-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const configFile = path.join(dir, 'driftguard.yaml');
+    await writeFile(configFile, 'kafka: { sessionTimeoutMs: 8000, heartbeatIntervalMs: 1000 }\n');
+    const first = await DaemonProcess.start(s.env, ['--config', configFile]);
     cleanups.push(() => first.dispose());
     const producing = (async () => {
       for (let start = 0; start < total; start += 3_000) {
@@ -208,7 +213,7 @@ describe('ingest from Kafka into ClickHouse', () => {
     await producing;
     expect(atKill).toBeLessThan(total);
 
-    const second = await DaemonProcess.start(s.env);
+    const second = await DaemonProcess.start(s.env, ['--config', configFile]);
     cleanups.push(() => second.dispose());
     await waitFor(async () => (await storedCount(clickhouseUrl, s.db)) === total, {
       timeoutMs: 90_000,
