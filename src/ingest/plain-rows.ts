@@ -249,40 +249,40 @@ export class PlainRowWriter {
     if (!timestampSeen && !this.fallbackTime(fallbackTimestampMs)) return false;
 
     // The event is plain: write its row, in predictionRow's field order.
-    rows.copy(ROW_MODEL, 0, ROW_MODEL.length);
+    rows.append(ROW_MODEL);
     rows.copy(value, modelStart, modelEnd);
     this.writeTime(rows);
-    rows.copy(ROW_ID, 0, ROW_ID.length);
+    rows.append(ROW_ID);
     rows.copy(value, idStart, idEnd);
-    rows.copy(ROW_VERSION, 0, ROW_VERSION.length);
+    rows.append(ROW_VERSION);
     if (versionKind !== NULL) this.writeScalarText(rows, versionKind, versionStart, versionEnd, versionText);
     const features = this.features;
-    rows.copy(ROW_NUM_NAMES, 0, ROW_NUM_NAMES.length);
+    rows.append(ROW_NUM_NAMES);
     this.writeNames(rows, features, NUMBER);
-    rows.copy(ROW_NUM_VALUES, 0, ROW_NUM_VALUES.length);
+    rows.append(ROW_NUM_VALUES);
     this.writeNumbers(rows, features);
-    rows.copy(ROW_CAT_NAMES, 0, ROW_CAT_NAMES.length);
+    rows.append(ROW_CAT_NAMES);
     this.writeNames(rows, features, STRING);
-    rows.copy(ROW_CAT_VALUES, 0, ROW_CAT_VALUES.length);
+    rows.append(ROW_CAT_VALUES);
     this.writeStrings(rows, features);
-    rows.copy(ROW_MISSING, 0, ROW_MISSING.length);
+    rows.append(ROW_MISSING);
     this.writeNames(rows, features, NULL);
-    rows.copy(ROW_PREDICTION_NUMBER, 0, ROW_PREDICTION_NUMBER.length);
+    rows.append(ROW_PREDICTION_NUMBER);
     if (predictionKind === NUMBER || predictionKind === NUMBER_CONVERTED)
       this.writeScalarText(rows, predictionKind, predictionStart, predictionEnd, predictionText);
-    else rows.copy(NULL_TEXT, 0, NULL_TEXT.length);
-    rows.copy(ROW_PREDICTION_LABEL, 0, ROW_PREDICTION_LABEL.length);
+    else rows.append(NULL_TEXT);
+    rows.append(ROW_PREDICTION_LABEL);
     if (predictionKind !== NULL)
       this.writeScalarText(rows, predictionKind, predictionStart, predictionEnd, predictionText);
-    rows.copy(ROW_SCORE, 0, ROW_SCORE.length);
+    rows.append(ROW_SCORE);
     if (scoresKind === NUMBER || scoresKind === NUMBER_CONVERTED)
       this.writeScalarText(rows, scoresKind, scoreStart, scoreEnd, scoreText);
-    else rows.copy(NULL_TEXT, 0, NULL_TEXT.length);
-    rows.copy(ROW_SCORE_CLASSES, 0, ROW_SCORE_CLASSES.length);
+    else rows.append(NULL_TEXT);
+    rows.append(ROW_SCORE_CLASSES);
     if (scoresKind === OPEN_BRACE) this.writeNames(rows, this.scores, NUMBER);
-    rows.copy(ROW_SCORE_VALUES, 0, ROW_SCORE_VALUES.length);
+    rows.append(ROW_SCORE_VALUES);
     if (scoresKind === OPEN_BRACE) this.writeNumbers(rows, this.scores);
-    rows.copy(ROW_EXTRA_SOURCE, 0, ROW_EXTRA_SOURCE.length);
+    rows.append(ROW_EXTRA_SOURCE);
     this.writeTail(rows, source);
     return true;
   }
@@ -337,17 +337,17 @@ export class PlainRowWriter {
     if (!this.closeObject() || (seen & 0b1011) !== 0b1011) return false; // model, id and label are required
     if (!timestampSeen && !this.fallbackTime(fallbackTimestampMs)) return false;
 
-    rows.copy(ROW_MODEL, 0, ROW_MODEL.length);
+    rows.append(ROW_MODEL);
     rows.copy(value, modelStart, modelEnd);
     this.writeTime(rows);
-    rows.copy(ROW_ID, 0, ROW_ID.length);
+    rows.append(ROW_ID);
     rows.copy(value, idStart, idEnd);
-    rows.copy(ROW_OUTCOME_LABEL, 0, ROW_OUTCOME_LABEL.length);
+    rows.append(ROW_OUTCOME_LABEL);
     this.writeScalarText(rows, labelKind, labelStart, labelEnd, labelText);
-    rows.copy(ROW_LABEL_NUMBER, 0, ROW_LABEL_NUMBER.length);
-    if (labelKind === STRING) rows.copy(NULL_TEXT, 0, NULL_TEXT.length);
+    rows.append(ROW_LABEL_NUMBER);
+    if (labelKind === STRING) rows.append(NULL_TEXT);
     else this.writeScalarText(rows, labelKind, labelStart, labelEnd, labelText);
-    rows.copy(ROW_OUTCOME_EXTRA_SOURCE, 0, ROW_OUTCOME_EXTRA_SOURCE.length);
+    rows.append(ROW_OUTCOME_EXTRA_SOURCE);
     this.writeTail(rows, source);
     return true;
   }
@@ -629,9 +629,9 @@ export class PlainRowWriter {
   /** `"ts":<seconds>,"ts_ms":<milliseconds>` around the model's closing quote. */
   private writeTime(rows: RowBytes): void {
     const time = this.time;
-    rows.copy(ROW_TS, 0, ROW_TS.length);
+    rows.append(ROW_TS);
     rows.ascii(String(Math.floor(time.ms / 1000)));
-    rows.copy(ROW_TS_MS, 0, ROW_TS_MS.length);
+    rows.append(ROW_TS_MS);
     if (time.start >= 0) rows.copy(this.source, time.start, time.end);
     else rows.ascii(String(time.ms));
   }
@@ -687,9 +687,9 @@ export class PlainRowWriter {
   private writeTail(rows: RowBytes, source: RowSource): void {
     rows.ascii(source.prefix);
     rows.ascii(source.offset);
-    rows.copy(ROW_INGESTED_AT, 0, ROW_INGESTED_AT.length);
+    rows.append(ROW_INGESTED_AT);
     rows.ascii(source.ingestedAt);
-    rows.copy(ROW_END, 0, ROW_END.length);
+    rows.append(ROW_END);
   }
 }
 

@@ -27,6 +27,11 @@ export class RowBytes {
     this.buffer[this.length++] = value;
   }
 
+  /** Copies all of `bytes` (a constant fragment of a row). */
+  append(bytes: Uint8Array): void {
+    this.copy(bytes, 0, bytes.length);
+  }
+
   /** Copies `source[start, end)`. */
   copy(source: Uint8Array, start: number, end: number): void {
     const count = end - start;
