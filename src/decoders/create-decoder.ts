@@ -158,6 +158,8 @@ export function createDecoder(
   return {
     nativeKind(record: InputRecord): 'prediction' | 'outcome' | undefined {
       if (!sniff || hasCloudEventHeaders(record.headers)) return undefined;
+      // An oversized body is rejected by the full decode, with its size in the reason.
+      if (record.value === null || record.value.length > maxEventBytes) return undefined;
       if (record.topic !== lastTopic) {
         lastTopic = record.topic;
         lastTopicIsSeldon = parseSeldonTopic(record.topic, compiled.seldonTopicPrefix) !== undefined;

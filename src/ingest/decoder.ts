@@ -30,8 +30,9 @@ export interface RecordDecoder {
   decode(record: InputRecord, nowMs: number): DecodeOutput;
   /**
    * The kind of native event `record` is when nothing but its body decides (no envelope headers,
-   * no Seldon topic): the pipeline may then write a plain body's row straight from its bytes (see
-   * PlainRowWriter) and call `decode` only for the rest. Undefined: always `decode`.
+   * no Seldon topic, a body within the size limit): the pipeline may then write a plain body's row
+   * straight from its bytes (see PlainRowWriter) and call `decode` only for the rest. Undefined:
+   * always `decode`.
    */
   nativeKind?(record: InputRecord): 'prediction' | 'outcome' | undefined;
   /** Held records whose wait ran out, now rejected (dead-lettered by the caller). */

@@ -30,6 +30,7 @@ export function createNativeDecoder(kind: 'prediction' | 'outcome', maxEventByte
       return decodeParsed(record, parseJson(record.value, maxEventBytes));
     },
     decodeParsed,
-    nativeKind: () => kind,
+    nativeKind: (record) =>
+      record.value !== null && record.value.length <= maxEventBytes ? kind : undefined,
   };
 }

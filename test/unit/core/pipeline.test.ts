@@ -113,6 +113,8 @@ describe('IngestPipeline', () => {
     await pipeline.processBatch([
       ...predictions.map((event, i) => record(i, event)),
       record(predictions.length, '{"model":"m"}'),
+      // Plain, but over maxEventBytes: rejected as the full decoder would.
+      record(predictions.length + 1, { model: 'm', id: 'big', version: 'v'.repeat(10_001) }),
       ...outcomes.map((event, i) => record(i, event, 'outcomes')),
     ]);
     const rowOf = (event: unknown, offset: number, topic: string) => {
@@ -130,7 +132,10 @@ describe('IngestPipeline', () => {
     };
     expect(storedLines(stored)).toEqual(predictions.map((event, i) => rowOf(event, i, 'predictions')));
     expect(storedLines(stored, 'outcomes')).toEqual(outcomes.map((event, i) => rowOf(event, i, 'outcomes')));
-    expect(dead.map((message) => message.headers['driftguard-reason-code'])).toEqual(['missing_field']);
+    expect(dead.map((message) => message.headers['driftguard-reason-code'])).toEqual([
+      'missing_field',
+      'oversized',
+    ]);
   });
 
   it('keeps retrying a store that is down and commits only once it succeeded', async () => {

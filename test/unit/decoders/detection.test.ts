@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDecoder } from '../../../src/decoders/index.js';
+import { createNativeDecoder } from '../../../src/ingest/native-decoder.js';
 import { DriftguardError } from '../../../src/errors.js';
 import { ceHeaders, MAX_BYTES, nativeTwin, only, OIP_REQUEST, OIP_RESPONSE, record, T0 } from './fixtures.js';
 
@@ -34,6 +35,14 @@ describe('format detection and pinned formats', () => {
       auto.nativeKind?.(record({ value: NATIVE, topic: 'seldon.default.model.fraud.outputs' })),
     ).toBeUndefined();
     expect(auto.nativeKind?.(record({ value: NATIVE }))).toBe('prediction'); // per topic, not sticky
+    // Oversized bodies take the full decode, which rejects them with their size.
+    const small = createDecoder('prediction', {}, 20);
+    expect(small.nativeKind?.(record({ value: NATIVE }))).toBeUndefined();
+    expect(small.decode(record({ value: NATIVE }), T0).rejection?.code).toBe('oversized');
+    expect(createNativeDecoder('prediction', 20).nativeKind?.(record({ value: NATIVE }))).toBeUndefined();
+    expect(createNativeDecoder('prediction', MAX_BYTES).nativeKind?.(record({ value: NATIVE }))).toBe(
+      'prediction',
+    );
     expect(
       createDecoder('prediction', { inputFormat: 'oip' }, MAX_BYTES).nativeKind?.(record({ value: NATIVE })),
     ).toBeUndefined();
