@@ -1,5 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../logger.js';
+import { retry } from '../retry.js';
 
 /**
  * Which models this replica evaluates. Every replica joins a second consumer group
@@ -21,6 +22,9 @@ export class ModelOwnership {
   private partitions = 0;
   private owned = new Set<number>();
   private generation = 0;
+  /** Aborted at stop: ends a restart in progress. */
+  private readonly stopping = new AbortController();
+  private restarting = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -68,15 +72,50 @@ export class ModelOwnership {
     });
     consumer.on(consumer.events.CRASH, (event) => {
       this.owned = new Set();
+      const { error, restart } = event.payload;
       this.logger.warn(
-        { err: event.payload.error },
+        { err: error, restart },
         'coordination consumer crashed; owning no models until it rejoins',
       );
+      // kafkajs gives up on errors it deems fatal, yet brokers answer group requests with such
+      // errors while members join (seen: INVALID_REQUEST to SyncGroup). A replica that stayed out
+      // of the group would evaluate nothing, silently: rejoin until stopped.
+      if (!restart) void this.rejoin();
     });
+    await this.run();
+  }
+
+  private async run(): Promise<void> {
+    const consumer = this.consumer as Consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: [this.options.topic], fromBeginning: false });
     // The consumer only has to stay in the group; records are ignored.
     await consumer.run({ autoCommit: false, eachMessage: () => Promise.resolve() });
+  }
+
+  private async rejoin(): Promise<void> {
+    if (this.restarting || this.stopping.signal.aborted) return;
+    this.restarting = true;
+    try {
+      await retry(() => this.run(), {
+        maxAttempts: Infinity,
+        initialDelayMs: 500,
+        maxDelayMs: 30_000,
+        shouldRetry: () => true,
+        signal: this.stopping.signal,
+        onRetry: (error, attempt, delayMs) =>
+          this.logger.warn(
+            { err: error, attempt, delayMs },
+            'coordination consumer could not rejoin; retrying',
+          ),
+      });
+      this.logger.info('coordination consumer rejoined the group');
+    } catch (error) {
+      if (!this.stopping.signal.aborted)
+        this.logger.error({ err: error }, 'coordination consumer gave up rejoining');
+    } finally {
+      this.restarting = false;
+    }
   }
 
   /** True when this replica currently evaluates `model`. */
@@ -93,6 +132,7 @@ export class ModelOwnership {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort();
     this.owned = new Set();
     await this.consumer?.disconnect();
   }
