@@ -209,6 +209,16 @@ export class Retuner {
     }
   }
 
+  /**
+   * Another replica evaluates `model` now: forget its trigger streak (the new owner counts anew)
+   * and, unless a study of it still runs here, stop exporting its best-value gauge.
+   */
+  release(model: string): void {
+    this.healthStreaks.delete(model);
+    for (const { run } of this.runs.values()) if (run.model === model) return;
+    this.metrics.bestValue.remove({ model });
+  }
+
   /** Resolves when the study ends in this process (completed, failed, cancelled or stopped). */
   async waitForStudy(studyId: string): Promise<StudyOutcome> {
     const entry = this.runs.get(studyId);

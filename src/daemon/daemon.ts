@@ -196,6 +196,7 @@ export class Daemon {
       onEvaluated: (evaluation) => {
         void this.retuner.onHealth(evaluation.model, evaluation.status);
       },
+      onReleased: (model) => this.retuner.release(model),
     });
     this.monitorTask = new RepeatingTask(
       config.monitoring.intervalMs,

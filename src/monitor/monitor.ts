@@ -27,6 +27,8 @@ export interface MonitorDeps {
   readonly now?: () => number;
   /** Called after each model's evaluation is stored (the retuner's trigger hook). */
   readonly onEvaluated?: (evaluation: ModelEvaluation) => void;
+  /** Called when a model this replica evaluated is now owned by another (synchronously). */
+  readonly onReleased?: (model: string) => void;
 }
 
 interface CachedReference {
@@ -70,6 +72,7 @@ export class Monitor {
       if (this.deps.ownership.owns(model)) continue;
       this.series.release(model);
       this.deps.alerting?.release(model);
+      this.deps.onReleased?.(model);
       this.deps.logger.info({ model }, 'model no longer owned here; its gauges are removed');
     }
   }

@@ -124,6 +124,8 @@ describe('monitor segments on ClickHouse', () => {
     const registry = new Registry();
     const rules: RuleEvaluation[] = [];
     const owned = new Set(['shop', 'steady']);
+    const released: string[] = [];
+    const releasedToAlerting: string[] = [];
     const monitor = new Monitor({
       store,
       config,
@@ -132,8 +134,9 @@ describe('monitor segments on ClickHouse', () => {
           rules.push(...evaluations);
           return Promise.resolve([]);
         },
-        release: () => undefined,
+        release: (model) => void releasedToAlerting.push(model),
       },
+      onReleased: (model) => void released.push(model),
       ownership: { owns: (m) => owned.has(m) },
       metrics: createMonitorMetrics(registry),
       logger,
@@ -270,5 +273,9 @@ describe('monitor segments on ClickHouse', () => {
     // Ownership moves: the gauges of shop go at the next scrape.
     owned.delete('shop');
     expect(await registry.metrics()).not.toMatch(/^driftguard_(segment|model|feature)\w*\{model="shop"/m);
+    // ... and alerting and the retuner hear of it once.
+    await monitor.runCycle();
+    expect(releasedToAlerting).toEqual(['shop']);
+    expect(released).toEqual(['shop']);
   });
 });

@@ -85,6 +85,24 @@ describe('Retuner triggers', () => {
     await retuner.stop();
   });
 
+  it('on release, forgets the trigger streak and the best-value gauge of a model moved elsewhere', async () => {
+    const { retuner, registry } = await make({
+      triggers: { cooldownMs: 0, maxConcurrentStudies: 1, states: ['critical'], consecutiveEvaluations: 2 },
+    });
+    await retuner.start();
+    const started = await retuner.trigger('churn', { source: 'manual' });
+    await retuner.waitForStudy(started.studyId);
+    expect(await registry.metrics()).toMatch(/driftguard_retune_best_value\{model="churn"\}/);
+    expect(await retuner.onHealth('churn', 'critical')).toBeUndefined(); // 1 of 2
+    retuner.release('churn');
+    expect(await registry.metrics()).not.toMatch(/driftguard_retune_best_value\{model="churn"\}/);
+    expect(await retuner.onHealth('churn', 'critical')).toBeUndefined(); // counting again: 1 of 2
+    const next = await retuner.onHealth('churn', 'critical');
+    expect(next?.model).toBe('churn');
+    await retuner.waitForStudy(next?.studyId ?? '');
+    await retuner.stop();
+  });
+
   it('refuses during the cooldown unless forced; onHealth swallows the refusal', async () => {
     let t = 1_000_000;
     const { retuner } = await make({}, () => t);
