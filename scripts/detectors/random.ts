@@ -1,15 +1,13 @@
 /** Seeded random numbers for the calibration and bench scripts (not for the library). */
+import { seededRandom } from '../../src/seeded-random.js';
 
-/** mulberry32: small, fast, good enough for simulation. Returns uniforms in (0, 1). */
+/**
+ * mulberry32 (src/seeded-random.ts) shifted by half a step: uniforms in (0, 1), `(x + 0.5) / 2^32`,
+ * so a log of one is always finite. The sum is exact (x has at most 32 significant bits).
+ */
 export function uniformSource(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  const uniform = seededRandom(seed);
+  return () => uniform() + 2 ** -33;
 }
 
 /** n normal draws N(mean, sd) by Box–Muller into a Float64Array. */

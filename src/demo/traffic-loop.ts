@@ -1,5 +1,6 @@
 import type { Producer } from 'kafkajs';
-import { etaEvent, fraudEvent, seededRandom } from './traffic.js';
+import { seededRandom } from '../seeded-random.js';
+import { etaEvent, fraudEvent } from './traffic.js';
 
 export interface TrafficTopics {
   readonly predictions: string;

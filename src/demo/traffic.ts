@@ -1,3 +1,5 @@
+import { normal } from '../seeded-random.js';
+
 /**
  * Synthetic but realistic traffic for the demo: two models with their own feature mixes,
  * seeded so every run tells the same story, and a switch that injects drift into one of them.
@@ -6,23 +8,6 @@ export interface DemoEvent {
   readonly prediction: Record<string, unknown>;
   /** The true label, sent later as an outcome (labels arrive late in real life). */
   readonly outcome: Record<string, unknown>;
-}
-
-/** mulberry32: small, fast, good enough for synthetic traffic. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-function normal(random: () => number): number {
-  // Box-Muller; 1 - u keeps the log argument away from 0.
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
 function pick<T>(random: () => number, items: readonly T[], weights: readonly number[]): T {

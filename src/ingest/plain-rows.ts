@@ -48,6 +48,8 @@ const NUMBER = 2;
 /** A number written differently (exponent, trailing zeros, many digits): its text is converted. */
 const NUMBER_CONVERTED = 3;
 const NULL = 4;
+/** The scores field only: an object of class scores, kept in `PlainRowWriter.scores`. */
+const CLASS_SCORES = 5;
 
 /** Decimal digits a number may have and still be written back unchanged (DBL_DIG). */
 const EXACT_DIGITS = 15;
@@ -59,8 +61,29 @@ const MAX_SCORE_CLASSES = 1_024;
 /** The largest epoch milliseconds the full path accepts (year 9999). */
 const MAX_TIMESTAMP_MS = 253_402_300_799_999;
 
-const PREDICTION_FIELDS = ['model', 'version', 'id', 'timestamp', 'features', 'prediction', 'scores'];
-const OUTCOME_FIELDS = ['model', 'id', 'timestamp', 'label'];
+/** Top-level fields of native events; an event kind allows a set of them (bits by index). */
+const FIELDS = ['model', 'version', 'id', 'timestamp', 'features', 'prediction', 'scores', 'label'];
+const FIELD_MODEL = 0;
+const FIELD_VERSION = 1;
+const FIELD_ID = 2;
+const FIELD_TIMESTAMP = 3;
+const FIELD_FEATURES = 4;
+const FIELD_PREDICTION = 5;
+const FIELD_SCORES = 6;
+const FIELD_LABEL = 7;
+const bits = (...fields: number[]): number => fields.reduce((mask, field) => mask | (1 << field), 0);
+const PREDICTION_FIELDS = bits(
+  FIELD_MODEL,
+  FIELD_VERSION,
+  FIELD_ID,
+  FIELD_TIMESTAMP,
+  FIELD_FEATURES,
+  FIELD_PREDICTION,
+  FIELD_SCORES,
+);
+const PREDICTION_REQUIRED = bits(FIELD_MODEL, FIELD_ID);
+const OUTCOME_FIELDS = bits(FIELD_MODEL, FIELD_ID, FIELD_TIMESTAMP, FIELD_LABEL);
+const OUTCOME_REQUIRED = bits(FIELD_MODEL, FIELD_ID, FIELD_LABEL);
 
 const ascii = (text: string): Uint8Array => Buffer.from(text, 'latin1');
 const ROW_MODEL = ascii('{"model":"');
@@ -120,6 +143,14 @@ class Entries {
   }
 }
 
+/** One scanned scalar field of the current event: its kind, its text's span, converted text. */
+class Scalar {
+  kind = NULL;
+  start = 0;
+  end = 0;
+  converted = '';
+}
+
 /** Where a row's event time comes from. */
 interface EventTime {
   /** Epoch milliseconds. */
@@ -152,6 +183,14 @@ export class PlainRowWriter {
   private convertedText = '';
   /** Integer value of the last scanned number when it had no fraction or exponent, else NaN. */
   private integerValue = Number.NaN;
+  /** The current event's fields, as scanned (reset per event). */
+  private readonly model = new Scalar();
+  private readonly id = new Scalar();
+  private readonly version = new Scalar();
+  private readonly prediction = new Scalar();
+  /** A number or null, or kind CLASS_SCORES when the scores are in `this.scores`. */
+  private readonly score = new Scalar();
+  private readonly label = new Scalar();
   private readonly features = new Entries(MAX_FEATURES);
   private readonly scores = new Entries(MAX_SCORE_CLASSES);
   private readonly time: EventTime = { ms: 0, start: -1, end: -1 };
@@ -161,101 +200,11 @@ export class PlainRowWriter {
    * false. `fallbackTimestampMs`: the record time, for events without one.
    */
   writePrediction(value: Buffer, fallbackTimestampMs: number, source: RowSource, rows: RowBytes): boolean {
-    this.reset(value);
-    let seen = 0;
-    let modelStart = 0;
-    let modelEnd = 0;
-    let idKind = FAIL;
-    let idStart = 0;
-    let idEnd = 0;
-    let versionKind = NULL;
-    let versionStart = 0;
-    let versionEnd = 0;
-    let versionText = '';
-    let timestampSeen = false;
-    let predictionKind = NULL;
-    let predictionStart = 0;
-    let predictionEnd = 0;
-    let predictionText = '';
-    /** NULL, a NUMBER(_CONVERTED) score, or OPEN_BRACE for class scores in `this.scores`. */
-    let scoresKind = NULL;
-    let scoreStart = 0;
-    let scoreEnd = 0;
-    let scoreText = '';
-    this.features.count = 0;
-    this.scores.count = 0;
-
-    if (!this.openObject()) return false;
-    if (!this.consume(CLOSE_BRACE)) {
-      for (;;) {
-        const field = this.fieldIndex(PREDICTION_FIELDS);
-        if (field < 0 || (seen & (1 << field)) !== 0) return false;
-        seen |= 1 << field;
-        switch (field) {
-          case 0: // model
-            if (this.scalar() !== STRING || !this.isModelName()) return false;
-            modelStart = this.valueStart;
-            modelEnd = this.valueEnd;
-            break;
-          case 1: // version: a string, a number (written as its text) or null
-            versionKind = this.scalar();
-            if (versionKind === FAIL) return false;
-            versionStart = this.valueStart;
-            versionEnd = this.valueEnd;
-            versionText = this.convertedText;
-            break;
-          case 2: // id
-            idKind = this.id();
-            if (idKind === FAIL) return false;
-            idStart = this.valueStart;
-            idEnd = this.valueEnd;
-            break;
-          case 3: // timestamp
-            if (!this.timestamp(fallbackTimestampMs)) return false;
-            timestampSeen = true;
-            break;
-          case 4: // features
-            if (this.peek() === LETTER_N) {
-              if (this.scalar() !== NULL) return false;
-            } else if (!this.object(this.features, MAX_FEATURE_NAME_LENGTH, true)) return false;
-            break;
-          case 5: // prediction
-            predictionKind = this.scalar();
-            if (predictionKind === FAIL) return false;
-            if (predictionKind === STRING && this.valueEnd - this.valueStart > MAX_CATEGORY_LENGTH)
-              return false;
-            predictionStart = this.valueStart;
-            predictionEnd = this.valueEnd;
-            predictionText = this.convertedText;
-            break;
-          case 6: // scores
-            if (this.peek() === OPEN_BRACE) {
-              if (!this.object(this.scores, Number.MAX_SAFE_INTEGER, false)) return false;
-              scoresKind = OPEN_BRACE;
-            } else {
-              scoresKind = this.scalar();
-              if (scoresKind !== NULL && scoresKind !== NUMBER && scoresKind !== NUMBER_CONVERTED)
-                return false;
-              scoreStart = this.valueStart;
-              scoreEnd = this.valueEnd;
-              scoreText = this.convertedText;
-            }
-            break;
-        }
-        if (!this.nextMember()) break;
-      }
-    }
-    if (!this.closeObject() || (seen & 0b101) !== 0b101) return false; // model and id are required
-    if (!timestampSeen && !this.fallbackTime(fallbackTimestampMs)) return false;
-
+    if (!this.scanEvent(value, PREDICTION_FIELDS, PREDICTION_REQUIRED, fallbackTimestampMs)) return false;
     // The event is plain: write its row, in predictionRow's field order.
-    rows.append(ROW_MODEL);
-    rows.copy(value, modelStart, modelEnd);
-    this.writeTime(rows);
-    rows.append(ROW_ID);
-    rows.copy(value, idStart, idEnd);
+    this.writeHead(rows);
     rows.append(ROW_VERSION);
-    if (versionKind !== NULL) this.writeScalarText(rows, versionKind, versionStart, versionEnd, versionText);
+    if (this.version.kind !== NULL) this.writeScalarText(rows, this.version);
     const features = this.features;
     rows.append(ROW_NUM_NAMES);
     this.writeNames(rows, features, NUMBER);
@@ -268,20 +217,16 @@ export class PlainRowWriter {
     rows.append(ROW_MISSING);
     this.writeNames(rows, features, NULL);
     rows.append(ROW_PREDICTION_NUMBER);
-    if (predictionKind === NUMBER || predictionKind === NUMBER_CONVERTED)
-      this.writeScalarText(rows, predictionKind, predictionStart, predictionEnd, predictionText);
-    else rows.append(NULL_TEXT);
+    this.writeNumberOrNull(rows, this.prediction);
     rows.append(ROW_PREDICTION_LABEL);
-    if (predictionKind !== NULL)
-      this.writeScalarText(rows, predictionKind, predictionStart, predictionEnd, predictionText);
+    if (this.prediction.kind !== NULL) this.writeScalarText(rows, this.prediction);
     rows.append(ROW_SCORE);
-    if (scoresKind === NUMBER || scoresKind === NUMBER_CONVERTED)
-      this.writeScalarText(rows, scoresKind, scoreStart, scoreEnd, scoreText);
-    else rows.append(NULL_TEXT);
+    this.writeNumberOrNull(rows, this.score);
+    const classScores = this.score.kind === CLASS_SCORES;
     rows.append(ROW_SCORE_CLASSES);
-    if (scoresKind === OPEN_BRACE) this.writeNames(rows, this.scores, NUMBER);
+    if (classScores) this.writeNames(rows, this.scores, NUMBER);
     rows.append(ROW_SCORE_VALUES);
-    if (scoresKind === OPEN_BRACE) this.writeNumbers(rows, this.scores);
+    if (classScores) this.writeNumbers(rows, this.scores);
     rows.append(ROW_EXTRA_SOURCE);
     this.writeTail(rows, source);
     return true;
@@ -289,64 +234,12 @@ export class PlainRowWriter {
 
   /** Like `writePrediction`, for a plain native outcome (`outcomeRow`'s fields). */
   writeOutcome(value: Buffer, fallbackTimestampMs: number, source: RowSource, rows: RowBytes): boolean {
-    this.reset(value);
-    let seen = 0;
-    let modelStart = 0;
-    let modelEnd = 0;
-    let idStart = 0;
-    let idEnd = 0;
-    let timestampSeen = false;
-    let labelKind = FAIL;
-    let labelStart = 0;
-    let labelEnd = 0;
-    let labelText = '';
-    if (!this.openObject()) return false;
-    if (!this.consume(CLOSE_BRACE)) {
-      for (;;) {
-        const field = this.fieldIndex(OUTCOME_FIELDS);
-        if (field < 0 || (seen & (1 << field)) !== 0) return false;
-        seen |= 1 << field;
-        switch (field) {
-          case 0:
-            if (this.scalar() !== STRING || !this.isModelName()) return false;
-            modelStart = this.valueStart;
-            modelEnd = this.valueEnd;
-            break;
-          case 1:
-            if (this.id() === FAIL) return false;
-            idStart = this.valueStart;
-            idEnd = this.valueEnd;
-            break;
-          case 2:
-            if (!this.timestamp(fallbackTimestampMs)) return false;
-            timestampSeen = true;
-            break;
-          case 3:
-            labelKind = this.scalar();
-            // A missing label is a rejection: the full path writes its message.
-            if (labelKind === FAIL || labelKind === NULL) return false;
-            if (labelKind === STRING && this.valueEnd - this.valueStart > MAX_CATEGORY_LENGTH) return false;
-            labelStart = this.valueStart;
-            labelEnd = this.valueEnd;
-            labelText = this.convertedText;
-            break;
-        }
-        if (!this.nextMember()) break;
-      }
-    }
-    if (!this.closeObject() || (seen & 0b1011) !== 0b1011) return false; // model, id and label are required
-    if (!timestampSeen && !this.fallbackTime(fallbackTimestampMs)) return false;
-
-    rows.append(ROW_MODEL);
-    rows.copy(value, modelStart, modelEnd);
-    this.writeTime(rows);
-    rows.append(ROW_ID);
-    rows.copy(value, idStart, idEnd);
+    if (!this.scanEvent(value, OUTCOME_FIELDS, OUTCOME_REQUIRED, fallbackTimestampMs)) return false;
+    this.writeHead(rows);
     rows.append(ROW_OUTCOME_LABEL);
-    this.writeScalarText(rows, labelKind, labelStart, labelEnd, labelText);
+    this.writeScalarText(rows, this.label);
     rows.append(ROW_LABEL_NUMBER);
-    if (labelKind === STRING) rows.append(NULL_TEXT);
-    else this.writeScalarText(rows, labelKind, labelStart, labelEnd, labelText);
+    this.writeNumberOrNull(rows, this.label);
     rows.append(ROW_OUTCOME_EXTRA_SOURCE);
     this.writeTail(rows, source);
     return true;
@@ -354,11 +247,77 @@ export class PlainRowWriter {
 
   // ---- scanning ----
 
-  private reset(value: Buffer): void {
+  /**
+   * Scans a whole event whose top-level fields must be among `allowed` (FIELD bits), each once,
+   * and include `required`; true when every field is plain.
+   */
+  private scanEvent(value: Buffer, allowed: number, required: number, fallbackTimestampMs: number): boolean {
     this.source = value;
     this.at = 0;
     this.end = value.length;
     this.time.start = -1;
+    this.version.kind = NULL;
+    this.prediction.kind = NULL;
+    this.score.kind = NULL;
+    this.features.count = 0;
+    this.scores.count = 0;
+    let seen = 0;
+    if (!this.consume(OPEN_BRACE)) return false;
+    if (!this.consume(CLOSE_BRACE)) {
+      do {
+        const field = this.fieldIndex();
+        if (field < 0 || (allowed & (1 << field)) === 0 || (seen & (1 << field)) !== 0) return false;
+        seen |= 1 << field;
+        if (!this.scanField(field, fallbackTimestampMs)) return false;
+      } while (this.consume(COMMA));
+    }
+    if (!this.closeObject() || (seen & required) !== required) return false;
+    return (seen & (1 << FIELD_TIMESTAMP)) !== 0 || this.fallbackTime(fallbackTimestampMs);
+  }
+
+  /** The value of top-level field `field` (an index into FIELDS). */
+  private scanField(field: number, fallbackTimestampMs: number): boolean {
+    switch (field) {
+      case FIELD_MODEL:
+        return this.scalar() === STRING && this.isModelName() && this.take(this.model, STRING);
+      case FIELD_VERSION: // a string, a number (written as its text) or null
+        return this.take(this.version, this.scalar());
+      case FIELD_ID:
+        return this.take(this.id, this.idValue());
+      case FIELD_TIMESTAMP:
+        return this.timestamp(fallbackTimestampMs);
+      case FIELD_FEATURES:
+        return this.peek() === LETTER_N
+          ? this.scalar() === NULL
+          : this.object(this.features, MAX_FEATURE_NAME_LENGTH, true);
+      case FIELD_PREDICTION:
+        return this.take(this.prediction, this.labelValue());
+      case FIELD_SCORES: {
+        if (this.peek() === OPEN_BRACE) {
+          this.score.kind = CLASS_SCORES;
+          return this.object(this.scores, Number.MAX_SAFE_INTEGER, false);
+        }
+        const kind = this.scalar();
+        return (kind === NULL || kind === NUMBER || kind === NUMBER_CONVERTED) && this.take(this.score, kind);
+      }
+      case FIELD_LABEL: {
+        // A missing label is a rejection: the full path writes its message.
+        const kind = this.labelValue();
+        return kind !== NULL && this.take(this.label, kind);
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** Keeps the last scanned scalar of `kind` in `target`; false (and nothing kept) for FAIL. */
+  private take(target: Scalar, kind: number): boolean {
+    if (kind === FAIL) return false;
+    target.kind = kind;
+    target.start = this.valueStart;
+    target.end = this.valueEnd;
+    target.converted = this.convertedText;
+    return true;
   }
 
   private skipWhitespace(): void {
@@ -383,15 +342,6 @@ export class PlainRowWriter {
     return true;
   }
 
-  private openObject(): boolean {
-    return this.consume(OPEN_BRACE);
-  }
-
-  /** After a member: true when a comma follows (another member), false at the closing brace. */
-  private nextMember(): boolean {
-    return this.consume(COMMA);
-  }
-
   /** The closing brace of the event and nothing but whitespace after it. */
   private closeObject(): boolean {
     if (!this.consume(CLOSE_BRACE)) return false;
@@ -411,12 +361,12 @@ export class PlainRowWriter {
     return true;
   }
 
-  /** A top-level key and its colon: its index in `fields`, or -1 (unknown, or not plain). */
-  private fieldIndex(fields: readonly string[]): number {
+  /** A top-level key and its colon: its index in FIELDS, or -1 (unknown, or not plain). */
+  private fieldIndex(): number {
     if (!this.plainString() || !this.consume(COLON)) return -1;
     const length = this.valueEnd - this.valueStart;
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i] as string;
+    for (let i = 0; i < FIELDS.length; i++) {
+      const field = FIELDS[i] as string;
       if (field.length !== length) continue;
       let same = true;
       for (let j = 0; j < length && same; j++)
@@ -516,7 +466,7 @@ export class PlainRowWriter {
   }
 
   /** `id`: a plain string of 1-MAX_ID_LENGTH characters, or an integer written canonically. */
-  private id(): number {
+  private idValue(): number {
     const kind = this.scalar();
     if (kind === STRING) {
       const length = this.valueEnd - this.valueStart;
@@ -524,6 +474,12 @@ export class PlainRowWriter {
     }
     // Canonical integer text is a safe integer (at most 15 digits) and its own decimal text.
     return kind === NUMBER && !Number.isNaN(this.integerValue) ? NUMBER : FAIL;
+  }
+
+  /** A prediction or label: a number, a string of at most MAX_CATEGORY_LENGTH characters, or null. */
+  private labelValue(): number {
+    const kind = this.scalar();
+    return kind === STRING && this.valueEnd - this.valueStart > MAX_CATEGORY_LENGTH ? FAIL : kind;
   }
 
   private isModelName(): boolean {
@@ -599,7 +555,7 @@ export class PlainRowWriter {
       entries.valueEnd[index] = this.valueEnd;
       if (kind === NUMBER_CONVERTED) entries.converted[index] = this.convertedText;
       entries.count = index + 1;
-      if (!this.nextMember()) break;
+      if (!this.consume(COMMA)) break;
     }
     return (
       this.consume(CLOSE_BRACE) && entries.count <= MAX_PAIRWISE_NAMES && !this.hasDuplicateName(entries)
@@ -636,9 +592,28 @@ export class PlainRowWriter {
     else rows.ascii(String(time.ms));
   }
 
-  private writeScalarText(rows: RowBytes, kind: number, start: number, end: number, converted: string): void {
+  /** `{"model":"…","ts":…,"ts_ms":…,"id":"…`, the start of both rows. */
+  private writeHead(rows: RowBytes): void {
+    rows.append(ROW_MODEL);
+    this.writeScalarText(rows, this.model);
+    this.writeTime(rows);
+    rows.append(ROW_ID);
+    this.writeScalarText(rows, this.id);
+  }
+
+  private writeScalarText(rows: RowBytes, scalar: Scalar): void {
+    this.writeText(rows, scalar.kind, scalar.start, scalar.end, scalar.converted);
+  }
+
+  private writeText(rows: RowBytes, kind: number, start: number, end: number, converted: string): void {
     if (kind === NUMBER_CONVERTED) rows.ascii(converted);
     else rows.copy(this.source, start, end);
+  }
+
+  /** A number's text, or `null` for anything else (a label string, no value, class scores). */
+  private writeNumberOrNull(rows: RowBytes, scalar: Scalar): void {
+    if (scalar.kind === NUMBER || scalar.kind === NUMBER_CONVERTED) this.writeScalarText(rows, scalar);
+    else rows.append(NULL_TEXT);
   }
 
   /** The quoted names of the entries whose value is of `kind` (NUMBER covers converted numbers). */
@@ -662,7 +637,7 @@ export class PlainRowWriter {
       if (kind !== NUMBER && kind !== NUMBER_CONVERTED) continue;
       if (!first) rows.byte(COMMA);
       first = false;
-      this.writeScalarText(
+      this.writeText(
         rows,
         kind,
         entries.valueStart[i] as number,

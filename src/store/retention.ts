@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { ClickHouseClient } from './clickhouse.js';
 import { storeError } from './clickhouse.js';
-import { sqlIdentifier, sqlString } from './sql.js';
+import { sqlIdentifier, sqlString, sqlStringList } from './sql.js';
 
 /**
  * Retention without TTL (ClickHouse 18.16 has none): whole partitions older than a horizon are
@@ -40,6 +40,15 @@ export function cutoffMonthPartition(nowMs: number, retentionDays: number): stri
   return cutoffPartition(nowMs, retentionDays).slice(0, 6);
 }
 
+/** Which tables a horizon sweeps, how its partitions are named, and the oldest one to keep. */
+interface Sweep {
+  readonly tables: readonly string[];
+  readonly days: number;
+  /** Partition ids of ours; anything else is never dropped. */
+  readonly id: RegExp;
+  readonly cutoff: (nowMs: number, days: number) => string;
+}
+
 /** Drops expired partitions of every swept table; returns them as `table/partition`. */
 export async function dropExpiredPartitions(
   client: ClickHouseClient,
@@ -48,38 +57,29 @@ export async function dropExpiredPartitions(
   nowMs: number,
   logger: Logger,
 ): Promise<string[]> {
-  const sweeps: Array<{ tables: readonly string[]; cutoff: string; id: RegExp; days: number }> = [];
-  if (retention.events > 0)
-    sweeps.push({
-      tables: EVENT_TABLES,
-      cutoff: cutoffPartition(nowMs, retention.events),
-      id: /^\d{8}$/,
-      days: retention.events,
-    });
-  if (retention.history > 0)
-    sweeps.push({
-      tables: HISTORY_TABLES,
-      cutoff: cutoffMonthPartition(nowMs, retention.history),
-      id: /^\d{6}$/,
-      days: retention.history,
-    });
+  const sweeps: readonly Sweep[] = [
+    { tables: EVENT_TABLES, days: retention.events, id: /^\d{8}$/, cutoff: cutoffPartition },
+    { tables: HISTORY_TABLES, days: retention.history, id: /^\d{6}$/, cutoff: cutoffMonthPartition },
+  ].filter((sweep) => sweep.days > 0);
+  const swept = sweeps.flatMap((sweep) => sweep.tables);
+  if (swept.length === 0) return [];
   const dropped: string[] = [];
   try {
-    for (const { tables, cutoff, id, days } of sweeps) {
-      for (const table of tables) {
-        const result = await client.query({
-          query: `SELECT DISTINCT partition FROM system.parts WHERE database = ${sqlString(database)} AND table = ${sqlString(table)} AND active AND partition < ${sqlString(cutoff)}`,
-          format: 'JSONEachRow',
+    // One look at system.parts for every swept table; the cutoffs are applied per table below.
+    const result = await client.query({
+      query: `SELECT DISTINCT table, partition FROM system.parts WHERE database = ${sqlString(database)} AND active AND has(${sqlStringList(swept)}, table)`,
+      format: 'JSONEachRow',
+    });
+    const parts = await result.json<{ table: string; partition: string }>();
+    for (const { tables, days, id, cutoff } of sweeps) {
+      const oldest = cutoff(nowMs, days);
+      for (const { table, partition } of parts) {
+        if (!tables.includes(table) || !id.test(partition) || partition >= oldest) continue;
+        await client.command({
+          query: `ALTER TABLE ${sqlIdentifier(database)}.${sqlIdentifier(table)} DROP PARTITION ID ${sqlString(partition)}`,
         });
-        const partitions = (await result.json<{ partition: string }>()).map((row) => row.partition);
-        for (const partition of partitions) {
-          if (!id.test(partition)) continue; // not one of ours; never drop what we did not name
-          await client.command({
-            query: `ALTER TABLE ${sqlIdentifier(database)}.${sqlIdentifier(table)} DROP PARTITION ID ${sqlString(partition)}`,
-          });
-          logger.info({ table, partition, retentionDays: days }, 'dropped expired partition');
-          dropped.push(`${table}/${partition}`);
-        }
+        logger.info({ table, partition, retentionDays: days }, 'dropped expired partition');
+        dropped.push(`${table}/${partition}`);
       }
     }
   } catch (error) {

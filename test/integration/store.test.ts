@@ -5,7 +5,13 @@ import { migrate } from '../../src/store/migrations.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
 import { dropExpiredPartitions } from '../../src/store/retention.js';
 import { sqlString } from '../../src/store/sql.js';
-import { clickhouseQuery, dropDatabase, servicesEnv, uniqueName } from '../support/index.js';
+import {
+  clickhouseQuery,
+  dropDatabase,
+  migratedDatabase,
+  servicesEnv,
+  uniqueName,
+} from '../support/index.js';
 
 const logger = pino({ level: 'silent' });
 const databases: string[] = [];
@@ -52,16 +58,8 @@ describe('store on the real ClickHouse', () => {
 
   it('drops whole day partitions older than the retention, and nothing newer', async () => {
     const { clickhouseUrl } = servicesEnv();
-    const db = uniqueName('retention');
+    const { db, client } = await migratedDatabase('retention', ALL_MIGRATIONS);
     databases.push(db);
-    const client = createClickHouse({
-      url: clickhouseUrl,
-      database: db,
-      username: 'default',
-      password: '',
-      requestTimeoutMs: 30_000,
-    });
-    await migrate(client, db, logger, ALL_MIGRATIONS);
     const now = Date.parse('2026-11-23T12:00:00Z');
     const days = [40, 31, 29, 1, 0];
     const values = days
@@ -80,16 +78,8 @@ describe('store on the real ClickHouse', () => {
 
   it('drops month partitions of results and alerts once all of the month is past the history horizon', async () => {
     const { clickhouseUrl } = servicesEnv();
-    const db = uniqueName('history');
+    const { db, client } = await migratedDatabase('history', ALL_MIGRATIONS);
     databases.push(db);
-    const client = createClickHouse({
-      url: clickhouseUrl,
-      database: db,
-      username: 'default',
-      password: '',
-      requestTimeoutMs: 30_000,
-    });
-    await migrate(client, db, logger, ALL_MIGRATIONS);
     const now = Date.parse('2026-11-23T12:00:00Z');
     // September 2025; October 2025 (the month the 400-day horizon falls in: kept); this month.
     // Mid-day times, so that the server's time zone cannot move them to another month.

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TRIAL_PID_FILE } from '../../retune/trainers/command/orphans.js';
+import { processState, TRIAL_PID_FILE } from '../../retune/trainers/command/orphans.js';
 import { waitFor } from './wait.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/trainers/daemon-with-trial.ts', import.meta.url));
@@ -46,10 +46,6 @@ export async function startDaemonWithTrial(trialDir: string): Promise<DaemonWith
 
 /** Whether `pid` runs nothing any more: gone, or a zombie waiting for its parent to collect it. */
 export function processGone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
+  const state = processState(pid);
+  return state === undefined || state === 'Z';
 }

@@ -27,20 +27,32 @@ interface TrialPidRecord {
 }
 
 /**
- * A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or undefined
- * when the process does not exist or this system has no /proc.
+ * The fields of /proc/PID/stat after the command name ("state ppid pgrp ..."), or undefined when
+ * the process does not exist or this system has no /proc.
  */
-export function processStartTicks(pid: number): string | undefined {
+function procStat(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields[19];
+  // "pid (comm) state ...": comm may hold spaces and parentheses, so split after the last ")".
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
+
+/** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat). */
+export function processStartTicks(pid: number): string | undefined {
+  return procStat(pid)?.[19];
+}
+
+/** A process's state letter (R, S, Z for an exited one its parent has not collected, ...). */
+export function processState(pid: number): string | undefined {
+  return procStat(pid)?.[0];
+}
+
+/** This daemon's start time: what its trials record as their owner's. */
+let ownStartTicks: string | undefined;
 
 function isRunning(pid: number, startTicks: string): boolean {
   return startTicks !== '' && processStartTicks(pid) === startTicks;
@@ -52,7 +64,7 @@ export async function writeTrialPidFile(dir: string, pid: number): Promise<void>
     pid,
     startTicks: processStartTicks(pid) ?? '',
     ownerPid: process.pid,
-    ownerStartTicks: processStartTicks(process.pid) ?? '',
+    ownerStartTicks: (ownStartTicks ??= processStartTicks(process.pid) ?? ''),
   };
   await writeFile(path.join(dir, TRIAL_PID_FILE), `${JSON.stringify(record)}\n`);
 }
@@ -114,25 +126,20 @@ async function trialPidFiles(workDir: string): Promise<string[]> {
 async function killGroup(pid: number, startTicks: string, graceMs: number): Promise<void> {
   signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && isRunning(pid, startTicks) && !isZombie(pid))
+  while (Date.now() < deadline && isRunning(pid, startTicks) && processState(pid) !== 'Z')
     await new Promise((resolve) => setTimeout(resolve, 50));
   if (isRunning(pid, startTicks)) signalGroup(pid, 'SIGKILL');
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/**
+ * Sends `signal` to the process group led by `pid` (a trial runs in its own); false when the
+ * group is gone (ESRCH).
+ */
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is gone already.
-  }
-}
-
-/** An exited process not yet reaped by its parent (it only waits for its exit status). */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
     return true;
+  } catch {
+    return false;
   }
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { LineSplitter } from '../metric-lines.js';
-import { removeTrialPidFile, writeTrialPidFile } from './orphans.js';
+import { removeTrialPidFile, signalGroup, writeTrialPidFile } from './orphans.js';
 
 /**
  * One run of a user program, without a shell, in its own process group so that stopping it
@@ -163,15 +163,12 @@ export class ProcessRun {
   private signalGroup(signal: NodeJS.Signals, evenIfExited = false): void {
     const pid = this.child?.pid;
     if (pid === undefined || (this.exited && !evenIfExited)) return;
+    if (signalGroup(pid, signal)) return;
+    // The group is gone (EPERM cannot happen for our own child's group): the leader alone, if any.
     try {
-      process.kill(-pid, signal);
+      if (!this.exited) this.child?.kill(signal);
     } catch {
-      // ESRCH: the group is already gone. EPERM cannot happen for our own child's group.
-      try {
-        if (!this.exited) this.child?.kill(signal);
-      } catch {
-        // The leader exited between the two calls; nothing left to signal.
-      }
+      // The leader exited between the two calls; nothing left to signal.
     }
   }
 }
