@@ -17,11 +17,24 @@ const ioModules = [
   'child_process',
   'kafkajs',
   '@clickhouse/client',
+  'chdb',
   'express',
   'prom-client',
   'pino',
 ];
 
+/** The storage backends' clients are the store adapters' private business. */
+const storeClients = ['@clickhouse/client', 'chdb'].map((name) => ({
+  name,
+  message:
+    'Only the store adapters (src/store/*-store.ts) use a ClickHouse client: take the Store port (kernel/store.ts).',
+}));
+const storeClientPatterns = [
+  { group: ['@clickhouse/*', 'chdb/*'], message: 'Only the store adapters use a ClickHouse client.' },
+];
+
+// ESLint applies the last matching block's options of a rule, so each block below lists every
+// restriction that holds for its files.
 export default tseslint.config(
   { ignores: ['node_modules/**', '.driftguard/**', 'dist/**', 'coverage/**', 'bin/**'] },
   js.configs.recommended,
@@ -37,6 +50,51 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-empty': ['error', { allowEmptyCatch: false }],
+      'no-restricted-imports': ['error', { paths: storeClients, patterns: storeClientPatterns }],
+    },
+  },
+  {
+    files: ['src/store/clickhouse-server.ts', 'src/store/embedded-store.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    // The shared kernel (errors, retry, logger, SQL escaping, the Store port, migrations) is
+    // imported by the daemon (src/) and by retune/; it imports neither.
+    files: ['kernel/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: storeClients,
+          patterns: [
+            ...storeClientPatterns,
+            {
+              group: ['**/src/**', '**/retune/**', '**/detectors/**'],
+              message: 'kernel/ is shared by src/ and retune/: it imports neither.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // retune/ depends on the kernel and detectors/, never on the daemon: the composition root
+    // (src/daemon) is the one place that knows every subsystem.
+    files: ['retune/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: storeClients,
+          patterns: [
+            ...storeClientPatterns,
+            {
+              group: ['**/src/**', '../src/*', '../../src/*'],
+              message: 'retune/ must not import the daemon (src/): use kernel/ or a port of its own.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -28,7 +28,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../kernel/logger.js';
 import { createKafka } from '../src/kafka/client.js';
 import { DEFAULT_FETCH_MAX_WAIT_MS } from '../src/kafka/ingest-consumer.js';
 import { findBinary, servicesUp } from '../src/dev-services/index.js';

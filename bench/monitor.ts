@@ -15,10 +15,10 @@
  */
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../kernel/logger.js';
 import { endpointsFromEnv, servicesUp } from '../src/dev-services/index.js';
-import { createClickHouse } from '../src/store/clickhouse.js';
-import { migrate } from '../src/store/migrations.js';
+import { openServerStore } from '../src/store/clickhouse-server.js';
+import { migrate } from '../kernel/migrations.js';
 import { ALL_MIGRATIONS } from '../src/store/schema.js';
 import { createMonitorMetrics, Monitor } from '../src/monitor/monitor.js';
 import { MonitorStore } from '../src/monitor/monitor-store.js';
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const info = await servicesUp({ logger });
   const services = endpointsFromEnv(info.env);
   const database = `bench_monitor_${Date.now()}`;
-  const client = createClickHouse({
+  const store = openServerStore({
     url: services.clickhouseUrl,
     database,
     username: 'default',
@@ -49,14 +49,15 @@ async function main(): Promise<void> {
     requestTimeoutMs: 600_000,
   });
   try {
-    await migrate(client, database, logger, ALL_MIGRATIONS);
+    await migrate(store, logger, ALL_MIGRATIONS);
     // One day of event time ending now, 20 features with different shapes.
     const endS = Math.floor(Date.now() / 1000);
     const startS = endS - 86_000;
     const names = `[${Array.from({ length: FEATURES }, (_, i) => `'f${i}'`).join(', ')}]`;
     const loadStarted = performance.now();
-    await client.command({
-      query: `INSERT INTO ${database}.predictions (model, ts, ts_ms, id, version, num_names, num_values, prediction_label, ingested_at)
+    await store.command(
+      'load',
+      `INSERT INTO ${database}.predictions (model, ts, ts_ms, id, version, num_names, num_values, prediction_label, ingested_at)
 SELECT '${MODEL}', toDateTime(${startS} + intDiv(number * 86000, ${ROWS})), (${startS} + intDiv(number * 86000, ${ROWS})) * 1000 + number % 1000,
  toString(number), '1', ${names},
  arrayMap(i -> multiIf(i % 3 = 0, (cityHash64(number, i) % 1000000) / 1000000.0 * (i + 1),
@@ -64,7 +65,7 @@ SELECT '${MODEL}', toDateTime(${startS} + intDiv(number * 86000, ${ROWS})), (${s
               ((cityHash64(number, i) % 1000) + (cityHash64(number, i + 100) % 1000)) / 100.0), range(${FEATURES})),
  if(number % 3 = 0, 'yes', 'no'), now()
 FROM numbers(${ROWS})`,
-    });
+    );
     const loadS = (performance.now() - loadStarted) / 1000;
 
     const config = monitoringSchema.parse({
@@ -78,7 +79,7 @@ FROM numbers(${ROWS})`,
     /** A replica's monitor with its own store, hence its own caches. */
     const newMonitor = (replica: string): Monitor =>
       new Monitor({
-        store: new MonitorStore(client, database),
+        store: new MonitorStore(store),
         config,
         alerting: undefined,
         ownership: { owns: () => true },
@@ -102,11 +103,10 @@ FROM numbers(${ROWS})`,
       (_, i) => `sum(num_values[${i + 1}]), min(num_values[${i + 1}]), max(num_values[${i + 1}])`,
     ).join(', ');
     const scan = (final: string) => async () => {
-      const result = await client.query({
-        query: `SELECT count(), ${perFeature}, sum(length(num_names)) FROM ${database}.predictions ${final} WHERE model = '${MODEL}'`,
-        format: 'JSONEachRow',
-      });
-      await result.json();
+      await store.select(
+        'scan',
+        `SELECT count(), ${perFeature}, sum(length(num_names)) FROM ${database}.predictions ${final} WHERE model = '${MODEL}'`,
+      );
     };
     // A replica that just took the model over has none of the monitor's caches (layout names,
     // chunks proved free of duplicates, the model's task): its first cycle is printed too.
@@ -155,8 +155,8 @@ FROM numbers(${ROWS})`,
       }),
     );
   } finally {
-    if (!args.keep) await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
-    await client.close();
+    if (!args.keep) await store.command('drop', `DROP DATABASE IF EXISTS ${database}`);
+    await store.close();
   }
 }
 

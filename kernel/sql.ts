@@ -1,4 +1,4 @@
-import { DriftguardError } from '../errors.js';
+import { DriftguardError } from './errors.js';
 
 /**
  * The one place where values and identifiers become SQL text. ClickHouse 18.16 has no query

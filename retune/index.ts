@@ -17,7 +17,6 @@ export {
 } from './options.js';
 export {
   Retuner,
-  KafkaEventPublisher,
   CpuSlots,
   createRetuneMetrics,
   readHoldoutLabels,

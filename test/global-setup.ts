@@ -1,5 +1,6 @@
+import { rmSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../kernel/logger.js';
 import { endpointsFromEnv, servicesUp } from '../src/dev-services/index.js';
 
 /**
@@ -11,6 +12,8 @@ import { endpointsFromEnv, servicesUp } from '../src/dev-services/index.js';
  */
 export default async function setup(project: TestProject): Promise<void> {
   const info = await servicesUp({ logger: createLogger('warn') });
+  // Embedded-store directories of earlier runs' test processes (see test/support/database.ts).
+  rmSync('.driftguard/test-embedded', { recursive: true, force: true });
   project.provide('driftguardServices', endpointsFromEnv(info.env));
   Object.assign(process.env, info.env);
 }

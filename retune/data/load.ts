@@ -1,6 +1,5 @@
-import type { ClickHouseClient } from '@clickhouse/client';
-import { storeError } from '../../src/store/clickhouse.js';
-import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString } from '../../src/store/sql.js';
+import type { Store } from '../../kernel/store.js';
+import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString } from '../../kernel/sql.js';
 
 /** One prediction joined to its outcome, as read from ClickHouse. */
 export interface LabelledEvent {
@@ -51,30 +50,26 @@ FROM (
   SELECT id, ts_ms, num_names, num_values, cat_names, cat_values, missing_names
   FROM ${db}.predictions FINAL
   WHERE model = ${sqlString(model)} AND ts >= ${since} AND ts < ${until}
-) ALL INNER JOIN (
+) AS p ALL INNER JOIN (
   SELECT id, argMax(label, ingested_at) AS o_label, argMax(label_number, ingested_at) AS o_label_number
   FROM ${db}.outcomes
   WHERE model = ${sqlString(model)} AND ts >= ${since}
   GROUP BY id
-) USING id
+) AS o USING id
 ORDER BY ts_ms DESC, id DESC
 LIMIT ${sqlNumber(options.maxRows)}`;
 }
 
 /** Labelled events, oldest first. */
 export async function loadLabelledEvents(
-  client: ClickHouseClient,
-  database: string,
+  store: Store,
   model: string,
   options: LoadLabelledOptions,
 ): Promise<LabelledEvent[]> {
-  const query = labelledEventsSql(database, model, options);
-  let rows: Row[];
-  try {
-    rows = await (await client.query({ query, format: 'JSONEachRow' })).json<Row>();
-  } catch (error) {
-    throw storeError('loading labelled events for retune', error);
-  }
+  const rows = await store.select<Row>(
+    'loading labelled events for retune',
+    labelledEventsSql(store.database, model, options),
+  );
   return rows.reverse().map((r) => ({
     id: r.id,
     tsMs: Number(r.ts_ms),
@@ -89,18 +84,11 @@ export async function loadLabelledEvents(
 }
 
 /** The newest stored reference profile JSON of a model, or undefined when none is stored. */
-export async function loadReferenceProfile(
-  client: ClickHouseClient,
-  database: string,
-  model: string,
-): Promise<unknown> {
-  const query = `SELECT profile FROM ${sqlIdentifier(database)}.reference_profiles FINAL WHERE model = ${sqlString(model)} ORDER BY created_at DESC LIMIT 1`;
-  let rows: Array<{ profile: string }>;
-  try {
-    rows = await (await client.query({ query, format: 'JSONEachRow' })).json<{ profile: string }>();
-  } catch (error) {
-    throw storeError('loading the reference profile for retune', error);
-  }
+export async function loadReferenceProfile(store: Store, model: string): Promise<unknown> {
+  const rows = await store.select<{ profile: string }>(
+    'loading the reference profile for retune',
+    `SELECT profile FROM ${sqlIdentifier(store.database)}.reference_profiles FINAL WHERE model = ${sqlString(model)} ORDER BY created_at DESC LIMIT 1`,
+  );
   const first = rows[0];
   return first === undefined ? undefined : (JSON.parse(first.profile) as unknown);
 }

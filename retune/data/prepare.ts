@@ -1,8 +1,8 @@
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { Store } from '../../kernel/store.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DriftguardError } from '../../src/errors.js';
-import type { Logger } from '../../src/logger.js';
+import { DriftguardError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/logger.js';
 import type { DatasetRef } from '../trainers/trainer.js';
 import { formatRow, splitFile, type DatasetRow } from './dataset-files.js';
 import {
@@ -98,8 +98,7 @@ function invalid(message: string, cause?: unknown): DriftguardError {
  * validation < holdout), encoded, written as JSONL + meta.json under `options.dir`.
  */
 export async function prepareDataset(
-  client: ClickHouseClient,
-  database: string,
+  store: Store,
   model: string,
   options: PrepareDatasetOptions,
 ): Promise<DatasetRef> {
@@ -110,7 +109,7 @@ export async function prepareDataset(
   const maxRows = options.maxRows ?? 200_000;
   const log = options.logger?.child({ component: 'retune-data', model });
 
-  const events = await loadLabelledEvents(client, database, model, { sinceMs, untilMs, maxRows });
+  const events = await loadLabelledEvents(store, model, { sinceMs, untilMs, maxRows });
   const labelled: Array<{ event: LabelledEvent; label: string | number }> = [];
   for (const event of events) {
     const label = task === 'classification' ? classificationLabel(event) : regressionTarget(event);
@@ -132,7 +131,7 @@ export async function prepareDataset(
   let reference: ReferenceFeatures | undefined;
   const referenceOption = options.reference ?? 'clickhouse';
   if (referenceOption === 'clickhouse') {
-    const profile = await loadReferenceProfile(client, database, model);
+    const profile = await loadReferenceProfile(store, model);
     if (profile === undefined)
       log?.info('no reference profile stored; encoding statistics come from the train split');
     else reference = referenceFeaturesFromProfile(profile);

@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { Store } from '../../kernel/store.js';
 import type { DatasetRef } from '../trainers/trainer.js';
 import { prepareDataset, type PrepareDatasetOptions } from './prepare.js';
 
@@ -27,15 +27,14 @@ export interface DatasetProviderDefaults extends Omit<Partial<PrepareDatasetOpti
  * checked before and after it.
  */
 export function createDatasetProvider(
-  client: ClickHouseClient,
-  database: string,
+  store: Store,
   defaults: DatasetProviderDefaults = {},
 ): (request: DatasetProviderRequest) => Promise<DatasetRef> {
   const { taskOf, ...base } = defaults;
   return async (request) => {
     request.signal?.throwIfAborted();
     const o = request.options;
-    const ref = await prepareDataset(client, database, request.model, {
+    const ref = await prepareDataset(store, request.model, {
       ...base,
       dir: request.dir,
       task: taskOf?.(request.model) ?? base.task,

@@ -6,7 +6,7 @@ export {
   type TriggerResult,
 } from './retuner.js';
 export { StudyRun, type StudyOutcome } from './study-run.js';
-export { KafkaEventPublisher, type EventPublisher, type RetuneEvent } from './events.js';
+export type { EventPublisher, RetuneEvent } from './events.js';
 export { createRetuneMetrics, type RetuneMetrics } from './metrics.js';
 export { readHoldoutLabels, normalizeOutcome } from './holdout.js';
 export {

@@ -1,7 +1,7 @@
 /**
  * The retune subsystem's one entry point for the daemon.
  *
- *     const retuner = new Retuner({ client, database, config: config.retune, trainer, datasets,
+ *     const retuner = new Retuner({ store, config: config.retune, trainer, datasets,
  *                                   logger, registry, publisher, notifier: alerting, devices });
  *     // migrations: RETUNE_MIGRATIONS go into the daemon's list
  *     await retuner.start();                       // resumes studies left running by a restart
@@ -15,8 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../../src/logger.js';
-import type { ClickHouseClient } from '../../src/store/clickhouse.js';
+import type { Logger } from '../../kernel/logger.js';
+import type { Store } from '../../kernel/store.js';
 import { Rng, Study } from '../engine/index.js';
 import { compileRetuneOptions, studyOptionsFrom, type RetuneConfig } from '../options.js';
 import { ModelRegistry, RetuneError, type AliasChange } from '../registry/index.js';
@@ -49,9 +49,8 @@ import { StudyRun, type StudyOutcome } from './study-run.js';
 const MODEL_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export interface RetunerDeps {
-  /** Storage: give `client` + `database` (ClickHouse), or `storage` (any adapter of both ports). */
-  readonly client?: ClickHouseClient;
-  readonly database?: string;
+  /** Storage: give `store` (the storage port), or `storage` (any adapter of both retune ports). */
+  readonly store?: Store;
   readonly storage?: StudyStorage & RegistryStorage;
   /** The `retune:` config section, raw or already parsed by `retuneSchema`. */
   readonly config: unknown;
@@ -59,7 +58,7 @@ export interface RetunerDeps {
   readonly datasets: DatasetProvider;
   /** @default `budget.maxConcurrentTrials` CPU slots */
   readonly devices?: DeviceSlots;
-  /** Kafka `driftguard.events` (see KafkaEventPublisher). @default none */
+  /** Kafka `driftguard.events` (the daemon's is src/kafka/event-publisher.ts). @default none */
   readonly publisher?: EventPublisher;
   /** Alerting (`notifyEvent`). @default none */
   readonly notifier?: EventNotifier;
@@ -110,9 +109,8 @@ export class Retuner {
   constructor(private readonly deps: RetunerDeps) {
     this.config = compileRetuneOptions(deps.config);
     if (deps.storage !== undefined) this.storage = deps.storage;
-    else if (deps.client !== undefined && deps.database !== undefined)
-      this.storage = new ClickHouseRetuneStore(deps.client, deps.database, deps.now);
-    else throw new RetuneError('RETUNE_INVALID', 'Retuner needs either `storage` or `client` and `database`');
+    else if (deps.store !== undefined) this.storage = new ClickHouseRetuneStore(deps.store, deps.now);
+    else throw new RetuneError('RETUNE_INVALID', 'Retuner needs either `storage` or `store`');
     this.now = deps.now ?? Date.now;
     this.logger = deps.logger.child({ component: 'retune' });
     this.metrics = createRetuneMetrics(deps.registry);

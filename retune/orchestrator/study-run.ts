@@ -10,8 +10,8 @@
  */
 import { cp, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../../src/logger.js';
-import { retry } from '../../src/retry.js';
+import type { Logger } from '../../kernel/logger.js';
+import { retry } from '../../kernel/retry.js';
 import { HpoError, type Study, type TrialRecord } from '../engine/index.js';
 import { gateFrom, type RetuneConfig } from '../options.js';
 import { decidePromotion, firstChampionDecision, type PromotionDecision } from '../promotion/index.js';

@@ -3,9 +3,8 @@
  * row; "latest" is read with `ORDER BY ... revision DESC LIMIT 1 BY key`, which is correct before
  * and after background merges (18.16 has no query parameters: values go through src/store/sql.ts).
  */
-import type { ClickHouseClient } from '../../src/store/clickhouse.js';
-import { insertRows, selectRows } from '../../src/store/clickhouse.js';
-import { sqlIdentifier, sqlNumber, sqlString } from '../../src/store/sql.js';
+import { insertObjects, type Store } from '../../kernel/store.js';
+import { sqlIdentifier, sqlNumber, sqlString } from '../../kernel/sql.js';
 import type {
   AliasEvent,
   AliasName,
@@ -55,20 +54,19 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
   private readonly revisions: RevisionClock;
 
   constructor(
-    private readonly client: ClickHouseClient,
-    private readonly database: string,
+    private readonly store: Store,
     now: () => number = Date.now,
   ) {
-    this.db = sqlIdentifier(database);
+    this.db = sqlIdentifier(store.database);
     this.revisions = new RevisionClock(now);
   }
 
   private insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
-    return insertRows(this.client, this.database, table, rows);
+    return insertObjects(this.store, table, rows);
   }
 
   private select<Row>(operation: string, query: string): Promise<Row[]> {
-    return selectRows<Row>(this.client, query, operation);
+    return this.store.select<Row>(operation, query);
   }
 
   // ---- studies ----

@@ -1,4 +1,4 @@
-import type { Migration } from '../../src/store/migrations.js';
+import type { Migration } from '../../kernel/migrations.js';
 
 /**
  * Retune tables (versions 30-39 are reserved for retune). The first columns of each table are a

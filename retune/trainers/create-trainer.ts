@@ -1,4 +1,4 @@
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import { CommandTrainer } from './command/command-trainer.js';
 import type { CommandTrainerOptions } from './command/options.js';
 import { TrainerError } from './errors.js';

@@ -1,5 +1,5 @@
 /** Seeded random numbers for the calibration and bench scripts (not for the library). */
-import { seededRandom } from '../../src/seeded-random.js';
+import { seededRandom } from '../../kernel/seeded-random.js';
 
 /**
  * mulberry32 (src/seeded-random.ts) shifted by half a step: uniforms in (0, 1), `(x + 0.5) / 2^32`,

@@ -1,6 +1,5 @@
-import type { ClickHouseClient } from '../store/clickhouse.js';
-import { insertRows, selectRows } from '../store/clickhouse.js';
-import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString, sqlStringList } from '../store/sql.js';
+import { insertObjects, type Store } from '../../kernel/store.js';
+import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString, sqlStringList } from '../../kernel/sql.js';
 import { emptyPolicyState, parsePolicyState, type PolicyState } from './policy.js';
 
 /**
@@ -62,7 +61,11 @@ export interface PendingDelivery extends OutboxRow {
  */
 const ATTEMPT_ORDER = `attempt * 4 + multiIf(status = 'delivered', 3, status = 'dead', 2, status = 'failed', 1, 0)`;
 
-/** Per-delivery summary of the attempts log, joined to outbox rows by delivery_id. */
+/**
+ * Per-delivery summary of the attempts log, joined to outbox rows by delivery_id. Both sides are
+ * grouped by delivery_id, so an ALL join means the same on 18.16 and on current ClickHouse (whose
+ * ANY joins changed meaning), and both sides are aliased (current ClickHouse requires it).
+ */
 function attemptsSummary(db: string, where: string): string {
   return `SELECT delivery_id, max(attempt) AS d_attempts, argMax(status, ${ATTEMPT_ORDER}) AS d_status,
       argMax(error, ${ATTEMPT_ORDER}) AS d_error, argMax(next_attempt_at_ms, ${ATTEMPT_ORDER}) AS d_next_ms,
@@ -73,11 +76,8 @@ function attemptsSummary(db: string, where: string): string {
 export class AlertStore {
   private readonly db: string;
 
-  constructor(
-    private readonly client: ClickHouseClient,
-    private readonly database: string,
-  ) {
-    this.db = sqlIdentifier(database);
+  constructor(private readonly store: Store) {
+    this.db = sqlIdentifier(store.database);
   }
 
   async insertNotifications(rows: readonly NotificationRow[]): Promise<void> {
@@ -173,7 +173,7 @@ export class AlertStore {
           SELECT delivery_id, any(notification_id) AS o_notification, any(sink) AS o_sink, any(model) AS o_model,
             min(seq) AS o_seq, min(created_at_ms) AS o_created_ms, any(message) AS o_message
           FROM ${this.db}.alert_outbox WHERE created_at_ms >= ${since} GROUP BY delivery_id
-        ) ANY LEFT JOIN (${attemptsSummary(this.db, `WHERE at_ms >= ${since}`)}) USING delivery_id
+        ) AS o ALL LEFT JOIN (${attemptsSummary(this.db, `WHERE at_ms >= ${since}`)}) AS d USING delivery_id
         WHERE d_status NOT IN ('delivered', 'dead')
         ORDER BY o_created_ms, o_seq, delivery_id
         LIMIT ${sqlNumber(limit)}`,
@@ -204,7 +204,7 @@ export class AlertStore {
         FROM (
           SELECT delivery_id, any(notification_id) AS o_notification, any(sink) AS o_sink
           FROM ${this.db}.alert_outbox WHERE has(${ids}, notification_id) GROUP BY delivery_id
-        ) ANY LEFT JOIN (${attemptsSummary(this.db, `WHERE has(${ids}, notification_id)`)}) USING delivery_id
+        ) AS o ALL LEFT JOIN (${attemptsSummary(this.db, `WHERE has(${ids}, notification_id)`)}) AS d USING delivery_id
         ORDER BY o_notification, o_sink`,
       'read delivery status',
     );
@@ -250,11 +250,11 @@ export class AlertStore {
   }
 
   private insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
-    return insertRows(this.client, this.database, table, rows);
+    return insertObjects(this.store, table, rows);
   }
 
   private select<Row>(query: string, operation: string): Promise<Row[]> {
-    return selectRows<Row>(this.client, query, operation);
+    return this.store.select<Row>(operation, query);
   }
 }
 

@@ -1,9 +1,9 @@
 import type { Registry } from 'prom-client';
-import { DriftguardError, isRetriable } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { retry } from '../retry.js';
-import type { ClickHouseClient } from '../store/clickhouse.js';
-import type { Migration } from '../store/migrations.js';
+import { DriftguardError, isRetriable } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/logger.js';
+import { retry } from '../../kernel/retry.js';
+import type { Store } from '../../kernel/store.js';
+import type { Migration } from '../../kernel/migrations.js';
 import { AlertStore, type NotificationRow, type OutboxRow } from './alert-store.js';
 import { DeliveryDispatcher, type DispatchSummary } from './dispatcher.js';
 import { contentId, deliveryId } from './fingerprint.js';
@@ -31,8 +31,8 @@ import {
 } from './types.js';
 
 export interface AlertingDeps {
-  client: ClickHouseClient;
-  database: string;
+  /** Where the alert tables are (see alert-store.ts). */
+  store: Store;
   /** The `alerts:` config section: compiled, parsed by the daemon's schema, or raw input. */
   config: CompiledAlerts | AlertsSectionInput;
   logger: Logger;
@@ -64,7 +64,7 @@ const EVENT_KIND = /^[a-z][a-z0-9_.-]{0,63}$/;
 /**
  * The alerting subsystem's one entry point for the daemon.
  *
- *     const alerting = new Alerting({ client, database, config: config.alerts, logger, registry });
+ *     const alerting = new Alerting({ store, config: config.alerts, logger, registry });
  *     // migrations: ALERT_MIGRATIONS (also alerting.migrations) go into the daemon's list
  *     await alerting.start();                       // loads policy state, starts the dispatcher
  *     await alerting.handle(evaluations);           // each monitor cycle
@@ -102,7 +102,7 @@ export class Alerting {
     this.config = isCompiled(deps.config) ? deps.config : compileAlertsOptions(deps.config);
     this.logger = deps.logger.child({ component: 'alerts' });
     this.now = deps.now ?? Date.now;
-    this.store = new AlertStore(deps.client, deps.database);
+    this.store = new AlertStore(deps.store);
     this.sinks = createSinks(this.config);
     this.metrics = createAlertMetrics(deps.registry);
     this.dispatcher = new DeliveryDispatcher({
@@ -167,7 +167,7 @@ export class Alerting {
   }
 
   listAlerts(query: ListAlertsQuery = {}): Promise<ListedNotification[]> {
-    return listAlerts(this.deps.client, this.deps.database, query);
+    return listAlerts(this.store, query);
   }
 
   private async handleNow(evaluations: readonly RuleEvaluation[]): Promise<Notification[]> {

@@ -1,6 +1,6 @@
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { backoffDelayMs } from '../retry.js';
+import { errorMessage } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/logger.js';
+import { backoffDelayMs } from '../../kernel/retry.js';
 import type { AttemptRow, PendingDelivery } from './alert-store.js';
 import type { AlertMetrics } from './metrics.js';
 import type { CompiledAlerts } from './options.js';

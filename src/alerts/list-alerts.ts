@@ -1,5 +1,4 @@
-import type { ClickHouseClient } from '../store/clickhouse.js';
-import { AlertStore, type DeliverySummary } from './alert-store.js';
+import type { AlertStore, DeliverySummary } from './alert-store.js';
 import type { AlertStatus, Notification } from './types.js';
 
 /** Query of `GET /v1/alerts`. */
@@ -23,13 +22,11 @@ export const MAX_LIST_LIMIT = 500;
 
 /** Recent alert notifications, newest first, each with the delivery status per sink. */
 export async function listAlerts(
-  client: ClickHouseClient,
-  database: string,
+  store: Pick<AlertStore, 'notifications' | 'deliveriesOf'>,
   query: ListAlertsQuery = {},
 ): Promise<ListedNotification[]> {
   const limit = Math.min(Math.max(1, Math.floor(query.limit ?? 50)), MAX_LIST_LIMIT);
   const offset = Math.max(0, Math.floor(query.offset ?? 0));
-  const store = new AlertStore(client, database);
   const rows = await store.notifications({
     kind: 'alert',
     limit,

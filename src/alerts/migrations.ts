@@ -1,4 +1,4 @@
-import type { Migration } from '../store/migrations.js';
+import type { Migration } from '../../kernel/migrations.js';
 
 /**
  * The alerting tables, for the daemon's migration list (versions 20+ belong to alerting).

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DriftguardError } from '../errors.js';
+import { DriftguardError } from '../../kernel/errors.js';
 import type { PolicyOptions } from './policy.js';
-import type { DeepReadonly } from '../deep-readonly.js';
+import type { DeepReadonly } from '../../kernel/deep-readonly.js';
 export type { DeepReadonly };
 
 /**

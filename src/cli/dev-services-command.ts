@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../../kernel/logger.js';
 import {
   servicesDown,
   servicesStatus,

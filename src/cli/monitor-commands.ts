@@ -1,18 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../../kernel/logger.js';
+import { migrate } from '../../kernel/migrations.js';
 import { MonitorStore } from '../monitor/monitor-store.js';
 import { buildReferenceProfile, parseSample } from '../monitor/reference.js';
-import { createClickHouse } from '../store/clickhouse.js';
-import { migrate } from '../store/migrations.js';
+import { openStore } from '../store/open-store.js';
 import { ALL_MIGRATIONS } from '../store/schema.js';
+import { ApiClient } from './api-client.js';
 import { configFromOptions, withConfigOption } from './config-loading.js';
+
+interface StoredReference {
+  readonly model: string;
+  readonly rows: number;
+  readonly features: Record<string, string>;
+}
 
 /**
  * `driftguard reference set <model> --file f`: profiles an uploaded sample (JSON lines, a JSON
- * array, or CSV with a header) and stores it as the model's reference. Running daemons pick it
- * up when they next load the model's reference (immediately on the replica that serves
- * `POST /v1/models/:model/reference`, otherwise after a restart).
+ * array, or CSV with a header) and stores it as the model's reference. With `--url` the sample
+ * goes through a running daemon's API (which profiles and stores it, and re-reads it at once);
+ * without, the command opens the store itself — which an embedded store refuses while a daemon
+ * has it open, with a message that names `--url`. Other running daemons pick the reference up
+ * when they next load the model's reference.
  */
 export function registerMonitorCommands(program: Command): void {
   const reference = program.command('reference').description("Manage models' drift references");
@@ -23,37 +32,56 @@ export function registerMonitorCommands(program: Command): void {
       .argument('<model>', 'model name')
       .requiredOption('-f, --file <file>', 'JSON lines, JSON array or CSV (header) of feature values'),
   )
+    .option('--url <url>', 'send the sample through the running daemon at this HTTP API URL')
     .option('--json', 'machine-readable output')
-    .action(async (model: string, options: { config?: string; file: string; json?: boolean }) => {
-      if (!/^[A-Za-z0-9_.-]{1,128}$/.test(model)) {
-        throw new Error(`invalid model name ${JSON.stringify(model)}: use letters, digits, ".", "_" and "-"`);
-      }
-      const config = configFromOptions(options);
-      const logger = createLogger(config.logLevel);
-      const rows = parseSample(await readFile(options.file, 'utf8'));
-      if (rows.length < 2)
-        throw new Error(`${options.file} holds ${rows.length} rows; a reference needs at least 2`);
-      const profile = buildReferenceProfile(rows, config.monitoring.models[model]?.features ?? {}, 'upload');
-      const client = createClickHouse(config.clickhouse);
-      try {
-        await migrate(
-          client,
-          config.clickhouse.database,
-          logger.child({ component: 'migrate' }),
-          ALL_MIGRATIONS,
-        );
-        await new MonitorStore(client, config.clickhouse.database).saveReference(model, profile, Date.now());
-      } finally {
-        await client.close();
-      }
-      const kinds = Object.fromEntries(Object.entries(profile.features).map(([f, p]) => [f, p.kind]));
-      if (options.json)
-        process.stdout.write(`${JSON.stringify({ model, rows: profile.rows, features: kinds })}\n`);
-      else
-        process.stdout.write(
-          `reference of ${model}: ${profile.rows} rows, features ${Object.entries(kinds)
-            .map(([f, k]) => `${f} (${k})`)
-            .join(', ')}\n`,
-        );
-    });
+    .action(
+      async (model: string, options: { config?: string; file: string; url?: string; json?: boolean }) => {
+        if (!/^[A-Za-z0-9_.-]{1,128}$/.test(model)) {
+          throw new Error(
+            `invalid model name ${JSON.stringify(model)}: use letters, digits, ".", "_" and "-"`,
+          );
+        }
+        const sample = await readFile(options.file, 'utf8');
+        const stored =
+          options.url === undefined
+            ? await storeDirectly(model, sample, options)
+            : await new ApiClient(options.url).call<StoredReference>(
+                'POST',
+                `/v1/models/${encodeURIComponent(model)}/reference`,
+                sample,
+              );
+        if (options.json) process.stdout.write(`${JSON.stringify(stored)}\n`);
+        else
+          process.stdout.write(
+            `reference of ${model}: ${stored.rows} rows, features ${Object.entries(stored.features)
+              .map(([f, k]) => `${f} (${k})`)
+              .join(', ')}\n`,
+          );
+      },
+    );
+}
+
+async function storeDirectly(
+  model: string,
+  sample: string,
+  options: { config?: string; file: string },
+): Promise<StoredReference> {
+  const config = configFromOptions(options);
+  const logger = createLogger(config.logLevel);
+  const rows = parseSample(sample);
+  if (rows.length < 2)
+    throw new Error(`${options.file} holds ${rows.length} rows; a reference needs at least 2`);
+  const profile = buildReferenceProfile(rows, config.monitoring.models[model]?.features ?? {}, 'upload');
+  const store = await openStore(config);
+  try {
+    await migrate(store, logger.child({ component: 'migrate' }), ALL_MIGRATIONS);
+    await new MonitorStore(store).saveReference(model, profile, Date.now());
+  } finally {
+    await store.close();
+  }
+  return {
+    model,
+    rows: profile.rows,
+    features: Object.fromEntries(Object.entries(profile.features).map(([f, p]) => [f, p.kind])),
+  };
 }

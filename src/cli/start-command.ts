@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Daemon } from '../daemon/daemon.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../../kernel/logger.js';
+import { openStore } from '../store/open-store.js';
 import { configFromOptions, withConfigOption } from './config-loading.js';
 
 /**
@@ -20,7 +21,8 @@ export function registerStartCommand(program: Command): void {
         // Give pino's async destination a moment to write the last lines.
         setTimeout(() => process.exit(code), 50).unref();
       };
-      const daemon = new Daemon(config, logger, {
+      const store = await openStore(config);
+      const daemon = new Daemon(config, logger, store, {
         onFatal: () => {
           if (exiting) return;
           exiting = true;

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
-import { DriftguardError } from '../errors.js';
+import { DriftguardError } from '../../kernel/errors.js';
 import { applyEnvOverrides } from './env.js';
 import { configSchema, type Config } from './schema.js';
-import type { DeepReadonly } from '../deep-readonly.js';
+import type { DeepReadonly } from '../../kernel/deep-readonly.js';
 
 /** The validated, frozen configuration every component receives. Never mutated after start. */
 export type CompiledConfig = DeepReadonly<Config>;

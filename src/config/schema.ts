@@ -67,8 +67,12 @@ export const kafkaSchema = z
 
 export const clickhouseSchema = z
   .object({
-    /** HTTP endpoint of ClickHouse. @default "http://127.0.0.1:8123" */
-    url: z.url().default('http://127.0.0.1:8123'),
+    /**
+     * HTTP endpoint of a ClickHouse server. Setting it selects the server store (unless
+     * `store.engine` says otherwise); without it driftguard stores in its embedded engine.
+     * @default "http://127.0.0.1:8123" when `store.engine` is "server", else unset
+     */
+    url: z.url().optional(),
     /** @default "driftguard" */
     database: identifier.default('driftguard'),
     /** @default "default" */
@@ -114,6 +118,19 @@ export const ingestSchema = z
 
 export const storeSchema = z
   .object({
+    /**
+     * Where events and results are stored: "server" (a ClickHouse server, `clickhouse.url`) or
+     * "embedded" (ClickHouse in-process through the optional npm package chdb, under `path`).
+     * @default "server" when `clickhouse.url` is set, else "embedded"
+     */
+    engine: z.enum(['server', 'embedded']).optional(),
+    /** The embedded store's data directory. @default "./driftguard-data" */
+    path: z.string().min(1).default('./driftguard-data'),
+    /**
+     * Embedded sessions queried in parallel (each runs one query at a time), so ingest, the
+     * monitor and the HTTP API do not queue behind each other. @default 4
+     */
+    embeddedSessions: z.number().int().min(1).max(16).default(4),
     /** Day partitions older than this are dropped; 0 keeps everything. @default 30 */
     retentionDays: z.number().int().nonnegative().default(30),
     /**
@@ -175,7 +192,19 @@ export const configSchema = z
     /** @default "info" */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .strict();
+  .strict()
+  .transform((config) => {
+    // The store is resolved once, here: the rest of the daemon reads a definite engine and URL.
+    const engine = config.store.engine ?? (config.clickhouse.url === undefined ? 'embedded' : 'server');
+    return {
+      ...config,
+      store: { ...config.store, engine },
+      clickhouse: { ...config.clickhouse, url: config.clickhouse.url ?? DEFAULT_CLICKHOUSE_URL },
+    };
+  });
+
+/** The server a `store.engine: server` without `clickhouse.url` talks to. */
+export const DEFAULT_CLICKHOUSE_URL = 'http://127.0.0.1:8123';
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;

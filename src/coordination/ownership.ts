@@ -1,6 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import type { Logger } from '../logger.js';
-import { retry } from '../retry.js';
+import type { Logger } from '../../kernel/logger.js';
+import { retry } from '../../kernel/retry.js';
 
 /**
  * Which models this replica evaluates. Every replica joins a second consumer group

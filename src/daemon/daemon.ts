@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Admin, Kafka } from 'kafkajs';
 import type { CompiledConfig } from '../config/compile.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../../kernel/errors.js';
 import { ingestRoutes } from '../http/ingest-routes.js';
 import { createHttpApp, type ReadinessCheck } from '../http/app.js';
 import { HttpServer } from '../http/server.js';
@@ -20,12 +20,13 @@ import { IngestPipeline } from '../ingest/pipeline.js';
 import { createKafka } from '../kafka/client.js';
 import { KafkaDeadLetterSink } from '../kafka/dead-letter-producer.js';
 import { IngestConsumer } from '../kafka/ingest-consumer.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
-import { retry } from '../retry.js';
-import { createClickHouse, type ClickHouseClient } from '../store/clickhouse.js';
-import { createClickHouseEventStore, type EventStore } from '../store/event-store.js';
-import { migrate } from '../store/migrations.js';
+import { retry } from '../../kernel/retry.js';
+import type { Store } from '../../kernel/store.js';
+import { createEventStore, type EventStore } from '../store/event-store.js';
+import { describeStore } from '../store/open-store.js';
+import { migrate } from '../../kernel/migrations.js';
 import { ALL_MIGRATIONS } from '../store/schema.js';
 import { dropExpiredPartitions } from '../store/retention.js';
 import { RepeatingTask, type DaemonState } from './lifecycle.js';
@@ -56,8 +57,7 @@ export class Daemon {
   private state: DaemonState = 'created';
   readonly metrics: Metrics;
   private readonly logger: Logger;
-  private readonly clickhouse: ClickHouseClient;
-  private readonly store: EventStore;
+  private readonly events: EventStore;
   private readonly kafka: Kafka;
   private readonly deadLetters: KafkaDeadLetterSink;
   private readonly pipeline: IngestPipeline;
@@ -78,15 +78,19 @@ export class Daemon {
   private stopping: Promise<void> | undefined;
   private boundAddress: AddressInfo | undefined;
 
+  /**
+   * `store` is the opened storage port (see openStore); the daemon owns it from here on and
+   * closes it last when it stops.
+   */
   constructor(
     private readonly config: CompiledConfig,
     rootLogger: Logger,
-    private readonly events: DaemonEvents = {},
+    private readonly store: Store,
+    private readonly hooks: DaemonEvents = {},
   ) {
     this.logger = rootLogger.child({ component: 'daemon' });
     this.metrics = createMetrics();
-    this.clickhouse = createClickHouse(config.clickhouse);
-    this.store = createClickHouseEventStore(this.clickhouse, config.clickhouse.database);
+    this.events = createEventStore(store);
     this.kafka = createKafka(config.kafka, rootLogger.child({ component: 'kafka' }));
     this.deadLetters = new KafkaDeadLetterSink(this.kafka, config.kafka.topics.deadLetter);
 
@@ -126,15 +130,14 @@ export class Daemon {
       ),
     ]);
     this.alerting = new Alerting({
-      client: this.clickhouse,
-      database: config.clickhouse.database,
+      store,
       config: config.alerts,
       logger: rootLogger.child({ component: 'alerts' }),
       registry: this.metrics.registry,
     });
     this.pipeline = new IngestPipeline(config.ingest, {
       decoders,
-      store: this.store,
+      store: this.events,
       deadLetters: this.deadLetters,
       metrics: this.metrics,
       logger: rootLogger.child({ component: 'ingest' }),
@@ -163,7 +166,7 @@ export class Daemon {
         if (!willRestart) this.fail(error);
       },
     );
-    const monitorStore = new MonitorStore(this.clickhouse, config.clickhouse.database);
+    const monitorStore = new MonitorStore(store);
     const monitorLogger = rootLogger.child({ component: 'monitor' });
     this.ownership = new ModelOwnership(
       this.kafka,
@@ -177,7 +180,7 @@ export class Daemon {
     );
     this.retune = createRetuneWiring({
       config,
-      clickhouse: this.clickhouse,
+      store,
       kafka: this.kafka,
       alerting: this.alerting,
       logger: rootLogger,
@@ -221,14 +224,14 @@ export class Daemon {
       protectMetrics: config.http.protectMetrics,
       readiness: () => this.readiness(),
       writeRoutes: [
-        ingestRoutes({ store: this.store, metrics: this.metrics, maxBodyBytes: config.http.maxBodyBytes }),
+        ingestRoutes({ store: this.events, metrics: this.metrics, maxBodyBytes: config.http.maxBodyBytes }),
         monitorWriteRoutes(monitorRouteDeps),
         retune.write,
       ],
       openRoutes: [
         cloudEventsRoute({
           ingest: createHttpCloudEventIngest(this.decoderRuntime, maxEventBytes),
-          store: this.store,
+          store: this.events,
           metrics: this.metrics,
           maxBodyBytes: config.http.maxBodyBytes,
           apiToken: config.http.apiToken,
@@ -243,8 +246,7 @@ export class Daemon {
       config.store.retentionCheckIntervalMs,
       async () => {
         await dropExpiredPartitions(
-          this.clickhouse,
-          config.clickhouse.database,
+          store,
           { events: config.store.retentionDays, history: config.store.historyRetentionDays },
           Date.now(),
           retentionLogger,
@@ -271,17 +273,18 @@ export class Daemon {
     try {
       this.boundAddress = await this.http.listen(this.config.http.port, this.config.http.host);
       this.logger.info({ host: this.boundAddress.address, port: this.boundAddress.port }, 'http listening');
-      await retry(
-        () => migrate(this.clickhouse, this.config.clickhouse.database, this.logger, ALL_MIGRATIONS),
-        {
-          maxAttempts: 10,
-          initialDelayMs: 500,
-          maxDelayMs: 5_000,
-          signal: this.abort.signal,
-          onRetry: (error, attempt) =>
-            this.logger.warn({ err: error, attempt }, 'ClickHouse not ready for migrations; retrying'),
-        },
+      this.logger.info(
+        { engine: this.store.engine, location: this.store.location },
+        describeStore(this.store),
       );
+      await retry(() => migrate(this.store, this.logger, ALL_MIGRATIONS), {
+        maxAttempts: 10,
+        initialDelayMs: 500,
+        maxDelayMs: 5_000,
+        signal: this.abort.signal,
+        onRetry: (error, attempt) =>
+          this.logger.warn({ err: error, attempt }, 'ClickHouse not ready for migrations; retrying'),
+      });
       await this.alerting.start();
       await this.retune.prepare();
       await this.retuner.start();
@@ -323,7 +326,7 @@ export class Daemon {
       ['alerting', () => this.alerting.stop()],
       ['kafka admin', async () => this.admin?.disconnect()],
       ['http', () => this.http.close()],
-      ['clickhouse', () => this.clickhouse.close()],
+      ['store', () => this.store.close()],
     ];
     for (const [name, step] of steps) {
       try {
@@ -339,7 +342,7 @@ export class Daemon {
     if (this.state === 'failed' || this.state === 'stopped') return;
     this.logger.error({ err: error }, 'fatal error');
     this.transition('failed');
-    this.events.onFatal?.(error);
+    this.hooks.onFatal?.(error);
   }
 
   private transition(next: DaemonState): void {
@@ -376,7 +379,7 @@ export class Daemon {
       return {
         name: 'clickhouse',
         ok: false,
-        reason: `${errorMessage(error)} (${this.config.clickhouse.url})`,
+        reason: `${errorMessage(error)} (${this.store.location})`,
       };
     }
   }

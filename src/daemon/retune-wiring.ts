@@ -2,9 +2,10 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Alerting } from '../alerts/index.js';
 import type { CompiledConfig } from '../config/compile.js';
-import type { Logger } from '../logger.js';
-import type { ClickHouseClient } from '../store/clickhouse.js';
-import { KafkaEventPublisher, Retuner, type DeviceLeaseLike, type DeviceSlots } from '../../retune/index.js';
+import type { Logger } from '../../kernel/logger.js';
+import type { Store } from '../../kernel/store.js';
+import { Retuner, type DeviceLeaseLike, type DeviceSlots } from '../../retune/index.js';
+import { KafkaEventPublisher } from '../kafka/event-publisher.js';
 import { createDatasetProvider } from '../../retune/data/index.js';
 import { createDevicePool, type DevicePool } from '../../retune/scheduler/index.js';
 import {
@@ -16,7 +17,7 @@ import {
 
 export interface RetuneWiringDeps {
   readonly config: CompiledConfig;
-  readonly clickhouse: ClickHouseClient;
+  readonly store: Store;
   readonly kafka: Kafka;
   readonly alerting: Alerting;
   readonly logger: Logger;
@@ -49,7 +50,7 @@ class LazyDevicePool implements DeviceSlots {
 /**
  * Builds the retune subsystem from config: the trainer (built-in TensorFlow.js or the user's
  * command), the device pool (GPUs from config or nvidia-smi, else CPU slots), the dataset
- * provider over ClickHouse, and the event publisher (Kafka + alert sinks).
+ * provider over the store, and the event publisher (Kafka + alert sinks).
  */
 export function createRetuneWiring(deps: RetuneWiringDeps): RetuneWiring {
   const retune = deps.config.retune;
@@ -66,11 +67,10 @@ export function createRetuneWiring(deps: RetuneWiringDeps): RetuneWiring {
     return pool;
   });
   const retuner = new Retuner({
-    client: deps.clickhouse,
-    database: deps.config.clickhouse.database,
+    store: deps.store,
     config: structuredClone(retune),
     trainer,
-    datasets: createDatasetProvider(deps.clickhouse, deps.config.clickhouse.database, {
+    datasets: createDatasetProvider(deps.store, {
       taskOf: deps.taskOf,
     }),
     devices,

@@ -1,4 +1,4 @@
-import { DriftguardError } from '../errors.js';
+import { DriftguardError } from '../../kernel/errors.js';
 import type { Decoded } from '../events/types.js';
 import { rejected, type DecodeOutput, type ExpiredRecord, type RecordDecoder } from '../ingest/decoder.js';
 import { createNativeDecoder } from '../ingest/native-decoder.js';

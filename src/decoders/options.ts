@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DriftguardError } from '../errors.js';
+import { DriftguardError } from '../../kernel/errors.js';
 
 /**
  * Configuration of the input-format decoders. The daemon's config file embeds

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { servicesUp, type ServicesInfo } from '../dev-services/index.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../../kernel/logger.js';
 import { renderLineChart } from './charts.js';
 import { DemoApi, type DecisionJson, type StudyJson } from './demo-api.js';
 import { demoConfig, DEMO_TOKEN, type DemoTimings } from './demo-config.js';

@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import { seededRandom } from '../seeded-random.js';
+import { seededRandom } from '../../kernel/seeded-random.js';
 import { etaEvent, fraudEvent } from './traffic.js';
 
 export interface TrafficTopics {

@@ -1,4 +1,4 @@
-import { normal } from '../seeded-random.js';
+import { normal } from '../../kernel/seeded-random.js';
 
 /**
  * Synthetic but realistic traffic for the demo: two models with their own feature mixes,

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { DriftguardError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { DriftguardError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/logger.js';
 
 /** A binary the services need and the Debian package that ships it. */
 export type BinaryName = 'clickhouse-server' | 'clickhouse-client' | 'kcat' | 'prometheus';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { DriftguardError } from '../errors.js';
+import { DriftguardError } from '../../kernel/errors.js';
 import { serviceDir } from './layout.js';
 import {
   completeFrameLength,

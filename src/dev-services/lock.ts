@@ -1,7 +1,7 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DriftguardError } from '../errors.js';
-import { sleep } from '../retry.js';
+import { DriftguardError } from '../../kernel/errors.js';
+import { sleep } from '../../kernel/retry.js';
 import { isErrno, isProcessAlive } from './process.js';
 
 /**

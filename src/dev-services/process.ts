@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile, rename, open } from 'node:fs/promises';
 import path from 'node:path';
-import { sleep } from '../retry.js';
+import { sleep } from '../../kernel/retry.js';
 
 /**
  * Starts `command` detached from this process: its own process group, stdin closed, stdout and

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DriftguardError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { sleep } from '../retry.js';
+import { DriftguardError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/logger.js';
+import { sleep } from '../../kernel/retry.js';
 import type { BinaryName } from './apt-install.js';
 import { serviceNames, type ServiceName, type ServicesLayout } from './layout.js';
 import { isProcessAlive, stopProcess, tailFile } from './process.js';

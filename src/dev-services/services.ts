@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { DriftguardError, errorMessage } from '../errors.js';
-import { createLogger, type Logger } from '../logger.js';
+import { DriftguardError, errorMessage } from '../../kernel/errors.js';
+import { createLogger, type Logger } from '../../kernel/logger.js';
 import { ensureBinaries } from './apt-install.js';
 import { clickhouseDriver } from './clickhouse.js';
 import { endpointsFromEnv, endpointsToEnv, type ServicesEndpoints } from './endpoints.js';

@@ -1,5 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import type { Metrics } from '../metrics.js';
 import { ApiError } from './api-errors.js';
 import { requireToken } from './auth.js';

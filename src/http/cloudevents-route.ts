@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import type { HttpCloudEventIngest } from '../decoders/index.js';
 import type { Metrics } from '../metrics.js';
-import { retry } from '../retry.js';
+import { retry } from '../../kernel/retry.js';
 import { predictionRow } from '../store/event-rows.js';
 import type { EventStore } from '../store/event-store.js';
 import { ApiError } from './api-errors.js';

@@ -4,7 +4,7 @@ import { validateOutcome, validatePrediction } from '../events/validate.js';
 import type { Metrics } from '../metrics.js';
 import { outcomeRow, predictionRow } from '../store/event-rows.js';
 import type { EventStore } from '../store/event-store.js';
-import { retry } from '../retry.js';
+import { retry } from '../../kernel/retry.js';
 import { ApiError } from './api-errors.js';
 
 export interface IngestRouteDeps {

@@ -5,7 +5,7 @@ import { MAX_LIST_LIMIT } from '../alerts/index.js';
 import type { HealthRow, MonitorStore } from '../monitor/monitor-store.js';
 import { buildReferenceProfile, parseSample, SampleError } from '../monitor/reference.js';
 import type { CompiledMonitoring } from '../monitor/options.js';
-import { DriftguardError } from '../errors.js';
+import { DriftguardError } from '../../kernel/errors.js';
 import { ApiError } from './api-errors.js';
 import { modelFromPath, parseInput } from './request-input.js';
 

@@ -3,7 +3,7 @@ import express, { type Request } from 'express';
 import { z } from 'zod';
 import type { Retuner } from '../../retune/orchestrator/index.js';
 import { RetuneError } from '../../retune/registry/index.js';
-import { DriftguardError } from '../errors.js';
+import { DriftguardError } from '../../kernel/errors.js';
 import { ApiError } from './api-errors.js';
 import { modelFromPath, parseInput } from './request-input.js';
 

@@ -1,6 +1,6 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import type { Metrics } from '../metrics.js';
-import { retry } from '../retry.js';
+import { retry } from '../../kernel/retry.js';
 import type { EventStore, SerializedRows } from '../store/event-store.js';
 import { outcomeRow, predictionRow } from '../store/event-rows.js';
 import { RowBytes } from '../store/row-bytes.js';

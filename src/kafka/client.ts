@@ -1,6 +1,6 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from 'kafkajs';
-import { DriftguardError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { DriftguardError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/logger.js';
 
 /** kafkajs logs through our structured logger, one child per kafkajs namespace. */
 function pinoLogCreator(logger: Logger): logCreator {

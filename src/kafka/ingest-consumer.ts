@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { backoffDelayMs, defaultRetryOptions, sleep } from '../retry.js';
-import type { Logger } from '../logger.js';
+import { backoffDelayMs, defaultRetryOptions, sleep } from '../../kernel/retry.js';
+import type { Logger } from '../../kernel/logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Commits, IngestPipeline, SubmittedBatch } from '../ingest/pipeline.js';
 import type { InputRecord } from '../ingest/record.js';

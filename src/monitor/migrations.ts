@@ -1,4 +1,4 @@
-import type { Migration } from '../store/migrations.js';
+import type { Migration } from '../../kernel/migrations.js';
 
 /**
  * Tables the monitor writes. Every evaluation is appended (never updated) so Grafana can chart

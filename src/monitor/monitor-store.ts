@@ -1,6 +1,5 @@
-import type { ClickHouseClient } from '../store/clickhouse.js';
-import { storeError } from '../store/clickhouse.js';
-import { sqlIdentifier, sqlNumber, sqlString } from '../store/sql.js';
+import { sqlIdentifier, sqlNumber, sqlString } from '../../kernel/sql.js';
+import { insertObjects, type Store } from '../../kernel/store.js';
 import type {
   FeatureMoments,
   LabelAggregates,
@@ -29,7 +28,7 @@ import type { ReferenceProfile, SampleRow } from './reference.js';
 import { chunkRange, CleanChunks } from './duplicates.js';
 import { chunkLayouts, decodeKey, isLayoutHash, LayoutCache, type Layout } from './layouts.js';
 
-/** The monitor's ClickHouse port: aggregates in, results out. */
+/** The monitor's adapter over the storage port: aggregates in, results out. */
 export class MonitorStore {
   private readonly db: string;
   /** Names of the numeric layouts seen per model (see layouts.ts). */
@@ -37,20 +36,12 @@ export class MonitorStore {
   /** Time chunks proved free of unmerged duplicates (see duplicates.ts). */
   private readonly cleanChunks = new CleanChunks();
   private readonly tasks = new Map<string, 'classification' | 'regression'>();
-  constructor(
-    private readonly client: ClickHouseClient,
-    database: string,
-  ) {
-    this.db = sqlIdentifier(database);
+  constructor(private readonly store: Store) {
+    this.db = sqlIdentifier(store.database);
   }
 
-  private async rows<T>(operation: string, query: string): Promise<T[]> {
-    try {
-      const result = await this.client.query({ query, format: 'JSONEachRow' });
-      return await result.json<T>();
-    } catch (error) {
-      throw storeError(operation, error);
-    }
+  private rows<T>(operation: string, query: string): Promise<T[]> {
+    return this.store.select<T>(operation, query);
   }
 
   async seenModels(sinceMs: number): Promise<Array<{ model: string; events: number; lastMs: number }>> {
@@ -475,30 +466,13 @@ export class MonitorStore {
     );
   }
 
-  private async text(operation: string, query: string): Promise<string> {
-    try {
-      const result = await this.client.query({
-        query,
-        format: 'TabSeparated',
-        clickhouse_settings: { max_query_size: '16777216' },
-      });
-      return await result.text();
-    } catch (error) {
-      throw storeError(operation, error);
-    }
+  private text(operation: string, query: string): Promise<string> {
+    // The histogram query carries the grid as constants; both adapters allow 16 MB of SQL.
+    return this.store.selectText(operation, query);
   }
 
-  private async insert(table: string, values: readonly Record<string, unknown>[]): Promise<void> {
-    if (values.length === 0) return;
-    try {
-      await this.client.insert({
-        table: `${this.db}.${sqlIdentifier(table)}`,
-        values: [...values],
-        format: 'JSONEachRow',
-      });
-    } catch (error) {
-      throw storeError(`insert into ${table}`, error);
-    }
+  private insert(table: string, values: readonly Record<string, unknown>[]): Promise<void> {
+    return insertObjects(this.store, table, values);
   }
 }
 

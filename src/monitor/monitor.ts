@@ -1,5 +1,5 @@
 import type { Alerting } from '../alerts/index.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import { evaluateModel, type ModelEvaluation } from './evaluate.js';
 import { ExportedSeries, type MonitorMetrics, type SeriesValue } from './metrics.js';
 import type { MonitorStore } from './monitor-store.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DeepReadonly } from '../deep-readonly.js';
+import type { DeepReadonly } from '../../kernel/deep-readonly.js';
 
 /**
  * The `monitoring:` section of the configuration. Every model seen in the stream is monitored;

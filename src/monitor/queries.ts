@@ -1,4 +1,4 @@
-import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString } from '../store/sql.js';
+import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString } from '../../kernel/sql.js';
 import type { NumericProfile } from '../../detectors/index.js';
 import type { ChunkRange } from './duplicates.js';
 import type { ReferenceProfile } from './reference.js';
@@ -190,6 +190,23 @@ function outcomeFilter(model: string, window: WindowBounds): string {
   return `model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs - 1000)}`;
 }
 
+/**
+ * The window's outcomes, one per prediction id: the latest received (a later outcome corrects an
+ * earlier one; FINAL would collapse copies only within a day partition). Reducing the right side
+ * to one row per id makes the ALL join below mean the same on 18.16 and on current ClickHouse,
+ * whose ANY joins changed meaning; both sides carry aliases, which current ClickHouse requires.
+ */
+function latestOutcomes(
+  db: string,
+  model: string,
+  window: WindowBounds,
+  columns: string,
+  where = '',
+): string {
+  return `(SELECT id, argMax(ts_ms, ingested_at) AS label_ms, ${columns} FROM ${db}.outcomes
+ WHERE ${outcomeFilter(model, window)}${where} GROUP BY id) AS o`;
+}
+
 /** Confusion counts of the labelled part of the window (outcomes within the horizon). */
 export function confusionQuery(
   db: string,
@@ -199,9 +216,9 @@ export function confusionQuery(
   final = true,
 ): string {
   return `SELECT prediction_label AS predicted, label AS actual, count() AS c FROM
-(SELECT id, ts_ms, prediction_label FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)})
-ANY INNER JOIN
-(SELECT id, ts_ms AS label_ms, label FROM ${db}.outcomes FINAL WHERE ${outcomeFilter(model, window)}) USING id
+(SELECT id, ts_ms, prediction_label FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)}) AS p
+ALL INNER JOIN
+${latestOutcomes(db, model, window, 'argMax(label, ingested_at) AS label')} USING id
 WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)} AND label != ''
 GROUP BY predicted, actual`;
 }
@@ -217,9 +234,9 @@ export function regressionSumsQuery(
   const e = 'abs(y - yhat)';
   return `SELECT count() AS n, sum(${e}) AS sae, sum((y - yhat) * (y - yhat)) AS sse,
 sum(${e} / greatest(abs(y), 2.220446049250313e-16)) AS sape, sum(y) AS sy, sum(y * y) AS syy FROM
-(SELECT id, ts_ms, assumeNotNull(prediction_number) AS yhat FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)} AND isNotNull(prediction_number))
-ANY INNER JOIN
-(SELECT id, ts_ms AS label_ms, assumeNotNull(label_number) AS y FROM ${db}.outcomes FINAL WHERE ${outcomeFilter(model, window)} AND isNotNull(label_number)) USING id
+(SELECT id, ts_ms, assumeNotNull(prediction_number) AS yhat FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)} AND isNotNull(prediction_number)) AS p
+ALL INNER JOIN
+${latestOutcomes(db, model, window, 'assumeNotNull(argMax(label_number, ingested_at)) AS y', ' AND isNotNull(label_number)')} USING id
 WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)}`;
 }
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import { evaluateModel, type SegmentEvaluation, type WindowAggregates } from './evaluate.js';
 import type { MonitorStore } from './monitor-store.js';
 import { SEGMENT_TAGS, type ResolvedModelSettings } from './options.js';

@@ -1,5 +1,5 @@
-import type { DeepReadonly } from '../deep-readonly.js';
-import { sqlIdentifier, sqlString, sqlStringList } from '../store/sql.js';
+import type { DeepReadonly } from '../../kernel/deep-readonly.js';
+import { sqlIdentifier, sqlString, sqlStringList } from '../../kernel/sql.js';
 import type { HealthStatus, ModelEvaluation, SegmentEvaluation } from './evaluate.js';
 import { SEGMENT_TAGS, type SegmentConfig } from './options.js';
 import { buildReferenceProfile, type ReferenceProfile, type SampleRow } from './reference.js';

@@ -1,6 +1,4 @@
-import type { ClickHouseClient } from './clickhouse.js';
-import { insertJsonLines, storeError } from './clickhouse.js';
-import { sqlIdentifier } from './sql.js';
+import type { Store } from '../../kernel/store.js';
 
 /** Tables the ingest path writes. */
 export type EventTable = 'predictions' | 'outcomes';
@@ -15,28 +13,21 @@ export interface SerializedRows {
   readonly outcomes: ReadonlyArray<string | Uint8Array>;
 }
 
-/** The ingest path's port to storage. The ClickHouse adapter below is the real one. */
+/** The ingest path's port to storage; createEventStore below puts it on the storage port. */
 export interface EventStore {
   insert(rows: SerializedRows): Promise<void>;
   ping(): Promise<void>;
 }
 
-export function createClickHouseEventStore(client: ClickHouseClient, database: string): EventStore {
-  // Validate the name once, at construction, rather than on the first insert.
-  sqlIdentifier(database);
-  const insertInto = (table: EventTable, lines: ReadonlyArray<string | Uint8Array>): Promise<void> =>
-    insertJsonLines(client, database, table, lines);
+/** The ingest port over the storage port: both tables' rows stored together. */
+export function createEventStore(store: Store): EventStore {
   return {
     async insert(rows) {
-      await Promise.all([insertInto('predictions', rows.predictions), insertInto('outcomes', rows.outcomes)]);
+      await Promise.all([
+        store.insert('predictions', rows.predictions),
+        store.insert('outcomes', rows.outcomes),
+      ]);
     },
-    async ping() {
-      try {
-        const result = await client.ping();
-        if (!result.success) throw result.error;
-      } catch (error) {
-        throw storeError('ping', error);
-      }
-    },
+    ping: () => store.ping(),
   };
 }

@@ -1,7 +1,6 @@
-import type { Logger } from '../logger.js';
-import type { ClickHouseClient } from './clickhouse.js';
-import { storeError } from './clickhouse.js';
-import { sqlIdentifier, sqlString, sqlStringList } from './sql.js';
+import type { Logger } from '../../kernel/logger.js';
+import type { Store } from '../../kernel/store.js';
+import { sqlIdentifier, sqlString, sqlStringList } from '../../kernel/sql.js';
 
 /**
  * Retention without TTL (ClickHouse 18.16 has none): whole partitions older than a horizon are
@@ -51,8 +50,7 @@ interface Sweep {
 
 /** Drops expired partitions of every swept table; returns them as `table/partition`. */
 export async function dropExpiredPartitions(
-  client: ClickHouseClient,
-  database: string,
+  store: Store,
   retention: RetentionDays,
   nowMs: number,
   logger: Logger,
@@ -64,26 +62,23 @@ export async function dropExpiredPartitions(
   const swept = sweeps.flatMap((sweep) => sweep.tables);
   if (swept.length === 0) return [];
   const dropped: string[] = [];
-  try {
-    // One look at system.parts for every swept table; the cutoffs are applied per table below.
-    const result = await client.query({
-      query: `SELECT DISTINCT table, partition FROM system.parts WHERE database = ${sqlString(database)} AND active AND has(${sqlStringList(swept)}, table)`,
-      format: 'JSONEachRow',
-    });
-    const parts = await result.json<{ table: string; partition: string }>();
-    for (const { tables, days, id, cutoff } of sweeps) {
-      const oldest = cutoff(nowMs, days);
-      for (const { table, partition } of parts) {
-        if (!tables.includes(table) || !id.test(partition) || partition >= oldest) continue;
-        await client.command({
-          query: `ALTER TABLE ${sqlIdentifier(database)}.${sqlIdentifier(table)} DROP PARTITION ID ${sqlString(partition)}`,
-        });
-        logger.info({ table, partition, retentionDays: days }, 'dropped expired partition');
-        dropped.push(`${table}/${partition}`);
-      }
+  const { database } = store;
+  // One look at system.parts for every swept table; the cutoffs are applied per table below.
+  const parts = await store.select<{ table: string; partition: string }>(
+    'retention sweep',
+    `SELECT DISTINCT table, partition FROM system.parts WHERE database = ${sqlString(database)} AND active AND has(${sqlStringList(swept)}, table)`,
+  );
+  for (const { tables, days, id, cutoff } of sweeps) {
+    const oldest = cutoff(nowMs, days);
+    for (const { table, partition } of parts) {
+      if (!tables.includes(table) || !id.test(partition) || partition >= oldest) continue;
+      await store.command(
+        'retention sweep',
+        `ALTER TABLE ${sqlIdentifier(database)}.${sqlIdentifier(table)} DROP PARTITION ID ${sqlString(partition)}`,
+      );
+      logger.info({ table, partition, retentionDays: days }, 'dropped expired partition');
+      dropped.push(`${table}/${partition}`);
     }
-  } catch (error) {
-    throw storeError('retention sweep', error);
   }
   return dropped;
 }

@@ -1,7 +1,8 @@
 import { ALERT_MIGRATIONS } from '../alerts/migrations.js';
 import { MONITOR_MIGRATIONS } from '../monitor/migrations.js';
 import { RETUNE_MIGRATIONS } from '../../retune/store/index.js';
-import { EVENT_MIGRATIONS, type Migration } from './migrations.js';
+import type { Migration } from '../../kernel/migrations.js';
+import { EVENT_MIGRATIONS } from './event-migrations.js';
 
 /**
  * Every module's migrations, in one list. Version ranges are owned by module: events 1-9,

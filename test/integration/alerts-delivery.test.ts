@@ -4,14 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Alerting, type AlertingDeps } from '../../src/alerts/alerting.js';
-import { DriftguardError } from '../../src/errors.js';
+import { DriftguardError } from '../../kernel/errors.js';
 import { ALERT_MIGRATIONS } from '../../src/alerts/migrations.js';
 import type { AlertsConfigInput } from '../../src/alerts/options.js';
 import type { Notification, RuleEvaluation } from '../../src/alerts/types.js';
-import { createLogger } from '../../src/logger.js';
-import { createClickHouse, type ClickHouseClient } from '../../src/store/clickhouse.js';
-import { migrate } from '../../src/store/migrations.js';
-import { clickhouseQuery, dropDatabase, servicesEnv, uniqueName, waitFor } from '../support/index.js';
+import { createLogger } from '../../kernel/logger.js';
+import { openServerStore } from '../../src/store/clickhouse-server.js';
+import type { Store } from '../../kernel/store.js';
+import { ENGINES, migratedDatabase, waitFor } from '../support/index.js';
 
 /**
  * Alerting against the real ClickHouse and a real HTTP receiver (node:http on 127.0.0.1:0):
@@ -98,12 +98,13 @@ function evaluation(model: string, n: number, overrides: Partial<RuleEvaluation>
 }
 
 let database: string;
-let client: ClickHouseClient;
+let store: Store;
+let drop: () => Promise<void>;
 let receiver: Receiver;
 const instances: Alerting[] = [];
 
 function alerting(config: AlertsConfigInput, overrides: Partial<AlertingDeps> = {}): Alerting {
-  const instance = new Alerting({ client, database, config, logger, registry: new Registry(), ...overrides });
+  const instance = new Alerting({ store, config, logger, registry: new Registry(), ...overrides });
   instances.push(instance);
   return instance;
 }
@@ -111,29 +112,19 @@ function alerting(config: AlertsConfigInput, overrides: Partial<AlertingDeps> = 
 /** Fast retry settings so outages play out in seconds. */
 const fastDelivery = { dispatchIntervalMs: 50, initialDelayMs: 50, maxDelayMs: 200, jitter: 0 };
 
-beforeEach(async () => {
-  const env = servicesEnv();
-  database = uniqueName('alerts');
-  client = createClickHouse({
-    url: env.clickhouseUrl,
-    database,
-    username: 'default',
-    password: '',
-    requestTimeoutMs: 30_000,
+describe.each(ENGINES)('alerting with a real receiver on the %s backend', (engine) => {
+  beforeEach(async () => {
+    ({ db: database, store, drop } = await migratedDatabase('alerts', ALERT_MIGRATIONS, engine));
+    receiver = new Receiver();
+    await receiver.listen();
   });
-  await migrate(client, database, logger, ALERT_MIGRATIONS);
-  receiver = new Receiver();
-  await receiver.listen();
-});
 
-afterEach(async () => {
-  await Promise.all(instances.splice(0).map((instance) => instance.stop()));
-  await receiver.close();
-  await client.close();
-  await dropDatabase(servicesEnv().clickhouseUrl, database);
-});
+  afterEach(async () => {
+    await Promise.all(instances.splice(0).map((instance) => instance.stop()));
+    await receiver.close();
+    await drop();
+  });
 
-describe('alerting with a real ClickHouse and a real receiver', () => {
   it('delivers a signed webhook the receiver can verify, and records it as delivered', async () => {
     const instance = alerting({
       externalUrl: 'http://driftguard.test',
@@ -185,14 +176,15 @@ describe('alerting with a real ClickHouse and a real receiver', () => {
     expect(await registry.getSingleMetricAsString('driftguard_alerts_firing')).toContain(
       'driftguard_alerts_firing{model="credit",severity="critical"} 1',
     );
-    const unreachable = createClickHouse({
+    // A store that cannot be reached (whatever the backend under test: the failure is the point).
+    const unreachable = openServerStore({
       url: 'http://127.0.0.1:1',
       database,
       username: 'default',
       password: '',
       requestTimeoutMs: 1_000,
     });
-    const cut = alerting(config, { client: unreachable });
+    const cut = alerting(config, { store: unreachable });
     const error = await cut.handle([evaluation('credit', 0)]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DriftguardError);
     expect((error as DriftguardError).retriable).toBe(true);
@@ -251,8 +243,8 @@ describe('alerting with a real ClickHouse and a real receiver', () => {
     await waitFor(
       async () =>
         (
-          await clickhouseQuery<{ n: string }>(
-            servicesEnv().clickhouseUrl,
+          await store.select<{ n: string }>(
+            'failed deliveries',
             `SELECT count() AS n FROM ${database}.alert_deliveries WHERE status = 'failed'`,
           )
         )[0]?.n !== '0' || undefined,
@@ -312,8 +304,7 @@ describe('alerting with a real ClickHouse and a real receiver', () => {
     };
     // The first daemon sends, then "crashes" before it can record the outcome: its fetch never returns.
     const crashing = new Alerting({
-      client,
-      database,
+      store,
       config,
       logger,
       registry: new Registry(),

@@ -1,18 +1,18 @@
 import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
-import { createClickHouse, type ClickHouseClient } from '../../src/store/clickhouse.js';
-import { migrate } from '../../src/store/migrations.js';
+import { sqlString } from '../../kernel/sql.js';
+import type { Store, StoreEngine } from '../../kernel/store.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
 import { DaemonProcess } from '../support/daemon-process.js';
 import {
   addPrometheusTarget,
-  clickhouseQuery,
   dropDatabase,
+  ENGINES,
   kcatProduce,
   prometheusQuery,
   removePrometheusTarget,
+  migratedDatabase,
   servicesEnv,
   uniqueName,
   waitFor,
@@ -28,7 +28,7 @@ import {
   rulesFile,
   type QueryContext,
 } from '../unit/dashboards/dashboards.js';
-import { RETUNE_CONTRACT_TABLES, seedDashboardData } from '../unit/dashboards/demo-data.js';
+import { seedDashboardData } from '../unit/dashboards/demo-data.js';
 
 /**
  * Every query of every panel of dashboards/grafana/*.json, run for real, since Grafana itself
@@ -36,7 +36,8 @@ import { RETUNE_CONTRACT_TABLES, seedDashboardData } from '../unit/dashboards/de
  *
  * - ClickHouse: the SQL is expanded as the ClickHouse plugin does (macros, `$model`) for a
  *   concrete range and model and run in a fresh database holding the daemon's schema and
- *   demo-like rows for every table; each query must succeed AND return at least one row.
+ *   demo-like rows for every table, on ClickHouse 18.16 and on the current engine (embedded);
+ *   each query must succeed, return at least one row, and return the same rows on both.
  * - Prometheus: a real `driftguard start` is scraped by the local Prometheus after consuming
  *   valid and invalid events; each expression is run as a range query (panels use
  *   `range: true`) and must SUCCEED. It must also RETURN DATA when every metric it reads is in
@@ -72,29 +73,54 @@ const variableQueries = dashboards.flatMap(({ dashboard }) =>
     .map((v) => ({ label: `${dashboard.uid} / $${v.name}`, sql: v.query as string })),
 );
 
-describe('dashboard SQL against ClickHouse 18.16 with the daemon schema and demo-like data', () => {
-  const { clickhouseUrl } = servicesEnv();
-  const db = uniqueName('dashboards');
-  let client: ClickHouseClient;
+/**
+ * Grafana's ClickHouse datasource runs a panel's SQL in its configured database; the port runs
+ * fully qualified SQL, so the test qualifies the daemon's table names as the datasource would.
+ */
+function qualify(sql: string, db: string, tables: readonly string[]): string {
+  const names = tables.join('|');
+  return sql.replace(
+    new RegExp(`\\b(FROM|JOIN)\\s+(${names})\\b`, 'g'),
+    (_m, keyword: string, table: string) => `${keyword} ${db}.${table}`,
+  );
+}
+
+/** Rows with numbers rounded to 9 significant digits (summation order may differ by engine). */
+function comparable(rows: readonly Record<string, unknown>[]): unknown[] {
+  const round = (value: unknown): unknown =>
+    typeof value === 'number'
+      ? Number(value.toPrecision(9))
+      : Array.isArray(value)
+        ? value.map(round)
+        : value;
+  return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, round(v)])));
+}
+
+describe('dashboard SQL on ClickHouse 18.16 and the current engine, with the daemon schema and demo-like data', () => {
+  const backends = new Map<StoreEngine, { store: Store; tables: string[]; drop: () => Promise<void> }>();
+  const run = async (engine: StoreEngine, sql: string): Promise<Record<string, unknown>[]> => {
+    const backend = backends.get(engine);
+    if (backend === undefined) throw new Error(`no ${engine} store`);
+    return backend.store.select<Record<string, unknown>>(
+      'dashboard query',
+      qualify(sql, backend.store.database, backend.tables),
+    );
+  };
 
   beforeAll(async () => {
-    client = createClickHouse({
-      url: clickhouseUrl,
-      database: db,
-      username: 'default',
-      password: '',
-      requestTimeoutMs: 30_000,
-    });
-    await migrate(client, db, createLogger('silent'), ALL_MIGRATIONS);
-    // The retune tables may not be in ALL_MIGRATIONS yet: create them from the contract the
-    // dashboards rely on (IF NOT EXISTS: a migration that already made them wins).
-    for (const statement of RETUNE_CONTRACT_TABLES(db)) await clickhouseQuery(clickhouseUrl, statement);
-    await seedDashboardData(clickhouseUrl, db, nowSec);
+    for (const engine of ENGINES) {
+      const { store, drop } = await migratedDatabase('dashboards', ALL_MIGRATIONS, engine);
+      await seedDashboardData(store, nowSec);
+      const tables = await store.select<{ name: string }>(
+        'tables',
+        `SELECT name FROM system.tables WHERE database = ${sqlString(store.database)}`,
+      );
+      backends.set(engine, { store, tables: tables.map((t) => t.name), drop });
+    }
   });
 
   afterAll(async () => {
-    await client?.close();
-    await dropDatabase(clickhouseUrl, db);
+    for (const { drop } of backends.values()) await drop();
   });
 
   it('finds queries to run', () => {
@@ -103,18 +129,26 @@ describe('dashboard SQL against ClickHouse 18.16 with the daemon schema and demo
   });
 
   it.each(variableQueries.map((q) => [q.label, q.sql] as const))('%s lists models', async (_label, sql) => {
-    const rows = await clickhouseQuery<{ model: string }>(clickhouseUrl, sql, { database: db });
-    expect(rows.map((r) => r.model)).toEqual(['demand', 'fraud']);
+    for (const engine of ENGINES) {
+      const rows = await run(engine, sql);
+      expect(
+        rows.map((r) => r['model']),
+        engine,
+      ).toEqual(['demand', 'fraud']);
+    }
   });
 
   it.each(clickhouseQueries.map((q) => [q.label, q] as const))('%s', async (_label, query) => {
     const sql = expandClickhouseSql(query.target.rawSql ?? '', sqlContext(query.dashboard));
-    const rows = await clickhouseQuery(clickhouseUrl, sql, { database: db });
-    expect(rows.length, `no rows from: ${sql}`).toBeGreaterThan(0);
+    const [server, embedded] = [await run('server', sql), await run('embedded', sql)];
+    expect(server.length, `no rows from: ${sql}`).toBeGreaterThan(0);
     if (query.target.format === 0) {
       // A time series frame needs a time column named `time`.
-      expect(Object.keys(rows[0] ?? {}), sql).toContain('time');
+      expect(Object.keys(server[0] ?? {}), sql).toContain('time');
     }
+    expect(comparable(embedded), `the current engine answers differently: ${sql}`).toEqual(
+      comparable(server),
+    );
   });
 });
 

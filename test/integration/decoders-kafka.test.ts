@@ -8,11 +8,12 @@ import { IngestPipeline } from '../../src/ingest/pipeline.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { KafkaDeadLetterSink } from '../../src/kafka/dead-letter-producer.js';
 import { IngestConsumer } from '../../src/kafka/ingest-consumer.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../kernel/logger.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createClickHouse } from '../../src/store/clickhouse.js';
-import { createClickHouseEventStore } from '../../src/store/event-store.js';
-import { EVENT_MIGRATIONS, migrate } from '../../src/store/migrations.js';
+import { openStore } from '../../src/store/open-store.js';
+import { createEventStore } from '../../src/store/event-store.js';
+import { migrate } from '../../kernel/migrations.js';
+import { EVENT_MIGRATIONS } from '../../src/store/event-migrations.js';
 import {
   cleanupsAfterEach,
   clickhouseQuery,
@@ -67,10 +68,10 @@ async function startPipeline(decoderOptions: DecoderOptionsInput): Promise<Harne
     clickhouse: { url: clickhouseUrl, database: name },
   });
   const logger = createLogger('warn');
-  const clickhouse = createClickHouse(config.clickhouse);
+  const clickhouse = await openStore(config);
   cleanups.push(() => clickhouse.close());
   cleanups.push(() => dropDatabase(clickhouseUrl, name));
-  await migrate(clickhouse, name, logger, EVENT_MIGRATIONS);
+  await migrate(clickhouse, logger, EVENT_MIGRATIONS);
   const kafka = createKafka(config.kafka, logger);
   const deadLetters = new KafkaDeadLetterSink(kafka, topics.deadLetter);
   cleanups.push(() => deadLetters.close());
@@ -90,7 +91,7 @@ async function startPipeline(decoderOptions: DecoderOptionsInput): Promise<Harne
   ]);
   const pipeline = new IngestPipeline(config.ingest, {
     decoders,
-    store: createClickHouseEventStore(clickhouse, name),
+    store: createEventStore(clickhouse),
     deadLetters,
     metrics,
     logger,

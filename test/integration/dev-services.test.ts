@@ -1,6 +1,6 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../kernel/logger.js';
 import { servicesStatus, servicesUp } from '../../src/dev-services/index.js';
 import {
   addPrometheusTarget,

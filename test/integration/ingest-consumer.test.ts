@@ -1,17 +1,18 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { compileConfig } from '../../src/config/compile.js';
-import { DriftguardError } from '../../src/errors.js';
+import { DriftguardError } from '../../kernel/errors.js';
 import { createNativeDecoder } from '../../src/ingest/native-decoder.js';
 import { IngestPipeline } from '../../src/ingest/pipeline.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { KafkaDeadLetterSink } from '../../src/kafka/dead-letter-producer.js';
 import { IngestConsumer } from '../../src/kafka/ingest-consumer.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../kernel/logger.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createClickHouse } from '../../src/store/clickhouse.js';
-import { createClickHouseEventStore, type EventStore } from '../../src/store/event-store.js';
-import { EVENT_MIGRATIONS, migrate } from '../../src/store/migrations.js';
+import { openStore } from '../../src/store/open-store.js';
+import { createEventStore, type EventStore } from '../../src/store/event-store.js';
+import { migrate } from '../../kernel/migrations.js';
+import { EVENT_MIGRATIONS } from '../../src/store/event-migrations.js';
 import {
   cleanupsAfterEach,
   clickhouseQuery,
@@ -58,17 +59,17 @@ async function startConsumer(wrap: (store: EventStore) => EventStore): Promise<H
     ingest: { maxBatchRows: 500, retryInitialDelayMs: 50, retryMaxDelayMs: 200 },
   });
   const logger = createLogger('warn');
-  const clickhouse = createClickHouse(config.clickhouse);
+  const clickhouse = await openStore(config);
   cleanups.push(() => clickhouse.close());
   cleanups.push(() => dropDatabase(clickhouseUrl, name));
-  await migrate(clickhouse, name, logger, EVENT_MIGRATIONS);
+  await migrate(clickhouse, logger, EVENT_MIGRATIONS);
   const kafka = createKafka(config.kafka, logger);
   const deadLetters = new KafkaDeadLetterSink(kafka, `${name}.dlq`);
   cleanups.push(() => deadLetters.close());
   const metrics = createMetrics(new Registry(), { defaultMetrics: false });
   const pipeline = new IngestPipeline(config.ingest, {
     decoders: new Map([[topic, createNativeDecoder('prediction', config.ingest.maxEventBytes)]]),
-    store: wrap(createClickHouseEventStore(clickhouse, name)),
+    store: wrap(createEventStore(clickhouse)),
     deadLetters,
     metrics,
     logger,

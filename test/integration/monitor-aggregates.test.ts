@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { buildNumericReferenceProfile } from '../../detectors/index.js';
 import type { PredictionEvent } from '../../src/events/types.js';
-import { createLogger } from '../../src/logger.js';
 import { MonitorStore } from '../../src/monitor/monitor-store.js';
 import { featureGrid, type FeatureGrid } from '../../src/monitor/queries.js';
-import { createClickHouse, insertJsonLines } from '../../src/store/clickhouse.js';
 import { predictionRow } from '../../src/store/event-rows.js';
-import { migrate } from '../../src/store/migrations.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
-import { cleanupsAfterEach, dropDatabase, rng, servicesEnv, uniqueName } from '../support/index.js';
+import { cleanupsAfterEach, ENGINES, migratedDatabase, rng } from '../support/index.js';
 
 /**
- * The monitor's window aggregation on the real ClickHouse 18.16, checked value by value against
+ * The monitor's window aggregation on every backend (ClickHouse 18.16 and the current engine
+ * embedded), checked value by value against
  * the same arithmetic done here: numeric features arrive in several layouts (a feature sent as
  * null, keys in another order), so positions differ between events; moments must be exact, every
  * value must land in the grid cell the daemon expects, and replayed duplicates must count once,
@@ -25,20 +23,10 @@ function expectedCell(grid: FeatureGrid, cells: number, v: number): number {
   return Math.max(-1, Math.min(cells, Math.floor((v - grid.lo) * grid.inverseWidth))) + 1;
 }
 
-describe('monitor window aggregates on ClickHouse', () => {
+describe.each(ENGINES)('monitor window aggregates on the %s backend', (engine) => {
   it('counts every value in its cell and exact moments across layouts, and replays once', async () => {
-    const { clickhouseUrl } = servicesEnv();
-    const db = uniqueName('monagg');
-    cleanups.push(() => dropDatabase(clickhouseUrl, db));
-    const client = createClickHouse({
-      url: clickhouseUrl,
-      database: db,
-      username: 'default',
-      password: '',
-      requestTimeoutMs: 60_000,
-    });
-    cleanups.push(() => client.close());
-    await migrate(client, db, createLogger('silent'), ALL_MIGRATIONS);
+    const { store: port, drop } = await migratedDatabase('monagg', ALL_MIGRATIONS, engine);
+    cleanups.push(drop);
 
     const nowMs = Math.floor(Date.now() / 1000) * 1000;
     const r = rng(11);
@@ -63,7 +51,7 @@ describe('monitor window aggregates on ClickHouse', () => {
     }
     const rows = (list: readonly PredictionEvent[], at: number) =>
       list.map((e) => `${JSON.stringify(predictionRow(e, 'test', at))}\n`);
-    await insertJsonLines(client, db, 'predictions', rows(events, nowMs));
+    await port.insert('predictions', rows(events, nowMs));
 
     // Reference grids from the first half of the values of a and b (c has no grid: a feature
     // the reference lacks is only reported by name).
@@ -77,7 +65,7 @@ describe('monitor window aggregates on ClickHouse', () => {
       ['a', featureGrid('a', buildNumericReferenceProfile(values('a')), cells)],
       ['b', featureGrid('b', buildNumericReferenceProfile(values('b').map((v) => v / 2)), cells)],
     ]);
-    const store = new MonitorStore(client, db);
+    const store = new MonitorStore(port);
     const window = { startMs: nowMs - 600_000, endMs: nowMs };
     const aggregate = () => store.aggregates('agg', window, grids, cells, ['a', 'b'], undefined, 60_000);
 
@@ -140,7 +128,7 @@ describe('monitor window aggregates on ClickHouse', () => {
 
     // A replay of 40 events (same key, later ingest time) before any merge: still counted once,
     // though this window was proved clean a moment ago.
-    await insertJsonLines(client, db, 'predictions', rows(events.slice(1_000, 1_040), nowMs + 5_000));
+    await port.insert('predictions', rows(events.slice(1_000, 1_040), nowMs + 5_000));
     const replayed = await aggregate();
     expect(replayed.events).toBe(3_000);
     expect(replayed.numericMoments.get('a')?.count).toBe(first.numericMoments.get('a')?.count);
@@ -148,7 +136,7 @@ describe('monitor window aggregates on ClickHouse', () => {
 
     // New events (not replays) are counted.
     const more = events.slice(0, 10).map((e, i) => ({ ...e, id: `new${i.toString()}` }));
-    await insertJsonLines(client, db, 'predictions', rows(more, nowMs + 6_000));
+    await port.insert('predictions', rows(more, nowMs + 6_000));
     expect((await aggregate()).events).toBe(3_010);
 
     // A window that ends inside a second keeps that second's earlier events (ts is whole seconds).

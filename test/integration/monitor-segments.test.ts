@@ -7,27 +7,17 @@ import { applyEvaluations, emptyPolicyState } from '../../src/alerts/policy.js';
 import type { RuleEvaluation } from '../../src/alerts/types.js';
 import type { PredictionEvent } from '../../src/events/types.js';
 import { monitorReadRoutes } from '../../src/http/monitor-routes.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../kernel/logger.js';
 import { createMonitorMetrics } from '../../src/monitor/metrics.js';
 import { Monitor } from '../../src/monitor/monitor.js';
 import { MonitorStore } from '../../src/monitor/monitor-store.js';
 import { monitoringSchema } from '../../src/monitor/options.js';
-import { createClickHouse, insertJsonLines } from '../../src/store/clickhouse.js';
 import { outcomeRow, predictionRow } from '../../src/store/event-rows.js';
-import { migrate } from '../../src/store/migrations.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
-import {
-  cleanupsAfterEach,
-  clickhouseQuery,
-  dropDatabase,
-  normal,
-  rng,
-  servicesEnv,
-  uniqueName,
-} from '../support/index.js';
+import { cleanupsAfterEach, ENGINES, migratedDatabase, normal, rng } from '../support/index.js';
 
 /**
- * Segments on the real ClickHouse: one model whose `x` shifts in one country only (a shift the
+ * Segments on every backend: one model whose `x` shifts in one country only (a shift the
  * whole model's verdict does not see), and a stationary model that also rolls out a new version.
  * One monitor cycle over events inserted directly (no Kafka needed), then the stored rows, the
  * gauges, the alert rules and the API are checked.
@@ -41,21 +31,11 @@ function country(r: () => number): string {
   return u < 0.4 ? 'US' : u < 0.7 ? 'FR' : u < 0.82 ? 'DE' : u < 0.92 ? 'IT' : 'ES';
 }
 
-describe('monitor segments on ClickHouse', () => {
+describe.each(ENGINES)('monitor segments on the %s backend', (engine) => {
   it('flags only the shifted segment, names it, and keeps other segments and a stationary model quiet', async () => {
-    const { clickhouseUrl } = servicesEnv();
-    const db = uniqueName('monseg');
-    cleanups.push(() => dropDatabase(clickhouseUrl, db));
+    const { db, store: port, drop } = await migratedDatabase('monseg', ALL_MIGRATIONS, engine);
+    cleanups.push(drop);
     const logger = createLogger(process.env['DRIFTGUARD_TEST_LOGS'] === '1' ? 'debug' : 'silent');
-    const client = createClickHouse({
-      url: clickhouseUrl,
-      database: db,
-      username: 'default',
-      password: '',
-      requestTimeoutMs: 60_000,
-    });
-    cleanups.push(() => client.close());
-    await migrate(client, db, logger, ALL_MIGRATIONS);
 
     const nowMs = Math.floor(Date.now() / 1000) * 1000;
     const r = rng(7);
@@ -95,8 +75,8 @@ describe('monitor segments on ClickHouse', () => {
       add('shop', ts, 1, 'v1');
       add('steady', ts, 0, i % 4 === 0 ? 'v2' : 'v1');
     }
-    await insertJsonLines(client, db, 'predictions', predictions);
-    await insertJsonLines(client, db, 'outcomes', outcomes);
+    await port.insert('predictions', predictions);
+    await port.insert('outcomes', outcomes);
 
     const model = {
       features: { x: 'numeric', y: 'numeric', country: 'categorical' },
@@ -120,7 +100,7 @@ describe('monitor segments on ClickHouse', () => {
         },
       },
     });
-    const store = new MonitorStore(client, db);
+    const store = new MonitorStore(port);
     const registry = new Registry();
     const rules: RuleEvaluation[] = [];
     const owned = new Set(['shop', 'steady']);
@@ -180,13 +160,13 @@ describe('monitor segments on ClickHouse', () => {
     expect(v2?.referenceNote).toMatch(/0 events of version=v2 \(fewer than minEvents 150\)/);
 
     // Stored rows carry the segment; quality rows of segments have their own table.
-    const drifted = await clickhouseQuery<{ model: string; segment: string; feature: string }>(
-      clickhouseUrl,
+    const drifted = await port.select<{ model: string; segment: string; feature: string }>(
+      'check',
       `SELECT model, segment, feature FROM ${db}.drift_results WHERE detector = 'default' AND drifted = 1 ORDER BY model, segment, feature`,
     );
     expect(drifted).toEqual([{ model: 'shop', segment: 'country=DE', feature: 'x' }]);
-    const segmentsStored = await clickhouseQuery<{ segment: string; n: string }>(
-      clickhouseUrl,
+    const segmentsStored = await port.select<{ segment: string; n: string }>(
+      'check',
       `SELECT segment, count() AS n FROM ${db}.performance_results WHERE model = 'steady' AND metric = 'accuracy' GROUP BY segment ORDER BY segment`,
     );
     expect(segmentsStored.map((s) => s.segment)).toEqual([
@@ -198,18 +178,18 @@ describe('monitor segments on ClickHouse', () => {
       'version=v1',
       'version=v2',
     ]);
-    const fallback = await clickhouseQuery<{ details: string }>(
-      clickhouseUrl,
+    const fallback = await port.select<{ details: string }>(
+      'check',
       `SELECT details FROM ${db}.drift_results WHERE model = 'steady' AND segment = 'version=v2' AND feature = 'x' AND detector = 'default'`,
     );
     expect(JSON.parse(fallback[0]?.details ?? '{}')).toMatchObject({ reference: 'whole' });
-    const quality = await clickhouseQuery<{ n: string }>(
-      clickhouseUrl,
+    const quality = await port.select<{ n: string }>(
+      'check',
       `SELECT count() AS n FROM ${db}.segment_quality_results WHERE model = 'shop' AND segment = 'country=DE' AND rule = 'missing_rate'`,
     );
     expect(Number(quality[0]?.n)).toBe(2);
-    const health = await clickhouseQuery<{ model: string; status: string }>(
-      clickhouseUrl,
+    const health = await port.select<{ model: string; status: string }>(
+      'check',
       `SELECT model, status FROM ${db}.model_health ORDER BY model`,
     );
     expect(health).toEqual([

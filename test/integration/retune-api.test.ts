@@ -11,32 +11,31 @@ import { RETUNE_MIGRATIONS } from '../../retune/store/index.js';
 import { registerRetuneCommands } from '../../src/cli/retune-commands.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { retuneRoutes } from '../../src/http/retune-routes.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../kernel/logger.js';
 import { createMetrics } from '../../src/metrics.js';
-import type { ClickHouseClient } from '../../src/store/clickhouse.js';
+import type { Store } from '../../kernel/store.js';
 import {
   THRESHOLD_SPACE,
   ThresholdTrainer,
   thresholdDatasets,
   writeThresholdArtifact,
 } from '../fixtures/retune/threshold-trainer.js';
-import { dropDatabase, migratedDatabase, servicesEnv } from '../support/index.js';
+import { migratedDatabase } from '../support/index.js';
 
 const logger = createLogger('silent');
 const TOKEN = 'retune-test-token';
-let db: string;
-let client: ClickHouseClient;
+let store: Store;
+let drop: () => Promise<void>;
 let dir: string;
 let retuner: Retuner;
 let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  ({ db, client } = await migratedDatabase('retune_api', RETUNE_MIGRATIONS));
+  ({ store, drop } = await migratedDatabase('retune_api', RETUNE_MIGRATIONS));
   dir = await mkdtemp(path.join(tmpdir(), 'retune-api-'));
   retuner = new Retuner({
-    client,
-    database: db,
+    store,
     config: {
       enabled: true,
       space: THRESHOLD_SPACE,
@@ -72,8 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await retuner.stop();
   await new Promise((resolve) => server.close(resolve));
-  await client.close();
-  await dropDatabase(servicesEnv().clickhouseUrl, db);
+  await drop();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -8,21 +8,33 @@ import {
   type StudyStorage,
   type TrialRow,
 } from '../../retune/store/index.js';
-import type { ClickHouseClient } from '../../src/store/clickhouse.js';
-import { dropDatabase, migratedDatabase, servicesEnv } from '../support/index.js';
+import type { Store } from '../../kernel/store.js';
+import { migratedDatabase } from '../support/index.js';
 
-/** One contract, two adapters: the in-memory fake the unit tests use, and ClickHouse. */
+/**
+ * One contract, three adapters: the in-memory fake the unit tests use, and the ClickHouse SQL
+ * adapter on both storage backends (the 18.16 server and the current engine embedded).
+ */
 type Storage = StudyStorage & RegistryStorage;
 
-let db: string;
-let client: ClickHouseClient;
+const stores: Record<'server' | 'embedded', Store | undefined> = { server: undefined, embedded: undefined };
+const drops: Array<() => Promise<void>> = [];
 beforeAll(async () => {
-  ({ db, client } = await migratedDatabase('retune_store', RETUNE_MIGRATIONS));
+  for (const engine of ['server', 'embedded'] as const) {
+    const { store, drop } = await migratedDatabase('retune_store', RETUNE_MIGRATIONS, engine);
+    stores[engine] = store;
+    drops.push(drop);
+  }
 });
 afterAll(async () => {
-  await client.close();
-  await dropDatabase(servicesEnv().clickhouseUrl, db);
+  for (const drop of drops) await drop();
 });
+
+function sqlAdapter(engine: 'server' | 'embedded'): Storage {
+  const store = stores[engine];
+  if (store === undefined) throw new Error(`no ${engine} store`);
+  return new ClickHouseRetuneStore(store);
+}
 
 const T0 = 1_700_000_000_000;
 
@@ -70,11 +82,12 @@ function trial(studyId: string, n: number, over: Partial<TrialRow> = {}): TrialR
 
 const adapters: Array<[string, () => Storage]> = [
   ['memory', () => new MemoryRetuneStorage()],
-  ['clickhouse', () => new ClickHouseRetuneStore(client, db)],
+  ['clickhouse server', () => sqlAdapter('server')],
+  ['clickhouse embedded', () => sqlAdapter('embedded')],
 ];
 
 describe.each(adapters)('retune storage contract (%s)', (name, make) => {
-  const p = `${name}_`;
+  const p = `${name.replace(/ /g, '_')}_`;
 
   it('reads the latest study row even when rows share a second', async () => {
     const s = make();

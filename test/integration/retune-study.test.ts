@@ -3,15 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { KafkaEventPublisher, Retuner, type RetunerDeps } from '../../retune/orchestrator/index.js';
+import { Retuner, type RetunerDeps } from '../../retune/orchestrator/index.js';
 import type { RetuneConfigInput } from '../../retune/options.js';
 import { RETUNE_MIGRATIONS } from '../../retune/store/index.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { Alerting } from '../../src/alerts/alerting.js';
 import { ALERT_MIGRATIONS } from '../../src/alerts/migrations.js';
-import { createLogger } from '../../src/logger.js';
-import type { ClickHouseClient } from '../../src/store/clickhouse.js';
-import { migrate } from '../../src/store/migrations.js';
+import { createLogger } from '../../kernel/logger.js';
+import type { Store, StoreEngine } from '../../kernel/store.js';
+import { KafkaEventPublisher } from '../../src/kafka/event-publisher.js';
+import { migrate } from '../../kernel/migrations.js';
 import {
   THRESHOLD_SPACE,
   ThresholdTrainer,
@@ -20,8 +21,7 @@ import {
 } from '../fixtures/retune/threshold-trainer.js';
 import {
   cleanupsAfterEach,
-  clickhouseQuery,
-  dropDatabase,
+  ENGINES,
   kcatConsume,
   migratedDatabase,
   servicesEnv,
@@ -36,20 +36,18 @@ const cleanup = cleanupsAfterEach();
 
 interface Env {
   db: string;
-  client: ClickHouseClient;
+  store: Store;
   dir: string;
   topic: string;
   notes: Array<{ kind: string; summary: string }>;
 }
 
-async function environment(): Promise<Env> {
-  const { clickhouseUrl } = servicesEnv();
-  const { db, client } = await migratedDatabase('retune', RETUNE_MIGRATIONS);
+async function environmentOn(engine: StoreEngine): Promise<Env> {
+  const { db, store, drop } = await migratedDatabase('retune', RETUNE_MIGRATIONS, engine);
   const dir = await mkdtemp(path.join(tmpdir(), 'retune-'));
-  cleanup.push(() => dropDatabase(clickhouseUrl, db));
-  cleanup.push(() => client.close());
+  cleanup.push(drop);
   cleanup.push(() => rm(dir, { recursive: true, force: true }));
-  return { db, client, dir, topic: uniqueName('events'), notes: [] };
+  return { db, store, dir, topic: uniqueName('events'), notes: [] };
 }
 
 function config(env: Env, overrides: Partial<RetuneConfigInput> = {}): RetuneConfigInput {
@@ -74,8 +72,7 @@ function retuner(env: Env, overrides: Partial<RetunerDeps> = {}, cfg?: RetuneCon
   const publisher = new KafkaEventPublisher(kafka, env.topic);
   cleanup.push(() => publisher.close());
   return new Retuner({
-    client: env.client,
-    database: env.db,
+    store: env.store,
     config: cfg ?? config(env),
     trainer: new ThresholdTrainer(),
     datasets: thresholdDatasets,
@@ -108,16 +105,20 @@ async function seedChampion(r: Retuner, env: Env, model: string, threshold: numb
   await r.registry.promote(model, 'v0', { actor: 'test', reason: 'initial model' });
 }
 
-const q = <T = Record<string, unknown>>(sql: string) => clickhouseQuery<T>(servicesEnv().clickhouseUrl, sql);
+describe.each(ENGINES)('Retuner on the %s backend and the real Kafka', (engine) => {
+  let current: Env | undefined;
+  const environment = async (): Promise<Env> => (current = await environmentOn(engine));
+  const q = <T = Record<string, unknown>>(sql: string): Promise<T[]> => {
+    if (current === undefined) throw new Error('no environment yet');
+    return current.store.select<T>('check', sql);
+  };
 
-describe('Retuner on the real ClickHouse and Kafka', () => {
   it('promotes a significantly better winner with its evidence, then rolls back', async () => {
     const env = await environment();
     // The real alerting subsystem (no sinks configured): events land in alert_notifications.
-    await migrate(env.client, env.db, logger, ALERT_MIGRATIONS);
+    await migrate(env.store, logger, ALERT_MIGRATIONS);
     const alerting = new Alerting({
-      client: env.client,
-      database: env.db,
+      store: env.store,
       config: {},
       logger,
       registry: new Registry(),

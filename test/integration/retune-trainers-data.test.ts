@@ -1,4 +1,3 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,13 +8,13 @@ import {
   readSplit,
   type DatasetMeta,
 } from '../../retune/data/index.js';
-import { createLogger } from '../../src/logger.js';
 import { MONITOR_MIGRATIONS } from '../../src/monitor/migrations.js';
-import { EVENT_MIGRATIONS, migrate } from '../../src/store/migrations.js';
-import { clickhouseQuery, dropDatabase, servicesEnv, uniqueName } from '../support/index.js';
+import { EVENT_MIGRATIONS } from '../../src/store/event-migrations.js';
+import { insertObjects, type Store } from '../../kernel/store.js';
+import { ENGINES, migratedDatabase } from '../support/index.js';
 
 /**
- * retune/data against the real ClickHouse 18.16: predictions FINAL inner-joined to outcomes,
+ * retune/data on every backend (ClickHouse 18.16 and the current engine embedded): predictions FINAL inner-joined to outcomes,
  * split by time, encoded with the stored reference profile, written as JSONL.
  */
 
@@ -26,11 +25,6 @@ const nowMs = Date.UTC(2026, 10, 20, 12, 0, 0);
 const baseMs = nowMs - 10 * 3_600_000;
 const tsOf = (i: number): number => baseMs + i * 60_000 + (i % 7) * 1_000;
 const plans = ['basic', 'pro', 'enterprise', 'rare'];
-
-let url: string;
-let db: string;
-let client: ClickHouseClient;
-let work: string;
 
 function prediction(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const ts = tsOf(i);
@@ -72,89 +66,85 @@ function outcome(i: number, label: string, ingestedAt: number): Record<string, u
   };
 }
 
-async function insert(table: string, rows: Array<Record<string, unknown>>): Promise<void> {
-  await clickhouseQuery(
-    url,
-    `INSERT INTO ${db}.${table} FORMAT JSONEachRow\n${rows.map((r) => JSON.stringify(r)).join('\n')}`,
-  );
-}
+describe.each(ENGINES)('prepareDataset on the %s backend', (engine) => {
+  let store: Store;
+  let drop: () => Promise<void>;
+  let work: string;
+  const insert = (table: string, rows: Array<Record<string, unknown>>): Promise<void> =>
+    insertObjects(store, table, rows);
 
-beforeAll(async () => {
-  url = servicesEnv().clickhouseUrl;
-  db = uniqueName('retune_data');
-  client = createClient({ url, clickhouse_settings: {}, compression: { request: false, response: false } });
-  const logger = createLogger('silent');
-  await migrate(client, db, logger, EVENT_MIGRATIONS);
-  await migrate(client, db, logger, MONITOR_MIGRATIONS);
-  work = await mkdtemp(path.join(os.tmpdir(), 'driftguard-retune-data-'));
+  beforeAll(async () => {
+    ({ store, drop } = await migratedDatabase(
+      'retune_data',
+      [...EVENT_MIGRATIONS, ...MONITOR_MIGRATIONS],
+      engine,
+    ));
+    work = await mkdtemp(path.join(os.tmpdir(), 'driftguard-retune-data-'));
 
-  const ingested = Math.floor(nowMs / 1000);
-  const predictions = Array.from({ length: N }, (_, i) => prediction(i));
-  // A replayed copy of some events (same key, later ingestion): FINAL must collapse it.
-  const replays = [10, 11, 12].map((i) => prediction(i, { ingested_at: ingested + 5 }));
-  // Another model, and events older than the lookback: both excluded.
-  const other = Array.from({ length: 10 }, (_, i) => prediction(i, { model: 'other', id: `o${i}` }));
-  const old = Array.from({ length: 10 }, (_, i) =>
-    prediction(i, {
-      id: `old${i}`,
-      ts: Math.floor((nowMs - 3 * 86_400_000) / 1000),
-      ts_ms: nowMs - 3 * 86_400_000,
-    }),
-  );
-  await insert('predictions', [...predictions, ...replays, ...other, ...old]);
-  const outcomes = Array.from({ length: N }, (_, i) => i)
-    .filter((i) => !UNLABELLED.has(i))
-    .map((i) => outcome(i, (20 + (i % 50)) % 3 === 0 ? 'yes' : 'no', ingested));
-  // A later correction of e20's label wins over the first outcome.
-  outcomes.push(outcome(20, 'corrected', ingested + 60));
-  await insert('outcomes', [
-    ...outcomes,
-    ...old.map((_, k) => ({ ...outcome(k, 'yes', ingested), id: `old${k}` })),
-  ]);
-  await clickhouseQuery(
-    url,
-    `INSERT INTO ${db}.reference_profiles FORMAT JSONEachRow\n${JSON.stringify({
-      model: MODEL,
-      created_at: Math.floor(nowMs / 1000) - 86_400,
-      source: 'test',
-      rows: 1000,
-      // The monitor's layout (src/monitor/reference.ts).
-      profile: JSON.stringify({
-        version: 1,
+    const ingested = Math.floor(nowMs / 1000);
+    const predictions = Array.from({ length: N }, (_, i) => prediction(i));
+    // A replayed copy of some events (same key, later ingestion): FINAL must collapse it.
+    const replays = [10, 11, 12].map((i) => prediction(i, { ingested_at: ingested + 5 }));
+    // Another model, and events older than the lookback: both excluded.
+    const other = Array.from({ length: 10 }, (_, i) => prediction(i, { model: 'other', id: `o${i}` }));
+    const old = Array.from({ length: 10 }, (_, i) =>
+      prediction(i, {
+        id: `old${i}`,
+        ts: Math.floor((nowMs - 3 * 86_400_000) / 1000),
+        ts_ms: nowMs - 3 * 86_400_000,
+      }),
+    );
+    await insert('predictions', [...predictions, ...replays, ...other, ...old]);
+    const outcomes = Array.from({ length: N }, (_, i) => i)
+      .filter((i) => !UNLABELLED.has(i))
+      .map((i) => outcome(i, (20 + (i % 50)) % 3 === 0 ? 'yes' : 'no', ingested));
+    // A later correction of e20's label wins over the first outcome.
+    outcomes.push(outcome(20, 'corrected', ingested + 60));
+    await insert('outcomes', [
+      ...outcomes,
+      ...old.map((_, k) => ({ ...outcome(k, 'yes', ingested), id: `old${k}` })),
+    ]);
+    await insert('reference_profiles', [
+      {
+        model: MODEL,
+        created_at: Math.floor(nowMs / 1000) - 86_400,
         source: 'test',
-        rows: 100,
-        features: {
-          age: {
-            kind: 'numeric',
-            profile: { kind: 'numeric', count: 100, missing: 0, mean: 40, m2: 100 * 100, min: 20, max: 69 },
-          },
-          plan: {
-            kind: 'categorical',
-            profile: {
+        rows: 1000,
+        // The monitor's layout (src/monitor/reference.ts).
+        profile: JSON.stringify({
+          version: 1,
+          source: 'test',
+          rows: 100,
+          features: {
+            age: {
+              kind: 'numeric',
+              profile: { kind: 'numeric', count: 100, missing: 0, mean: 40, m2: 100 * 100, min: 20, max: 69 },
+            },
+            plan: {
               kind: 'categorical',
-              count: 100,
-              missing: 0,
-              categories: ['basic', 'pro'],
-              counts: [60, 40],
-              other: 0,
+              profile: {
+                kind: 'categorical',
+                count: 100,
+                missing: 0,
+                categories: ['basic', 'pro'],
+                counts: [60, 40],
+                other: 0,
+              },
             },
           },
-        },
-      }),
-    })}`,
-  );
-});
+        }),
+      },
+    ]);
+  });
 
-afterAll(async () => {
-  await client?.close();
-  if (db !== undefined) await dropDatabase(url, db);
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
-});
+  afterAll(async () => {
+    await drop();
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+  });
 
-describe('prepareDataset', () => {
   it('splits labelled events by time, holdout newest, encoded with the reference profile', async () => {
     const dir = path.join(work, 'ds1');
-    const ref = await prepareDataset(client, db, MODEL, {
+    const ref = await prepareDataset(store, MODEL, {
       dir,
       lookbackMs: 86_400_000,
       untilMs: nowMs,
@@ -220,7 +210,7 @@ describe('prepareDataset', () => {
 
   it('honours fixed split sizes, maxRows (newest kept) and reference: none', async () => {
     const dir = path.join(work, 'ds2');
-    const ref = await prepareDataset(client, db, MODEL, {
+    const ref = await prepareDataset(store, MODEL, {
       dir,
       lookbackMs: 86_400_000,
       untilMs: nowMs,
@@ -237,7 +227,7 @@ describe('prepareDataset', () => {
   });
 
   it('serves the orchestrator through createDatasetProvider with its data config', async () => {
-    const provide = createDatasetProvider(client, db, { untilMs: nowMs, reference: 'none' });
+    const provide = createDatasetProvider(store, { untilMs: nowMs, reference: 'none' });
     const ref = await provide({
       model: MODEL,
       dir: path.join(work, 'ds4'),
@@ -249,7 +239,7 @@ describe('prepareDataset', () => {
 
   it('fails with the count and the remedy when too few rows are labelled', async () => {
     await expect(
-      prepareDataset(client, db, 'nobody', {
+      prepareDataset(store, 'nobody', {
         dir: path.join(work, 'ds3'),
         untilMs: nowMs,
         reference: 'none',

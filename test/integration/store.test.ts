@@ -1,48 +1,52 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClickHouse } from '../../src/store/clickhouse.js';
-import { migrate } from '../../src/store/migrations.js';
+import { migrate } from '../../kernel/migrations.js';
+import { sqlIdentifier, sqlString } from '../../kernel/sql.js';
+import type { Store } from '../../kernel/store.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
 import { dropExpiredPartitions } from '../../src/store/retention.js';
-import { sqlString } from '../../src/store/sql.js';
-import {
-  clickhouseQuery,
-  dropDatabase,
-  migratedDatabase,
-  servicesEnv,
-  uniqueName,
-} from '../support/index.js';
+import { ENGINES, migratedDatabase, openTestStore, uniqueName } from '../support/index.js';
 
+/**
+ * The storage port's own contract, on every backend: migrations, settings that must not depend
+ * on the engine's defaults, and retention. (The subsystems' tables and queries on every backend:
+ * store-contract.test.ts.)
+ */
 const logger = pino({ level: 'silent' });
-const databases: string[] = [];
+const drops: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  for (const db of databases.splice(0)) await dropDatabase(servicesEnv().clickhouseUrl, db);
+  for (const drop of drops.splice(0)) await drop();
 });
 
-describe('store on the real ClickHouse', () => {
+const LATEST = Math.max(...ALL_MIGRATIONS.map((m) => m.version));
+
+async function fresh(
+  engine: (typeof ENGINES)[number],
+  prefix: string,
+): Promise<{ db: string; store: Store }> {
+  const { db, store, drop } = await migratedDatabase(prefix, ALL_MIGRATIONS, engine);
+  drops.push(drop);
+  return { db, store };
+}
+
+describe.each(ENGINES)('store port on the %s backend', (engine) => {
   it('migrates idempotently, even when two replicas migrate at once', async () => {
-    const { clickhouseUrl } = servicesEnv();
     const db = uniqueName('store');
-    databases.push(db);
-    const client = createClickHouse({
-      url: clickhouseUrl,
-      database: db,
-      username: 'default',
-      password: '',
-      requestTimeoutMs: 30_000,
+    const [one, two] = [await openTestStore(engine, db), await openTestStore(engine, db)];
+    drops.push(async () => {
+      await one.command('drop', `DROP DATABASE IF EXISTS ${sqlIdentifier(db)}`);
+      await one.close();
+      await two.close();
     });
     const [a, b] = await Promise.all([
-      migrate(client, db, logger, ALL_MIGRATIONS),
-      migrate(client, db, logger, ALL_MIGRATIONS),
+      migrate(one, logger, ALL_MIGRATIONS),
+      migrate(two, logger, ALL_MIGRATIONS),
     ]);
-    expect(Math.max(a.current, b.current)).toBe(Math.max(...ALL_MIGRATIONS.map((m) => m.version)));
-    expect(await migrate(client, db, logger, ALL_MIGRATIONS)).toEqual({
-      applied: [],
-      current: Math.max(...ALL_MIGRATIONS.map((m) => m.version)),
-    });
-    const tables = await clickhouseQuery<{ name: string }>(
-      clickhouseUrl,
-      `SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`,
+    expect(Math.max(a.current, b.current)).toBe(LATEST);
+    expect(await migrate(one, logger, ALL_MIGRATIONS)).toEqual({ applied: [], current: LATEST });
+    const tables = await one.select<{ name: string }>(
+      'tables',
+      `SELECT name FROM system.tables WHERE database = ${sqlString(db)} ORDER BY name`,
     );
     expect(tables.map((t) => t.name)).toEqual(
       expect.arrayContaining([
@@ -53,61 +57,91 @@ describe('store on the real ClickHouse', () => {
         'model_health',
       ]),
     );
-    await client.close();
+    const columns = await one.select<{ name: string }>(
+      'columns',
+      `SELECT name FROM system.columns WHERE database = ${sqlString(db)} AND table = 'predictions' AND name = 'num_layout'`,
+    );
+    expect(columns).toHaveLength(1);
+  });
+
+  it('quotes 64-bit integers in JSON and stores synchronously, whatever the engine defaults', async () => {
+    const { db, store } = await fresh(engine, 'settings');
+    const [row] = await store.select<{ big: unknown; small: unknown }>(
+      'quoting',
+      'SELECT toUInt64(18446744073709551615) AS big, toUInt32(7) AS small',
+    );
+    expect(row).toEqual({ big: '18446744073709551615', small: 7 });
+    // An insert that has resolved is visible to the next read (no asynchronous insert buffer).
+    for (let i = 0; i < 5; i++) {
+      await store.insert('outcomes', [
+        `{"model":"m","ts":1700000000,"ts_ms":1700000000000,"id":"o${i}","label":"x"}\n`,
+      ]);
+      const [count] = await store.select<{ n: string }>('count', `SELECT count() AS n FROM ${db}.outcomes`);
+      expect(Number(count?.n)).toBe(i + 1);
+    }
+    // Epoch seconds into DateTime, read back as epoch seconds: no time zone in between.
+    const [ts] = await store.select<{ s: string }>(
+      'ts',
+      `SELECT toUInt64(ts) AS s FROM ${db}.outcomes LIMIT 1`,
+    );
+    expect(Number(ts?.s)).toBe(1_700_000_000);
+  });
+
+  it('maps a refused statement to a non-retriable STORE_QUERY_FAILED error', async () => {
+    const { store } = await fresh(engine, 'errors');
+    await expect(store.select('bad', 'SELECT no_such_column FROM system.one')).rejects.toMatchObject({
+      code: 'STORE_QUERY_FAILED',
+      retriable: false,
+    });
+    await expect(store.insert('predictions', ['{"model": 1, "ts": "not a time"}\n'])).rejects.toMatchObject({
+      code: 'STORE_QUERY_FAILED',
+      retriable: false,
+    });
   });
 
   it('drops whole day partitions older than the retention, and nothing newer', async () => {
-    const { clickhouseUrl } = servicesEnv();
-    const { db, client } = await migratedDatabase('retention', ALL_MIGRATIONS);
-    databases.push(db);
+    const { db, store } = await fresh(engine, 'retention');
     const now = Date.parse('2026-11-23T12:00:00Z');
     const days = [40, 31, 29, 1, 0];
     const values = days
       .map((d) => `('m', toDateTime(${Math.floor((now - d * 86_400_000) / 1000)}), ${sqlString(`id-${d}`)})`)
       .join(', ');
-    await clickhouseQuery(clickhouseUrl, `INSERT INTO ${db}.predictions (model, ts, id) VALUES ${values}`);
-    const dropped = await dropExpiredPartitions(client, db, { events: 30, history: 0 }, now, logger);
+    await store.command('seed', `INSERT INTO ${db}.predictions (model, ts, id) VALUES ${values}`);
+    const dropped = await dropExpiredPartitions(store, { events: 30, history: 0 }, now, logger);
     expect(dropped.sort()).toEqual(['predictions/20261014', 'predictions/20261023']);
-    const left = await clickhouseQuery<{ id: string }>(
-      clickhouseUrl,
-      `SELECT id FROM ${db}.predictions ORDER BY id`,
-    );
+    const left = await store.select<{ id: string }>('left', `SELECT id FROM ${db}.predictions ORDER BY id`);
     expect(left.map((r) => r.id)).toEqual(['id-0', 'id-1', 'id-29']);
-    await client.close();
   });
 
   it('drops month partitions of results and alerts once all of the month is past the history horizon', async () => {
-    const { clickhouseUrl } = servicesEnv();
-    const { db, client } = await migratedDatabase('history', ALL_MIGRATIONS);
-    databases.push(db);
+    const { db, store } = await fresh(engine, 'history');
     const now = Date.parse('2026-11-23T12:00:00Z');
     // September 2025; October 2025 (the month the 400-day horizon falls in: kept); this month.
     // Mid-day times, so that the server's time zone cannot move them to another month.
     const times = ['2025-09-30T00:00:00Z', '2025-10-01T12:00:00Z', '2026-11-20T00:00:00Z'].map((iso) =>
       Math.floor(Date.parse(iso) / 1000),
     );
-    await clickhouseQuery(
-      clickhouseUrl,
+    await store.command(
+      'seed',
       `INSERT INTO ${db}.model_health (model, evaluated_at) VALUES ${times.map((t, i) => `('m${i}', toDateTime(${t}))`).join(', ')}`,
     );
-    await clickhouseQuery(
-      clickhouseUrl,
+    await store.command(
+      'seed',
       `INSERT INTO ${db}.alert_deliveries (delivery_id, at) VALUES ${times.map((t, i) => `('d${i}', toDateTime(${t}))`).join(', ')}`,
     );
-    await clickhouseQuery(
-      clickhouseUrl,
+    await store.command(
+      'seed',
       `INSERT INTO ${db}.predictions (model, ts, id) VALUES ('m', toDateTime(${times[0]}), 'old-event')`,
     );
-    const dropped = await dropExpiredPartitions(client, db, { events: 0, history: 400 }, now, logger);
+    const dropped = await dropExpiredPartitions(store, { events: 0, history: 400 }, now, logger);
     expect(dropped.sort()).toEqual(['alert_deliveries/202509', 'model_health/202509']);
-    const health = await clickhouseQuery<{ model: string }>(
-      clickhouseUrl,
+    const health = await store.select<{ model: string }>(
+      'health',
       `SELECT model FROM ${db}.model_health ORDER BY model`,
     );
     expect(health.map((r) => r.model)).toEqual(['m1', 'm2']);
     // Events follow their own horizon (0 here: kept).
-    const events = await clickhouseQuery<{ id: string }>(clickhouseUrl, `SELECT id FROM ${db}.predictions`);
+    const events = await store.select<{ id: string }>('events', `SELECT id FROM ${db}.predictions`);
     expect(events.map((r) => r.id)).toEqual(['old-event']);
-    await client.close();
   });
 });

@@ -19,5 +19,5 @@ export {
 } from './prometheus.js';
 export { rng, normal } from './random.js';
 export { cleanupsAfterEach } from './cleanups.js';
-export { migratedDatabase } from './database.js';
+export { ENGINES, embeddedTestPath, migratedDatabase, openTestStore } from './database.js';
 export { startDaemonWithTrial, processGone, type DaemonWithTrial } from './orphan-trials.js';

@@ -5,4 +5,4 @@
  * Not scripts/detectors/random.ts: that one shifts them to `(x + 0.5) / 2^32` (never 0) and so gives
  * other sequences than the ones the test assertions were written against.
  */
-export { seededRandom as rng, normal } from '../../src/seeded-random.js';
+export { seededRandom as rng, normal } from '../../kernel/seeded-random.js';

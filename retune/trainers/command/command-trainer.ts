@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Logger } from '../../../src/logger.js';
+import type { Logger } from '../../../kernel/logger.js';
 import { readSplit, splitFile } from '../../data/dataset-files.js';
 import { TrainerError } from '../errors.js';
 import { parseMetricLine } from '../metric-lines.js';

@@ -1,7 +1,7 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../../../src/logger.js';
+import type { Logger } from '../../../kernel/logger.js';
 
 /**
  * Trial programs left running by a daemon that was killed (SIGKILL, OOM, power loss). They run in

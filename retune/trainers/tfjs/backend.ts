@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
 import type * as TfNamespace from '@tensorflow/tfjs';
-import type { Logger } from '../../../src/logger.js';
+import type { Logger } from '../../../kernel/logger.js';
 
 /**
  * Picks the TensorFlow.js backend once per process, at run time, by what is installed:

@@ -1,5 +1,5 @@
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
-import type { Logger } from '../../../src/logger.js';
+import type { Logger } from '../../../kernel/logger.js';
 import { readSplit, type DatasetRow } from '../../data/dataset-files.js';
 import { Rng } from '../../engine/prng.js';
 import { TrainerError } from '../errors.js';

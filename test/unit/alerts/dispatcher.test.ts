@@ -7,8 +7,8 @@ import { compileAlertsOptions } from '../../../src/alerts/options.js';
 import type { FetchLike } from '../../../src/alerts/sinks/http-delivery.js';
 import type { Sink } from '../../../src/alerts/sinks/sink.js';
 import type { OutboundMessage } from '../../../src/alerts/types.js';
-import { createLogger } from '../../../src/logger.js';
-import { backoffDelayMs } from '../../../src/retry.js';
+import { createLogger } from '../../../kernel/logger.js';
+import { backoffDelayMs } from '../../../kernel/retry.js';
 import { T0 } from './fixtures.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { ModelOwnership, partitionOf } from '../../../src/coordination/ownership.js';
-import { createLogger } from '../../../src/logger.js';
+import { createLogger } from '../../../kernel/logger.js';
 
 /**
  * ModelOwnership against a scripted stand-in for kafkajs: what it does with group events. The

@@ -4,14 +4,17 @@ import { compileConfig } from '../../../src/config/compile.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
 import { OPERATIONS, openApiDocument } from '../../../src/http/openapi.js';
 import { listRoutes, toOpenApiPath } from '../../../src/http/route-list.js';
+import { openServerStore } from '../../../src/store/clickhouse-server.js';
 
 /**
  * The OpenAPI document against the routes the daemon's express app really registers: every
  * route is documented and every documented operation exists. The daemon is constructed, not
- * started, so no service is needed.
+ * started, so no service is needed (the server store connects on first use, which never comes).
  */
 describe('OpenAPI document', () => {
-  const daemon = new Daemon(compileConfig({}, {}), pino({ level: 'silent' }));
+  const config = compileConfig({}, {});
+  const store = openServerStore({ ...config.clickhouse, url: 'http://127.0.0.1:1' });
+  const daemon = new Daemon(config, pino({ level: 'silent' }), store);
   const routes = listRoutes(daemon.app).map((r) => `${r.method} ${toOpenApiPath(r.path)}`);
   const documented = OPERATIONS.map((op) => `${op.method.toUpperCase()} ${op.path}`);
 

@@ -8,7 +8,7 @@ import { IngestPipeline } from '../../../src/ingest/pipeline.js';
 import type { InputRecord } from '../../../src/ingest/record.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { SerializedRows } from '../../../src/store/event-store.js';
-import { DriftguardError } from '../../../src/errors.js';
+import { DriftguardError } from '../../../kernel/errors.js';
 import { createDecoder } from '../../../src/decoders/index.js';
 import { validateOutcome, validatePrediction } from '../../../src/events/validate.js';
 import type { OutcomeEvent, PredictionEvent } from '../../../src/events/types.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DriftguardError } from '../../../src/errors.js';
+import { DriftguardError } from '../../../kernel/errors.js';
 import { splitBody } from '../../../src/http/ingest-routes.js';
 import { tokenMatches } from '../../../src/http/auth.js';
-import { backoffDelayMs, retry } from '../../../src/retry.js';
+import { backoffDelayMs, retry } from '../../../kernel/retry.js';
 import { cutoffMonthPartition, cutoffPartition } from '../../../src/store/retention.js';
-import { sqlIdentifier, sqlNumber, sqlString } from '../../../src/store/sql.js';
+import { sqlIdentifier, sqlNumber, sqlString } from '../../../kernel/sql.js';
 
 describe('sql escaping', () => {
   it('quotes strings so that quotes, backslashes and control bytes cannot end the literal', () => {

@@ -1,4 +1,4 @@
-import { clickhouseQuery } from '../../support/clickhouse.js';
+import { insertObjects, type Store } from '../../../kernel/store.js';
 
 /**
  * Demo-like rows for every table the dashboards read, for the integration test that runs every
@@ -8,38 +8,11 @@ import { clickhouseQuery } from '../../support/clickhouse.js';
  * starts on `amount` 3 hours ago, which makes `fraud` critical.
  */
 
-/**
- * The retune tables as the retune contract defines them (their migration may not be part of
- * ALL_MIGRATIONS yet). `IF NOT EXISTS`: when the real migration already created them, it wins;
- * rows are inserted by column name, so its extra columns take defaults.
- */
-export function RETUNE_CONTRACT_TABLES(db: string): string[] {
-  return [
-    `CREATE TABLE IF NOT EXISTS ${db}.studies (study_id String, model String, created_at DateTime, updated_at DateTime,
-      state String, trigger String, direction String, objective String, sampler String, pruner String, seed UInt64,
-      max_trials UInt32, snapshot String, best_trial Int32, best_value Nullable(Float64))
-      ENGINE = ReplacingMergeTree(updated_at) ORDER BY (model, study_id)`,
-    `CREATE TABLE IF NOT EXISTS ${db}.trials (study_id String, model String, trial UInt32, state String, params String,
-      value Nullable(Float64), intermediate String, started_at DateTime, finished_at DateTime, device String,
-      updated_at DateTime) ENGINE = ReplacingMergeTree(updated_at) ORDER BY (study_id, trial)`,
-    `CREATE TABLE IF NOT EXISTS ${db}.model_versions (model String, version String, created_at DateTime, study_id String,
-      trial Int32, artifact_uri String, params String, metrics String) ENGINE = MergeTree ORDER BY (model, version)`,
-    `CREATE TABLE IF NOT EXISTS ${db}.alias_events (model String, alias String, version String, previous_version String,
-      at DateTime, actor String, action String, reason String, evidence String) ENGINE = MergeTree ORDER BY (model, at)`,
-    `CREATE TABLE IF NOT EXISTS ${db}.promotion_decisions (model String, study_id String, decided_at DateTime,
-      challenger_version String, champion_version String, promoted UInt8, metric String, champion_value Float64,
-      challenger_value Float64, improvement Float64, p_value Nullable(Float64), ci_low Nullable(Float64),
-      ci_high Nullable(Float64), test String, reason String) ENGINE = MergeTree ORDER BY (model, decided_at)`,
-  ];
-}
-
 type Row = Record<string, unknown>;
 
-async function insert(url: string, db: string, table: string, rows: Row[]): Promise<void> {
-  if (rows.length === 0) return;
-  // DateTime columns take Unix seconds in JSONEachRow: no time zone involved.
-  const body = rows.map((row) => JSON.stringify(row)).join('\n');
-  await clickhouseQuery(url, `INSERT INTO ${db}.${table} FORMAT JSONEachRow\n${body}\n`);
+/** DateTime columns take Unix seconds in JSONEachRow: no time zone involved. */
+function insert(store: Store, table: string, rows: Row[]): Promise<void> {
+  return insertObjects(store, table, rows);
 }
 
 const HOUR = 3600;
@@ -58,7 +31,7 @@ function rng(seed: number): () => number {
   };
 }
 
-export async function seedDashboardData(url: string, db: string, nowSec: number): Promise<void> {
+export async function seedDashboardData(store: Store, nowSec: number): Promise<void> {
   const random = rng(42);
   const start = nowSec - 12 * HOUR;
   const driftFrom = nowSec - 3 * HOUR;
@@ -124,10 +97,10 @@ export async function seedDashboardData(url: string, db: string, nowSec: number)
         label_number: demand + random() * 5,
       });
   }
-  await insert(url, db, 'predictions', predictions);
-  await insert(url, db, 'outcomes', outcomes);
+  await insert(store, 'predictions', predictions);
+  await insert(store, 'outcomes', outcomes);
 
-  await insert(url, db, 'reference_profiles', [
+  await insert(store, 'reference_profiles', [
     {
       model: 'fraud',
       created_at: start - HOUR,
@@ -233,14 +206,14 @@ export async function seedDashboardData(url: string, db: string, nowSec: number)
       });
     }
   }
-  await insert(url, db, 'drift_results', drift);
-  await insert(url, db, 'performance_results', performance);
-  await insert(url, db, 'quality_results', quality);
-  await insert(url, db, 'model_health', health);
+  await insert(store, 'drift_results', drift);
+  await insert(store, 'performance_results', performance);
+  await insert(store, 'quality_results', quality);
+  await insert(store, 'model_health', health);
 
   const alertAt = driftFrom + 600;
   const ms = (sec: number): number => sec * 1000;
-  await insert(url, db, 'alert_notifications', [
+  await insert(store, 'alert_notifications', [
     {
       notification_id: 'n1',
       kind: 'alert',
@@ -252,7 +225,7 @@ export async function seedDashboardData(url: string, db: string, nowSec: number)
       body: '{}',
     },
   ]);
-  await insert(url, db, 'alert_outbox', [
+  await insert(store, 'alert_outbox', [
     {
       delivery_id: 'd1',
       notification_id: 'n1',
@@ -265,8 +238,7 @@ export async function seedDashboardData(url: string, db: string, nowSec: number)
     },
   ]);
   await insert(
-    url,
-    db,
+    store,
     'alert_deliveries',
     [
       { attempt: 1, status: 'failed', http_status: 503, error: 'Service Unavailable', at: alertAt + 1 },
@@ -280,7 +252,7 @@ export async function seedDashboardData(url: string, db: string, nowSec: number)
       next_attempt_at_ms: 0,
     })),
   );
-  await insert(url, db, 'alert_state', [
+  await insert(store, 'alert_state', [
     { model: 'fraud', state: '{}', updated_at_ms: ms(alertAt), updated_at: alertAt },
   ]);
 
@@ -338,11 +310,11 @@ export async function seedDashboardData(url: string, db: string, nowSec: number)
   study('s-fraud-1', 'fraud', studyAt, 8, true);
   study('s-fraud-2', 'fraud', nowSec - HOUR, 3, false);
   study('s-demand-1', 'demand', studyAt, 6, true);
-  await insert(url, db, 'studies', studies);
-  await insert(url, db, 'trials', trials);
+  await insert(store, 'studies', studies);
+  await insert(store, 'trials', trials);
 
   const promotedAt = studyAt + 1500;
-  await insert(url, db, 'model_versions', [
+  await insert(store, 'model_versions', [
     {
       model: 'fraud',
       version: '8',
@@ -354,7 +326,7 @@ export async function seedDashboardData(url: string, db: string, nowSec: number)
       metrics: '{"roc_auc":0.95}',
     },
   ]);
-  await insert(url, db, 'promotion_decisions', [
+  await insert(store, 'promotion_decisions', [
     {
       model: 'fraud',
       study_id: 's-fraud-1',
@@ -390,7 +362,7 @@ export async function seedDashboardData(url: string, db: string, nowSec: number)
       reason: 'not significant',
     },
   ]);
-  await insert(url, db, 'alias_events', [
+  await insert(store, 'alias_events', [
     {
       model: 'fraud',
       alias: 'champion',

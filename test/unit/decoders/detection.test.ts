@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDecoder } from '../../../src/decoders/index.js';
 import { createNativeDecoder } from '../../../src/ingest/native-decoder.js';
-import { DriftguardError } from '../../../src/errors.js';
+import { DriftguardError } from '../../../kernel/errors.js';
 import { ceHeaders, MAX_BYTES, nativeTwin, only, OIP_REQUEST, OIP_RESPONSE, record, T0 } from './fixtures.js';
 
 const NATIVE = { model: 'fraud', id: 'n1', features: { amount: 3 }, prediction: 1 };

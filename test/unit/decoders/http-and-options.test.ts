@@ -6,7 +6,7 @@ import {
   createHttpCloudEventIngest,
   decodeHttpCloudEvent,
 } from '../../../src/decoders/index.js';
-import { DriftguardError } from '../../../src/errors.js';
+import { DriftguardError } from '../../../kernel/errors.js';
 import { ceHeaders, MAX_BYTES, nativeTwin, OIP_REQUEST, OIP_RESPONSE, record, T0 } from './fixtures.js';
 
 const httpHeaders = (id: string, side: 'request' | 'response') => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ensureBinaries, type BinaryName, type PackageHost } from '../../../src/dev-services/apt-install.js';
-import { DriftguardError } from '../../../src/errors.js';
-import { createLogger } from '../../../src/logger.js';
+import { DriftguardError } from '../../../kernel/errors.js';
+import { createLogger } from '../../../kernel/logger.js';
 
 const logger = createLogger('silent');
 

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Retuner, type RetuneProgressEvent } from '../../../../retune/orchestrator/index.js';
 import { MemoryRetuneStorage } from '../../../../retune/store/index.js';
-import { createLogger } from '../../../../src/logger.js';
+import { createLogger } from '../../../../kernel/logger.js';
 import {
   THRESHOLD_SPACE,
   ThresholdTrainer,
