@@ -17,6 +17,11 @@ interface ModelsJson {
     configured: boolean;
     recentEvents: number;
     lastEventMs: number | null;
+    /** Rows stored, in all and in the model's current window (daemons before 0.2 omit it). */
+    stored?: {
+      predictions: { total: number; window: number };
+      outcomes: { total: number; window: number };
+    };
     health: {
       status: string;
       reasons: string[];
@@ -73,11 +78,22 @@ export function registerObserveCommands(
         return print('no models yet: send prediction events (see README "Event format")\n');
       print(
         table(
-          ['MODEL', 'HEALTH', 'EVENTS (WINDOW)', 'DRIFTED FEATURES', 'EVALUATED', 'REASONS'],
+          [
+            'MODEL',
+            'HEALTH',
+            'EVENTS (WINDOW)',
+            'STORED PREDICTIONS',
+            'OUTCOMES',
+            'DRIFTED FEATURES',
+            'EVALUATED',
+            'REASONS',
+          ],
           body.models.map((m) => [
             m.model,
             m.health?.status ?? 'not evaluated',
             String(m.health?.windowEvents ?? m.recentEvents),
+            m.stored === undefined ? '-' : String(m.stored.predictions.total),
+            m.stored === undefined ? '-' : String(m.stored.outcomes.total),
             String(m.health?.driftedFeatures ?? '-'),
             time(m.health?.evaluatedAtMs),
             (m.health?.reasons ?? []).join('; ').slice(0, 100),

@@ -2,9 +2,9 @@ import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Alerting } from '../alerts/index.js';
 import { MAX_LIST_LIMIT } from '../alerts/index.js';
-import type { HealthRow, MonitorStore } from '../monitor/monitor-store.js';
+import type { HealthRow, MonitorStore, StoredCounts } from '../monitor/monitor-store.js';
 import { buildReferenceProfile, parseSample, SampleError } from '../monitor/reference.js';
-import type { CompiledMonitoring } from '../monitor/options.js';
+import { modelSettings, type CompiledMonitoring, type ResolvedModelSettings } from '../monitor/options.js';
 import { DriftguardError } from '../../kernel/errors.js';
 import { ApiError } from './api-errors.js';
 import { modelFromPath, parseInput } from './request-input.js';
@@ -35,6 +35,7 @@ const driftQuery = z
     from: z.coerce.number().int().nonnegative().optional(),
     to: z.coerce.number().int().nonnegative().optional(),
     feature: z.string().min(1).max(128).optional(),
+    detector: z.string().min(1).max(64).optional(),
     /** A segment's rows (`country=DE`); without it, the whole model's. */
     segment: z
       .string()
@@ -61,14 +62,17 @@ export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
   const router = Router();
   const now = deps.now ?? Date.now;
   router.get('/v1/models', async (_req, res) => {
-    const [health, seen] = await Promise.all([
+    const nowMs = now();
+    const windows = windowStarts(deps.config, nowMs);
+    const [health, seen, stored] = await Promise.all([
       deps.store.latestHealth().catch(storeFailure),
-      deps.store.seenModels(now() - deps.config.discoverLookbackMs).catch(storeFailure),
+      deps.store.seenModels(nowMs - deps.config.discoverLookbackMs).catch(storeFailure),
+      deps.store.storedCounts(windows.byModel, windows.defaultStartMs).catch(storeFailure),
     ]);
     const byModel = new Map(health.map((h) => [h.model, h]));
     const seenBy = new Map(seen.map((s) => [s.model, s]));
     const names = [
-      ...new Set([...Object.keys(deps.config.models), ...seenBy.keys(), ...byModel.keys()]),
+      ...new Set([...Object.keys(deps.config.models), ...seenBy.keys(), ...byModel.keys(), ...stored.keys()]),
     ].sort();
     res.json({
       models: names.map((name) => {
@@ -79,6 +83,7 @@ export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
           configured: name in deps.config.models,
           recentEvents: s?.events ?? 0,
           lastEventMs: s?.lastMs ?? null,
+          stored: storedJson(stored.get(name), modelSettings(deps.config, name).window),
           health: h === undefined ? null : healthJson(h),
         };
       }),
@@ -104,6 +109,7 @@ export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
         limit: q.limit,
         offset: q.offset,
         ...(q.feature === undefined ? {} : { feature: q.feature }),
+        ...(q.detector === undefined ? {} : { detector: q.detector }),
         ...(q.segment === undefined ? {} : { segment: q.segment }),
       })
       .catch(storeFailure);
@@ -171,6 +177,31 @@ export function monitorWriteRoutes(deps: MonitorRoutesDeps): Router {
     },
   );
   return router;
+}
+
+/**
+ * Where each model's current window starts, for the stored counts: `now - durationMs` for time
+ * windows; event-count windows count from the start (their window is the newest `count` rows).
+ */
+function windowStarts(
+  config: CompiledMonitoring,
+  nowMs: number,
+): { byModel: Map<string, number>; defaultStartMs: number } {
+  const start = (window: ResolvedModelSettings['window']): number =>
+    window.type === 'time' ? nowMs - window.durationMs : 0;
+  const byModel = new Map(
+    Object.keys(config.models).map((name) => [name, start(modelSettings(config, name).window)]),
+  );
+  return { byModel, defaultStartMs: start(config.defaults.window) };
+}
+
+/** Rows stored; a replayed copy counts until ClickHouse merges it away. */
+function storedJson(counts: StoredCounts | undefined, window: ResolvedModelSettings['window']) {
+  const of = (c: { total: number; window: number } | undefined) => ({
+    total: c?.total ?? 0,
+    window: window.type === 'time' ? (c?.window ?? 0) : Math.min(c?.total ?? 0, window.count),
+  });
+  return { predictions: of(counts?.predictions), outcomes: of(counts?.outcomes) };
 }
 
 function healthJson(h: HealthRow) {

@@ -110,6 +110,7 @@ export const OPERATIONS: readonly Operation[] = [
       { name: 'from', schema: { type: 'integer' }, description: 'epoch ms; default 24 h before `to`' },
       { name: 'to', schema: { type: 'integer' }, description: 'epoch ms; default now' },
       { name: 'feature', schema: { type: 'string' }, description: 'only this feature' },
+      { name: 'detector', schema: { type: 'string' }, description: 'only this detector (e.g. wasserstein)' },
       {
         name: 'segment',
         schema: { type: 'string', example: 'country=DE' },

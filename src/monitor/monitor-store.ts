@@ -20,6 +20,7 @@ import {
   outcomeCountQuery,
   regressionSumsQuery,
   seenModelsQuery,
+  storedCountsQuery,
   tagCountsQuery,
   type FeatureGrid,
   type WindowBounds,
@@ -50,6 +51,35 @@ export class MonitorStore {
       seenModelsQuery(this.db, sinceMs),
     );
     return rows.map((r) => ({ model: r.model, events: Number(r.events), lastMs: Number(r.last_ms) }));
+  }
+
+  /**
+   * Predictions and outcomes stored per model, in all and since each model's window start
+   * (`since`; models not in it: `defaultSinceMs`).
+   */
+  async storedCounts(
+    since: ReadonlyMap<string, number>,
+    defaultSinceMs: number,
+  ): Promise<Map<string, StoredCounts>> {
+    const tables = ['predictions', 'outcomes'] as const;
+    const [predictions, outcomes] = await Promise.all(
+      tables.map(async (table) => {
+        const rows = await this.rows<{ model: string; total: string; recent: string }>(
+          `stored ${table}`,
+          storedCountsQuery(this.db, table, since, defaultSinceMs),
+        );
+        return new Map(rows.map((r) => [r.model, { total: Number(r.total), window: Number(r.recent) }]));
+      }),
+    );
+    const none = { total: 0, window: 0 };
+    const counts = new Map<string, StoredCounts>();
+    for (const model of new Set([...(predictions?.keys() ?? []), ...(outcomes?.keys() ?? [])])) {
+      counts.set(model, {
+        predictions: predictions?.get(model) ?? none,
+        outcomes: outcomes?.get(model) ?? none,
+      });
+    }
+    return counts;
   }
 
   async lastEventsWindow(model: string, count: number, endMs: number): Promise<WindowBounds | undefined> {
@@ -338,8 +368,10 @@ export class MonitorStore {
 
   /**
    * Which kind of prediction the model's recent events carry (for models without a configured
-   * task): classification when the model's predictions are labels, regression when they are numbers;
-   * remembered once known (a model does not change kind), asked again while it has no events.
+   * task): classification when the model's predictions are labels, regression when they are numbers
+   * (a numeric prediction is also stored as its text in prediction_label, so labels are those
+   * without a number); remembered once known (a model does not change kind), asked again while it
+   * has no events.
    */
   async inferTask(model: string, window: WindowBounds): Promise<'classification' | 'regression' | undefined> {
     const known = this.tasks.get(model);
@@ -355,7 +387,7 @@ export class MonitorStore {
   ): Promise<'classification' | 'regression' | undefined> {
     const [row] = await this.rows<{ labels: string; numbers: string }>(
       'infer task',
-      `SELECT countIf(prediction_label != '') AS labels, countIf(isNotNull(prediction_number)) AS numbers FROM ${this.db}.predictions WHERE model = ${sqlString(model)} AND ts >= toDateTime(${sqlNumber(Math.floor(window.startMs / 1000))})`,
+      `SELECT countIf(prediction_label != '' AND isNull(prediction_number)) AS labels, countIf(isNotNull(prediction_number)) AS numbers FROM ${this.db}.predictions WHERE model = ${sqlString(model)} AND ts >= toDateTime(${sqlNumber(Math.floor(window.startMs / 1000))})`,
     );
     if (row === undefined) return undefined;
     if (Number(row.labels) > 0) return 'classification';
@@ -450,12 +482,15 @@ export class MonitorStore {
     fromMs: number;
     toMs: number;
     feature?: string;
+    detector?: string;
     /** '' or absent: the whole model's rows; else one segment's (`country=DE`). */
     segment?: string;
     limit: number;
     offset: number;
   }): Promise<Array<Record<string, unknown>>> {
-    const feature = q.feature === undefined ? '' : ` AND feature = ${sqlString(q.feature)}`;
+    const feature =
+      (q.feature === undefined ? '' : ` AND feature = ${sqlString(q.feature)}`) +
+      (q.detector === undefined ? '' : ` AND detector = ${sqlString(q.detector)}`);
     const segment = ` AND segment = ${sqlString(q.segment ?? '')}`;
     return this.rows(
       'drift history',
@@ -474,6 +509,11 @@ export class MonitorStore {
   private insert(table: string, values: readonly Record<string, unknown>[]): Promise<void> {
     return insertObjects(this.store, table, values);
   }
+}
+
+export interface StoredCounts {
+  readonly predictions: { readonly total: number; readonly window: number };
+  readonly outcomes: { readonly total: number; readonly window: number };
 }
 
 export interface HealthRow {

@@ -257,6 +257,26 @@ export function tagCountsQuery(db: string, model: string, window: WindowBounds, 
 GROUP BY v ORDER BY c DESC, v LIMIT 1000`;
 }
 
+/**
+ * Rows stored per model in `table` (predictions or outcomes): all of them, and those at or after
+ * the model's window start (`since`, by model, else `defaultSinceMs`). Without FINAL: a replayed
+ * copy counts until ClickHouse merges it away (the API says so).
+ */
+export function storedCountsQuery(
+  db: string,
+  table: 'predictions' | 'outcomes',
+  since: ReadonlyMap<string, number>,
+  defaultSinceMs: number,
+): string {
+  const models = [...since.keys()];
+  const starts = models.map((m) => sqlNumber(Math.max(0, Math.floor(since.get(m) ?? 0))));
+  const start =
+    models.length === 0
+      ? `toUInt64(${sqlNumber(Math.max(0, Math.floor(defaultSinceMs)))})`
+      : `transform(model, [${models.map(sqlString).join(', ')}], [${starts.map((s) => `toUInt64(${s})`).join(', ')}], toUInt64(${sqlNumber(Math.max(0, Math.floor(defaultSinceMs)))}))`;
+  return `SELECT model, count() AS total, countIf(ts_ms >= ${start}) AS recent FROM ${db}.${sqlIdentifier(table)} GROUP BY model ORDER BY model`;
+}
+
 /** Models seen recently, with their event counts (approximate: no FINAL, it is only for listing). */
 export function seenModelsQuery(db: string, sinceMs: number): string {
   return `SELECT model, count() AS events, max(ts_ms) AS last_ms FROM ${db}.predictions WHERE ts >= ${sqlDateTime(sinceMs)} GROUP BY model ORDER BY model`;

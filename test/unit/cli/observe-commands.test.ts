@@ -39,6 +39,7 @@ describe('observe commands', () => {
                 configured: true,
                 recentEvents: 10,
                 lastEventMs: 0,
+                stored: { predictions: { total: 900, window: 500 }, outcomes: { total: 450, window: 300 } },
                 health: {
                   status: 'critical',
                   reasons: ['amount drifted'],
@@ -57,8 +58,8 @@ describe('observe commands', () => {
     await done;
     const text = out.join('');
     expect(text).toMatch(/^MODEL\s+HEALTH/);
-    expect(text).toMatch(/fraud\s+critical\s+500\s+2\s+1970-01-01 00:00:00\s+amount drifted/);
-    expect(text).toMatch(/eta\s+not evaluated\s+7/);
+    expect(text).toMatch(/fraud\s+critical\s+500\s+900\s+450\s+2\s+1970-01-01 00:00:00\s+amount drifted/);
+    expect(text).toMatch(/eta\s+not evaluated\s+7\s+-\s+-/);
     expect(requests[0]).toEqual({ url: 'http://dg:8080/v1/models', auth: 'Bearer tok' });
   });
 
