@@ -159,6 +159,8 @@ export class Daemon {
         partitionsConsumedConcurrently: config.ingest.partitionsConsumedConcurrently,
         // Check held halves often enough that a pair timeout is honoured within ~25%.
         expireIntervalMs: Math.max(250, Math.min(5_000, Math.floor(config.decoders.pairTimeoutMs / 4))),
+        // An embedded store lives in this process: no other replica may consume the group.
+        ...(store.engine === 'embedded' ? { soleOwner: { startedAtMs: Date.now() } } : {}),
       },
       this.metrics,
       rootLogger.child({ component: 'consumer' }),

@@ -1,7 +1,9 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { backoffDelayMs, defaultRetryOptions, sleep } from '../../kernel/retry.js';
 import type { Logger } from '../../kernel/logger.js';
+import { DriftguardError } from '../../kernel/errors.js';
 import type { Metrics } from '../metrics.js';
+import { isRefused, soleOwnerAssigner } from './sole-owner-assigner.js';
 import type { Commits, IngestPipeline, SubmittedBatch } from '../ingest/pipeline.js';
 import type { InputRecord } from '../ingest/record.js';
 
@@ -30,6 +32,11 @@ export interface IngestConsumerOptions {
   readonly expireIntervalMs: number;
   /** See {@link DEFAULT_FETCH_MAX_WAIT_MS}. @default 100 */
   readonly fetchMaxWaitMs?: number;
+  /**
+   * This daemon must be the group's only consumer (it stores in its embedded engine): the member
+   * that started first keeps every partition, a later one is refused (see sole-owner-assigner.ts).
+   */
+  readonly soleOwner?: { readonly startedAtMs: number };
 }
 
 /**
@@ -75,10 +82,14 @@ export class IngestConsumer {
       maxWaitTimeInMs: options.fetchMaxWaitMs ?? DEFAULT_FETCH_MAX_WAIT_MS,
       allowAutoTopicCreation: true,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+      ...(options.soleOwner === undefined
+        ? {}
+        : { partitionAssigners: [soleOwnerAssigner(options.soleOwner.startedAtMs)] }),
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       const assigned = event.payload.memberAssignment;
       this.logger.info({ assignment: assigned, leader: event.payload.isLeader }, 'joined consumer group');
+      if (this.options.soleOwner !== undefined && isRefused(assigned)) this.refuse();
       this.forgetUnassigned(assigned);
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
@@ -138,8 +149,22 @@ export class IngestConsumer {
     }
   }
 
+  /** Set when the group already has its one consumer (an embedded store's daemon). */
+  private refusal: DriftguardError | undefined;
+
+  private refuse(): void {
+    if (this.refusal !== undefined) return;
+    this.refusal = new DriftguardError(
+      'CONFIG_INVALID',
+      `consumer group ${this.options.groupId} already has a member that holds every partition: an embedded store serves one replica only. Run several replicas against a shared ClickHouse server (set DRIFTGUARD_CLICKHOUSE_URL on every replica), or give this daemon its own consumer group (DRIFTGUARD_CONSUMER_GROUP)`,
+      { retriable: false, details: { groupId: this.options.groupId } },
+    );
+    this.onCrash(this.refusal, false);
+  }
+
   async start(): Promise<void> {
     await this.run();
+    if (this.refusal !== undefined) throw this.refusal;
     this.scheduleExpiry();
     this.logger.info({ topics: this.options.topics, groupId: this.options.groupId }, 'consuming');
   }

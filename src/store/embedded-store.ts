@@ -147,6 +147,9 @@ async function openEngine(directory: string, size: number): Promise<Engine> {
     open = engines.get(directory);
     if (open === undefined) {
       mkdirSync(directory, { recursive: true });
+      // Refuse before the engine does: it would also print its own error to stderr.
+      const holder = await lockHolder(directory);
+      if (holder !== undefined) throw lockedError(directory, holder);
       const sessions: ChdbSession[] = [];
       try {
         for (let i = 0; i < size; i++)
@@ -232,23 +235,42 @@ function embeddedError(operation: string, error: unknown): DriftguardError {
 }
 
 /**
- * Why a directory could not be opened. ClickHouse locks `<dir>/status` (which names the holder's
- * PID) for as long as a process has it open; chDB also refuses a second directory in one process.
+ * The live process that holds the directory, from ClickHouse's `<dir>/status` file ("PID: n"),
+ * which exists while a process has the directory open (a SIGKILLed one leaves it behind: its PID
+ * is then gone, or — rarely — reused; the engine's own lock decides in that case).
  */
-async function openError(directory: string, error: unknown): Promise<DriftguardError> {
-  const holder = await readFile(path.join(directory, 'status'), 'utf8').then(
-    (text) => /PID:\s*(\d+)/.exec(text)?.[1],
-    () => undefined,
+async function lockHolder(directory: string): Promise<number | undefined> {
+  const text = await readFile(path.join(directory, 'status'), 'utf8').catch(() => '');
+  const pid = Number(/PID:\s*(\d+)/.exec(text)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: alive but someone else's; ESRCH: gone.
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
+}
+
+function lockedError(directory: string, holder: number | undefined, cause?: unknown): DriftguardError {
+  const by = holder === undefined ? 'another process' : `process ${holder}`;
+  return new DriftguardError(
+    'STORE_LOCKED',
+    `the embedded store ${directory} is locked by ${by} (a running driftguard?): one process at a time may open it — stop that process, or send the command through the running daemon's HTTP API (--url)`,
+    { retriable: false, ...(cause === undefined ? {} : { cause }) },
   );
+}
+
+/** Why the engine refused to open a directory. */
+async function openError(directory: string, error: unknown): Promise<DriftguardError> {
   const detail = chainText(error);
-  if (/Cannot lock file|already running/i.test(detail) || holder !== undefined) {
-    const by =
-      holder === undefined || Number(holder) === process.pid ? 'another process' : `process ${holder}`;
-    return new DriftguardError(
-      'STORE_LOCKED',
-      `the embedded store ${directory} is locked by ${by} (a running driftguard?): one process at a time may open it — stop that process, or send the command through the running daemon's HTTP API (--url)`,
-      { retriable: false, cause: error },
-    );
+  // chDB's error does not say why; the engine printed it. A `status` file means a holder.
+  const held = await readFile(path.join(directory, 'status'), 'utf8').then(
+    () => true,
+    () => false,
+  );
+  if (held || /Cannot lock file|already running/i.test(detail)) {
+    return lockedError(directory, await lockHolder(directory), error);
   }
   if (/only one active data directory/i.test(detail)) {
     return new DriftguardError(

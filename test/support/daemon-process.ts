@@ -4,6 +4,13 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+export interface DaemonProcessOptions {
+  /** Working directory (the embedded store's default `./driftguard-data` is relative to it). @default the repo root */
+  readonly cwd?: string;
+  /** Variables of this process's environment NOT to pass on (e.g. the services' ClickHouse URL). */
+  readonly unset?: readonly string[];
+}
+
 export interface LogLine {
   level: number;
   msg: string;
@@ -20,10 +27,12 @@ export class DaemonProcess {
   private readonly child: ChildProcess;
   private stderrTail = '';
 
-  private constructor(env: Record<string, string>, args: string[]) {
+  private constructor(env: Record<string, string>, args: string[], options: DaemonProcessOptions = {}) {
+    const inherited: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of options.unset ?? []) delete inherited[name];
     this.child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'driftguard.js'), 'start', ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, DRIFTGUARD_HTTP_PORT: '0', DRIFTGUARD_LOG_LEVEL: 'info', ...env },
+      cwd: options.cwd ?? repoRoot,
+      env: { ...inherited, DRIFTGUARD_HTTP_PORT: '0', DRIFTGUARD_LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let buffered = '';
@@ -51,10 +60,25 @@ export class DaemonProcess {
     env: Record<string, string>,
     args: string[] = [],
     timeoutMs = 90_000,
+    options: DaemonProcessOptions = {},
   ): Promise<DaemonProcess> {
-    const daemon = new DaemonProcess(env, args);
+    const daemon = new DaemonProcess(env, args, options);
     await daemon.waitForLog((line) => line.msg === 'state change' && line['to'] === 'running', timeoutMs);
     return daemon;
+  }
+
+  /** Starts the process without waiting for it to run (for a start that is meant to fail). */
+  static spawn(
+    env: Record<string, string>,
+    args: string[] = [],
+    options: DaemonProcessOptions = {},
+  ): DaemonProcess {
+    return new DaemonProcess(env, args, options);
+  }
+
+  /** What the process wrote that was not a JSON log line (the last 4 kB). */
+  get stderr(): string {
+    return this.stderrTail;
   }
 
   get port(): number {
