@@ -35,6 +35,23 @@ export interface DecisionJson {
   evidence?: Record<string, unknown>;
 }
 
+/** One model's entry of `GET /v1/models`. */
+export interface ModelJson {
+  model: string;
+  stored?: {
+    predictions: { total: number; window: number };
+    outcomes: { total: number; window: number };
+  };
+}
+
+/** One row of `GET /v1/models/:model/drift`. */
+export interface DriftRowJson {
+  evaluated_at_ms: string | number;
+  feature: string;
+  detector: string;
+  statistic: number;
+}
+
 export class DemoApi {
   constructor(
     readonly base: string,
@@ -70,6 +87,23 @@ export class DemoApi {
 
   async studies(model: string): Promise<StudyJson[]> {
     return (await this.get<{ studies: StudyJson[] }>(`/v1/studies?model=${model}`))?.studies ?? [];
+  }
+
+  async models(): Promise<ModelJson[]> {
+    return (await this.get<{ models: ModelJson[] }>('/v1/models'))?.models ?? [];
+  }
+
+  /** Every drift result of one model and detector since `fromMs`, oldest first (all pages). */
+  async drift(model: string, detector: string, fromMs: number): Promise<DriftRowJson[]> {
+    const rows: DriftRowJson[] = [];
+    for (let offset: number | null = 0; offset !== null;) {
+      const page: { results: DriftRowJson[]; nextOffset: number | null } | undefined = await this.get(
+        `/v1/models/${model}/drift?detector=${detector}&from=${fromMs}&limit=500&offset=${offset}`,
+      );
+      rows.push(...(page?.results ?? []));
+      offset = page?.nextOffset ?? null;
+    }
+    return rows.reverse();
   }
 
   async decisions(model: string): Promise<DecisionJson[]> {

@@ -3,9 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { servicesUp, type ServicesInfo } from '../dev-services/index.js';
+import { brokerServicesUp, servicesUp } from '../dev-services/index.js';
 import { createLogger } from '../../kernel/logger.js';
 import { renderLineChart } from './charts.js';
 import { DemoApi, type DecisionJson, type StudyJson } from './demo-api.js';
@@ -18,10 +18,13 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 export interface DemoOptions {
   keep?: boolean;
   quick?: boolean;
+  /** Where the daemon stores: its embedded engine (no server needed) or a ClickHouse server. @default 'embedded' */
+  store?: 'embedded' | 'server';
 }
 
 export interface DemoSummary {
   ok: boolean;
+  store: 'embedded' | 'server';
   events: { predictions: number; outcomes: number; invalid: number };
   stored: { predictions: number; outcomes: number };
   deadLettered: number;
@@ -51,6 +54,14 @@ export function registerDemoCommand(program: Command): void {
     .description('Run driftguard end to end on local services: ingest, drift, alert, retune, decision')
     .option('--keep', 'leave the daemon and services running afterwards')
     .option('--quick', 'a shorter run (used by the end-to-end test)')
+    .addOption(
+      new Option(
+        '--store <engine>',
+        'embedded: ClickHouse in-process, no server; server: a local ClickHouse server',
+      )
+        .choices(['embedded', 'server'])
+        .default('embedded'),
+    )
     .action(async (options: DemoOptions) => {
       const summary = await runDemo(options);
       process.stdout.write(`\n${JSON.stringify(summary)}\n`);
@@ -87,15 +98,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         driftTimeoutMs: 90_000,
         studyTimeoutMs: 180_000,
       };
-  const outputDir = path.join(repoRoot, '.driftguard', 'demo');
+  const engine = options.store ?? 'embedded';
+  // One folder per store, so that the two stories can run side by side (as the tests do).
+  const outputDir = path.join(repoRoot, '.driftguard', engine === 'embedded' ? 'demo' : 'demo-server');
   await rm(outputDir, { recursive: true, force: true });
   await mkdir(outputDir, { recursive: true });
 
-  say('1/7 starting local services (ClickHouse, a Kafka-protocol broker, Prometheus)…');
-  const services = await servicesUp({ logger: createLogger('warn') });
-  say(
-    `    Kafka ${services.kafkaBrokers}   ClickHouse ${services.clickhouseUrl}   Prometheus ${services.prometheusUrl}`,
-  );
+  const storePath = path.join(outputDir, 'store');
+  const services = await startServices(engine, storePath);
 
   const receiverSecret = 'demo-webhook-secret-0123456789';
   const receiver = new DemoReceiver(receiverSecret);
@@ -121,11 +131,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const configFile = path.join(outputDir, 'driftguard.yaml');
   await writeFile(
     configFile,
-    demoConfig({ database, topics, receiverUrl, receiverSecret, outputDir, timings }),
+    demoConfig({
+      database,
+      store: engine === 'embedded' ? { engine, path: storePath } : { engine },
+      topics,
+      receiverUrl,
+      receiverSecret,
+      outputDir,
+      timings,
+    }),
   );
 
   say('2/7 starting the daemon with a demo config for two models (fraud: a classifier, eta: a regression)…');
-  const daemon = await startDaemon(services, configFile, path.join(outputDir, 'daemon.log'));
+  const daemon = await startDaemon(
+    { ...services.env, DRIFTGUARD_STORE: engine },
+    configFile,
+    path.join(outputDir, 'daemon.log'),
+  );
   const api = new DemoApi(`http://127.0.0.1:${daemon.port}`, DEMO_TOKEN);
   say(
     `    daemon at ${api.base} (log: .driftguard/demo/daemon.log, config: .driftguard/demo/driftguard.yaml)`,
@@ -210,15 +232,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     if (study === undefined) say('    no study was triggered in time');
 
     await traffic.stop();
-    const stored = await waitForStored(services.clickhouseUrl, database, traffic.counts);
+    const stored = await waitForStored(api, traffic.counts);
     const deadLettered = await metricValue(api.base, 'driftguard_dead_lettered_total');
     say(
       `7/7 stored ${stored.predictions} predictions and ${stored.outcomes} outcomes; ${deadLettered} malformed records dead-lettered with their reasons`,
     );
-    charts.push(...(await drawCharts(services.clickhouseUrl, database, api, study, outputDir)));
+    charts.push(...(await drawCharts(api, started, study, outputDir)));
     const firing = receiver.received.filter((a) => a.body.status === 'firing');
     const resolved = receiver.received.filter((a) => a.body.status === 'resolved');
     const summary: DemoSummary = {
+      store: engine,
       ok:
         stored.predictions === traffic.counts.predictions &&
         stored.outcomes === traffic.counts.outcomes &&
@@ -258,7 +281,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     say(`    alerts:      curl ${api.base}/v1/alerts`);
     say(`    studies:     curl ${api.base}/v1/studies?model=fraud`);
     say(
-      `    ClickHouse:  curl '${services.clickhouseUrl}/?query=SELECT+feature,detector,max(statistic)+FROM+${database}.drift_results+WHERE+model=%27fraud%27+GROUP+BY+feature,detector'`,
+      services.clickhouseUrl === undefined
+        ? `    store:       ${path.relative(repoRoot, storePath)} (embedded ClickHouse; \`npx driftguard demo --store server\` runs the same story on a ClickHouse server)`
+        : `    ClickHouse:  curl '${services.clickhouseUrl}/?query=SELECT+feature,detector,max(statistic)+FROM+${database}.drift_results+WHERE+model=%27fraud%27+GROUP+BY+feature,detector'`,
     );
     say(`    metrics:     curl ${api.base}/metrics   Prometheus: ${services.prometheusUrl}`);
     say(`    dashboards:  dashboards/ (Grafana provisioning; see docs/dashboards.md)`);
@@ -274,10 +299,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     } else {
       daemon.process.kill('SIGTERM');
       await new Promise((resolve) => daemon.process.once('exit', resolve));
-      await fetch(
-        `${services.clickhouseUrl}/?query=${encodeURIComponent(`DROP DATABASE IF EXISTS ${database}`)}`,
-        { method: 'POST' },
-      ).catch(() => undefined);
+      await dropDemoData(services.clickhouseUrl, database, storePath);
     }
   }
 }
@@ -325,18 +347,60 @@ async function followStudy(api: DemoApi, id: string, timeoutMs: number): Promise
   }
 }
 
-async function drawCharts(
-  clickhouseUrl: string,
+/**
+ * The local services the demo needs: the Kafka broker and Prometheus always; a ClickHouse server
+ * only for `--store server` (the embedded store needs none: nothing is installed for it).
+ */
+async function startServices(
+  engine: 'embedded' | 'server',
+  storePath: string,
+): Promise<{
+  env: Record<string, string>;
+  kafkaBrokers: string;
+  prometheusUrl: string;
+  clickhouseUrl?: string;
+}> {
+  const logger = createLogger('warn');
+  if (engine === 'server') {
+    say('1/7 starting local services (a ClickHouse server, a Kafka-protocol broker, Prometheus)…');
+    const services = await servicesUp({ logger });
+    say(
+      `    Kafka ${services.kafkaBrokers}   ClickHouse ${services.clickhouseUrl}   Prometheus ${services.prometheusUrl}`,
+    );
+    return services;
+  }
+  say('1/7 starting local services (a Kafka-protocol broker, Prometheus); events are stored in-process…');
+  const services = await brokerServicesUp({ logger });
+  say(
+    `    Kafka ${services.kafkaBrokers}   Prometheus ${services.prometheusUrl}   store: embedded ClickHouse at ${path.relative(repoRoot, storePath)}`,
+  );
+  return services;
+}
+
+/** Removes what the demo stored: its database on the server, or the embedded store's folder. */
+async function dropDemoData(
+  clickhouseUrl: string | undefined,
   database: string,
+  storePath: string,
+): Promise<void> {
+  if (clickhouseUrl === undefined) {
+    await rm(storePath, { recursive: true, force: true });
+    return;
+  }
+  await fetch(`${clickhouseUrl}/?query=${encodeURIComponent(`DROP DATABASE IF EXISTS ${database}`)}`, {
+    method: 'POST',
+  }).catch(() => undefined);
+}
+
+/** Charts drawn from what the daemon's API reports (drift history, the study's trials). */
+async function drawCharts(
   api: DemoApi,
+  sinceMs: number,
   study: StudyJson | undefined,
   outputDir: string,
 ): Promise<string[]> {
   const files: string[] = [];
-  const rows = await queryRows<{ t: string; feature: string; statistic: number }>(
-    clickhouseUrl,
-    `SELECT toUInt32(evaluated_at) AS t, feature, statistic FROM ${database}.drift_results WHERE model = 'fraud' AND detector = 'wasserstein' AND feature != '' ORDER BY t`,
-  );
+  const rows = (await api.drift('fraud', 'wasserstein', sinceMs)).filter((r) => r.feature !== '');
   const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
   const features = [...new Set(rows.map((r) => r.feature))];
   if (features.length > 0) {
@@ -351,7 +415,7 @@ async function drawCharts(
           color: colors[i % colors.length] as string,
           points: rows
             .filter((r) => r.feature === feature)
-            .map((r) => [Number(r.t) * 1000, Number(r.statistic)] as const),
+            .map((r) => [Number(r.evaluated_at_ms), Number(r.statistic)] as const),
         })),
         formatX: (x) => new Date(x).toISOString().slice(11, 19),
       },
@@ -387,19 +451,8 @@ async function drawCharts(
   return files;
 }
 
-async function queryRows<T>(url: string, sql: string): Promise<T[]> {
-  const response = await fetch(`${url}/?query=${encodeURIComponent(`${sql} FORMAT JSONEachRow`)}`, {
-    method: 'POST',
-  });
-  if (!response.ok) return [];
-  return (await response.text())
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as T);
-}
-
 async function startDaemon(
-  services: ServicesInfo,
+  servicesEnv: Record<string, string>,
   configFile: string,
   logFile: string,
 ): Promise<{ process: ChildProcess; port: number }> {
@@ -415,7 +468,7 @@ async function startDaemon(
     ],
     {
       cwd: repoRoot,
-      env: { ...process.env, ...services.env, DRIFTGUARD_LOG_LEVEL: 'info' },
+      env: daemonEnv(servicesEnv),
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -448,19 +501,28 @@ async function startDaemon(
   });
 }
 
+/**
+ * The daemon's environment: ours, less any store or service settings of the caller's shell (the
+ * demo's config and services decide), plus the services' variables.
+ */
+function daemonEnv(servicesEnv: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env))
+    if (/^DRIFTGUARD_(CLICKHOUSE|STORE|KAFKA|PROMETHEUS)/.test(name)) delete env[name];
+  return { ...env, ...servicesEnv, DRIFTGUARD_LOG_LEVEL: 'info' };
+}
+
+/** Waits until the daemon reports as many stored predictions and outcomes as were sent (or 60 s). */
 async function waitForStored(
-  url: string,
-  database: string,
+  api: DemoApi,
   expected: { predictions: number; outcomes: number },
 ): Promise<{ predictions: number; outcomes: number }> {
-  const count = async (table: string): Promise<number> =>
-    Number(
-      (await queryRows<{ c: string }>(url, `SELECT count() AS c FROM ${database}.${table} FINAL`))[0]?.c ??
-        -1,
-    );
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const [predictions, outcomes] = [await count('predictions'), await count('outcomes')];
+    const models = await api.models();
+    const total = (side: 'predictions' | 'outcomes'): number =>
+      models.reduce((sum, m) => sum + (m.stored?.[side].total ?? 0), 0);
+    const [predictions, outcomes] = [total('predictions'), total('outcomes')];
     if ((predictions >= expected.predictions && outcomes >= expected.outcomes) || Date.now() > deadline)
       return { predictions, outcomes };
     await sleep(500);

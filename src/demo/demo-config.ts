@@ -22,6 +22,8 @@ export interface DemoTimings {
 
 export interface DemoConfigInput {
   readonly database: string;
+  /** Where the daemon stores: its embedded engine under `path`, or a ClickHouse server. */
+  readonly store: { readonly engine: 'embedded'; readonly path: string } | { readonly engine: 'server' };
   readonly topics: {
     readonly predictions: string;
     readonly outcomes: string;
@@ -34,11 +36,17 @@ export interface DemoConfigInput {
   readonly timings: DemoTimings;
 }
 
+function storeSection(input: DemoConfigInput): string {
+  const database = `clickhouse:\n  database: ${input.database}`;
+  return input.store.engine === 'embedded'
+    ? `store:\n  engine: embedded\n  path: ${JSON.stringify(input.store.path)}\n${database}`
+    : `store:\n  engine: server\n${database}`;
+}
+
 export function demoConfig(input: DemoConfigInput): string {
   const t = input.timings;
   return `# Written by \`driftguard demo\`. A real daemon config: try \`npx driftguard config check --config <this file>\`.
-clickhouse:
-  database: ${input.database}
+${storeSection(input)}
 kafka:
   consumerGroup: ${input.database}
   topics:

@@ -10,15 +10,17 @@ export type BinaryName = 'clickhouse-server' | 'clickhouse-client' | 'kcat' | 'p
 export interface RequiredBinary {
   binary: BinaryName;
   aptPackage: string;
+  /** The local service that needs it. */
+  service: 'clickhouse' | 'kafka' | 'prometheus';
   /** `apt-get install --no-install-recommends` (Prometheus recommends a lot we do not need). */
   noRecommends?: boolean;
 }
 
 export const requiredBinaries: readonly RequiredBinary[] = Object.freeze([
-  { binary: 'clickhouse-server', aptPackage: 'clickhouse-server' },
-  { binary: 'clickhouse-client', aptPackage: 'clickhouse-client' },
-  { binary: 'kcat', aptPackage: 'kcat' },
-  { binary: 'prometheus', aptPackage: 'prometheus', noRecommends: true },
+  { binary: 'clickhouse-server', aptPackage: 'clickhouse-server', service: 'clickhouse' },
+  { binary: 'clickhouse-client', aptPackage: 'clickhouse-client', service: 'clickhouse' },
+  { binary: 'kcat', aptPackage: 'kcat', service: 'kafka' },
+  { binary: 'prometheus', aptPackage: 'prometheus', noRecommends: true, service: 'prometheus' },
 ]);
 
 // Debian puts clickhouse-server in /usr/sbin, which is not on a normal user's PATH.
@@ -73,6 +75,8 @@ export interface EnsureBinariesOptions {
   logger: Logger;
   /** @default debianHost */
   host?: PackageHost;
+  /** Only the binaries these services need. @default every service */
+  services?: ReadonlyArray<RequiredBinary['service']>;
 }
 
 /**
@@ -81,8 +85,11 @@ export interface EnsureBinariesOptions {
  */
 export async function ensureBinaries(options: EnsureBinariesOptions): Promise<Record<BinaryName, string>> {
   const host = options.host ?? debianHost;
+  const wanted = requiredBinaries.filter(
+    (item) => options.services === undefined || options.services.includes(item.service),
+  );
   const missingNow = (): RequiredBinary[] =>
-    requiredBinaries.filter((item) => host.findBinary(item.binary) === undefined);
+    wanted.filter((item) => host.findBinary(item.binary) === undefined);
   let missing = missingNow();
   if (missing.length > 0) {
     const commands = aptCommands(missing);

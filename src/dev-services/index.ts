@@ -5,6 +5,8 @@
  */
 export {
   servicesUp,
+  brokerServicesUp,
+  type BrokerServicesInfo,
   servicesDown,
   servicesStatus,
   readServicesEnv,

@@ -3,7 +3,7 @@ import { DriftguardError, errorMessage } from '../../kernel/errors.js';
 import { createLogger, type Logger } from '../../kernel/logger.js';
 import { ensureBinaries } from './apt-install.js';
 import { clickhouseDriver } from './clickhouse.js';
-import { endpointsFromEnv, endpointsToEnv, type ServicesEndpoints } from './endpoints.js';
+import { endpointsFromEnv, endpointsToEnv, envNames, type ServicesEndpoints } from './endpoints.js';
 import { formatEnvFile, parseEnvFile } from './env-file.js';
 import { kafkaDriver } from './kafka.js';
 import {
@@ -82,26 +82,7 @@ function resolve(options: ServicesOptions): { layout: ServicesLayout; logger: Lo
 export async function servicesUp(options: ServicesUpOptions = {}): Promise<ServicesInfo> {
   const { layout, logger } = resolve(options);
   return withLock(layout.lockFile, async () => {
-    const binaries = await ensureBinaries({ install: options.install ?? true, logger });
-    const context = { layout, binaries, logger, readyTimeoutMs: options.readyTimeoutMs ?? 60_000 };
-    // Started side by side: ClickHouse's start-up dominates, the others hide behind it.
-    const results = await Promise.allSettled(
-      serviceNames.map((name) => ensureService(drivers[name], context)),
-    );
-    const failures = results.flatMap((result) =>
-      result.status === 'rejected' ? [result.reason as unknown] : [],
-    );
-    if (failures.length > 0) {
-      const [first] = failures;
-      if (failures.length === 1 && first instanceof DriftguardError) throw first;
-      throw new DriftguardError('SERVICE_START_FAILED', failures.map(errorMessage).join('\n\n'), {
-        retriable: true,
-        cause: first,
-      });
-    }
-    const [clickhouse, kafka, prometheus] = results.map(
-      (result) => (result as PromiseFulfilledResult<ServiceInfo>).value,
-    );
+    const { clickhouse, kafka, prometheus } = await ensureServices(serviceNames, layout, logger, options);
     if (clickhouse === undefined || kafka === undefined || prometheus === undefined) {
       throw new DriftguardError('INTERNAL', 'a service result is missing', { retriable: false });
     }
@@ -120,6 +101,71 @@ export async function servicesUp(options: ServicesUpOptions = {}): Promise<Servi
     logger.info({ envFile: layout.envFile, ...endpoints }, 'local services are up');
     return { ...endpoints, envFile: layout.envFile, env, services: { clickhouse, kafka, prometheus } };
   });
+}
+
+/** The Kafka broker and Prometheus, for a daemon that stores in its embedded engine. */
+export interface BrokerServicesInfo {
+  kafkaBrokers: string;
+  prometheusUrl: string;
+  prometheusTargetsDir: string;
+  prometheusRulesDir: string;
+  /** Their variables (no ClickHouse ones): what a daemon's environment needs. */
+  env: Record<string, string>;
+}
+
+/**
+ * Starts (or reuses) the Kafka mock cluster and Prometheus only: no ClickHouse server is
+ * installed or started. `services.env` is left as it is (it describes the full set).
+ */
+export async function brokerServicesUp(options: ServicesUpOptions = {}): Promise<BrokerServicesInfo> {
+  const { layout, logger } = resolve(options);
+  return withLock(layout.lockFile, async () => {
+    const { kafka, prometheus } = await ensureServices(['kafka', 'prometheus'], layout, logger, options);
+    if (kafka === undefined || prometheus === undefined) {
+      throw new DriftguardError('INTERNAL', 'a service result is missing', { retriable: false });
+    }
+    const info = {
+      kafkaBrokers: `127.0.0.1:${port(kafka, 'broker')}`,
+      prometheusUrl: `http://127.0.0.1:${port(prometheus, 'http')}`,
+      prometheusTargetsDir: prometheusTargetsDir(layout),
+      prometheusRulesDir: prometheusRulesDir(layout),
+    };
+    const env = {
+      [envNames.kafkaBrokers]: info.kafkaBrokers,
+      [envNames.prometheusUrl]: info.prometheusUrl,
+      [envNames.prometheusTargetsDir]: info.prometheusTargetsDir,
+      [envNames.prometheusRulesDir]: info.prometheusRulesDir,
+    };
+    logger.info(info, 'Kafka broker and Prometheus are up');
+    return { ...info, env };
+  });
+}
+
+/** Installs what `names` need, then starts or reuses each of them side by side. */
+async function ensureServices(
+  names: readonly ServiceName[],
+  layout: ServicesLayout,
+  logger: Logger,
+  options: ServicesUpOptions,
+): Promise<Partial<Record<ServiceName, ServiceInfo>>> {
+  const binaries = await ensureBinaries({ install: options.install ?? true, logger, services: names });
+  const context = { layout, binaries, logger, readyTimeoutMs: options.readyTimeoutMs ?? 60_000 };
+  // Started side by side: ClickHouse's start-up dominates, the others hide behind it.
+  const results = await Promise.allSettled(names.map((name) => ensureService(drivers[name], context)));
+  const failures = results.flatMap((result) =>
+    result.status === 'rejected' ? [result.reason as unknown] : [],
+  );
+  if (failures.length > 0) {
+    const [first] = failures;
+    if (failures.length === 1 && first instanceof DriftguardError) throw first;
+    throw new DriftguardError('SERVICE_START_FAILED', failures.map(errorMessage).join('\n\n'), {
+      retriable: true,
+      cause: first,
+    });
+  }
+  return Object.fromEntries(
+    names.map((name, i) => [name, (results[i] as PromiseFulfilledResult<ServiceInfo>).value]),
+  );
 }
 
 function port(record: ServiceRecord, role: string): number {

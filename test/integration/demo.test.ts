@@ -8,12 +8,14 @@ import type { DemoSummary } from '../../src/demo/demo-command.js';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * The demo, as a new user runs it (`driftguard demo`), in its shortened mode: every step of the
- * story must have happened, read from the summary the demo prints last.
+ * The demo, as a new user runs it (`driftguard demo`), in its shortened mode, on the embedded
+ * store (the default: no ClickHouse server) and on the ClickHouse server: every step of the story
+ * must have happened, read from the summary the demo prints last.
  */
-describe('driftguard demo --quick', () => {
+describe.each(['embedded', 'server'] as const)('driftguard demo --quick --store %s', (store) => {
   it('ingests, turns the drifted model critical, delivers a signed alert, runs a study and records a decision', async () => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'driftguard.js'), 'demo', '--quick'], {
+    const args = [path.join(repoRoot, 'bin', 'driftguard.js'), 'demo', '--quick', '--store', store];
+    const child = spawn(process.execPath, args, {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -28,6 +30,7 @@ describe('driftguard demo --quick', () => {
     } catch {
       throw new Error(`the demo did not end with its JSON summary:\n${output.slice(-3000)}`);
     }
+    expect(summary.store).toBe(store);
     expect(summary.stored).toEqual({
       predictions: summary.events.predictions,
       outcomes: summary.events.outcomes,
