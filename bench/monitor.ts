@@ -10,14 +10,21 @@
  * cycle; the timed cycle is what runs every interval: window aggregation in ClickHouse (FINAL,
  * grid histogram, categories, overview), statistics here, results written back.
  *
- * Usage: node --import tsx bench/monitor.ts [--rows 10000000] [--features 20] [--grid-cells N] [--keep]
- * Last line: {"bench":"monitor","rows":N,"features":F,"cycle_s":a,"scan_s":b,"ratio":a/b}
+ * The same is done on each store (`--store both`, the default: the ClickHouse server, then the
+ * embedded engine in this process, which is how the daemon uses it), each against its own scan.
+ *
+ * Usage: node --import tsx bench/monitor.ts [--rows 10000000] [--features 20] [--grid-cells N]
+ *   [--store both|server|embedded] [--keep]
+ * Last line: {"bench":"monitor","rows":N,"features":F,"cycle_s":a,"scan_s":b,"ratio":a/b,
+ *   "embedded_cycle_s":c,"embedded_scan_s":d,"embedded_ratio":c/d,"embedded_over_server":c/a}
  */
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { createLogger } from '../kernel/logger.js';
 import { endpointsFromEnv, servicesUp } from '../src/dev-services/index.js';
+import type { Store } from '../kernel/store.js';
 import { openServerStore } from '../src/store/clickhouse-server.js';
+import { openEmbeddedStore } from '../src/store/embedded-store.js';
 import { migrate } from '../kernel/migrations.js';
 import { ALL_MIGRATIONS } from '../src/store/schema.js';
 import { createMonitorMetrics, Monitor } from '../src/monitor/monitor.js';
@@ -30,24 +37,77 @@ const { values: args } = parseArgs({
     features: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
     'grid-cells': { type: 'string' },
+    store: { type: 'string', default: 'both' },
   },
 });
+if (!['both', 'server', 'embedded'].includes(args.store))
+  throw new Error('--store is both, server or embedded');
+const ENGINES = (args.store === 'both' ? ['server', 'embedded'] : [args.store]) as Array<
+  'server' | 'embedded'
+>;
 const ROWS = Number(args.rows);
 const FEATURES = Number(args.features);
 const MODEL = 'bench';
 const logger = createLogger('warn');
 
-async function main(): Promise<void> {
+interface Measured {
+  readonly cycleS: number;
+  readonly scanS: number;
+  readonly detail: Record<string, unknown>;
+}
+
+async function openBenchStore(engine: 'server' | 'embedded', database: string): Promise<Store> {
+  if (engine === 'embedded')
+    return openEmbeddedStore({ path: `.driftguard/bench-monitor-store`, database, sessions: 4 });
   const info = await servicesUp({ logger });
   const services = endpointsFromEnv(info.env);
-  const database = `bench_monitor_${Date.now()}`;
-  const store = openServerStore({
+  return openServerStore({
     url: services.clickhouseUrl,
     database,
     username: 'default',
     password: '',
     requestTimeoutMs: 600_000,
   });
+}
+
+async function main(): Promise<void> {
+  const results = new Map<'server' | 'embedded', Measured>();
+  for (const engine of ENGINES) {
+    const measured = await measure(engine);
+    results.set(engine, measured);
+    console.log(JSON.stringify({ store: engine, ...measured.detail }));
+  }
+  const server = results.get('server');
+  const embedded = results.get('embedded');
+  console.log(
+    JSON.stringify({
+      bench: 'monitor',
+      rows: ROWS,
+      features: FEATURES,
+      ...(server === undefined
+        ? {}
+        : {
+            cycle_s: round(server.cycleS),
+            scan_s: round(server.scanS),
+            ratio: round(server.cycleS / server.scanS),
+          }),
+      ...(embedded === undefined
+        ? {}
+        : {
+            embedded_cycle_s: round(embedded.cycleS),
+            embedded_scan_s: round(embedded.scanS),
+            embedded_ratio: round(embedded.cycleS / embedded.scanS),
+          }),
+      ...(server === undefined || embedded === undefined
+        ? {}
+        : { embedded_over_server: round(embedded.cycleS / server.cycleS) }),
+    }),
+  );
+}
+
+async function measure(engine: 'server' | 'embedded'): Promise<Measured> {
+  const database = `bench_monitor_${Date.now()}`;
+  const store = await openBenchStore(engine, database);
   try {
     await migrate(store, logger, ALL_MIGRATIONS);
     // One day of event time ending now, 20 features with different shapes.
@@ -132,8 +192,10 @@ FROM numbers(${ROWS})`,
     const cycleS = Math.min(...cycles);
     const scanS = Math.min(...scansPlain);
     const finalS = Math.min(...scansFinal);
-    console.log(
-      JSON.stringify({
+    return {
+      cycleS,
+      scanS,
+      detail: {
         load_s: round(loadS),
         reference_build_s: round(referenceS),
         window_events: windowEvents,
@@ -142,18 +204,11 @@ FROM numbers(${ROWS})`,
         scans_final_s: scansFinal.map(round),
         scans_no_final_s: scansPlain.map(round),
         ratio_vs_scan_with_final: round(cycleS / finalS),
-      }),
-    );
-    console.log(
-      JSON.stringify({
-        bench: 'monitor',
-        rows: ROWS,
-        features: FEATURES,
         cycle_s: round(cycleS),
         scan_s: round(scanS),
         ratio: round(cycleS / scanS),
-      }),
-    );
+      },
+    };
   } finally {
     if (!args.keep) await store.command('drop', `DROP DATABASE IF EXISTS ${database}`);
     await store.close();
