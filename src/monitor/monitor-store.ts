@@ -166,8 +166,10 @@ export class MonitorStore {
     known: readonly string[],
     task: 'classification' | 'regression' | undefined,
     horizonMs: number,
+    options: { readonly final?: boolean } = {},
   ): Promise<WindowAggregates> {
-    const final = !(await this.duplicateFree(model, window));
+    // A small slice (a window's fragment beside its rollups) is read FINAL rather than proved.
+    const final = options.final ?? !(await this.duplicateFree(model, window));
     const momentRows = await this.rows<MomentRow>(
       'window moments',
       numericMomentsQuery(this.db, model, window, final),
@@ -190,7 +192,7 @@ export class MonitorStore {
           )
         : [];
     const labelAggregates =
-      task === undefined ? undefined : await this.labels(model, window, task, horizonMs, final);
+      task === undefined ? undefined : await this.labelAggregates(model, window, task, horizonMs, final);
     const numericMoments = new Map<string, FeatureMoments>();
     const numericNames = new Set<string>();
     for (const group of momentRows) {
@@ -319,7 +321,8 @@ export class MonitorStore {
     );
   }
 
-  private async labels(
+  /** Confusion counts or regression sums of the window's predictions labelled within the horizon. */
+  async labelAggregates(
     model: string,
     window: WindowBounds,
     task: 'classification' | 'regression',

@@ -1,5 +1,6 @@
 import type { Logger } from '../../kernel/logger.js';
 import type { Store } from '../../kernel/store.js';
+import { ROLLUP_TABLE_NAMES } from '../monitor/rollup-schema.js';
 import { sqlIdentifier, sqlString, sqlStringList } from '../../kernel/sql.js';
 
 /**
@@ -9,7 +10,8 @@ import { sqlIdentifier, sqlString, sqlStringList } from '../../kernel/sql.js';
  * `YYYYMM`) and kept `store.historyRetentionDays`: a month goes once all of it is older.
  * Current state (alert_state, reference profiles) and the retune registry are never swept.
  */
-export const EVENT_TABLES = ['predictions', 'outcomes'] as const;
+/** Events and their rollups (monitor/rollup-schema.ts): day partitions, one horizon. */
+export const EVENT_TABLES = ['predictions', 'outcomes', ...ROLLUP_TABLE_NAMES, 'rollup_hours'] as const;
 export const HISTORY_TABLES = [
   'drift_results',
   'performance_results',

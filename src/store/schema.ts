@@ -1,5 +1,6 @@
 import { ALERT_MIGRATIONS } from '../alerts/migrations.js';
 import { MONITOR_MIGRATIONS } from '../monitor/migrations.js';
+import { ROLLUP_MIGRATIONS } from '../monitor/rollup-schema.js';
 import { RETUNE_MIGRATIONS } from '../../retune/store/index.js';
 import type { Migration } from '../../kernel/migrations.js';
 import { EVENT_MIGRATIONS } from './event-migrations.js';
@@ -11,6 +12,7 @@ import { EVENT_MIGRATIONS } from './event-migrations.js';
 export const ALL_MIGRATIONS: readonly Migration[] = [
   ...EVENT_MIGRATIONS,
   ...MONITOR_MIGRATIONS,
+  ...ROLLUP_MIGRATIONS,
   ...ALERT_MIGRATIONS,
   ...RETUNE_MIGRATIONS,
 ];
