@@ -12,6 +12,11 @@ export const WASSERSTEIN_STD_FLOOR = 0.001;
 /**
  * ∫ |F_a - F_b|^p dx over sorted samples (p = 1 or 2), evaluated between consecutive pooled
  * values exactly like scipy: deltas of the pooled sorted values times the CDF gap.
+ *
+ * Every step consumes one element of a sample that still has one, so the loop ends after
+ * n1 + n2 steps whatever the values (an exhausted sample is never stood in for by +Infinity,
+ * which a real +Infinity would tie with forever). Infinite values give an infinite or NaN
+ * integral, as in scipy.
  */
 export function cdfGapIntegralSorted(a: Float64Array, b: Float64Array, power: 1 | 2): number {
   const n1 = a.length;
@@ -21,15 +26,15 @@ export function cdfGapIntegralSorted(a: Float64Array, b: Float64Array, power: 1 
   let sum = 0;
   let prev = Math.min(a[0] as number, b[0] as number);
   while (i < n1 || j < n2) {
-    const va = i < n1 ? (a[i] as number) : Infinity;
-    const vb = j < n2 ? (b[j] as number) : Infinity;
-    const v = va <= vb ? va : vb;
+    // Ties take from `a` first; which one does not matter, the delta between them is 0.
+    const fromA = j >= n2 || (i < n1 && (a[i] as number) <= (b[j] as number));
+    const v = fromA ? (a[i] as number) : (b[j] as number);
     if (i + j > 0) {
       const gap = Math.abs(i / n1 - j / n2);
       sum += (power === 1 ? gap : gap * gap) * (v - prev);
     }
     // Consume one element at a time (not the tie block) so the pooled deltas match scipy.
-    if (va <= vb) i++;
+    if (fromA) i++;
     else j++;
     prev = v;
   }
