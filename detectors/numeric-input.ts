@@ -23,6 +23,18 @@ export function meanOf(sorted: ArrayLike<number>): number {
   return sum / sorted.length;
 }
 
+/**
+ * The infinities an ascending sample holds, as a phrase for a refusal ('+Infinity',
+ * '-Infinity', '-Infinity and +Infinity'); undefined when it has none.
+ */
+export function infinitiesIn(sorted: ArrayLike<number>): string | undefined {
+  const n = sorted.length;
+  const low = n > 0 && sorted[0] === -Infinity;
+  const high = n > 0 && sorted[n - 1] === Infinity;
+  if (low && high) return '-Infinity and +Infinity';
+  return low ? '-Infinity' : high ? '+Infinity' : undefined;
+}
+
 /** Population standard deviation (ddof = 0), two-pass for accuracy. */
 export function stdDdof0(values: ArrayLike<number>): number {
   const n = values.length;
