@@ -41,13 +41,20 @@ export function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
   return minClipped > maxS ? minClipped : maxS;
 }
 
-/** p-value for an observed D with sizes n1, n2 under scipy's method selection. */
-export function ksPValue(
-  d: number,
-  n1: number,
-  n2: number,
-  method: KsMethod = 'auto',
-): { d: number; pValue: number; method: 'exact' | 'asymptotic' } {
+export interface KsPValue {
+  /** D as the p-value's method sees it (exact KS snaps D to the lattice h / lcm(n1, n2)). */
+  readonly d: number;
+  readonly pValue: number;
+  readonly method: 'exact' | 'asymptotic';
+}
+
+/**
+ * p-value for an observed D with sizes n1, n2 under scipy's method selection — or, as a
+ * string, why there is none: the asymptotic distribution is kstwo(round(n1 n2 / (n1 + n2))),
+ * and with one value per sample that is kstwo(0), which has no distribution (scipy returns
+ * nan). 'auto' never asks for it there (it goes exact).
+ */
+export function ksPValue(d: number, n1: number, n2: number, method: KsMethod = 'auto'): KsPValue | string {
   let mode = method === 'auto' ? (Math.max(n1, n2) <= KS_EXACT_MAX_N ? 'exact' : 'asymptotic') : method;
   const g = gcd(n1, n2);
   if (mode === 'exact' && n1 / g >= 2147483647 / (n2 / g)) mode = 'asymptotic';
@@ -59,8 +66,14 @@ export function ksPValue(
   }
   const m = Math.max(n1, n2);
   const n = Math.min(n1, n2);
-  const en = (m * n) / (m + n);
-  const p = kstwoSf(roundHalfEven(en), stat);
+  const en = roundHalfEven((m * n) / (m + n));
+  if (en < 1) {
+    return (
+      `the asymptotic KS distribution needs round(n1·n2/(n1+n2)) >= 1, got ${en} for n1 = ${n1}, n2 = ${n2} ` +
+      `(scipy returns nan); use method 'exact' or 'auto'`
+    );
+  }
+  const p = kstwoSf(en, stat);
   return { d: stat, pValue: Math.min(1, Math.max(0, p)), method: 'asymptotic' };
 }
 
@@ -75,6 +88,7 @@ export function ksSorted(
   }
   const d = ksStatisticSorted(reference, current);
   const r = ksPValue(d, reference.length, current.length, options.method ?? 'auto');
+  if (typeof r === 'string') return notComputable('ks', r);
   return computed('ks', r.d, r.pValue, r.method, { n1: reference.length, n2: current.length });
 }
 

@@ -94,12 +94,38 @@ function finiteView(values: NumericInput): Float64Array {
   return finiteCopy(values);
 }
 
+/**
+ * Why bins over these edges cannot be used, or undefined. An edge is a reference quantile; it
+ * leaves float64 when the interpolation involves an infinity (numpy's np.quantile then gives
+ * ±inf or nan too: nan between -inf and a finite value, or between two infinities) or spans
+ * ±1e308. A nan edge makes searchsorted's bins meaningless, and an infinite one serialises to
+ * null in a profile, so we refuse both. Infinite values in the *current* window are fine: they
+ * land in the open-ended outer bins.
+ */
+export function nonFiniteEdgeReason(
+  edges: ArrayLike<number | null>,
+  what = 'reference quantile bin edge',
+): string | undefined {
+  for (let i = 0; i < edges.length; i++) {
+    const e = edges[i];
+    if (typeof e !== 'number' || !Number.isFinite(e)) {
+      return (
+        `${what} ${i + 1} of ${edges.length} is ${String(e)}: the reference holds ` +
+        `infinite values (or values near ±1e308) at its quantiles; drop or clip them, or use ks / cramer_von_mises`
+      );
+    }
+  }
+  return undefined;
+}
+
 function binPair(reference: NumericInput, current: NumericInput, bins: number): BinnedPair | string {
   if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`bins must be an integer >= 1, got ${bins}`);
   const { edges, counts } = quantileBinsOf(finiteView(reference), bins);
   const cur = binCounts(edges, current);
   if (counts.reduce((s, c) => s + c, 0) === 0) return 'empty reference sample';
   if (cur.reduce((s, c) => s + c, 0) === 0) return 'empty current window';
+  const badEdge = nonFiniteEdgeReason(edges);
+  if (badEdge !== undefined) return badEdge;
   return { edges, reference: counts, current: cur };
 }
 

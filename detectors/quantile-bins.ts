@@ -23,7 +23,20 @@ export interface QuantileBins {
   readonly counts: Float64Array;
 }
 
-function topBucket(hi: number): number {
+/** High word of -0.0 (and of the negative subnormals, whose low word is not 0). */
+const NEGATIVE_ZERO_HI = 0x80000000;
+
+/**
+ * The bucket of a double: the top 16 bits of its order-preserving key, from its high word —
+ * with -0 keyed as +0, which is why the low word is read when the high word is -0.0's. The
+ * two zeros compare equal (numpy's searchsorted and every count here treat them as one
+ * value), so they must share a bucket; by their bits they would sit in two (0x7fff and
+ * 0x8000), and a count of "values <= an edge of -0.0" taken inside one bucket would miss the
+ * +0.0 values in the other.
+ */
+function topBucket(words: Uint32Array, i: number): number {
+  const hi = words[2 * i + 1] as number;
+  if (hi === NEGATIVE_ZERO_HI && words[2 * i] === 0) return 0x8000;
   return (hi >>> 31 ? ~hi >>> 0 : (hi | 0x80000000) >>> 0) >>> 16;
 }
 
@@ -31,7 +44,7 @@ const scratch = new Float64Array(1);
 const scratchWords = new Uint32Array(scratch.buffer);
 function bucketOf(x: number): number {
   scratch[0] = x;
-  return topBucket(scratchWords[1] as number);
+  return topBucket(scratchWords, 0);
 }
 
 function lerp(a: number, b: number, t: number): number {
@@ -65,7 +78,7 @@ export function quantileBinsOf(finite: Float64Array, bins: number): QuantileBins
   const buckets = new Uint16Array(n);
   const counts = new Uint32Array(65537);
   for (let i = 0; i < n; i++) {
-    const b = topBucket(words[2 * i + 1] as number);
+    const b = topBucket(words, i);
     buckets[i] = b;
     counts[b + 1] = (counts[b + 1] as number) + 1;
   }

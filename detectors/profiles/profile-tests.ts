@@ -32,6 +32,7 @@ import {
   PSI_EMPTY_BIN_FLOOR,
 } from '../divergences.js';
 import { WASSERSTEIN_STD_FLOOR } from '../distances.js';
+import { nonFiniteEdgeReason } from '../numeric-binned.js';
 import { ksPValue, type KsMethod } from '../ks.js';
 import { computed, notComputable, type TestResult } from '../result.js';
 import { categoricalProfileCounts, type CategoricalProfile } from './categorical-profile.js';
@@ -47,6 +48,42 @@ function emptyReason(
   return undefined;
 }
 
+/**
+ * Refusals the profile path shares with the raw one: counts over a non-finite edge mean
+ * nothing (a NaN edge, or one that JSON turned into null), and a CDF distance is infinite when
+ * a profile's min or max is (`withRange`: W1 and energy).
+ */
+function gridReason(
+  test: string,
+  reference: NumericProfile,
+  current: NumericProfile,
+  grid: 'bins' | 'sketch',
+  withRange = false,
+): TestResult | undefined {
+  const empty = emptyReason(test, reference, current);
+  if (empty) return empty;
+  const bad =
+    grid === 'bins'
+      ? nonFiniteEdgeReason(reference.binEdges)
+      : nonFiniteEdgeReason(reference.sketchEdges, 'reference sketch edge');
+  if (bad !== undefined) return notComputable(test, bad);
+  if (withRange) {
+    for (const [name, p] of [
+      ['reference', reference],
+      ['current window', current],
+    ] as const) {
+      const finite = (x: number | null): boolean => typeof x === 'number' && Number.isFinite(x);
+      if (!finite(p.min) || !finite(p.max)) {
+        return notComputable(
+          test,
+          `the ${name} profile's range is [${String(p.min)}, ${String(p.max)}]: with infinite values the distance is infinite or undefined (scipy returns inf or nan); drop or clip them`,
+        );
+      }
+    }
+  }
+  return undefined;
+}
+
 /** KS from sketch counts; p-value by scipy's method selection on the grid statistic. */
 export function ksFromProfiles(
   reference: NumericProfile,
@@ -54,8 +91,8 @@ export function ksFromProfiles(
   options: { readonly method?: KsMethod } = {},
 ): TestResult {
   assertSameGrid(reference, current);
-  const empty = emptyReason('ks', reference, current);
-  if (empty) return empty;
+  const refused = gridReason('ks', reference, current, 'sketch');
+  if (refused) return refused;
   const nR = reference.count;
   const nC = current.count;
   let cumR = 0;
@@ -72,6 +109,7 @@ export function ksFromProfiles(
   }
   const exactGrid = reference.sketchKind === 'distinct';
   const p = ksPValue(d, nR, nC, options.method ?? 'auto');
+  if (typeof p === 'string') return notComputable('ks', p);
   return computed('ks', p.d, p.pValue, p.method === 'exact' ? 'histogram' : 'histogram-asymptotic', {
     n1: nR,
     n2: nC,
@@ -170,8 +208,8 @@ function cdfGapIntegralFromProfiles(
 /** Wasserstein-1 from profiles; `details.normalized` divides by max(std0(reference), 0.001). */
 export function wassersteinFromProfiles(reference: NumericProfile, current: NumericProfile): TestResult {
   assertSameGrid(reference, current);
-  const empty = emptyReason('wasserstein', reference, current);
-  if (empty) return empty;
+  const refused = gridReason('wasserstein', reference, current, 'sketch', true);
+  if (refused) return refused;
   const w1 = cdfGapIntegralFromProfiles(reference, current, 1);
   const scale = Math.max(profileStdDdof0(reference), WASSERSTEIN_STD_FLOOR);
   return computed('wasserstein', w1, undefined, 'histogram', { normalized: w1 / scale, referenceStd: scale });
@@ -179,8 +217,8 @@ export function wassersteinFromProfiles(reference: NumericProfile, current: Nume
 
 export function energyFromProfiles(reference: NumericProfile, current: NumericProfile): TestResult {
   assertSameGrid(reference, current);
-  const empty = emptyReason('energy', reference, current);
-  if (empty) return empty;
+  const refused = gridReason('energy', reference, current, 'sketch', true);
+  if (refused) return refused;
   return computed(
     'energy',
     Math.sqrt(2 * cdfGapIntegralFromProfiles(reference, current, 2)),
@@ -195,8 +233,8 @@ export function psiFromProfiles(
   options: { readonly emptyBinFloor?: number } = {},
 ): TestResult {
   assertSameGrid(reference, current);
-  const empty = emptyReason('psi', reference, current);
-  if (empty) return empty;
+  const refused = gridReason('psi', reference, current, 'bins');
+  if (refused) return refused;
   const value = psiFromCounts(
     reference.binCounts,
     current.binCounts,
@@ -211,16 +249,16 @@ export function jensenShannonFromProfiles(
   options: { readonly base?: 'e' | 2 } = {},
 ): TestResult {
   assertSameGrid(reference, current);
-  const empty = emptyReason('jensen_shannon', reference, current);
-  if (empty) return empty;
+  const refused = gridReason('jensen_shannon', reference, current, 'bins');
+  if (refused) return refused;
   const value = jensenShannonFromCounts(reference.binCounts, current.binCounts, options.base ?? 'e');
   return computed('jensen_shannon', value, undefined, 'histogram', { bins: reference.binCounts.length });
 }
 
 export function hellingerFromProfiles(reference: NumericProfile, current: NumericProfile): TestResult {
   assertSameGrid(reference, current);
-  const empty = emptyReason('hellinger', reference, current);
-  if (empty) return empty;
+  const refused = gridReason('hellinger', reference, current, 'bins');
+  if (refused) return refused;
   return computed(
     'hellinger',
     hellingerFromCounts(reference.binCounts, current.binCounts),

@@ -13,6 +13,7 @@ import math
 import os
 import random
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import scipy
@@ -154,6 +155,156 @@ def large_cases(rng):
     y = np.round(rng.standard_t(3, 30000) * 1.1, 3)
     cases.append(numeric_case('large-t3-1e5-3e4', x, y, 't3 vs scaled t3'))
     return cases
+
+
+def enc(x):
+    """Float for JSON with the non-finite values spelled out ('inf', '-inf', 'nan'), which
+    JSON cannot carry; -0.0 stays -0.0 (JS's JSON.parse keeps the sign)."""
+    x = float(x)
+    if math.isnan(x):
+        return 'nan'
+    if math.isinf(x):
+        return 'inf' if x > 0 else '-inf'
+    return x
+
+
+def exact_std0(x):
+    """Population std (ddof 0) of finite floats in exact rational arithmetic (the variance
+    exact, its square root within an ulp).
+
+    The reference for normalised distances on hostile inputs, where np.std is itself off:
+    at 1e15 + noise its float64 mean cannot hold the true mean (one ulp there is 0.125), and
+    np.std([-1e200, 1e200]) overflows to inf although the std is 1e200.
+    """
+    values = [Fraction(float(v)) for v in x]
+    n = len(values)
+    mean = sum(values) / n
+    var = sum((v - mean) ** 2 for v in values) / n
+    if var == 0:
+        return 0.0
+    # sqrt of a rational out of float range: scale by a power of 4 first.
+    k = (var.numerator.bit_length() - var.denominator.bit_length()) // 2
+    return math.sqrt(float(var / Fraction(4) ** k)) * 2.0 ** k
+
+
+def edge_case(case_id, ref, cur, note):
+    """Like numeric_case, for hostile inputs: NaN, +-inf, signed zeros, subnormals, overflow.
+
+    NaN is missing data to the detectors (dropped, counted by the caller), i.e. scipy's
+    nan_policy='omit'; wasserstein_distance and energy_distance have no nan_policy, so every
+    statistic here is scipy's on the samples without NaN. Non-finite results are recorded as
+    scipy returns them ('inf', 'nan'): the detectors refuse those (not_computable).
+    """
+    ref = np.asarray(ref, dtype=np.float64)
+    cur = np.asarray(cur, dtype=np.float64)
+    r, c = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
+    out = {'id': case_id, 'note': note,
+           'reference': [enc(v) for v in ref], 'current': [enc(v) for v in cur]}
+    if len(r) == 0 or len(c) == 0:
+        out['computable'] = False
+        return out
+    out['computable'] = True
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        ks = stats.ks_2samp(r, c, method='auto')
+        ks_asymp = stats.ks_2samp(r, c, method='asymp')
+    ks_method = 'exact' if max(len(r), len(c)) <= 10000 else 'asymptotic'
+    if any('Exact calculation unsuccessful' in str(w.message) for w in caught):
+        ks_method = 'asymptotic'
+    out['ks'] = {'statistic': enc(ks.statistic), 'pvalue': enc(ks.pvalue), 'method': ks_method}
+    out['ks_asymptotic'] = {'statistic': enc(ks_asymp.statistic), 'pvalue': enc(ks_asymp.pvalue)}
+    out['cvm'] = None
+    if len(r) >= 2 and len(c) >= 2 and max(len(r), len(c)) <= 200:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            v = stats.cramervonmises_2samp(r, c, method='auto')
+        out['cvm'] = {'statistic': enc(v.statistic), 'pvalue': enc(v.pvalue),
+                      'method': 'exact' if max(len(r), len(c)) <= 20 else 'asymptotic'}
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        w1 = stats.wasserstein_distance(r, c)
+        e = stats.energy_distance(r, c)
+        finite = bool(np.all(np.isfinite(r)))
+        scale = max(exact_std0(r) if finite else np.std(r), 0.001)
+        # The normalising scale, as details.referenceStd reports it (floored at 0.001); and
+        # np.std beside it, which docs/detectors.md compares with the exact value.
+        out['reference_std'] = enc(scale)
+        out['numpy_std'] = enc(np.std(r))
+        out['wasserstein'] = enc(w1)
+        out['wasserstein_normalized'] = enc(w1 / scale)
+        out['energy'] = enc(e)
+        out['energy_normalized'] = enc(e / np.sqrt(scale))
+        edges = quantile_edges(r, BINS)
+        rc, cc = bin_counts(edges, r), bin_counts(edges, c)
+        out['bins'] = {
+            'edges': [enc(x) for x in edges],
+            'reference_counts': rc.tolist(),
+            'current_counts': cc.tolist(),
+            'psi': enc(psi_from_counts(rc, cc)),
+            'js_e': enc(distance.jensenshannon(rc, cc)),
+            'js_2': enc(distance.jensenshannon(rc, cc, base=2)),
+            'hellinger': enc(hellinger_from_counts(rc, cc)),
+        }
+    # docs/detectors.md states when scipy's W1 and energy are nan rather than inf: when an
+    # infinity occurs more than once across the two samples. Check the claim on every case.
+    pooled = np.concatenate([r, c])
+    repeated = np.sum(pooled == np.inf) > 1 or np.sum(pooled == -np.inf) > 1
+    if np.isinf(pooled).any():
+        assert math.isnan(w1) == repeated and math.isnan(e) == repeated, case_id
+        assert math.isnan(w1) or math.isinf(w1), case_id
+    return out
+
+
+def edge_cases(rng):
+    inf, nan = math.inf, math.nan
+    cases = [
+        edge_case('issue16-8-inf-in-current', [0, 1], [0, inf], 'wasserstein/energy never returned'),
+        edge_case('inf-in-reference', [0, 1, inf], [0, 1, 2], 'normalised W1 was NaN'),
+        edge_case('minus-inf-in-reference', [-inf, 0, 1], [0, 1, 2], ''),
+        edge_case('inf-in-both', [0, 1, inf], [0, 2, inf], 'scipy W1 nan'),
+        edge_case('both-infinities-vs-finite', [-inf, 0, inf], [0, 1], ''),
+        edge_case('opposite-infinities', [-inf, 0, 1], [0, 1, inf], 'scipy W1 inf'),
+        edge_case('all-infinite-reference', [inf, inf], [0, 1], ''),
+        edge_case('inf-repeated-in-current', [0, 1, 2, 3], [1, inf, inf], ''),
+        edge_case('nan-is-missing', [0, nan, 1, 2, nan], [0.5, nan, 3], 'NaN dropped'),
+        edge_case('nan-and-inf', [nan, inf, 0, 2], [1, 2, nan], ''),
+        edge_case('all-nan-current', [0, 1, 2], [nan, nan], 'nothing left to compare'),
+        edge_case('all-nan-reference', [nan], [0, 1], ''),
+        edge_case('ks-one-vs-one', [1.0], [2.0], 'asymptotic KS p was NaN'),
+        edge_case('ks-one-vs-one-equal', [1.0], [1.0], ''),
+        edge_case('signed-zeros-small', [-0.0] * 5 + [0.0] * 5 + [-1.0, 1.0, 2.0],
+                  [0.0] * 6 + [-0.0] * 2 + [1.0], 'small path: +0 and -0 compare equal'),
+        edge_case('subnormals', [5e-324, -5e-324, 1e-310, 0.0, -0.0, 2.2250738585072014e-308],
+                  [5e-324, 1e-320, -1e-315, 1e-300], 'std below the 0.001 floor'),
+        edge_case('huge-offset', 1e15 + np.round(rng.normal(0, 1, 60), 3),
+                  1e15 + np.round(rng.normal(0.3, 1, 45), 3), '1e15 + noise'),
+        edge_case('all-equal-same', [3.0] * 30, [3.0] * 20, ''),
+        edge_case('all-equal-different', [3.0] * 30, [4.0] * 20, 'reference std 0: floor'),
+        edge_case('std-overflows', [-1e200, 1e200, 0.0], [0.0, 1.0], 'np.std is inf; rescaled'),
+        edge_case('w1-overflows', [-1.5e308], [1.5e308], 'W1 = 3e308 > max double'),
+        edge_case('near-max-magnitudes', [1.7e308, -1.7e308, 0.0], [0.0, 1e308], ''),
+        edge_case('inf-only-in-window', np.round(rng.normal(0, 1, 80), 4),
+                  list(np.round(rng.normal(0, 1, 60), 4)) + [inf, -inf, inf], 'bins stay finite'),
+        edge_case('one-inf-in-large-reference', list(np.round(rng.normal(0, 1, 300), 4)) + [inf],
+                  np.round(rng.normal(0, 1, 100), 4), 'quantile edges stay finite'),
+    ]
+    return cases
+
+
+def edge_large_cases(rng):
+    """The large-reference path (>= 20000 reference values: bucketed quantile selection)."""
+    inf = math.inf
+    zeros = [-k / 1000 for k in range(1, 9001)] + [-0.0] * 1500 + [0.0] * 1500 + [k / 1000 for k in range(1, 8001)]
+    shuffled = list(np.asarray(zeros)[rng.permutation(len(zeros))])
+    window = [0.0] * 3000 + [k / 1000 for k in range(1, 2001)] + [-k / 1000 for k in range(1, 1001)]
+    ref = list(np.round(rng.normal(0, 1, 30000), 3)) + [inf] * 5
+    cur = list(np.round(rng.normal(0.1, 1, 20000), 3)) + [-inf] * 10
+    return [
+        edge_case('issue16-9-signed-zero-edge', zeros, zeros, 'PSI was 0.53 against itself (numpy: 0)'),
+        edge_case('signed-zero-edge-shuffled', shuffled, zeros[::-1], 'same values, other orders'),
+        edge_case('signed-zero-edge-drift', zeros, window, 'counts at a -0.0 edge'),
+        edge_case('large-with-infinities', ref, cur, 'KS and bins fine; W1 refused'),
+    ]
 
 
 def kstwo_grid(rng):
@@ -330,7 +481,7 @@ def write(name, payload):
     with open(path, 'w') as f:
         json.dump({'generator': 'scripts/detectors/gen-fixtures.py', 'seed': SEED,
                    'scipy': scipy.__version__, 'numpy': np.__version__, 'cases': payload},
-                  f, separators=(',', ':'))
+                  f, separators=(',', ':'), allow_nan=False)
         f.write('\n')
     print(f'{name}: {len(payload)} cases, {os.path.getsize(path) / 1e6:.2f} MB')
 
@@ -345,6 +496,10 @@ def main():
     write('classification-cases.json', classification_cases(rng))
     write('regression-cases.json', regression_cases(rng))
     write('stream-cases.json', stream_cases())
+    # A generator of its own, so adding edge cases never reshuffles the cases above.
+    edge_rng = np.random.default_rng(SEED + 16)
+    write('edge-cases.json', edge_cases(edge_rng))
+    write('edge-large-cases.json', edge_large_cases(edge_rng))
 
 
 if __name__ == '__main__':
