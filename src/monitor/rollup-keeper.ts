@@ -1,39 +1,56 @@
 import type { Logger } from '../../kernel/logger.js';
 import { sqlIdentifier } from '../../kernel/sql.js';
 import { insertObjects, type Store } from '../../kernel/store.js';
-import { hoursOf, minuteRanges, minutesOf, MinuteProofs, type WindowSplit } from './rollup-plan.js';
+import { minuteRanges, minutesOf, MinuteProofs, type WindowSplit } from './rollup-plan.js';
 import {
   correctMinutesStatements,
-  currentGridQuery,
+  currentGridsQuery,
   finalMinuteCountsQuery,
   gridCoverageQuery,
   gridRows,
   hourStatusQuery,
   minuteEventsQuery,
+  sealedGridId,
   sealHourStatements,
   type GridSpec,
+  type HourSeal,
   type SecondsRange,
 } from './rollup-sql.js';
 
 export interface RollupKeeperOptions {
   /**
-   * Minutes proved (and corrected) within a cycle; a window with more unproved minutes (the
-   * first cycle after a start, a new reference's grid) is proved in the background while cycles
-   * read the rows. @default 60
+   * Minutes a model may have to prove (and correct) within a cycle; a window with more (the first
+   * cycle after a start, a new reference's grid) is proved in the background while cycles read
+   * the rows. @default 60
    */
   readonly syncMinutes: number;
   readonly now?: () => number;
 }
 
+/** A model whose window is read from the rollups, and the grid its cells are counted on. */
+export interface RollupTarget {
+  readonly model: string;
+  readonly grid: GridSpec;
+}
+
 /** Whether a model's window can be read from the rollups now. */
 export type RollupReadiness = 'ready' | 'pending';
 
+interface ModelWork {
+  readonly target: RollupTarget;
+  /** Minutes to prove, corrected where they differ from the rows. */
+  readonly minutes: number[];
+  /** Hours to seal afterwards. */
+  readonly hours: number[];
+}
+
 /**
- * Keeps each owned model's rollups fit to read (see rollup-schema.ts): publishes the model's grid
- * to the views, proves the window's sealed minutes against the rows (FINAL) and corrects those
- * that differ (a replay, a late row, rows stored before the grid), and rolls proved minutes up
- * into hours. Work on more minutes than a cycle should wait for runs in the background, one job
- * per model; meanwhile the model reads its rows as before.
+ * Keeps owned models' rollups fit to read (see rollup-schema.ts): publishes each model's grid to
+ * the views, proves the window's sealed minutes against the rows (FINAL) and corrects those that
+ * differ (a replay, a late row, rows stored before the grid), and rolls proved minutes up into
+ * hours. A cycle prepares all its models with a handful of queries; a model with more minutes
+ * to prove than a cycle should wait for is proved in the background (one job per model), and
+ * reads its rows meanwhile.
  */
 export class RollupKeeper {
   private readonly db: string;
@@ -52,49 +69,63 @@ export class RollupKeeper {
     this.now = options.now ?? Date.now;
   }
 
-  /** Makes the views count `model`'s cells on `grid` from now on (once per grid). */
-  async publishGrid(model: string, grid: GridSpec): Promise<void> {
-    if (this.published.get(model) === grid.id) return;
-    const rows = await this.store.select<{ feature: string; grid: string }>(
-      'current grid',
-      currentGridQuery(this.db, model),
+  /** Makes the views count each model's cells on its grid from now on (once per grid). */
+  async publishGrids(targets: readonly RollupTarget[]): Promise<void> {
+    const due = targets.filter((t) => this.published.get(t.model) !== t.grid.id);
+    if (due.length === 0) return;
+    const rows = await this.store.select<{ model: string; feature: string; grid: string }>(
+      'current grids',
+      currentGridsQuery(
+        this.db,
+        due.map((t) => t.model),
+      ),
     );
-    const current = new Map(rows.map((r) => [r.feature, Number(r.grid)]));
-    const stale = [...grid.features.keys()].some((f) => current.get(f) !== grid.id);
-    if (stale) {
-      await insertObjects(this.store, 'monitor_grids', gridRows(model, grid, this.now()));
-      this.logger.info({ model, grid: grid.id, features: grid.features.size }, 'rollup grid published');
+    const current = new Map(rows.map((r) => [`${r.model}:${r.feature}`, Number(r.grid)]));
+    const stale = due.filter((t) =>
+      [...t.grid.features.keys()].some((f) => current.get(`${t.model}:${f}`) !== t.grid.id),
+    );
+    if (stale.length > 0) {
+      const nowMs = this.now();
+      await insertObjects(
+        this.store,
+        'monitor_grids',
+        stale.flatMap((t) => gridRows(t.model, t.grid, nowMs)),
+      );
+      for (const t of stale) this.logger.info({ model: t.model, grid: t.grid.id }, 'rollup grid published');
     }
-    this.published.set(model, grid.id);
+    for (const t of due) this.published.set(t.model, t.grid.id);
   }
 
   /**
-   * Readies the rollups under `split` for reading: 'ready' when they match the rows now,
+   * Readies the rollups under `split` for each target: 'ready' when they match the rows now,
    * 'pending' while a background job is still proving or correcting them.
    */
-  async prepare(model: string, split: WindowSplit, grid: GridSpec): Promise<RollupReadiness> {
-    if (split.covered === undefined) return 'ready';
-    if (this.jobs.has(model)) return 'pending';
-    const work = await this.workFor(model, split, grid);
-    if (work.minutes.length + work.hours.length === 0) return 'ready';
-    if (work.minutes.length <= this.options.syncMinutes) {
-      await this.fix(model, grid, work);
-      return 'ready';
+  async prepare(targets: readonly RollupTarget[], split: WindowSplit): Promise<Map<string, RollupReadiness>> {
+    const readiness = new Map<string, RollupReadiness>();
+    if (split.covered === undefined) {
+      for (const t of targets) readiness.set(t.model, 'ready');
+      return readiness;
     }
-    this.logger.info(
-      { model, minutes: work.minutes.length, hours: work.hours.length },
-      'proving the window rollups in the background; reading rows until then',
-    );
-    const job = this.fix(model, grid, work)
-      .catch((error: unknown) =>
-        this.logger.warn({ err: error, model }, 'proving the rollups failed; the next cycle retries'),
-      )
-      .finally(() => this.jobs.delete(model));
-    this.jobs.set(model, job);
-    return 'pending';
+    const idle = targets.filter((t) => {
+      const busy = this.jobs.has(t.model);
+      readiness.set(t.model, busy ? 'pending' : 'ready');
+      return !busy;
+    });
+    const works = await this.workFor(idle, split);
+    const now: ModelWork[] = [];
+    for (const work of works) {
+      if (work.minutes.length <= this.options.syncMinutes) {
+        now.push(work);
+      } else {
+        this.inBackground(work);
+        readiness.set(work.target.model, 'pending');
+      }
+    }
+    await this.fix(now);
+    return readiness;
   }
 
-  /** Waits for a model's background job, if any (tests, benchmarks, shutdown). */
+  /** Waits for background jobs (one model's, or all): tests, benchmarks, shutdown. */
   async settled(model?: string): Promise<void> {
     const job = model === undefined ? Promise.all(this.jobs.values()) : this.jobs.get(model);
     await job;
@@ -105,93 +136,187 @@ export class RollupKeeper {
     this.published.delete(model);
   }
 
-  /**
-   * What `split` needs: the minutes not proved (those of the minute span, and of every hour that
-   * is not sealed from its minutes' current count on this grid), and those hours.
-   */
-  private async workFor(
-    model: string,
-    split: WindowSplit,
-    grid: GridSpec,
-  ): Promise<{ minutes: number[]; hours: number[] }> {
-    const hours =
-      split.span.hours === undefined ? [] : await this.unsealedHours(model, split.span.hours, grid);
-    const ranges: SecondsRange[] = [
-      ...split.span.minutes,
-      ...hours.map((h) => ({ fromS: h, toS: h + 3600 })),
-    ];
-    const minutes = minutesOf(ranges);
-    if (split.covered !== undefined) this.proofs.prune(model, split.covered.fromS);
-    if (minutes.length === 0) return { minutes, hours };
-    const counts = await this.minuteCounts(model, ranges);
-    return { minutes: this.proofs.unproved(model, grid.id, minutes, counts), hours };
+  private inBackground(work: ModelWork): void {
+    const { model } = work.target;
+    this.logger.info(
+      { model, minutes: work.minutes.length, hours: work.hours.length },
+      'proving the window rollups in the background; reading rows until then',
+    );
+    const job = this.fix([work])
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, model }, 'proving the rollups failed; the next cycle retries'),
+      )
+      .finally(() => this.jobs.delete(model));
+    this.jobs.set(model, job);
   }
 
-  private async unsealedHours(model: string, hours: SecondsRange, grid: GridSpec): Promise<number[]> {
-    const rows = await this.store.select<{ h: number; minutes: string; sealed: string; grid: string }>(
-      'rollup hours',
-      hourStatusQuery(this.db, model, hours),
-    );
-    const status = new Map(rows.map((r) => [Number(r.h), r]));
-    return hoursOf(hours).filter((h) => {
-      const row = status.get(h);
-      if (row === undefined) return false; // nothing stored that hour: nothing to seal
-      const emptyGrid = grid.features.size === 0 ? 0 : grid.id;
-      return Number(row.sealed) !== Number(row.minutes) || Number(row.grid) !== emptyGrid;
+  /**
+   * What each target needs under `split`: the minutes not proved (those of the minute span, and of
+   * every hour that is not sealed from its minutes' current count on the model's grid), and those
+   * hours.
+   */
+  private async workFor(targets: readonly RollupTarget[], split: WindowSplit): Promise<ModelWork[]> {
+    if (targets.length === 0 || split.covered === undefined) return [];
+    const models = targets.map((t) => t.model);
+    for (const model of models) this.proofs.prune(model, split.covered.fromS);
+    const hours =
+      split.span.hours === undefined
+        ? new Map<string, number[]>()
+        : await this.unsealedHours(targets, split.span.hours);
+    const rangesOf = (model: string): SecondsRange[] => [
+      ...split.span.minutes,
+      ...(hours.get(model) ?? []).map((h) => ({ fromS: h, toS: h + 3600 })),
+    ];
+    const allRanges = [
+      ...split.span.minutes,
+      ...[...new Set([...hours.values()].flat())].map((h) => ({ fromS: h, toS: h + 3600 })),
+    ];
+    const counts =
+      allRanges.length === 0
+        ? new Map<string, Map<number, number>>()
+        : await this.minuteCounts(models, allRanges);
+    return targets.flatMap((target) => {
+      const minutes = this.proofs.unproved(
+        target.model,
+        target.grid.id,
+        minutesOf(rangesOf(target.model)),
+        counts.get(target.model) ?? new Map(),
+      );
+      const sealing = hours.get(target.model) ?? [];
+      return minutes.length + sealing.length === 0 ? [] : [{ target, minutes, hours: sealing }];
     });
   }
 
-  private async minuteCounts(model: string, ranges: readonly SecondsRange[]): Promise<Map<number, number>> {
-    const rows = await this.store.select<{ b: number; n: string }>(
-      'rollup minutes',
-      minuteEventsQuery(this.db, model, ranges),
-    );
-    return new Map(rows.map((r) => [Number(r.b), Number(r.n)]));
-  }
-
-  /** Proves `work.minutes`, corrects those that differ from the rows, then seals `work.hours`. */
-  private async fix(
-    model: string,
-    grid: GridSpec,
-    work: { minutes: number[]; hours: number[] },
-  ): Promise<void> {
-    for (const range of minuteRanges(work.minutes, 60)) await this.proveRange(model, grid, range);
-    for (const hour of work.hours) await this.sealHour(model, grid, hour);
-  }
-
-  private async proveRange(model: string, grid: GridSpec, range: SecondsRange): Promise<void> {
-    const ranges = [range];
-    const [finals, rollup, coverage] = await Promise.all([
-      this.store.select<{ b: number; n: string }>(
-        'rows per minute',
-        finalMinuteCountsQuery(this.db, model, ranges),
+  private async unsealedHours(
+    targets: readonly RollupTarget[],
+    hours: SecondsRange,
+  ): Promise<Map<string, number[]>> {
+    const rows = await this.store.select<{
+      model: string;
+      h: number;
+      minutes: string;
+      sealed: string;
+      grid: string;
+    }>(
+      'rollup hours',
+      hourStatusQuery(
+        this.db,
+        targets.map((t) => t.model),
+        hours,
       ),
-      this.minuteCounts(model, ranges),
-      grid.features.size === 0
+    );
+    const grids = new Map(targets.map((t) => [t.model, sealedGridId(t.grid)]));
+    const unsealed = new Map<string, number[]>();
+    for (const row of rows) {
+      // An hour whose minutes hold nothing needs no seal: it reads as empty either way.
+      if (Number(row.minutes) === 0 && Number(row.sealed) === 0) continue;
+      if (Number(row.sealed) === Number(row.minutes) && Number(row.grid) === grids.get(row.model)) continue;
+      const list = unsealed.get(row.model) ?? [];
+      list.push(Number(row.h));
+      unsealed.set(row.model, list);
+    }
+    for (const list of unsealed.values()) list.sort((a, b) => a - b);
+    return unsealed;
+  }
+
+  private async minuteCounts(
+    models: readonly string[],
+    ranges: readonly SecondsRange[],
+  ): Promise<Map<string, Map<number, number>>> {
+    const rows = await this.store.select<{ model: string; b: number; n: string }>(
+      'rollup minutes',
+      minuteEventsQuery(this.db, models, ranges),
+    );
+    return byModel(rows, (r) => [Number(r.b), Number(r.n)]);
+  }
+
+  /** Proves every work's minutes, corrects those that differ from the rows, then seals the hours. */
+  private async fix(works: readonly ModelWork[]): Promise<void> {
+    const proving = works.filter((w) => w.minutes.length > 0);
+    // Chunks of at most an hour of minutes: a background job of a day's window reads the rows
+    // an hour at a time.
+    for (let chunk = 0; proving.some((w) => w.minutes.length > chunk * 60); chunk++) {
+      const part = proving.flatMap((w) => {
+        const minutes = w.minutes.slice(chunk * 60, (chunk + 1) * 60);
+        return minutes.length === 0 ? [] : [{ target: w.target, minutes }];
+      });
+      await this.prove(part);
+    }
+    await this.seal(works.filter((w) => w.hours.length > 0));
+  }
+
+  private async prove(parts: ReadonlyArray<{ target: RollupTarget; minutes: number[] }>): Promise<void> {
+    const models = parts.map((p) => p.target.model);
+    const ranges = minuteRanges([...new Set(parts.flatMap((p) => p.minutes))]);
+    const grids = new Map(
+      parts.filter((p) => p.target.grid.features.size > 0).map((p) => [p.target.model, p.target.grid]),
+    );
+    const [finals, rollups, coverage] = await Promise.all([
+      this.store.select<{ model: string; b: number; n: string }>(
+        'rows per minute',
+        finalMinuteCountsQuery(this.db, models, ranges),
+      ),
+      this.minuteCounts(models, ranges),
+      grids.size === 0
         ? Promise.resolve([])
-        : this.store.select<{ b: number; cells: string; values: string }>(
+        : this.store.select<{ model: string; b: number; cells: string; values: string }>(
             'grid coverage',
-            gridCoverageQuery(this.db, model, ranges, grid),
+            gridCoverageQuery(this.db, grids, ranges),
           ),
     ]);
-    const truth = new Map(finals.map((r) => [Number(r.b), Number(r.n)]));
-    const uncovered = new Set(coverage.filter((r) => r.cells !== r.values).map((r) => Number(r.b)));
-    const minutes = minutesOf(ranges);
-    const wrong = minutes.filter((m) => (truth.get(m) ?? 0) !== (rollup.get(m) ?? 0) || uncovered.has(m));
-    if (wrong.length > 0) {
-      for (const statement of correctMinutesStatements(this.db, model, minuteRanges(wrong), grid))
-        await this.store.command('correct rollups', statement);
-      this.logger.info({ model, minutes: wrong.length }, 'rollup minutes corrected from the rows');
+    const truth = byModel(finals, (r) => [Number(r.b), Number(r.n)]);
+    const uncovered = byModel(
+      coverage.filter((r) => r.cells !== r.values),
+      (r) => [Number(r.b), true],
+    );
+    for (const { target, minutes } of parts) {
+      const { model } = target;
+      const rows = truth.get(model) ?? new Map<number, number>();
+      const held = rollups.get(model) ?? new Map<number, number>();
+      const wrong = minutes.filter(
+        (m) => (rows.get(m) ?? 0) !== (held.get(m) ?? 0) || uncovered.get(model)?.has(m) === true,
+      );
+      if (wrong.length > 0) {
+        for (const statement of correctMinutesStatements(this.db, model, minuteRanges(wrong), target.grid))
+          await this.store.command('correct rollups', statement);
+        this.logger.info({ model, minutes: wrong.length }, 'rollup minutes corrected from the rows');
+      }
+      for (const m of minutes) this.proofs.prove(model, target.grid.id, m, rows.get(m) ?? 0);
     }
-    for (const m of minutes) this.proofs.prove(model, grid.id, m, truth.get(m) ?? 0);
   }
 
-  private async sealHour(model: string, grid: GridSpec, hourS: number): Promise<void> {
-    const events = [
-      ...(await this.minuteCounts(model, [{ fromS: hourS, toS: hourS + 3600 }])).values(),
-    ].reduce((sum, n) => sum + n, 0);
-    const sealed = grid.features.size === 0 ? undefined : grid;
-    for (const statement of sealHourStatements(this.db, model, hourS, sealed, events, this.now()))
-      await this.store.command('seal rollup hour', statement);
+  /** Seals each work's hours, every model of one hour in the same statements. */
+  private async seal(works: readonly ModelWork[]): Promise<void> {
+    const byHour = new Map<number, RollupTarget[]>();
+    for (const work of works)
+      for (const hour of work.hours) byHour.set(hour, [...(byHour.get(hour) ?? []), work.target]);
+    for (const [hourS, targets] of [...byHour].sort((a, b) => a[0] - b[0])) {
+      const counts = await this.minuteCounts(
+        targets.map((t) => t.model),
+        [{ fromS: hourS, toS: hourS + 3600 }],
+      );
+      const seals: HourSeal[] = targets.map((t) => ({
+        model: t.model,
+        grid: t.grid,
+        events: [...(counts.get(t.model)?.values() ?? [])].reduce((sum, n) => sum + n, 0),
+      }));
+      for (const statement of sealHourStatements(this.db, hourS, seals, this.now()))
+        await this.store.command('seal rollup hour', statement);
+    }
   }
+}
+
+/** Rows keyed by their model, each mapped to an entry of that model's map. */
+function byModel<R extends { model: string }, K, V>(
+  rows: readonly R[],
+  entry: (row: R) => [K, V],
+): Map<string, Map<K, V>> {
+  const out = new Map<string, Map<K, V>>();
+  for (const row of rows) {
+    let map = out.get(row.model);
+    if (map === undefined) out.set(row.model, (map = new Map<K, V>()));
+    const [key, value] = entry(row);
+    map.set(key, value);
+  }
+  return out;
 }

@@ -1,12 +1,18 @@
-import { sqlIdentifier, sqlNumber, sqlString, sqlStringList } from '../../kernel/sql.js';
+import { sqlNumber, sqlString, sqlStringList } from '../../kernel/sql.js';
 import { MISSING_MARKER, type FeatureGrid } from './queries.js';
 import { cellExpression } from './rollup-schema.js';
 
 /**
- * SQL over the rollup tables (rollup-schema.ts): reading a window's partial states, proving
- * minutes against the raw rows, correcting them, and rolling minutes up into hours. Times are
- * epoch seconds on minute (hour) boundaries; ranges are half-open [from, to). Values are bound
- * through kernel/sql.ts only; 18.16 subset (UNION ALL inside FROM, -State/-Merge, no CTEs).
+ * SQL over the rollup tables (rollup-schema.ts): reading windows' partial states, proving minutes
+ * against the raw rows, correcting them, and rolling minutes up into hours. Every read serves
+ * many models at once (a fleet is evaluated with a few queries, not a few per model) and returns
+ * rows keyed by model. Times are epoch seconds on minute (hour) boundaries; ranges are half-open
+ * [from, to). Values are bound through kernel/sql.ts only; 18.16 subset (UNION ALL inside FROM,
+ * -State/-Merge, tuple IN lists, no CTEs).
+ *
+ * Hours are cut with integer arithmetic, never toStartOfHour: a server in a time zone whose
+ * offset is not whole hours would otherwise start its hours at :30. (Every zone's offset is whole
+ * minutes, so toStartOfMinute is safe.)
  */
 
 /** A half-open range of epoch seconds. */
@@ -22,16 +28,39 @@ export interface GridSpec {
   readonly features: ReadonlyMap<string, FeatureGrid>;
 }
 
-const at = (seconds: number): string => `toDateTime(${sqlNumber(seconds)})`;
+/** Each model's grid. */
+export type ModelGrids = ReadonlyMap<string, GridSpec>;
 
-// Hours are cut with integer arithmetic, never toStartOfHour: a server in a time zone whose
-// offset is not whole hours would otherwise start its hours at :30. (Every zone's offset is whole
-// minutes, so toStartOfMinute is safe.)
+const at = (seconds: number): string => `toDateTime(${sqlNumber(seconds)})`;
+const HOUR = 'toDateTime(intDiv(toUInt32(bucket), 3600) * 3600)';
 
 /** `(column >= a AND column < b) OR ...`; `0` (false) for no range. */
 export function rangesFilter(column: string, ranges: readonly SecondsRange[]): string {
   if (ranges.length === 0) return '0';
   return `(${ranges.map((r) => `(${column} >= ${at(r.fromS)} AND ${column} < ${at(r.toS)})`).join(' OR ')})`;
+}
+
+/** `model` is one of `models`. */
+export function modelsFilter(models: readonly string[]): string {
+  if (models.length === 0) return '0';
+  return models.length === 1
+    ? `model = ${sqlString(models[0] as string)}`
+    : `has(${sqlStringList(models)}, model)`;
+}
+
+/** `(model, grid)` is one of the models' grids (only grids with features count cells). */
+function gridsFilter(grids: ModelGrids): string {
+  const pairs = [...grids].filter(([, g]) => g.features.size > 0);
+  if (pairs.length === 0) return '0';
+  return `(model, grid) IN (${pairs.map(([m, g]) => `(${sqlString(m)}, ${sqlNumber(g.id)})`).join(', ')})`;
+}
+
+/** `(model, feature)` is a feature of its model's grid. */
+function gridFeaturesFilter(grids: ModelGrids, feature = 'feature'): string {
+  const pairs = [...grids].flatMap(([m, g]) =>
+    [...g.features.keys()].map((f) => `(${sqlString(m)}, ${sqlString(f)})`),
+  );
+  return pairs.length === 0 ? '0' : `(model, ${feature}) IN (${pairs.join(', ')})`;
 }
 
 /** Full-precision float literal (an integer would make an Int array). */
@@ -40,15 +69,21 @@ function float(value: number): string {
   return /[.eE]/.test(text) ? text : `${text}.`;
 }
 
-/** The grid's constants per feature, as `transform(name, ...)` lookups. */
-function gridLookups(grid: GridSpec, name: string): { names: string; lo: string; iw: string } {
-  const entries = [...grid.features.values()];
-  const names = sqlStringList(entries.map((g) => g.name));
-  return {
-    names,
-    lo: `transform(${name}, ${names}, [${entries.map((g) => float(g.lo)).join(', ')}], 0.)`,
-    iw: `transform(${name}, ${names}, [${entries.map((g) => float(g.inverseWidth)).join(', ')}], 0.)`,
-  };
+/**
+ * The cell of `value` of feature `name` of row `model` on its model's grid, with each model's
+ * and feature's constants looked up by `model:feature` (model names hold no ':').
+ */
+export function gridCellExpression(grids: ModelGrids, value: string, name: string): string {
+  const entries = [...grids].flatMap(([m, g]) =>
+    [...g.features.values()].map((f) => ({ key: `${m}:${f.name}`, f, g })),
+  );
+  const keys = sqlStringList(entries.map((e) => e.key));
+  const key = `concat(model, ':', ${name})`;
+  const models = [...grids].filter(([, g]) => g.features.size > 0);
+  const lo = `transform(${key}, ${keys}, [${entries.map((e) => float(e.f.lo)).join(', ')}], 0.)`;
+  const iw = `transform(${key}, ${keys}, [${entries.map((e) => float(e.f.inverseWidth)).join(', ')}], 0.)`;
+  const cells = `transform(model, ${sqlStringList(models.map(([m]) => m))}, [${models.map(([, g]) => sqlNumber(g.cells)).join(', ')}], 0)`;
+  return cellExpression(value, lo, iw, cells);
 }
 
 export type GridRow = {
@@ -74,65 +109,67 @@ export function gridRows(model: string, grid: GridSpec, nowMs: number): GridRow[
   }));
 }
 
-/** The grid the views currently use per feature of one model. */
-export function currentGridQuery(db: string, model: string): string {
-  return `SELECT feature, argMax(grid, updated_at_ms) AS grid FROM ${db}.monitor_grids WHERE model = ${sqlString(model)} GROUP BY feature`;
+/** The grid the views currently use per feature of each model. */
+export function currentGridsQuery(db: string, models: readonly string[]): string {
+  return `SELECT model, feature, argMax(grid, updated_at_ms) AS grid FROM ${db}.monitor_grids WHERE ${modelsFilter(models)} GROUP BY model, feature`;
 }
 
 // ---- status and proofs ---------------------------------------------------------------------
 
-/** Events per minute stored in the minute rollup, in the given ranges. */
-export function minuteEventsQuery(db: string, model: string, ranges: readonly SecondsRange[]): string {
-  return `SELECT toUInt32(bucket) AS b, sum(n) AS n FROM ${db}.rollup_events_1m
-WHERE model = ${sqlString(model)} AND ${rangesFilter('bucket', ranges)} GROUP BY b ORDER BY b`;
+/** Events per model and minute stored in the minute rollup, in the given ranges. */
+export function minuteEventsQuery(
+  db: string,
+  models: readonly string[],
+  ranges: readonly SecondsRange[],
+): string {
+  return `SELECT model, toUInt32(bucket) AS b, sum(n) AS n FROM ${db}.rollup_events_1m
+WHERE ${modelsFilter(models)} AND ${rangesFilter('bucket', ranges)} GROUP BY model, b`;
 }
 
-/** Per hour of the range: the events its minutes hold, and the hour's seal (events, grid). */
-export function hourStatusQuery(db: string, model: string, hours: SecondsRange): string {
-  const m = sqlString(model);
-  const inRange = `bucket >= ${at(hours.fromS)} AND bucket < ${at(hours.toS)}`;
-  return `SELECT h, sumIf(v, src = 1) AS minutes, sumIf(v, src = 2) AS sealed, maxIf(g, src = 2) AS grid FROM (
-  SELECT toUInt32(toDateTime(intDiv(toUInt32(bucket), 3600) * 3600)) AS h, sum(n) AS v, toUInt64(0) AS g, 1 AS src FROM ${db}.rollup_events_1m
-    WHERE model = ${m} AND ${inRange} GROUP BY h
+/** Per model and hour of the range: the events its minutes hold, and the hour's seal (events, grid). */
+export function hourStatusQuery(db: string, models: readonly string[], hours: SecondsRange): string {
+  const where = `${modelsFilter(models)} AND bucket >= ${at(hours.fromS)} AND bucket < ${at(hours.toS)}`;
+  return `SELECT model, h, sumIf(v, src = 1) AS minutes, sumIf(v, src = 2) AS sealed, maxIf(g, src = 2) AS grid FROM (
+  SELECT model, toUInt32(${HOUR}) AS h, sum(n) AS v, toUInt64(0) AS g, 1 AS src FROM ${db}.rollup_events_1m
+    WHERE ${where} GROUP BY model, h
   UNION ALL
-  SELECT toUInt32(bucket) AS h, argMax(events, sealed_at_ms) AS v, argMax(grid, sealed_at_ms) AS g, 2 AS src FROM ${db}.rollup_hours
-    WHERE model = ${m} AND ${inRange} GROUP BY h
-) GROUP BY h ORDER BY h`;
+  SELECT model, toUInt32(bucket) AS h, argMax(events, sealed_at_ms) AS v, argMax(grid, sealed_at_ms) AS g, 2 AS src
+    FROM ${db}.rollup_hours WHERE ${where} GROUP BY model, h
+) GROUP BY model, h`;
 }
 
-/** Rows per minute left after replayed copies collapse (FINAL), in the given ranges. */
-export function finalMinuteCountsQuery(db: string, model: string, ranges: readonly SecondsRange[]): string {
-  return `SELECT toUInt32(toStartOfMinute(ts)) AS b, count() AS n FROM ${db}.predictions FINAL
-WHERE model = ${sqlString(model)} AND ${rangesFilter('ts', ranges)} GROUP BY b ORDER BY b`;
+/** Rows per model and minute left after replayed copies collapse (FINAL), in the given ranges. */
+export function finalMinuteCountsQuery(
+  db: string,
+  models: readonly string[],
+  ranges: readonly SecondsRange[],
+): string {
+  return `SELECT model, toUInt32(toStartOfMinute(ts)) AS b, count() AS n FROM ${db}.predictions FINAL
+WHERE ${modelsFilter(models)} AND ${rangesFilter('ts', ranges)} GROUP BY model, b`;
 }
 
 /**
- * Per minute of the ranges: values counted on `grid` and numeric values of the grid's features
- * (equal when every value of the minute has its cell on that grid).
+ * Per model and minute of the ranges: values counted on the model's grid, and numeric values of
+ * the grid's features (equal when every value of the minute has its cell on that grid).
  */
-export function gridCoverageQuery(
-  db: string,
-  model: string,
-  ranges: readonly SecondsRange[],
-  grid: GridSpec,
-): string {
-  const m = sqlString(model);
-  const names = sqlStringList([...grid.features.keys()]);
-  return `SELECT b, sumIf(v, src = 1) AS cells, sumIf(v, src = 2) AS values FROM (
-  SELECT toUInt32(bucket) AS b, sum(n) AS v, 1 AS src FROM ${db}.rollup_cells_1m
-    WHERE model = ${m} AND grid = ${sqlNumber(grid.id)} AND ${rangesFilter('bucket', ranges)} GROUP BY b
+export function gridCoverageQuery(db: string, grids: ModelGrids, ranges: readonly SecondsRange[]): string {
+  const models = [...grids.keys()];
+  const where = `${modelsFilter(models)} AND ${rangesFilter('bucket', ranges)}`;
+  return `SELECT model, b, sumIf(v, src = 1) AS cells, sumIf(v, src = 2) AS values FROM (
+  SELECT model, toUInt32(bucket) AS b, sum(n) AS v, 1 AS src FROM ${db}.rollup_cells_1m
+    WHERE ${where} AND ${gridsFilter(grids)} GROUP BY model, b
   UNION ALL
-  SELECT toUInt32(bucket) AS b, sumMerge(n) AS v, 2 AS src FROM ${db}.rollup_moments_1m
-    WHERE model = ${m} AND has(${names}, feature) AND ${rangesFilter('bucket', ranges)} GROUP BY b
-) GROUP BY b ORDER BY b`;
+  SELECT model, toUInt32(bucket) AS b, sumMerge(n) AS v, 2 AS src FROM ${db}.rollup_moments_1m
+    WHERE ${where} AND ${gridFeaturesFilter(grids)} GROUP BY model, b
+) GROUP BY model, b`;
 }
 
 // ---- corrections: what the raw rows say, less what the rollup holds --------------------------
 
 /**
- * Statements that make the minute rollups of `ranges` equal to the raw rows (FINAL): each inserts
- * the difference, so running one twice, or beside the views, converges. Cells are corrected for
- * `grid` only (cells of other grids are never read).
+ * Statements that make one model's minute rollups of `ranges` equal to the raw rows (FINAL):
+ * each inserts the difference, so running one twice, or beside the views, converges. Cells are
+ * corrected for `grid` only (cells of other grids are never read).
  */
 export function correctMinutesStatements(
   db: string,
@@ -140,10 +177,10 @@ export function correctMinutesStatements(
   ranges: readonly SecondsRange[],
   grid: GridSpec | undefined,
 ): string[] {
-  const m = sqlString(model);
+  const grids: ModelGrids = new Map(grid === undefined ? [] : [[model, grid]]);
   const raw = `${db}.predictions FINAL`;
-  const rawWhere = `model = ${m} AND ${rangesFilter('ts', ranges)}`;
-  const rollupWhere = `model = ${m} AND ${rangesFilter('bucket', ranges)}`;
+  const rawWhere = `${modelsFilter([model])} AND ${rangesFilter('ts', ranges)}`;
+  const rollupWhere = `${modelsFilter([model])} AND ${rangesFilter('bucket', ranges)}`;
   const minute = 'toStartOfMinute(ts)';
   const statements = [
     `INSERT INTO ${db}.rollup_events_1m (model, bucket, n)
@@ -159,8 +196,7 @@ SELECT model, bucket, sum(n) AS d FROM (
       sum(value * value) AS sq, min(value) AS mn, max(value) AS mx
     FROM ${raw} ARRAY JOIN num_names AS name, num_values AS value WHERE ${rawWhere}
     GROUP BY model, bucket, feature`,
-      `SELECT model, bucket, feature, -sumMerge(n) AS n, -sumMerge(s) AS s, -sumMerge(sq) AS sq,
-      inf AS mn, -inf AS mx
+      `SELECT model, bucket, feature, -sumMerge(n) AS n, -sumMerge(s) AS s, -sumMerge(sq) AS sq, inf AS mn, -inf AS mx
     FROM ${db}.rollup_moments_1m WHERE ${rollupWhere} GROUP BY model, bucket, feature`,
     ),
     `INSERT INTO ${db}.rollup_categories_1m (model, bucket, feature, value, n)
@@ -175,12 +211,12 @@ SELECT model, bucket, feature, value, sum(n) AS d FROM (
 ) GROUP BY model, bucket, feature, value HAVING d != 0`,
   ];
   if (grid !== undefined && grid.features.size > 0) {
-    const { names, lo, iw } = gridLookups(grid, 'name');
     statements.push(`INSERT INTO ${db}.rollup_cells_1m (model, bucket, feature, grid, cell, n)
 SELECT model, bucket, feature, ${sqlNumber(grid.id)} AS grid, cell, sum(n) AS d FROM (
-  SELECT model, ${minute} AS bucket, name AS feature, ${cellExpression('value', lo, iw, sqlNumber(grid.cells))} AS cell,
+  SELECT model, ${minute} AS bucket, name AS feature, ${gridCellExpression(grids, 'value', 'name')} AS cell,
       toInt64(count()) AS n
-    FROM ${raw} ARRAY JOIN num_names AS name, num_values AS value WHERE ${rawWhere} AND has(${names}, name)
+    FROM ${raw} ARRAY JOIN num_names AS name, num_values AS value
+    WHERE ${rawWhere} AND ${gridFeaturesFilter(grids, 'name')}
     GROUP BY model, bucket, feature, cell
   UNION ALL
   SELECT model, bucket, feature, cell, -sum(n) AS n FROM ${db}.rollup_cells_1m
@@ -206,25 +242,31 @@ SELECT model, bucket, feature, sumState(dn), sumState(ds), sumState(dsq), minSta
 ) WHERE dn != 0 GROUP BY model, bucket, feature`;
 }
 
+/** One hour of one model to roll up: its minutes' events and the grid its cells are on. */
+export interface HourSeal {
+  readonly model: string;
+  readonly grid: GridSpec;
+  readonly events: number;
+}
+
 /**
- * Statements that make the hour rollup of `hourS` equal to the sum of its minutes (cells of
- * `grid` only), then record the seal: the hour's events and grid.
+ * Statements that make the hour rollup of `hourS`, for each model of `seals`, equal to the sum of
+ * its minutes (cells of the model's grid only), then record the seals (events and grid).
  */
 export function sealHourStatements(
   db: string,
-  model: string,
   hourS: number,
-  grid: GridSpec | undefined,
-  events: number,
+  seals: readonly HourSeal[],
   nowMs: number,
 ): string[] {
-  const m = sqlString(model);
-  const minutes = `model = ${m} AND bucket >= ${at(hourS)} AND bucket < ${at(hourS + 3600)}`;
-  const hour = `model = ${m} AND bucket = ${at(hourS)}`;
+  const models = seals.map((s) => s.model);
+  const grids: ModelGrids = new Map(seals.map((s) => [s.model, s.grid]));
+  const minutes = `${modelsFilter(models)} AND bucket >= ${at(hourS)} AND bucket < ${at(hourS + 3600)}`;
+  const hour = `${modelsFilter(models)} AND bucket = ${at(hourS)}`;
   const statements = [
     `INSERT INTO ${db}.rollup_events_1h (model, bucket, n)
 SELECT model, h, sum(n) AS d FROM (
-  SELECT model, toDateTime(intDiv(toUInt32(bucket), 3600) * 3600) AS h, sum(n) AS n FROM ${db}.rollup_events_1m WHERE ${minutes} GROUP BY model, h
+  SELECT model, ${HOUR} AS h, sum(n) AS n FROM ${db}.rollup_events_1m WHERE ${minutes} GROUP BY model, h
   UNION ALL
   SELECT model, bucket AS h, -sum(n) AS n FROM ${db}.rollup_events_1h WHERE ${hour} GROUP BY model, h
 ) GROUP BY model, h HAVING d != 0`,
@@ -232,71 +274,53 @@ SELECT model, h, sum(n) AS d FROM (
       db,
       '1h',
       `SELECT model, h AS bucket, feature, n, s, sq, mn, mx FROM (
-      SELECT model, toDateTime(intDiv(toUInt32(bucket), 3600) * 3600) AS h, feature, sumMerge(n) AS n, sumMerge(s) AS s,
+      SELECT model, ${HOUR} AS h, feature, sumMerge(n) AS n, sumMerge(s) AS s,
         sumMerge(sq) AS sq, minMerge(mn) AS mn, maxMerge(mx) AS mx
       FROM ${db}.rollup_moments_1m WHERE ${minutes} GROUP BY model, h, feature)`,
-      `SELECT model, bucket, feature, -sumMerge(n) AS n, -sumMerge(s) AS s, -sumMerge(sq) AS sq,
-      inf AS mn, -inf AS mx
+      `SELECT model, bucket, feature, -sumMerge(n) AS n, -sumMerge(s) AS s, -sumMerge(sq) AS sq, inf AS mn, -inf AS mx
     FROM ${db}.rollup_moments_1h WHERE ${hour} GROUP BY model, bucket, feature`,
     ),
     `INSERT INTO ${db}.rollup_categories_1h (model, bucket, feature, value, n)
 SELECT model, h, feature, value, sum(n) AS d FROM (
-  SELECT model, toDateTime(intDiv(toUInt32(bucket), 3600) * 3600) AS h, feature, value, sum(n) AS n FROM ${db}.rollup_categories_1m
+  SELECT model, ${HOUR} AS h, feature, value, sum(n) AS n FROM ${db}.rollup_categories_1m
     WHERE ${minutes} GROUP BY model, h, feature, value
   UNION ALL
   SELECT model, bucket AS h, feature, value, -sum(n) AS n FROM ${db}.rollup_categories_1h
     WHERE ${hour} GROUP BY model, h, feature, value
 ) GROUP BY model, h, feature, value HAVING d != 0`,
   ];
-  if (grid !== undefined && grid.features.size > 0) {
-    const g = sqlNumber(grid.id);
+  if ([...grids.values()].some((g) => g.features.size > 0)) {
     statements.push(`INSERT INTO ${db}.rollup_cells_1h (model, bucket, feature, grid, cell, n)
-SELECT model, h, feature, ${g} AS grid, cell, sum(n) AS d FROM (
-  SELECT model, toDateTime(intDiv(toUInt32(bucket), 3600) * 3600) AS h, feature, cell, sum(n) AS n FROM ${db}.rollup_cells_1m
-    WHERE ${minutes} AND grid = ${g} GROUP BY model, h, feature, cell
+SELECT model, h, feature, grid, cell, sum(n) AS d FROM (
+  SELECT model, ${HOUR} AS h, feature, grid, cell, sum(n) AS n FROM ${db}.rollup_cells_1m
+    WHERE ${minutes} AND ${gridsFilter(grids)} GROUP BY model, h, feature, grid, cell
   UNION ALL
-  SELECT model, bucket AS h, feature, cell, -sum(n) AS n FROM ${db}.rollup_cells_1h
-    WHERE ${hour} AND grid = ${g} GROUP BY model, h, feature, cell
-) GROUP BY model, h, feature, cell HAVING d != 0`);
+  SELECT model, bucket AS h, feature, grid, cell, -sum(n) AS n FROM ${db}.rollup_cells_1h
+    WHERE ${hour} AND ${gridsFilter(grids)} GROUP BY model, h, feature, grid, cell
+) GROUP BY model, h, feature, grid, cell HAVING d != 0`);
   }
   statements.push(
-    `INSERT INTO ${db}.rollup_hours (model, bucket, grid, events, sealed_at_ms) VALUES (${m}, ${at(hourS)}, ${sqlNumber(grid?.id ?? 0)}, ${sqlNumber(events)}, ${sqlNumber(nowMs)})`,
+    `INSERT INTO ${db}.rollup_hours (model, bucket, grid, events, sealed_at_ms) VALUES ${seals
+      .map(
+        (s) =>
+          `(${sqlString(s.model)}, ${at(hourS)}, ${sqlNumber(sealedGridId(s.grid))}, ${sqlNumber(s.events)}, ${sqlNumber(nowMs)})`,
+      )
+      .join(', ')}`,
   );
   return statements;
 }
 
-// ---- reading a window's partial states -----------------------------------------------------
+/** The grid id an hour is sealed with: 0 for a model without numeric features (no cells). */
+export function sealedGridId(grid: GridSpec): number {
+  return grid.features.size === 0 ? 0 : grid.id;
+}
 
-/** Where one model's window is read from the rollups: whole hours, and minutes around them. */
+// ---- reading windows' partial states -------------------------------------------------------
+
+/** Where windows are read from the rollups: whole hours, and minutes around them. */
 export interface RollupSpan {
   readonly hours: SecondsRange | undefined;
   readonly minutes: readonly SecondsRange[];
-}
-
-/**
- * The two levels of one aggregate as one row set: `hourSelect` over the hour table and the same
- * over the minute table, each restricted to the span and the model (and for a slice).
- */
-function bothLevels(
-  db: string,
-  table: string,
-  model: string,
-  span: RollupSpan,
-  select: string,
-  groupBy: string,
-  extraWhere = '',
-): string {
-  const m = sqlString(model);
-  const branches: string[] = [];
-  if (span.hours !== undefined)
-    branches.push(
-      `SELECT ${select} FROM ${db}.${table}_1h WHERE model = ${m} AND bucket >= ${at(span.hours.fromS)} AND bucket < ${at(span.hours.toS)}${extraWhere} GROUP BY ${groupBy}`,
-    );
-  if (span.minutes.length > 0)
-    branches.push(
-      `SELECT ${select} FROM ${db}.${table}_1m WHERE model = ${m} AND ${rangesFilter('bucket', span.minutes)}${extraWhere} GROUP BY ${groupBy}`,
-    );
-  return branches.join('\nUNION ALL\n');
 }
 
 /** Whether a span reads anything. */
@@ -304,52 +328,100 @@ export function spanIsEmpty(span: RollupSpan): boolean {
   return span.hours === undefined && span.minutes.length === 0;
 }
 
-export function partialEventsQuery(db: string, model: string, span: RollupSpan): string {
-  return `SELECT sum(n) AS n FROM (
-${bothLevels(db, 'rollup_events', model, span, 'sum(n) AS n', 'model')}
-)`;
+/**
+ * The two levels of one aggregate as one row set: `select` over the hour table and the same
+ * over the minute table, each restricted to the span and the models.
+ */
+function bothLevels(
+  db: string,
+  table: string,
+  models: readonly string[],
+  span: RollupSpan,
+  select: string,
+  groupBy: string,
+  extraWhere = '',
+): string {
+  const branches: string[] = [];
+  if (span.hours !== undefined)
+    branches.push(
+      `SELECT ${select} FROM ${db}.${table}_1h WHERE ${modelsFilter(models)} AND bucket >= ${at(span.hours.fromS)} AND bucket < ${at(span.hours.toS)}${extraWhere} GROUP BY ${groupBy}`,
+    );
+  if (span.minutes.length > 0)
+    branches.push(
+      `SELECT ${select} FROM ${db}.${table}_1m WHERE ${modelsFilter(models)} AND ${rangesFilter('bucket', span.minutes)}${extraWhere} GROUP BY ${groupBy}`,
+    );
+  return branches.join('\nUNION ALL\n');
 }
 
-export function partialMomentsQuery(db: string, model: string, span: RollupSpan): string {
-  return `SELECT feature, sum(n) AS n, sum(s) AS s, sum(sq) AS sq, min(mn) AS mn, max(mx) AS mx FROM (
+export function partialEventsQuery(db: string, models: readonly string[], span: RollupSpan): string {
+  return `SELECT model, sum(n) AS n FROM (
+${bothLevels(db, 'rollup_events', models, span, 'model, sum(n) AS n', 'model')}
+) GROUP BY model`;
+}
+
+export function partialMomentsQuery(db: string, models: readonly string[], span: RollupSpan): string {
+  return `SELECT model, feature, sum(n) AS n, sum(s) AS s, sum(sq) AS sq, min(mn) AS mn, max(mx) AS mx FROM (
 ${bothLevels(
   db,
   'rollup_moments',
-  model,
+  models,
   span,
-  'feature, sumMerge(n) AS n, sumMerge(s) AS s, sumMerge(sq) AS sq, minMerge(mn) AS mn, maxMerge(mx) AS mx',
-  'feature',
+  'model, feature, sumMerge(n) AS n, sumMerge(s) AS s, sumMerge(sq) AS sq, minMerge(mn) AS mn, maxMerge(mx) AS mx',
+  'model, feature',
 )}
-) GROUP BY feature HAVING n != 0 ORDER BY feature`;
+) GROUP BY model, feature HAVING n != 0`;
 }
 
-/** Cells of `grid` per feature, as TabSeparated `feature \t cell \t n` (features are identifiers-like names). */
-export function partialCellsQuery(db: string, model: string, span: RollupSpan, gridId: number): string {
-  return `SELECT feature, cell, sum(n) AS c FROM (
-${bothLevels(
-  db,
-  'rollup_cells',
-  model,
-  span,
-  'feature, cell, sum(n) AS n',
-  'feature, cell',
-  ` AND grid = ${sqlNumber(gridId)}`,
-)}
-) GROUP BY feature, cell HAVING c != 0`;
+/** Cells on each model's grid, as TabSeparated `model \t feature \t cell \t n`. */
+export function partialCellsQuery(db: string, grids: ModelGrids, span: RollupSpan): string {
+  return `SELECT model, feature, cell, sum(n) AS c FROM (
+${bothLevels(db, 'rollup_cells', [...grids.keys()], span, 'model, feature, cell, sum(n) AS n', 'model, feature, cell', ` AND ${gridsFilter(grids)}`)}
+) GROUP BY model, feature, cell HAVING c != 0`;
 }
 
 export function partialCategoriesQuery(
   db: string,
-  model: string,
+  models: readonly string[],
   span: RollupSpan,
   perFeature: number,
 ): string {
-  return `SELECT feature AS n, value AS v, sum(c) AS c FROM (
-${bothLevels(db, 'rollup_categories', model, span, 'feature, value, sum(n) AS c', 'feature, value')}
-) GROUP BY feature, value HAVING c != 0 ORDER BY n, c DESC, v LIMIT ${sqlNumber(perFeature)} BY n`;
+  return `SELECT model, feature AS n, value AS v, sum(c) AS c FROM (
+${bothLevels(db, 'rollup_categories', models, span, 'model, feature, value, sum(n) AS c', 'model, feature, value')}
+) GROUP BY model, feature, value HAVING c != 0 ORDER BY model, n, c DESC, v LIMIT ${sqlNumber(perFeature)} BY model, n`;
 }
 
-/** `db` for the queries above: validated and quoted once by the caller. */
-export function rollupDatabase(database: string): string {
-  return sqlIdentifier(database);
+// ---- reading windows' fragments from the rows -----------------------------------------------
+
+/** Rows of the models in [startMs, endMs) (ts for the primary key, ts_ms for the exact edge). */
+function fragmentWhere(models: readonly string[], startMs: number, endMs: number): string {
+  return `${modelsFilter(models)} AND ts >= ${at(Math.floor(startMs / 1000))} AND ts <= ${at(Math.floor((endMs - 1) / 1000))} AND ts_ms >= ${sqlNumber(startMs)} AND ts_ms < ${sqlNumber(endMs)}`;
+}
+
+/**
+ * A window fragment's aggregates, read from the rows (FINAL) with the same expressions as the
+ * views, for many models at once: events, moments, cells on each model's grid, categories.
+ */
+export function fragmentQueries(
+  db: string,
+  grids: ModelGrids,
+  startMs: number,
+  endMs: number,
+): { events: string; moments: string; cells: string | undefined; categories: string } {
+  const models = [...grids.keys()];
+  const rows = `${db}.predictions FINAL`;
+  const where = fragmentWhere(models, startMs, endMs);
+  const numeric = 'ARRAY JOIN num_names AS name, num_values AS value';
+  return {
+    events: `SELECT model, count() AS n FROM ${rows} WHERE ${where} GROUP BY model`,
+    moments: `SELECT model, name AS feature, count() AS n, sum(value) AS s, sum(value * value) AS sq, min(value) AS mn, max(value) AS mx
+FROM ${rows} ${numeric} WHERE ${where} GROUP BY model, feature`,
+    cells: [...grids.values()].some((g) => g.features.size > 0)
+      ? `SELECT model, name AS feature, ${gridCellExpression(grids, 'value', 'name')} AS cell, count() AS c
+FROM ${rows} ${numeric} WHERE ${where} AND ${gridFeaturesFilter(grids, 'name')} GROUP BY model, feature, cell`
+      : undefined,
+    categories: `SELECT model, name AS n, value AS v, count() AS c FROM ${rows}
+ARRAY JOIN arrayConcat(cat_names, missing_names) AS name,
+  arrayConcat(cat_values, arrayMap(x -> ${sqlString(MISSING_MARKER)}, missing_names)) AS value
+WHERE ${where} GROUP BY model, n, v`,
+  };
 }

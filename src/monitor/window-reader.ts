@@ -1,25 +1,23 @@
 import { sqlIdentifier } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
 import type { FeatureMoments, WindowAggregates } from './evaluate.js';
-import type { MonitorStore } from './monitor-store.js';
-import { MISSING_MARKER, type FeatureGrid, type WindowBounds } from './queries.js';
+import { MISSING_MARKER } from './queries.js';
 import type { WindowSplit } from './rollup-plan.js';
 import {
+  fragmentQueries,
   partialCategoriesQuery,
   partialCellsQuery,
   partialEventsQuery,
   partialMomentsQuery,
   spanIsEmpty,
-  type RollupSpan,
+  type GridSpec,
+  type ModelGrids,
 } from './rollup-sql.js';
 
-/** What one window read needs: where to read, and the reference's grid to count cells on. */
-export interface WindowReadRequest {
+/** One model of a window read: its grid (cells are counted on it) and its reference's names. */
+export interface WindowReadModel {
   readonly model: string;
-  readonly split: WindowSplit;
-  readonly gridId: number;
-  readonly grids: ReadonlyMap<string, FeatureGrid>;
-  readonly cells: number;
+  readonly grid: GridSpec;
   /** The reference's feature names (others are new features). */
   readonly known: readonly string[];
 }
@@ -27,89 +25,156 @@ export interface WindowReadRequest {
 /** Categories kept per feature, as the raw category query keeps (the most frequent first). */
 const CATEGORIES_PER_FEATURE = 1000;
 
+/** What one part of a window (the rollup span, or one fragment) holds, per model. */
+type Part = Map<string, WindowAggregates>;
+
 /**
- * Reads a window's aggregates the way rollup-plan.ts split it: the rollup span in four queries
- * (events, moments, cells on the reference's grid, categories), each fragment from the rows
- * (FINAL: fragments are a few minutes), then adds them up. The result is what the raw window
- * query returns for the same window, up to floating-point summation order (tested).
+ * Reads many models' windows, cut the same way (rollup-plan.ts): the rollup span in four queries
+ * for all of them (events, moments, cells on each model's grid, categories), each fragment from
+ * the rows in four more (FINAL: fragments are a few minutes; the same expressions as the views),
+ * then adds the parts up per model. The result is what the raw window query returns for the same
+ * window, up to floating-point summation order (tested).
  */
-export async function readWindowAggregates(
+export async function readWindows(
   store: Store,
-  rows: Pick<MonitorStore, 'aggregates'>,
-  request: WindowReadRequest,
-): Promise<WindowAggregates> {
-  const parts: WindowAggregates[] = [];
-  if (!spanIsEmpty(request.split.span)) parts.push(await readSpan(store, request));
-  for (const fragment of request.split.raw) parts.push(await readRows(rows, request, fragment));
-  return mergeAggregates(parts, request.known);
-}
-
-function readRows(
-  rows: Pick<MonitorStore, 'aggregates'>,
-  request: WindowReadRequest,
-  fragment: WindowBounds,
-): Promise<WindowAggregates> {
-  return rows.aggregates(request.model, fragment, request.grids, request.cells, request.known, undefined, 0, {
-    final: true,
-  });
-}
-
-async function readSpan(store: Store, request: WindowReadRequest): Promise<WindowAggregates> {
+  split: WindowSplit,
+  models: readonly WindowReadModel[],
+): Promise<Map<string, WindowAggregates>> {
   const db = sqlIdentifier(store.database);
-  const span: RollupSpan = request.split.span;
-  const { model } = request;
-  const [events, moments, cellsText, categories] = await Promise.all([
-    store.select<{ n: string | null }>('rollup events', partialEventsQuery(db, model, span)),
-    store.select<{ feature: string; n: string; s: number; sq: number; mn: number; mx: number }>(
-      'rollup moments',
-      partialMomentsQuery(db, model, span),
-    ),
-    store.selectText('rollup cells', partialCellsQuery(db, model, span, request.gridId)),
-    store.select<{ n: string; v: string; c: string }>(
+  const grids: ModelGrids = new Map(models.map((m) => [m.model, m.grid]));
+  const parts: Part[] = [];
+  if (models.length > 0 && !spanIsEmpty(split.span)) parts.push(await readSpan(store, db, split, grids));
+  if (models.length > 0)
+    for (const fragment of split.raw)
+      parts.push(await readFragment(store, db, grids, fragment.startMs, fragment.endMs));
+  return new Map(
+    models.map((m) => [
+      m.model,
+      mergeAggregates(
+        parts.map((part) => part.get(m.model) ?? EMPTY),
+        m.known,
+      ),
+    ]),
+  );
+}
+
+const EMPTY: WindowAggregates = {
+  events: 0,
+  numericCells: new Map(),
+  numericMoments: new Map(),
+  categories: new Map(),
+  missing: new Map(),
+  newFeatures: [],
+};
+
+interface EventsRow {
+  model: string;
+  n: string;
+}
+interface MomentsRow {
+  model: string;
+  feature: string;
+  n: string;
+  s: number;
+  sq: number;
+  mn: number;
+  mx: number;
+}
+interface CategoryRow {
+  model: string;
+  n: string;
+  v: string;
+  c: string;
+}
+
+async function readSpan(store: Store, db: string, split: WindowSplit, grids: ModelGrids): Promise<Part> {
+  const models = [...grids.keys()];
+  const cellsWanted = [...grids.values()].some((g) => g.features.size > 0);
+  const [events, moments, cells, categories] = await Promise.all([
+    store.select<EventsRow>('rollup events', partialEventsQuery(db, models, split.span)),
+    store.select<MomentsRow>('rollup moments', partialMomentsQuery(db, models, split.span)),
+    cellsWanted
+      ? store.selectText('rollup cells', partialCellsQuery(db, grids, split.span))
+      : Promise.resolve(''),
+    store.select<CategoryRow>(
       'rollup categories',
-      partialCategoriesQuery(db, model, span, CATEGORIES_PER_FEATURE),
+      partialCategoriesQuery(db, models, split.span, CATEGORIES_PER_FEATURE),
     ),
   ]);
-  const numericMoments = new Map<string, FeatureMoments>(
-    moments.map((r) => [
-      r.feature,
+  return assemble(models, events, moments, cells, categories);
+}
+
+async function readFragment(
+  store: Store,
+  db: string,
+  grids: ModelGrids,
+  startMs: number,
+  endMs: number,
+): Promise<Part> {
+  const sql = fragmentQueries(db, grids, startMs, endMs);
+  const [events, moments, cells, categories] = await Promise.all([
+    store.select<EventsRow>('fragment events', sql.events),
+    store.select<MomentsRow>('fragment moments', sql.moments),
+    sql.cells === undefined ? Promise.resolve('') : store.selectText('fragment cells', sql.cells),
+    store.select<CategoryRow>('fragment categories', sql.categories),
+  ]);
+  return assemble([...grids.keys()], events, moments, cells, categories);
+}
+
+/** One part's rows, split by model. Cells come as TabSeparated `model \t feature \t cell \t n`. */
+function assemble(
+  models: readonly string[],
+  events: readonly EventsRow[],
+  moments: readonly MomentsRow[],
+  cells: string,
+  categories: readonly CategoryRow[],
+): Part {
+  const parts = new Map(
+    models.map((model) => [
+      model,
       {
-        count: Number(r.n),
-        sum: Number(r.s),
-        sumSquares: Number(r.sq),
-        min: Number(r.mn),
-        max: Number(r.mx),
+        events: 0,
+        numericCells: new Map<string, Map<number, number>>(),
+        numericMoments: new Map<string, FeatureMoments>(),
+        categories: new Map<string, Map<string, number>>(),
+        missing: new Map<string, number>(),
+        newFeatures: [] as string[],
       },
     ]),
   );
-  const numericCells = new Map<string, Map<number, number>>();
-  for (const line of cellsText.split('\n')) {
+  for (const row of events) {
+    const part = parts.get(row.model);
+    if (part !== undefined) part.events = Number(row.n);
+  }
+  for (const r of moments) {
+    parts.get(r.model)?.numericMoments.set(r.feature, {
+      count: Number(r.n),
+      sum: Number(r.s),
+      sumSquares: Number(r.sq),
+      min: Number(r.mn),
+      max: Number(r.mx),
+    });
+  }
+  for (const line of cells.split('\n')) {
     if (line.length === 0) continue;
-    const [feature = '', cell = '0', n = '0'] = line.split('\t');
-    if (!request.grids.has(feature)) continue;
-    let counts = numericCells.get(feature);
-    if (counts === undefined) numericCells.set(feature, (counts = new Map<number, number>()));
-    counts.set(Number(cell), Number(n));
+    const [model = '', feature = '', cell = '0', n = '0'] = line.split('\t');
+    const part = parts.get(model);
+    if (part === undefined) continue;
+    addCount(part.numericCells, feature, Number(cell), Number(n));
   }
-  const categoryCounts = new Map<string, Map<string, number>>();
-  const missing = new Map<string, number>();
   for (const row of categories) {
-    if (row.v === MISSING_MARKER) {
-      missing.set(row.n, Number(row.c));
-      continue;
-    }
-    let counts = categoryCounts.get(row.n);
-    if (counts === undefined) categoryCounts.set(row.n, (counts = new Map<string, number>()));
-    counts.set(row.v, Number(row.c));
+    const part = parts.get(row.model);
+    if (part === undefined) continue;
+    if (row.v === MISSING_MARKER) part.missing.set(row.n, (part.missing.get(row.n) ?? 0) + Number(row.c));
+    else addCount(part.categories, row.n, row.v, Number(row.c));
   }
-  return {
-    events: Number(events[0]?.n ?? 0),
-    numericCells,
-    numericMoments,
-    categories: categoryCounts,
-    missing,
-    newFeatures: [...new Set([...numericMoments.keys(), ...categoryCounts.keys()])],
-  };
+  return parts;
+}
+
+function addCount<K>(into: Map<string, Map<K, number>>, feature: string, key: K, n: number): void {
+  let target = into.get(feature);
+  if (target === undefined) into.set(feature, (target = new Map<K, number>()));
+  target.set(key, (target.get(key) ?? 0) + n);
 }
 
 /** Adds window parts up: counts, cells and categories add, moments combine, names unite. */
@@ -125,8 +190,10 @@ export function mergeAggregates(
   let events = 0;
   for (const part of parts) {
     events += part.events;
-    for (const [feature, cells] of part.numericCells) addCounts(numericCells, feature, cells);
-    for (const [feature, counts] of part.categories) addCounts(categories, feature, counts);
+    for (const [feature, cells] of part.numericCells)
+      for (const [c, n] of cells) addCount(numericCells, feature, c, n);
+    for (const [feature, counts] of part.categories)
+      for (const [v, n] of counts) addCount(categories, feature, v, n);
     for (const [feature, n] of part.missing) missing.set(feature, (missing.get(feature) ?? 0) + n);
     for (const [feature, m] of part.numericMoments) {
       const before = numericMoments.get(feature);
@@ -156,16 +223,6 @@ export function mergeAggregates(
     missing,
     newFeatures: [...names].filter((n) => !knownSet.has(n)).sort(),
   };
-}
-
-function addCounts<K>(
-  into: Map<string, Map<K, number>>,
-  feature: string,
-  counts: ReadonlyMap<K, number>,
-): void {
-  let target = into.get(feature);
-  if (target === undefined) into.set(feature, (target = new Map<K, number>()));
-  for (const [key, n] of counts) target.set(key, (target.get(key) ?? 0) + n);
 }
 
 /** At most CATEGORIES_PER_FEATURE values per feature, the most frequent, as the raw query keeps. */

@@ -9,7 +9,7 @@ import { featureGrid, type FeatureGrid, type WindowBounds } from '../../src/moni
 import { RollupKeeper } from '../../src/monitor/rollup-keeper.js';
 import { splitWindow } from '../../src/monitor/rollup-plan.js';
 import type { GridSpec } from '../../src/monitor/rollup-sql.js';
-import { readWindowAggregates } from '../../src/monitor/window-reader.js';
+import { readWindows } from '../../src/monitor/window-reader.js';
 import { predictionRow } from '../../src/store/event-rows.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
 import { cleanupsAfterEach, ENGINES, migratedDatabase, rng } from '../support/index.js';
@@ -110,16 +110,13 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
     sealedBeforeMs: number,
   ): Promise<{ rolled: WindowAggregates; raw: WindowAggregates }> {
     const split = splitWindow(window, sealedBeforeMs);
-    expect(await context.keeper.prepare('roll', split, spec)).toBe('ready');
+    const ready = await context.keeper.prepare([{ model: 'roll', grid: spec }], split);
+    expect(ready.get('roll')).toBe('ready');
     const known = ['a', 'b', 'country'];
-    const rolled = await readWindowAggregates(context.store, context.rows, {
-      model: 'roll',
-      split,
-      gridId: spec.id,
-      grids: spec.features,
-      cells: spec.cells,
-      known,
-    });
+    const rolled = (await readWindows(context.store, split, [{ model: 'roll', grid: spec, known }])).get(
+      'roll',
+    );
+    if (rolled === undefined) throw new Error('no rollup read');
     const raw = await context.rows.aggregates(
       'roll',
       window,
@@ -141,7 +138,7 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
     const spec = grid(1, first);
     // Half of the rows are stored before the grid exists: their cells come from the correction.
     await insert(context.store, first.slice(0, 2_000), T0);
-    await context.keeper.publishGrid('roll', spec);
+    await context.keeper.publishGrids([{ model: 'roll', grid: spec }]);
     await insert(context.store, first.slice(2_000), T0);
     // 10 min before T0 .. ~57 min after T0 + 1 h: fragments, minutes, one whole hour, minutes.
     const window = { startMs: T0 - 9 * 60_000 - 500, endMs: T0 + HOUR + 56 * 60_000 + 250 };
@@ -165,7 +162,7 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
     const context = await setup();
     const list = events(3_000, T0, 1_500, 2);
     const spec = grid(2, list);
-    await context.keeper.publishGrid('roll', spec);
+    await context.keeper.publishGrids([{ model: 'roll', grid: spec }]);
     await insert(context.store, list, T0);
     const window = { startMs: T0, endMs: T0 + 2 * HOUR };
     const sealedBefore = T0 + 2 * HOUR;
@@ -184,20 +181,61 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
     const context = await setup();
     const list = events(2_000, T0, 3_000, 4);
     const first = grid(3, list);
-    await context.keeper.publishGrid('roll', first);
+    await context.keeper.publishGrids([{ model: 'roll', grid: first }]);
     await insert(context.store, list, T0);
     const window = { startMs: T0, endMs: T0 + 2 * HOUR };
     expect(comparable((await bothWays(context, window, first, T0 + 2 * HOUR)).rolled)).toBeDefined();
     // A new reference: another grid (a different range), published after the rows were stored.
     const second = grid(4, list, 0.5);
-    await context.keeper.publishGrid('roll', second);
+    await context.keeper.publishGrids([{ model: 'roll', grid: second }]);
     const slow = new RollupKeeper(context.store, { syncMinutes: 5, now: () => T0 + 5 * HOUR }, logger);
     const split = splitWindow(window, T0 + 2 * HOUR);
-    expect(await slow.prepare('roll', split, second)).toBe('pending');
-    expect(await slow.prepare('roll', split, second)).toBe('pending');
+    const prepare = async () => (await slow.prepare([{ model: 'roll', grid: second }], split)).get('roll');
+    expect(await prepare()).toBe('pending');
+    expect(await prepare()).toBe('pending');
     await slow.settled('roll');
-    expect(await slow.prepare('roll', split, second)).toBe('ready');
+    expect(await prepare()).toBe('ready');
     const { rolled, raw } = await bothWays({ ...context, keeper: slow }, window, second, T0 + 2 * HOUR);
     expect(comparable(rolled)).toEqual(comparable(raw));
+  });
+
+  it('reads many models in one batch, each as its own raw read', async () => {
+    const context = await setup();
+    const specs = new Map<string, GridSpec>();
+    for (const [i, model] of ['m1', 'm2', 'm3'].entries()) {
+      const list = events(1_200, T0 + i * 7_000, 2_500, 10 + i).map((e) => ({ ...e, model }));
+      const spec = grid(20 + i, list, 1 + i);
+      specs.set(model, spec);
+      await context.keeper.publishGrids([{ model, grid: spec }]);
+      await insert(context.store, list, T0);
+    }
+    const window = { startMs: T0 + 30_001, endMs: T0 + HOUR + 20 * 60_000 };
+    const split = splitWindow(window, T0 + HOUR + 15 * 60_000);
+    const targets = [...specs].map(([model, spec]) => ({ model, grid: spec }));
+    expect([...(await context.keeper.prepare(targets, split)).values()]).toEqual(['ready', 'ready', 'ready']);
+    const known = ['a', 'b', 'country'];
+    const read = await readWindows(
+      context.store,
+      split,
+      targets.map((t) => ({ ...t, known })),
+    );
+    for (const [model, spec] of specs) {
+      const raw = await context.rows.aggregates(
+        model,
+        window,
+        spec.features,
+        spec.cells,
+        known,
+        undefined,
+        0,
+        {
+          final: true,
+        },
+      );
+      expect(raw.events).toBeGreaterThan(500);
+      const rolled = read.get(model);
+      if (rolled === undefined) throw new Error(`no read of ${model}`);
+      expect(comparable(rolled)).toEqual(comparable(raw));
+    }
   });
 });
