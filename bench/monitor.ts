@@ -27,8 +27,7 @@ import { openServerStore } from '../src/store/clickhouse-server.js';
 import { openEmbeddedStore } from '../src/store/embedded-store.js';
 import { migrate } from '../kernel/migrations.js';
 import { ALL_MIGRATIONS } from '../src/store/schema.js';
-import { createMonitorMetrics, Monitor } from '../src/monitor/monitor.js';
-import { MonitorStore } from '../src/monitor/monitor-store.js';
+import { createMonitorMetrics, Monitor, monitorSources } from '../src/monitor/monitor.js';
 import { monitoringSchema } from '../src/monitor/options.js';
 
 const { values: args } = parseArgs({
@@ -139,7 +138,7 @@ FROM numbers(${ROWS})`,
     /** A replica's monitor with its own store, hence its own caches. */
     const newMonitor = (replica: string): Monitor =>
       new Monitor({
-        store: new MonitorStore(store),
+        ...monitorSources(store, config, logger),
         config,
         alerting: undefined,
         ownership: { owns: () => true },

@@ -32,8 +32,7 @@ import { dropExpiredPartitions } from '../store/retention.js';
 import { RepeatingTask, type DaemonState } from './lifecycle.js';
 import { hostname } from 'node:os';
 import { ModelOwnership } from '../coordination/ownership.js';
-import { createMonitorMetrics, Monitor } from '../monitor/monitor.js';
-import { MonitorStore } from '../monitor/monitor-store.js';
+import { createMonitorMetrics, Monitor, monitorSources } from '../monitor/monitor.js';
 import { monitorReadRoutes, monitorWriteRoutes } from '../http/monitor-routes.js';
 import { modelSettings } from '../monitor/options.js';
 import { openApiRoute } from '../http/openapi.js';
@@ -168,8 +167,9 @@ export class Daemon {
         if (!willRestart) this.fail(error);
       },
     );
-    const monitorStore = new MonitorStore(store);
     const monitorLogger = rootLogger.child({ component: 'monitor' });
+    const monitorSourcesOf = monitorSources(store, config.monitoring, monitorLogger);
+    const monitorStore = monitorSourcesOf.store;
     this.ownership = new ModelOwnership(
       this.kafka,
       {
@@ -190,7 +190,7 @@ export class Daemon {
       taskOf: (model) => modelSettings(config.monitoring, model).task?.type,
     });
     this.monitor = new Monitor({
-      store: monitorStore,
+      ...monitorSourcesOf,
       config: config.monitoring,
       alerting: this.alerting,
       ownership: this.ownership,

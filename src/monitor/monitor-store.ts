@@ -1,42 +1,24 @@
 import { sqlIdentifier, sqlNumber, sqlString } from '../../kernel/sql.js';
 import { insertObjects, type Store } from '../../kernel/store.js';
-import type {
-  FeatureMoments,
-  LabelAggregates,
-  ModelEvaluation,
-  SegmentEvaluation,
-  WindowAggregates,
-} from './evaluate.js';
+import type { ModelEvaluation, SegmentEvaluation } from './evaluate.js';
 import {
-  categoricalCountsQuery,
-  confusionQuery,
-  chunkCountsQuery,
   firstEventsQuery,
   lastEventsStartQuery,
-  MISSING_MARKER,
-  layoutNamesQuery,
-  numericHistogramQuery,
-  numericMomentsQuery,
-  outcomeCountQuery,
-  regressionSumsQuery,
+  modelsFilter,
   seenModelsQuery,
   storedCountsQuery,
   tagCountsQuery,
-  type FeatureGrid,
   type WindowBounds,
 } from './queries.js';
 import type { ReferenceProfile, SampleRow } from './reference.js';
-import { chunkRange, CleanChunks } from './duplicates.js';
-import { chunkLayouts, decodeKey, isLayoutHash, LayoutCache, type Layout } from './layouts.js';
 
-/** The monitor's adapter over the storage port: aggregates in, results out. */
+/**
+ * The monitor's adapter over the storage port for everything but window aggregates (those are
+ * read by window-reader.ts from the rollups and by row-window-reader.ts from the rows): models
+ * seen, references, samples, tasks, and the results written back.
+ */
 export class MonitorStore {
   private readonly db: string;
-  /** Names of the numeric layouts seen per model (see layouts.ts). */
-  private readonly layouts = new LayoutCache();
-  /** Time chunks proved free of unmerged duplicates (see duplicates.ts). */
-  private readonly cleanChunks = new CleanChunks();
-  private readonly tasks = new Map<string, 'classification' | 'regression'>();
   constructor(private readonly store: Store) {
     this.db = sqlIdentifier(store.database);
   }
@@ -130,12 +112,14 @@ export class MonitorStore {
     return { profile: JSON.parse(row.profile) as ReferenceProfile, createdAtMs: Number(row.created) * 1000 };
   }
 
-  async referenceCreatedAt(model: string): Promise<number | undefined> {
-    const [row] = await this.rows<{ created: string }>(
-      'reference time',
-      `SELECT toUInt64(max(created_at)) AS created FROM ${this.db}.reference_profiles WHERE model = ${sqlString(model)} GROUP BY model`,
+  /** When each model's newest stored reference was made (models without one are absent). */
+  async referencesCreatedAt(models: readonly string[]): Promise<Map<string, number>> {
+    if (models.length === 0) return new Map();
+    const rows = await this.rows<{ model: string; created: string }>(
+      'reference times',
+      `SELECT model, toUInt64(max(created_at)) AS created FROM ${this.db}.reference_profiles WHERE ${modelsFilter(models)} GROUP BY model`,
     );
-    return row === undefined ? undefined : Number(row.created) * 1000;
+    return new Map(rows.map((r) => [r.model, Number(r.created) * 1000]));
   }
 
   async saveReference(model: string, profile: ReferenceProfile, nowMs: number): Promise<void> {
@@ -151,323 +135,45 @@ export class MonitorStore {
   }
 
   /**
-   * Runs the window's aggregations one after another (they are CPU-bound inside ClickHouse, which
-   * already uses every core per query; run together they only contend): first the proof that the
-   * window holds no unmerged duplicates (duplicates.ts; FINAL is used only when it does, rarely: a
-   * replay not merged yet), then moments per layout, which name the layouts, then the grid
-   * histogram by layout, category counts when the reference or the window has categorical or
-   * missing values, and the label join when outcomes exist.
+   * Which kind of prediction each model's recent events carry (for models without a configured
+   * task): classification when the predictions are labels, regression when they are numbers (a
+   * numeric prediction is also stored as its text in prediction_label, so labels are those without
+   * a number). Models with no events since `sinceMs` are absent.
    */
-  async aggregates(
-    model: string,
-    window: WindowBounds,
-    grids: ReadonlyMap<string, FeatureGrid>,
-    cells: number,
-    known: readonly string[],
-    task: 'classification' | 'regression' | undefined,
-    horizonMs: number,
-    options: { readonly final?: boolean } = {},
-  ): Promise<WindowAggregates> {
-    // A small slice (a window's fragment beside its rollups) is read FINAL rather than proved.
-    const final = options.final ?? !(await this.duplicateFree(model, window));
-    const momentRows = await this.rows<MomentRow>(
-      'window moments',
-      numericMomentsQuery(this.db, model, window, final),
-    );
-    await this.learnLayouts(
-      model,
-      momentRows.map((r) => r.layout).filter((hash) => this.layouts.get(model, hash) === undefined),
-    );
-    const layouts = momentRows.map((r) => ({
-      hash: r.layout,
-      names: this.layouts.get(model, r.layout) ?? [],
-    }));
-    const numericCells = await this.histogram(model, window, layouts, grids, cells, final);
-    const referenceHasCategories = known.some((name) => !grids.has(name));
-    const categoricalRows =
-      referenceHasCategories || momentRows.some((r) => Number(r.others) > 0)
-        ? await this.rows<{ n: string; v: string; c: string }>(
-            'window categories',
-            categoricalCountsQuery(this.db, model, window, 1000, final),
-          )
-        : [];
-    const labelAggregates =
-      task === undefined ? undefined : await this.labelAggregates(model, window, task, horizonMs, final);
-    const numericMoments = new Map<string, FeatureMoments>();
-    const numericNames = new Set<string>();
-    for (const group of momentRows) {
-      const names = this.layouts.get(model, group.layout) ?? [];
-      names.forEach((name, i) => {
-        numericNames.add(name);
-        const before = numericMoments.get(name);
-        const count = Number(group.rows);
-        const sum = Number(group.s[i] ?? 0);
-        const sumSquares = Number(group.sq[i] ?? 0);
-        const min = Number(group.mn[i] ?? Number.NaN);
-        const max = Number(group.mx[i] ?? Number.NaN);
-        numericMoments.set(
-          name,
-          before === undefined
-            ? { count, sum, sumSquares, min, max }
-            : {
-                count: before.count + count,
-                sum: before.sum + sum,
-                sumSquares: before.sumSquares + sumSquares,
-                min: Math.min(before.min, min),
-                max: Math.max(before.max, max),
-              },
-        );
-      });
-    }
-    const categories = new Map<string, Map<string, number>>();
-    const missing = new Map<string, number>();
-    for (const row of categoricalRows) {
-      if (row.v === MISSING_MARKER) {
-        missing.set(row.n, Number(row.c));
-        continue;
-      }
-      let counts = categories.get(row.n);
-      if (counts === undefined) categories.set(row.n, (counts = new Map<string, number>()));
-      counts.set(row.v, Number(row.c));
-    }
-    const knownSet = new Set(known);
-    const newFeatures = [...new Set([...categories.keys(), ...numericNames])].filter((n) => !knownSet.has(n));
-    return {
-      events: momentRows.reduce((sum, r) => sum + Number(r.rows), 0),
-      numericCells,
-      numericMoments,
-      categories,
-      missing,
-      newFeatures: newFeatures.sort(),
-      ...(labelAggregates === undefined ? {} : { labels: labelAggregates }),
-    };
-  }
-
-  /**
-   * Proves the window's time chunks free of unmerged duplicates: a plain count per chunk, then a
-   * FINAL and a plain count of the chunks not proved clean before with the same count.
-   */
-  private async duplicateFree(model: string, window: WindowBounds): Promise<boolean> {
-    const range = chunkRange(window);
-    const counts = (rows: Array<{ chunk: string; n: string }>) =>
-      new Map(rows.map((r) => [Number(r.chunk), Number(r.n)]));
-    const plain = counts(await this.rows('window chunks', chunkCountsQuery(this.db, model, range, false)));
-    const unproved = this.cleanChunks.unproved(model, range, plain);
-    if (unproved.length === 0) return true;
-    const [deduplicated, stored] = await Promise.all([
-      this.rows<{ chunk: string; n: string }>(
-        'window duplicates',
-        chunkCountsQuery(this.db, model, range, true, unproved),
-      ),
-      this.rows<{ chunk: string; n: string }>(
-        'window chunks',
-        chunkCountsQuery(this.db, model, range, false, unproved),
-      ),
-    ]).then(([d, p]) => [counts(d), counts(p)] as const);
-    const clean = new Map<number, number>();
-    for (const [chunk, n] of stored) if (deduplicated.get(chunk) === n) clean.set(chunk, n);
-    this.cleanChunks.prove(model, range, clean);
-    return clean.size === stored.size;
-  }
-
-  /**
-   * Grid counts per numeric feature of the window's events with the given layouts (one query per
-   * chunk of layouts; usually one). Counts of a feature spread over several layouts are summed.
-   */
-  private async histogram(
-    model: string,
-    window: WindowBounds,
-    layouts: readonly Layout[],
-    grids: ReadonlyMap<string, FeatureGrid>,
-    cells: number,
-    final: boolean,
-  ): Promise<Map<string, Map<number, number>>> {
-    const counted = new Map<string, Map<number, number>>();
-    if (grids.size === 0) return counted;
-    const withGrids = layouts.filter((l) => l.names.some((name) => grids.has(name)));
-    const texts = await Promise.all(
-      chunkLayouts(withGrids, cells + 2).map(async (chunk) => ({
-        chunk,
-        text: await this.text(
-          'window histogram',
-          numericHistogramQuery(this.db, model, window, chunk, grids, final),
-        ),
-      })),
-    );
-    for (const { chunk, text } of texts) {
-      for (const line of text.split('\n')) {
-        if (line.length === 0) continue;
-        const [k, n] = line.split('\t').map(Number) as [number, number];
-        const decoded = decodeKey(chunk, k);
-        if (decoded === undefined || !grids.has(decoded.feature)) continue;
-        let cellsOf = counted.get(decoded.feature);
-        if (cellsOf === undefined) counted.set(decoded.feature, (cellsOf = new Map<number, number>()));
-        cellsOf.set(decoded.cell, (cellsOf.get(decoded.cell) ?? 0) + n);
-      }
-    }
-    return counted;
-  }
-
-  /** Looks up and caches the names of layouts not seen before. */
-  private async learnLayouts(model: string, hashes: readonly string[]): Promise<void> {
-    await Promise.all(
-      hashes.filter(isLayoutHash).map(async (hash) => {
-        const [row] = await this.rows<{ names: string[] }>(
-          'layout names',
-          layoutNamesQuery(this.db, model, hash),
-        );
-        this.layouts.add(model, { hash, names: row?.names ?? [] });
-      }),
-    );
-  }
-
-  /** Confusion counts or regression sums of the window's predictions labelled within the horizon. */
-  async labelAggregates(
-    model: string,
-    window: WindowBounds,
-    task: 'classification' | 'regression',
-    horizonMs: number,
-    final: boolean,
-  ): Promise<LabelAggregates> {
-    const [outcomes] = await this.rows<{ n: string }>(
-      'outcome count',
-      outcomeCountQuery(this.db, model, window),
-    );
-    if (Number(outcomes?.n ?? 0) === 0) {
-      // Nothing to join (a model without outcomes yet): the join would scan the window for nothing.
-      return task === 'classification'
-        ? { kind: 'classification', confusion: new Map() }
-        : { kind: 'regression', sums: EMPTY_REGRESSION_SUMS };
-    }
-    if (task === 'classification') {
-      const rows = await this.rows<{ predicted: string; actual: string; c: string }>(
-        'label join',
-        confusionQuery(this.db, model, window, horizonMs, final),
-      );
-      const confusion = new Map<string, Map<string, number>>();
-      for (const r of rows) {
-        let row = confusion.get(r.actual);
-        if (row === undefined) confusion.set(r.actual, (row = new Map<string, number>()));
-        row.set(r.predicted, Number(r.c));
-      }
-      return { kind: 'classification', confusion };
-    }
-    const [s] = await this.rows<Record<'n' | 'sae' | 'sse' | 'sape' | 'sy' | 'syy', string>>(
-      'label join',
-      regressionSumsQuery(this.db, model, window, horizonMs, final),
-    );
-    return {
-      kind: 'regression',
-      sums: {
-        count: Number(s?.n ?? 0),
-        sumAbsError: Number(s?.sae ?? 0),
-        sumSquaredError: Number(s?.sse ?? 0),
-        sumAbsPercentageError: Number(s?.sape ?? 0),
-        sumY: Number(s?.sy ?? 0),
-        sumYSquared: Number(s?.syy ?? 0),
-      },
-    };
-  }
-
-  /**
-   * Which kind of prediction the model's recent events carry (for models without a configured
-   * task): classification when the model's predictions are labels, regression when they are numbers
-   * (a numeric prediction is also stored as its text in prediction_label, so labels are those
-   * without a number); remembered once known (a model does not change kind), asked again while it
-   * has no events.
-   */
-  async inferTask(model: string, window: WindowBounds): Promise<'classification' | 'regression' | undefined> {
-    const known = this.tasks.get(model);
-    if (known !== undefined) return known;
-    const task = await this.queryTask(model, window);
-    if (task !== undefined) this.tasks.set(model, task);
-    return task;
-  }
-
-  private async queryTask(
-    model: string,
-    window: WindowBounds,
-  ): Promise<'classification' | 'regression' | undefined> {
-    const [row] = await this.rows<{ labels: string; numbers: string }>(
+  async inferTasks(
+    models: readonly string[],
+    sinceMs: number,
+  ): Promise<Map<string, 'classification' | 'regression'>> {
+    if (models.length === 0) return new Map();
+    const rows = await this.rows<{ model: string; labels: string; numbers: string }>(
       'infer task',
-      `SELECT countIf(prediction_label != '' AND isNull(prediction_number)) AS labels, countIf(isNotNull(prediction_number)) AS numbers FROM ${this.db}.predictions WHERE model = ${sqlString(model)} AND ts >= toDateTime(${sqlNumber(Math.floor(window.startMs / 1000))})`,
+      `SELECT model, countIf(prediction_label != '' AND isNull(prediction_number)) AS labels, countIf(isNotNull(prediction_number)) AS numbers
+ FROM ${this.db}.predictions WHERE ${modelsFilter(models)} AND ts >= toDateTime(${sqlNumber(Math.floor(sinceMs / 1000))}) GROUP BY model`,
     );
-    if (row === undefined) return undefined;
-    if (Number(row.labels) > 0) return 'classification';
-    if (Number(row.numbers) > 0) return 'regression';
-    return undefined;
+    const tasks = new Map<string, 'classification' | 'regression'>();
+    for (const row of rows) {
+      if (Number(row.labels) > 0) tasks.set(row.model, 'classification');
+      else if (Number(row.numbers) > 0) tasks.set(row.model, 'regression');
+    }
+    return tasks;
   }
 
   /**
-   * Writes the whole model's rows (segment '') and each segment's rows (segment `country=DE`;
-   * quality rows of segments go to `segment_quality_results`), then the health row.
+   * Writes evaluations: the whole models' rows (segment '') and each segment's rows (segment
+   * `country=DE`; quality rows of segments go to `segment_quality_results`), one insert per table
+   * for all of them, then the health rows: a model_health row means its evaluation is stored.
    */
-  async writeEvaluation(e: ModelEvaluation, replica: string): Promise<void> {
-    const at = Math.floor(e.evaluatedAtMs / 1000);
-    const ws = Math.floor(e.windowStartMs / 1000);
-    const we = Math.floor(e.windowEndMs / 1000);
-    const common = { model: e.model, evaluated_at: at, window_start: ws, window_end: we };
-    const slices: ReadonlyArray<ModelEvaluation | SegmentEvaluation> = [e, ...e.segments];
+  async writeEvaluations(evaluations: readonly ModelEvaluation[], replica: string): Promise<void> {
+    if (evaluations.length === 0) return;
+    const rows = evaluations.map((e) => evaluationRows(e, replica));
+    const all = (table: keyof EvaluationRows): Record<string, unknown>[] => rows.flatMap((r) => r[table]);
     await Promise.all([
-      this.insert(
-        'drift_results',
-        slices.flatMap((s) => {
-          const fallback =
-            'reference' in s && s.reference === 'whole'
-              ? { reference: 'whole', referenceNote: s.referenceNote }
-              : undefined;
-          return s.drift.map((d) => ({
-            ...common,
-            segment: s.segment,
-            feature: d.feature,
-            kind: d.kind,
-            detector: d.detector,
-            statistic: finite(d.statistic),
-            p_value: d.pValue === null ? null : finite(d.pValue),
-            effect: d.effect === null ? null : finite(d.effect),
-            threshold: d.threshold,
-            drifted: d.drifted ? 1 : 0,
-            status: d.status,
-            window_count: d.windowCount,
-            reference_count: d.referenceCount,
-            details: JSON.stringify(fallback === undefined ? d.details : { ...d.details, ...fallback }),
-          }));
-        }),
-      ),
-      this.insert(
-        'performance_results',
-        slices.flatMap((s) =>
-          s.performance.map((p) => ({
-            ...common,
-            segment: s.segment,
-            metric: p.metric,
-            value: finite(p.value),
-            threshold: p.threshold,
-            breaching: p.breaching ? 1 : 0,
-            labelled: s.labelled,
-            total: s.events,
-            coverage: s.coverage,
-          })),
-        ),
-      ),
-      this.insert('quality_results', qualityRows(e, common)),
-      this.insert(
-        'segment_quality_results',
-        e.segments.flatMap((s) => qualityRows(s, { ...common, segment: s.segment })),
-      ),
+      this.insert('drift_results', all('drift')),
+      this.insert('performance_results', all('performance')),
+      this.insert('quality_results', all('quality')),
+      this.insert('segment_quality_results', all('segmentQuality')),
     ]);
-    // Health last: a model_health row means the whole evaluation is stored.
-    await this.insert('model_health', [
-      {
-        ...common,
-        status: e.status,
-        reasons: JSON.stringify(e.reasons),
-        window_count: e.events,
-        features: e.features,
-        drifted_features: e.driftedFeatures,
-        replica,
-      },
-    ]);
+    await this.insert('model_health', all('health'));
   }
 
   async latestHealth(model?: string): Promise<HealthRow[]> {
@@ -504,11 +210,6 @@ export class MonitorStore {
     );
   }
 
-  private text(operation: string, query: string): Promise<string> {
-    // The histogram query carries the grid as constants; both adapters allow 16 MB of SQL.
-    return this.store.selectText(operation, query);
-  }
-
   private insert(table: string, values: readonly Record<string, unknown>[]): Promise<void> {
     return insertObjects(this.store, table, values);
   }
@@ -529,6 +230,73 @@ export interface HealthRow {
   replica: string;
 }
 
+interface EvaluationRows {
+  readonly drift: Record<string, unknown>[];
+  readonly performance: Record<string, unknown>[];
+  readonly quality: Record<string, unknown>[];
+  readonly segmentQuality: Record<string, unknown>[];
+  readonly health: Record<string, unknown>[];
+}
+
+/** One evaluation as the rows of each result table. */
+function evaluationRows(e: ModelEvaluation, replica: string): EvaluationRows {
+  const at = Math.floor(e.evaluatedAtMs / 1000);
+  const ws = Math.floor(e.windowStartMs / 1000);
+  const we = Math.floor(e.windowEndMs / 1000);
+  const common = { model: e.model, evaluated_at: at, window_start: ws, window_end: we };
+  const slices: ReadonlyArray<ModelEvaluation | SegmentEvaluation> = [e, ...e.segments];
+  return {
+    drift: slices.flatMap((s) => {
+      const fallback =
+        'reference' in s && s.reference === 'whole'
+          ? { reference: 'whole', referenceNote: s.referenceNote }
+          : undefined;
+      return s.drift.map((d) => ({
+        ...common,
+        segment: s.segment,
+        feature: d.feature,
+        kind: d.kind,
+        detector: d.detector,
+        statistic: finite(d.statistic),
+        p_value: d.pValue === null ? null : finite(d.pValue),
+        effect: d.effect === null ? null : finite(d.effect),
+        threshold: d.threshold,
+        drifted: d.drifted ? 1 : 0,
+        status: d.status,
+        window_count: d.windowCount,
+        reference_count: d.referenceCount,
+        details: JSON.stringify(fallback === undefined ? d.details : { ...d.details, ...fallback }),
+      }));
+    }),
+    performance: slices.flatMap((s) =>
+      s.performance.map((p) => ({
+        ...common,
+        segment: s.segment,
+        metric: p.metric,
+        value: finite(p.value),
+        threshold: p.threshold,
+        breaching: p.breaching ? 1 : 0,
+        labelled: s.labelled,
+        total: s.events,
+        coverage: s.coverage,
+      })),
+    ),
+    quality: qualityRows(e, common),
+    segmentQuality: e.segments.flatMap((s) => qualityRows(s, { ...common, segment: s.segment })),
+    health: [
+      {
+        ...common,
+        status: e.status,
+        reasons: JSON.stringify(e.reasons),
+        window_count: e.events,
+        features: e.features,
+        drifted_features: e.driftedFeatures,
+        replica,
+      },
+    ],
+  };
+}
+
 function qualityRows(e: ModelEvaluation, common: Record<string, unknown>): Array<Record<string, unknown>> {
   return e.quality.map((q) => ({
     ...common,
@@ -544,23 +312,3 @@ function qualityRows(e: ModelEvaluation, common: Record<string, unknown>): Array
 function finite(value: number): number {
   return Number.isFinite(value) ? value : 0;
 }
-
-interface MomentRow {
-  readonly layout: string;
-  readonly rows: string;
-  /** Categorical and missing values in the layout's events. */
-  readonly others: string;
-  readonly s: number[];
-  readonly sq: number[];
-  readonly mn: number[];
-  readonly mx: number[];
-}
-
-const EMPTY_REGRESSION_SUMS = {
-  count: 0,
-  sumAbsError: 0,
-  sumSquaredError: 0,
-  sumAbsPercentageError: 0,
-  sumY: 0,
-  sumYSquared: 0,
-} as const;

@@ -1,13 +1,18 @@
 import type { Alerting } from '../alerts/index.js';
 import type { Logger } from '../../kernel/logger.js';
-import { evaluateModel, type ModelEvaluation } from './evaluate.js';
-import { ExportedSeries, type MonitorMetrics, type SeriesValue } from './metrics.js';
-import type { MonitorStore } from './monitor-store.js';
-import { modelSettings, type CompiledMonitoring } from './options.js';
-import { referenceGrids, type FeatureGrid, type WindowBounds } from './queries.js';
-import { buildReferenceProfile, type ReferenceProfile } from './reference.js';
+import { groupByWindow, type ModelPlan, type ReadGroup } from './cycle-plan.js';
+import { evaluateModel, type ModelEvaluation, type WindowAggregates } from './evaluate.js';
+import { ExportedSeries, type MonitorMetrics } from './metrics.js';
+import { MonitorStore } from './monitor-store.js';
+import { modelSettings, type CompiledMonitoring, type ResolvedModelSettings } from './options.js';
+import type { WindowBounds } from './queries.js';
+import { ReferenceBook } from './references.js';
+import { RowWindowReader } from './row-window-reader.js';
 import { SegmentEvaluator } from './segment-evaluator.js';
 import { withSegments } from './segments.js';
+import { seriesOf } from './series.js';
+import { readGroup, storeRollups, type RollupPort } from './window-reads.js';
+import type { Store } from '../../kernel/store.js';
 
 export { createMonitorMetrics, type MonitorMetrics } from './metrics.js';
 
@@ -16,8 +21,57 @@ export interface OwnershipPort {
   owns(model: string): boolean;
 }
 
-export interface MonitorDeps {
+/** What a cycle asks of the monitor's store adapter (monitor-store.ts). */
+export type MonitorStorePort = Pick<
+  MonitorStore,
+  | 'seenModels'
+  | 'referencesCreatedAt'
+  | 'loadReference'
+  | 'saveReference'
+  | 'sample'
+  | 'tagCounts'
+  | 'inferTasks'
+  | 'lastEventsWindow'
+  | 'writeEvaluations'
+>;
+
+/** What a cycle reads from the rows (row-window-reader.ts). */
+export type RowReadsPort = Pick<RowWindowReader, 'aggregates' | 'labelsOf' | 'forget'>;
+
+/** Where the monitor reads and writes: see monitorSources for the real ones over a store. */
+export interface MonitorSources {
+  readonly store: MonitorStorePort;
+  /** Windows (and segments, and labels) read from the rows. */
+  readonly rows: RowReadsPort;
+  /** The rollups; without, every window is read from its rows. */
+  readonly rollups: RollupPort | undefined;
+}
+
+/** The monitor's sources over the storage port, rollups as configured. */
+export function monitorSources(
+  store: Store,
+  config: Pick<CompiledMonitoring, 'rollups'>,
+  logger: Logger,
+  now?: () => number,
+): {
   readonly store: MonitorStore;
+  readonly rows: RowWindowReader;
+  readonly rollups: ReturnType<typeof storeRollups> | undefined;
+} {
+  return {
+    store: new MonitorStore(store),
+    rows: new RowWindowReader(store),
+    rollups: config.rollups.enabled
+      ? storeRollups(
+          store,
+          { syncMinutes: config.rollups.syncMinutes, ...(now === undefined ? {} : { now }) },
+          logger,
+        )
+      : undefined,
+  };
+}
+
+export interface MonitorDeps extends MonitorSources {
   readonly config: CompiledMonitoring;
   readonly alerting: Pick<Alerting, 'handle' | 'release'> | undefined;
   readonly ownership: OwnershipPort;
@@ -31,31 +85,32 @@ export interface MonitorDeps {
   readonly onReleased?: (model: string) => void;
 }
 
-interface CachedReference {
-  readonly profile: ReferenceProfile;
-  readonly grids: Map<string, FeatureGrid>;
-  /** The grid resolution (queries.ts gridCellsFor). */
-  readonly cells: number;
-  readonly createdAtMs: number;
-}
-
-const STATUS_VALUE = { ok: 0, warning: 1, critical: 2 } as const;
-
 /**
- * One cycle: list the models (configured + seen), keep those this replica owns, and evaluate
- * each — reference (built once), window aggregates in ClickHouse, statistics here, results to
- * ClickHouse, gauges, then the rule evaluations to alerting.
+ * One cycle, as a few steps over all the models this replica owns: plan (each model's reference,
+ * window and task), read (windows grouped by span: rollups where they are ready, else rows; one
+ * label join per task), evaluate (pure statistics, evaluate.ts; then segments), record (results
+ * to ClickHouse in one insert per table, gauges, the retuner's hook) and alert. A model whose
+ * step fails is skipped this cycle and counted; the others go on.
  */
 export class Monitor {
-  private readonly references = new Map<string, CachedReference>();
   private readonly now: () => number;
   private readonly series = new ExportedSeries();
+  private readonly references: ReferenceBook;
+  private readonly rows: RowReadsPort;
   private readonly segments: SegmentEvaluator;
+  /** Tasks inferred for models without a configured one (a model does not change kind). */
+  private readonly tasks = new Map<string, 'classification' | 'regression'>();
 
   constructor(private readonly deps: MonitorDeps) {
     this.now = deps.now ?? Date.now;
+    this.references = new ReferenceBook(deps.store, deps.config.gridCells, deps.logger);
+    this.rows = deps.rows;
     this.segments = new SegmentEvaluator({
-      store: deps.store,
+      store: {
+        tagCounts: (...a) => deps.store.tagCounts(...a),
+        sample: (...a) => deps.store.sample(...a),
+        aggregates: (...a) => this.rows.aggregates(...a),
+      },
       cells: deps.config.gridCells,
       labelHorizonMs: deps.config.labelHorizonMs,
       logger: deps.logger,
@@ -71,6 +126,8 @@ export class Monitor {
     for (const model of this.series.models()) {
       if (this.deps.ownership.owns(model)) continue;
       this.series.release(model);
+      this.rows.forget(model);
+      this.deps.rollups?.forget(model);
       this.deps.alerting?.release(model);
       this.deps.onReleased?.(model);
       this.deps.logger.info({ model }, 'model no longer owned here; its gauges are removed');
@@ -78,50 +135,119 @@ export class Monitor {
   }
 
   async runCycle(): Promise<ModelEvaluation[]> {
-    const { config } = this.deps;
     this.releaseUnowned();
     const nowMs = this.now();
-    const seen = await this.deps.store.seenModels(nowMs - config.discoverLookbackMs);
-    const models = [...new Set([...Object.keys(config.models), ...seen.map((s) => s.model)])].sort();
-    const evaluations: ModelEvaluation[] = [];
-    for (const model of models) {
-      if (!this.deps.ownership.owns(model)) continue;
-      const started = process.hrtime.bigint();
-      try {
-        const evaluation = await this.evaluate(model, nowMs);
-        if (evaluation === undefined) continue;
-        evaluations.push(evaluation);
-        this.deps.metrics.evaluations.inc({ model, result: 'ok' });
-      } catch (error) {
-        this.deps.metrics.evaluations.inc({ model, result: 'failed' });
-        this.deps.logger.warn({ err: error, model }, 'model evaluation failed; next interval retries');
-      } finally {
-        this.deps.metrics.evaluationSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      }
-    }
+    const models = await this.ownedModels(nowMs);
+    const evaluations = [...(await this.evaluateAll(models, nowMs))];
     if (evaluations.length > 0 && this.deps.alerting !== undefined) {
       await this.deps.alerting.handle(evaluations.flatMap((e) => e.rules));
     }
     return evaluations;
   }
 
-  /** Evaluates one model's current window; undefined while it has no reference yet. */
+  /** Evaluates one model's current window (owned or not); undefined while it has no reference. */
   async evaluate(model: string, nowMs: number): Promise<ModelEvaluation | undefined> {
-    const settings = modelSettings(this.deps.config, model);
-    const reference = await this.reference(model, settings.reference, settings.features, nowMs);
-    if (reference === undefined) return undefined;
-    const window = await this.window(model, settings.window, nowMs);
-    const names = Object.keys(reference.profile.features);
-    const task = settings.task?.type ?? (await this.deps.store.inferTask(model, window));
-    const aggregates = await this.deps.store.aggregates(
-      model,
-      window,
-      reference.grids,
-      reference.cells,
-      names,
-      task,
-      this.deps.config.labelHorizonMs,
+    const [evaluation] = await this.evaluateAll([model], nowMs);
+    return evaluation;
+  }
+
+  /** Drops the cached reference (after an upload) so the next cycle reloads it. */
+  invalidate(model: string): void {
+    this.references.invalidate(model);
+  }
+
+  private async evaluateAll(models: readonly string[], nowMs: number): Promise<readonly ModelEvaluation[]> {
+    const started = process.hrtime.bigint();
+    const plans = await this.plan(models, nowMs);
+    const evaluations: ModelEvaluation[] = [];
+    const rollups = this.deps.config.rollups.enabled
+      ? { sealedBeforeMs: nowMs - this.deps.config.rollups.openMs }
+      : undefined;
+    for (const group of groupByWindow(plans, rollups))
+      evaluations.push(...(await this.evaluateGroup(group, nowMs)));
+    const stored = await this.record(evaluations);
+    this.deps.metrics.evaluationSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return stored;
+  }
+
+  /** The models seen in the stream or configured, that this replica owns. */
+  private async ownedModels(nowMs: number): Promise<string[]> {
+    const { config } = this.deps;
+    const seen = await this.deps.store.seenModels(nowMs - config.discoverLookbackMs);
+    return [...new Set([...Object.keys(config.models), ...seen.map((s) => s.model)])]
+      .sort()
+      .filter((model) => this.deps.ownership.owns(model));
+  }
+
+  /** Step 1: each model's settings, reference, window and task (models without a reference yet are left out). */
+  private async plan(models: readonly string[], nowMs: number): Promise<ModelPlan[]> {
+    await this.references.refresh(models);
+    const plans: Array<Omit<ModelPlan, 'task'>> = [];
+    for (const model of models) {
+      try {
+        const settings = modelSettings(this.deps.config, model);
+        const reference = await this.references.get(model, settings, nowMs);
+        if (reference === undefined) continue;
+        plans.push({ model, settings, reference, window: await this.window(model, settings, nowMs) });
+      } catch (error) {
+        this.failed(model, error);
+      }
+    }
+    await this.inferTasks(plans);
+    return plans.map((p) => ({ ...p, task: p.settings.task?.type ?? this.tasks.get(p.model) }));
+  }
+
+  private async window(model: string, settings: ResolvedModelSettings, nowMs: number): Promise<WindowBounds> {
+    const window = settings.window;
+    if (window.type === 'time') return { startMs: nowMs - window.durationMs, endMs: nowMs };
+    return (
+      (await this.deps.store.lastEventsWindow(model, window.count, nowMs)) ?? { startMs: nowMs, endMs: nowMs }
     );
+  }
+
+  /** Tasks of the models without a configured one, asked once for all that are not known yet. */
+  private async inferTasks(plans: ReadonlyArray<Omit<ModelPlan, 'task'>>): Promise<void> {
+    const unknown = plans.filter((p) => p.settings.task === undefined && !this.tasks.has(p.model));
+    if (unknown.length === 0) return;
+    const since = Math.min(...unknown.map((p) => p.window.startMs));
+    for (const [model, task] of await this.deps.store.inferTasks(
+      unknown.map((p) => p.model),
+      since,
+    ))
+      this.tasks.set(model, task);
+  }
+
+  /** Steps 2 and 3 for one group: read the windows, then evaluate each model (pure) and its segments. */
+  private async evaluateGroup(group: ReadGroup, nowMs: number): Promise<ModelEvaluation[]> {
+    let reads: Map<string, WindowAggregates | Error>;
+    try {
+      reads = await readGroup(group, this.rows, this.deps.rollups, this.deps.config.labelHorizonMs);
+    } catch (error) {
+      for (const plan of group.plans) this.failed(plan.model, error);
+      return [];
+    }
+    const evaluations: ModelEvaluation[] = [];
+    for (const plan of group.plans) {
+      const aggregates = reads.get(plan.model);
+      if (aggregates === undefined || aggregates instanceof Error) {
+        this.failed(plan.model, aggregates ?? new Error('window not read'));
+        continue;
+      }
+      try {
+        evaluations.push(await this.evaluateModel(plan, aggregates, nowMs));
+      } catch (error) {
+        this.failed(plan.model, error);
+      }
+    }
+    return evaluations;
+  }
+
+  private async evaluateModel(
+    plan: ModelPlan,
+    aggregates: WindowAggregates,
+    nowMs: number,
+  ): Promise<ModelEvaluation> {
+    const { model, settings, reference, window, task } = plan;
     const whole = evaluateModel({
       model,
       settings,
@@ -144,108 +270,41 @@ export class Monitor {
             task,
             evaluatedAtMs: nowMs,
           });
-    const evaluation = withSegments(whole, segments);
-    await this.deps.store.writeEvaluation(evaluation, this.deps.replica);
-    this.publish(evaluation);
-    this.deps.onEvaluated?.(evaluation);
-    this.deps.logger.info(
-      {
-        model,
-        status: evaluation.status,
-        events: evaluation.events,
-        drifted: evaluation.driftedFeatures,
-        reasons: evaluation.reasons,
-      },
-      'model evaluated',
-    );
-    return evaluation;
+    return withSegments(whole, segments);
   }
 
-  /** Drops the cached reference (after an upload) so the next cycle reloads it. */
-  invalidate(model: string): void {
-    this.references.delete(model);
+  /**
+   * Step 4: results to ClickHouse (one insert per table), then gauges, the hook and a log line
+   * each. Returns the evaluations stored (none when the write failed: they alert nobody).
+   */
+  private async record(evaluations: readonly ModelEvaluation[]): Promise<readonly ModelEvaluation[]> {
+    if (evaluations.length === 0) return [];
+    try {
+      await this.deps.store.writeEvaluations(evaluations, this.deps.replica);
+    } catch (error) {
+      for (const e of evaluations) this.failed(e.model, error);
+      return [];
+    }
+    for (const e of evaluations) {
+      this.series.replace(e.model, seriesOf(e, this.deps.metrics, this.deps.config.featureMetrics));
+      this.deps.metrics.evaluations.inc({ model: e.model, result: 'ok' });
+      this.deps.onEvaluated?.(e);
+      this.deps.logger.info(
+        {
+          model: e.model,
+          status: e.status,
+          events: e.events,
+          drifted: e.driftedFeatures,
+          reasons: e.reasons,
+        },
+        'model evaluated',
+      );
+    }
+    return evaluations;
   }
 
-  private publish(e: ModelEvaluation): void {
-    const m = this.deps.metrics;
-    const model = e.model;
-    const values: SeriesValue[] = [
-      [m.health, { model }, STATUS_VALUE[e.status]],
-      [m.windowEvents, { model }, e.events],
-      [m.coverage, { model }, e.coverage],
-    ];
-    for (const d of e.drift) {
-      const labels = { model, feature: d.feature, detector: d.detector };
-      values.push([m.driftStatistic, labels, d.statistic]);
-      if (d.pValue !== null) values.push([m.driftPValue, labels, d.pValue]);
-      values.push([m.drifted, labels, d.drifted ? 1 : 0]);
-    }
-    for (const p of e.performance) values.push([m.performance, { model, metric: p.metric }, p.value]);
-    // Segment labels are bounded: at most maxValues + 1 segments per configured spec.
-    for (const s of e.segments) {
-      const segment = s.segment;
-      values.push([m.segmentHealth, { model, segment }, STATUS_VALUE[s.status]]);
-      values.push([m.segmentWindowEvents, { model, segment }, s.events]);
-      values.push([m.segmentWholeReference, { model, segment }, s.reference === 'whole' ? 1 : 0]);
-      for (const d of s.drift) {
-        if (d.detector !== 'default') continue;
-        values.push([m.segmentDriftStatistic, { model, segment, feature: d.feature }, d.statistic]);
-        values.push([m.segmentDrifted, { model, segment, feature: d.feature }, d.drifted ? 1 : 0]);
-      }
-      for (const p of s.performance)
-        values.push([m.segmentPerformance, { model, segment, metric: p.metric }, p.value]);
-    }
-    this.series.replace(model, values);
-  }
-
-  private async window(
-    model: string,
-    window: ReturnType<typeof modelSettings>['window'],
-    nowMs: number,
-  ): Promise<WindowBounds> {
-    if (window.type === 'time') return { startMs: nowMs - window.durationMs, endMs: nowMs };
-    return (
-      (await this.deps.store.lastEventsWindow(model, window.count, nowMs)) ?? { startMs: nowMs, endMs: nowMs }
-    );
-  }
-
-  private async reference(
-    model: string,
-    spec: ReturnType<typeof modelSettings>['reference'],
-    kinds: Readonly<Record<string, 'numeric' | 'categorical'>>,
-    nowMs: number,
-  ): Promise<CachedReference | undefined> {
-    const cached = this.references.get(model);
-    if (cached !== undefined) {
-      // Another replica (or the CLI) may have stored a newer reference: a cheap check each cycle.
-      const latest = await this.deps.store.referenceCreatedAt(model);
-      if (latest === undefined || latest <= cached.createdAtMs) return cached;
-      this.references.delete(model);
-    }
-    let stored = await this.deps.store.loadReference(model);
-    if (stored === undefined && spec.type !== 'upload') {
-      // Computed rarely: the sample is pulled once and profiled with the detectors' builders.
-      const sample =
-        spec.type === 'first_events'
-          ? await this.deps.store.sample(model, spec.count)
-          : await this.deps.store.sample(model, spec.maxRows, { startMs: spec.fromMs, endMs: spec.toMs });
-      if (spec.type === 'first_events' && sample.length < spec.count) {
-        this.deps.logger.debug(
-          { model, have: sample.length, need: spec.count },
-          'collecting reference events',
-        );
-        return undefined;
-      }
-      if (sample.length === 0) return undefined;
-      const profile = buildReferenceProfile(sample, kinds, spec.type);
-      await this.deps.store.saveReference(model, profile, nowMs);
-      this.deps.logger.info({ model, rows: sample.length, source: spec.type }, 'reference built');
-      stored = { profile, createdAtMs: nowMs };
-    }
-    if (stored === undefined) return undefined;
-    const { grids, cells } = referenceGrids(stored.profile.features, this.deps.config.gridCells);
-    const entry = { profile: stored.profile, grids, cells, createdAtMs: stored.createdAtMs };
-    this.references.set(model, entry);
-    return entry;
+  private failed(model: string, error: unknown): void {
+    this.deps.metrics.evaluations.inc({ model, result: 'failed' });
+    this.deps.logger.warn({ err: error, model }, 'model evaluation failed; next interval retries');
   }
 }

@@ -224,6 +224,43 @@ export const monitoringSchema = z
     models: z.record(modelName, modelMonitoringSchema).default({}),
     /** Cells of the uniform grid ClickHouse counts numeric values in per feature. @default 4096 */
     gridCells: z.number().int().min(64).max(32_768).default(4_096),
+    /**
+     * Partial aggregates kept as events are stored (docs/monitoring.md, "Rollups"): a cycle reads
+     * per-minute and per-hour states instead of the window's rows.
+     */
+    rollups: z
+      .object({
+        /** Off: every cycle aggregates the window's rows, as before rollups. @default true */
+        enabled: z.boolean().default(true),
+        /**
+         * Minutes younger than this are read from the rows: late rows mostly land there, and
+         * their rollups are not proved yet. @default 120000
+         */
+        openMs: durationMs.min(60_000).default(120_000),
+        /**
+         * Minutes a model may need to prove against its rows within a cycle; more (the first
+         * cycle after a start, a new reference) are proved in the background while cycles read
+         * the rows. @default 60
+         */
+        syncMinutes: z.number().int().min(1).default(60),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Prometheus series per feature (whole-model gauges are always exported; every result stays
+     * in ClickHouse for Grafana). `top`: the `topFeatures` features with the largest effect per
+     * model (drifted ones first); `drifted`: only drifted features; `all`: every feature and
+     * detector; `off`: none.
+     */
+    featureMetrics: z
+      .object({
+        /** @default "top" */
+        mode: z.enum(['top', 'drifted', 'all', 'off']).default('top'),
+        /** @default 10 */
+        topFeatures: z.number().int().min(1).max(1_000).default(10),
+      })
+      .strict()
+      .prefault({}),
     coordination: z
       .object({
         /** Topic whose partition assignment decides which replica evaluates which model. */

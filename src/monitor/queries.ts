@@ -1,9 +1,10 @@
-import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString } from '../../kernel/sql.js';
+import { sqlDateTime, sqlIdentifier, sqlNumber, sqlString, sqlStringList } from '../../kernel/sql.js';
 import type { NumericProfile } from '../../detectors/index.js';
 import type { ChunkRange } from './duplicates.js';
 import type { ReferenceProfile } from './reference.js';
 import { chunkSlots, isLayoutHash, SMALL_KEY_SPACE, smallKeys, type LayoutChunk } from './layouts.js';
-import type { SegmentFilter } from './segments.js';
+import { SEGMENT_TAGS } from './options.js';
+import type { SegmentSlice } from './segments.js';
 
 /**
  * SQL the monitor sends to ClickHouse (18.16 subset: no parameters, no window functions, no
@@ -19,13 +20,43 @@ export interface WindowBounds {
   readonly startMs: number;
   readonly endMs: number;
   /** Restricts the window to one segment's events (every query built on windowFilter follows). */
-  readonly segment?: SegmentFilter;
+  readonly segment?: SegmentSlice;
 }
 
-/** `db.table` with db already validated by sqlIdentifier. */
-export function windowFilter(model: string, window: WindowBounds): string {
-  const segment = window.segment === undefined ? '' : ` AND (${window.segment.sql})`;
-  return `model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs)} AND ts <= ${sqlDateTime(window.endMs - 1)} AND ts_ms >= ${sqlNumber(window.startMs)} AND ts_ms < ${sqlNumber(window.endMs)}${segment}`;
+/** `model` is one of `models` (one model: an equality, which ClickHouse prunes by key best). */
+export function modelsFilter(models: string | readonly string[]): string {
+  const list = typeof models === 'string' ? [models] : models;
+  if (list.length === 0) return '0';
+  return list.length === 1 ? `model = ${sqlString(list[0] as string)}` : `has(${sqlStringList(list)}, model)`;
+}
+
+/** The window's rows of the model(s), restricted to its segment's slice when it has one. */
+export function windowFilter(models: string | readonly string[], window: WindowBounds): string {
+  const segment = window.segment === undefined ? '' : ` AND (${sliceCondition(window.segment)})`;
+  return `${modelsFilter(models)} AND ts >= ${sqlDateTime(window.startMs)} AND ts <= ${sqlDateTime(window.endMs - 1)} AND ts_ms >= ${sqlNumber(window.startMs)} AND ts_ms < ${sqlNumber(window.endMs)}${segment}`;
+}
+
+/**
+ * A segment slice's condition on `predictions` rows: events whose categorical feature (or tag
+ * column) has the slice's value, or, for `__other__`, none of the named values.
+ */
+export function sliceCondition(slice: SegmentSlice): string {
+  const { dimension } = slice;
+  let present: string;
+  let value: string;
+  if (dimension.kind === 'feature') {
+    const name = sqlString(dimension.name);
+    present = `has(cat_names, ${name})`;
+    value = `cat_values[indexOf(cat_names, ${name})]`;
+  } else {
+    const column = (SEGMENT_TAGS as Record<string, string>)[dimension.name];
+    if (column === undefined) throw new RangeError(`unknown segment tag ${JSON.stringify(dimension.name)}`);
+    present = '1';
+    value = sqlIdentifier(column);
+  }
+  if (slice.value !== undefined) return `${present} AND ${value} = ${sqlString(slice.value)}`;
+  if (slice.excluded.length === 0) return '1';
+  return `NOT (${present} AND has(${sqlStringList(slice.excluded)}, ${value}))`;
 }
 
 /**
@@ -181,63 +212,65 @@ WHERE ${windowFilter(model, window)}
 GROUP BY n, v ORDER BY n, c DESC LIMIT ${sqlNumber(perFeature)} BY n`;
 }
 
-/** Outcomes the label joins below could use (none: the joins are skipped). */
-export function outcomeCountQuery(db: string, model: string, window: WindowBounds): string {
-  return `SELECT count() AS n FROM ${db}.outcomes WHERE ${outcomeFilter(model, window)}`;
+/** Outcomes per model that the label joins below could use (none: the joins are skipped). */
+export function outcomeCountsQuery(db: string, models: readonly string[], window: WindowBounds): string {
+  return `SELECT model, count() AS n FROM ${db}.outcomes WHERE ${outcomeFilter(models, window)} GROUP BY model`;
 }
 
-function outcomeFilter(model: string, window: WindowBounds): string {
-  return `model = ${sqlString(model)} AND ts >= ${sqlDateTime(window.startMs - 1000)}`;
+function outcomeFilter(models: string | readonly string[], window: WindowBounds): string {
+  return `${modelsFilter(models)} AND ts >= ${sqlDateTime(window.startMs - 1000)}`;
 }
 
 /**
- * The window's outcomes, one per prediction id: the latest received (a later outcome corrects an
- * earlier one; FINAL would collapse copies only within a day partition). Reducing the right side
- * to one row per id makes the ALL join below mean the same on 18.16 and on current ClickHouse,
- * whose ANY joins changed meaning; both sides carry aliases, which current ClickHouse requires.
+ * The window's outcomes, one per model and prediction id: the latest received (a later outcome
+ * corrects an earlier one; FINAL would collapse copies only within a day partition). Reducing the
+ * right side to one row per key makes the ALL join below mean the same on 18.16 and on current
+ * ClickHouse, whose ANY joins changed meaning; both sides carry aliases, which current ClickHouse
+ * requires.
  */
 function latestOutcomes(
   db: string,
-  model: string,
+  models: string | readonly string[],
   window: WindowBounds,
   columns: string,
   where = '',
 ): string {
-  return `(SELECT id, argMax(ts_ms, ingested_at) AS label_ms, ${columns} FROM ${db}.outcomes
- WHERE ${outcomeFilter(model, window)}${where} GROUP BY id) AS o`;
+  return `(SELECT model, id, argMax(ts_ms, ingested_at) AS label_ms, ${columns} FROM ${db}.outcomes
+ WHERE ${outcomeFilter(models, window)}${where} GROUP BY model, id) AS o`;
 }
 
-/** Confusion counts of the labelled part of the window (outcomes within the horizon). */
+/** Confusion counts per model of the labelled part of the window (outcomes within the horizon). */
 export function confusionQuery(
   db: string,
-  model: string,
+  models: string | readonly string[],
   window: WindowBounds,
   horizonMs: number,
   final = true,
 ): string {
-  return `SELECT prediction_label AS predicted, label AS actual, count() AS c FROM
-(SELECT id, ts_ms, prediction_label FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)}) AS p
+  return `SELECT model, prediction_label AS predicted, label AS actual, count() AS c FROM
+(SELECT model, id, ts_ms, prediction_label FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(models, window)}) AS p
 ALL INNER JOIN
-${latestOutcomes(db, model, window, 'argMax(label, ingested_at) AS label')} USING id
+${latestOutcomes(db, models, window, 'argMax(label, ingested_at) AS label')} USING (model, id)
 WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)} AND label != ''
-GROUP BY predicted, actual`;
+GROUP BY model, predicted, actual`;
 }
 
-/** Regression sums of the labelled part of the window. */
+/** Regression sums per model of the labelled part of the window. */
 export function regressionSumsQuery(
   db: string,
-  model: string,
+  models: string | readonly string[],
   window: WindowBounds,
   horizonMs: number,
   final = true,
 ): string {
   const e = 'abs(y - yhat)';
-  return `SELECT count() AS n, sum(${e}) AS sae, sum((y - yhat) * (y - yhat)) AS sse,
+  return `SELECT model, count() AS n, sum(${e}) AS sae, sum((y - yhat) * (y - yhat)) AS sse,
 sum(${e} / greatest(abs(y), 2.220446049250313e-16)) AS sape, sum(y) AS sy, sum(y * y) AS syy FROM
-(SELECT id, ts_ms, assumeNotNull(prediction_number) AS yhat FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(model, window)} AND isNotNull(prediction_number)) AS p
+(SELECT model, id, ts_ms, assumeNotNull(prediction_number) AS yhat FROM ${db}.predictions${final ? ' FINAL' : ''} WHERE ${windowFilter(models, window)} AND isNotNull(prediction_number)) AS p
 ALL INNER JOIN
-${latestOutcomes(db, model, window, 'assumeNotNull(argMax(label_number, ingested_at)) AS y', ' AND isNotNull(label_number)')} USING id
-WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)}`;
+${latestOutcomes(db, models, window, 'assumeNotNull(argMax(label_number, ingested_at)) AS y', ' AND isNotNull(label_number)')} USING (model, id)
+WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)}
+GROUP BY model`;
 }
 
 /** The model's first `count` events (a first-N reference), pulled once (again for segment slices). */

@@ -1,5 +1,5 @@
 import { sqlNumber, sqlString, sqlStringList } from '../../kernel/sql.js';
-import { MISSING_MARKER, type FeatureGrid } from './queries.js';
+import { MISSING_MARKER, modelsFilter, type FeatureGrid } from './queries.js';
 import { cellExpression } from './rollup-schema.js';
 
 /**
@@ -38,14 +38,6 @@ const HOUR = 'toDateTime(intDiv(toUInt32(bucket), 3600) * 3600)';
 export function rangesFilter(column: string, ranges: readonly SecondsRange[]): string {
   if (ranges.length === 0) return '0';
   return `(${ranges.map((r) => `(${column} >= ${at(r.fromS)} AND ${column} < ${at(r.toS)})`).join(' OR ')})`;
-}
-
-/** `model` is one of `models`. */
-export function modelsFilter(models: readonly string[]): string {
-  if (models.length === 0) return '0';
-  return models.length === 1
-    ? `model = ${sqlString(models[0] as string)}`
-    : `has(${sqlStringList(models)}, model)`;
 }
 
 /** `(model, grid)` is one of the models' grids (only grids with features count cells). */

@@ -1,6 +1,7 @@
 import type { Logger } from '../../kernel/logger.js';
 import { evaluateModel, type SegmentEvaluation, type WindowAggregates } from './evaluate.js';
 import type { MonitorStore } from './monitor-store.js';
+import type { RowWindowReader } from './row-window-reader.js';
 import { SEGMENT_TAGS, type ResolvedModelSettings } from './options.js';
 import { referenceGrids, type FeatureGrid, type WindowBounds } from './queries.js';
 import type { ReferenceProfile, SampleRow } from './reference.js';
@@ -8,13 +9,12 @@ import {
   planSegments,
   segmentDimension,
   segmentReference,
-  SegmentFilter,
   type SegmentReference,
   type SegmentSlice,
 } from './segments.js';
 
-/** What segments need of the store. */
-export type SegmentStore = Pick<MonitorStore, 'aggregates' | 'tagCounts' | 'sample'>;
+/** What segments need of the store: tag counts and samples, and slices aggregated from the rows. */
+export type SegmentStore = Pick<MonitorStore, 'tagCounts' | 'sample'> & Pick<RowWindowReader, 'aggregates'>;
 
 export interface SegmentEvaluatorDeps {
   readonly store: SegmentStore;
@@ -139,7 +139,7 @@ export class SegmentEvaluator {
     slice: SegmentSlice,
     sliceRef: SliceReference,
   ): Promise<SegmentEvaluation> {
-    const window: WindowBounds = { ...input.window, segment: SegmentFilter.of(slice) };
+    const window: WindowBounds = { ...input.window, segment: slice };
     const aggregates = await this.deps.store.aggregates(
       input.model,
       window,

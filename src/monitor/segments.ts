@@ -1,13 +1,12 @@
 import type { DeepReadonly } from '../../kernel/deep-readonly.js';
-import { sqlIdentifier, sqlString, sqlStringList } from '../../kernel/sql.js';
 import type { HealthStatus, ModelEvaluation, SegmentEvaluation } from './evaluate.js';
-import { SEGMENT_TAGS, type SegmentConfig } from './options.js';
+import type { SegmentConfig } from './options.js';
 import { buildReferenceProfile, type ReferenceProfile, type SampleRow } from './reference.js';
 
 /**
  * Segments: slices of a model's traffic by a categorical feature's value or an event tag, each
- * evaluated like a model of its own (docs/monitoring.md, Segments). Everything here is pure
- * except that it writes the slice's SQL condition, through src/store/sql.ts only.
+ * evaluated like a model of its own (docs/monitoring.md, Segments). Pure: a slice's SQL
+ * condition is written by queries.ts.
  */
 
 /** The value of the bucket that holds every event of no named segment. */
@@ -98,35 +97,7 @@ export function planSegments(
   return { slices, tooSmall };
 }
 
-/**
- * A slice's SQL condition on `predictions` rows, appended to the window filter (queries.ts
- * `windowFilter`). Only this module makes one, from a validated dimension and escaped values.
- */
-export class SegmentFilter {
-  private constructor(readonly sql: string) {}
-
-  static of(slice: SegmentSlice): SegmentFilter {
-    const { dimension } = slice;
-    let present: string;
-    let value: string;
-    if (dimension.kind === 'feature') {
-      const name = sqlString(dimension.name);
-      present = `has(cat_names, ${name})`;
-      value = `cat_values[indexOf(cat_names, ${name})]`;
-    } else {
-      const column = (SEGMENT_TAGS as Record<string, string>)[dimension.name];
-      if (column === undefined) throw new RangeError(`unknown segment tag ${JSON.stringify(dimension.name)}`);
-      present = '1';
-      value = sqlIdentifier(column);
-    }
-    if (slice.value !== undefined)
-      return new SegmentFilter(`${present} AND ${value} = ${sqlString(slice.value)}`);
-    if (slice.excluded.length === 0) return new SegmentFilter('1');
-    return new SegmentFilter(`NOT (${present} AND has(${sqlStringList(slice.excluded)}, ${value}))`);
-  }
-}
-
-/** The rows of a reference sample in the slice: the same membership as SegmentFilter in SQL. */
+/** The rows of a reference sample in the slice: the same membership as queries.ts sliceCondition in SQL. */
 export function sliceSample(rows: readonly SampleRow[], slice: SegmentSlice): SampleRow[] {
   const { dimension } = slice;
   const valueOf = (row: SampleRow): string | undefined => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildNumericReferenceProfile } from '../../detectors/index.js';
 import type { PredictionEvent } from '../../src/events/types.js';
-import { MonitorStore } from '../../src/monitor/monitor-store.js';
+import { RowWindowReader } from '../../src/monitor/row-window-reader.js';
 import { featureGrid, type FeatureGrid } from '../../src/monitor/queries.js';
 import { predictionRow } from '../../src/store/event-rows.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
@@ -65,7 +65,7 @@ describe.each(ENGINES)('monitor window aggregates on the %s backend', (engine) =
       ['a', featureGrid('a', buildNumericReferenceProfile(values('a')), cells)],
       ['b', featureGrid('b', buildNumericReferenceProfile(values('b').map((v) => v / 2)), cells)],
     ]);
-    const store = new MonitorStore(port);
+    const store = new RowWindowReader(port);
     const window = { startMs: nowMs - 600_000, endMs: nowMs };
     const aggregate = () => store.aggregates('agg', window, grids, cells, ['a', 'b'], undefined, 60_000);
 

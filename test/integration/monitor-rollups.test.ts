@@ -4,7 +4,7 @@ import { createLogger } from '../../kernel/logger.js';
 import type { Store } from '../../kernel/store.js';
 import type { PredictionEvent } from '../../src/events/types.js';
 import type { WindowAggregates } from '../../src/monitor/evaluate.js';
-import { MonitorStore } from '../../src/monitor/monitor-store.js';
+import { RowWindowReader } from '../../src/monitor/row-window-reader.js';
 import { featureGrid, type FeatureGrid, type WindowBounds } from '../../src/monitor/queries.js';
 import { RollupKeeper } from '../../src/monitor/rollup-keeper.js';
 import { splitWindow } from '../../src/monitor/rollup-plan.js';
@@ -97,7 +97,7 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
   async function setup() {
     const { store, drop } = await migratedDatabase('rollups', ALL_MIGRATIONS, engine);
     cleanups.push(drop);
-    const rows = new MonitorStore(store);
+    const rows = new RowWindowReader(store);
     const keeper = new RollupKeeper(store, { syncMinutes: 10_000, now: () => T0 + 5 * HOUR }, logger);
     return { store, rows, keeper };
   }

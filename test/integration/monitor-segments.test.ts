@@ -9,8 +9,7 @@ import type { PredictionEvent } from '../../src/events/types.js';
 import { monitorReadRoutes } from '../../src/http/monitor-routes.js';
 import { createLogger } from '../../kernel/logger.js';
 import { createMonitorMetrics } from '../../src/monitor/metrics.js';
-import { Monitor } from '../../src/monitor/monitor.js';
-import { MonitorStore } from '../../src/monitor/monitor-store.js';
+import { Monitor, monitorSources } from '../../src/monitor/monitor.js';
 import { monitoringSchema } from '../../src/monitor/options.js';
 import { outcomeRow, predictionRow } from '../../src/store/event-rows.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
@@ -100,14 +99,15 @@ describe.each(ENGINES)('monitor segments on the %s backend', (engine) => {
         },
       },
     });
-    const store = new MonitorStore(port);
+    const sources = monitorSources(port, config, logger);
+    const store = sources.store;
     const registry = new Registry();
     const rules: RuleEvaluation[] = [];
     const owned = new Set(['shop', 'steady']);
     const released: string[] = [];
     const releasedToAlerting: string[] = [];
     const monitor = new Monitor({
-      store,
+      ...sources,
       config,
       alerting: {
         handle: (evaluations) => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store, StoreEngine } from '../../kernel/store.js';
 import type { OutcomeEvent, PredictionEvent } from '../../src/events/types.js';
 import { MonitorStore } from '../../src/monitor/monitor-store.js';
+import { RowWindowReader } from '../../src/monitor/row-window-reader.js';
 import type { ModelEvaluation } from '../../src/monitor/evaluate.js';
 import { labelledEventsSql } from '../../retune/data/load.js';
 import { outcomeRow, predictionRow } from '../../src/store/event-rows.js';
@@ -61,19 +62,22 @@ async function seed(store: Store): Promise<void> {
   );
 }
 
-const backends = new Map<StoreEngine, { store: Store; monitor: MonitorStore; drop: () => Promise<void> }>();
+const backends = new Map<
+  StoreEngine,
+  { store: Store; monitor: MonitorStore; rows: RowWindowReader; drop: () => Promise<void> }
+>();
 beforeAll(async () => {
   for (const engine of ENGINES) {
     const { store, drop } = await migratedDatabase('contract', ALL_MIGRATIONS, engine);
     await seed(store);
-    backends.set(engine, { store, monitor: new MonitorStore(store), drop });
+    backends.set(engine, { store, monitor: new MonitorStore(store), rows: new RowWindowReader(store), drop });
   }
 });
 afterAll(async () => {
   for (const { drop } of backends.values()) await drop();
 });
 
-function backend(engine: StoreEngine): { store: Store; monitor: MonitorStore } {
+function backend(engine: StoreEngine): { store: Store; monitor: MonitorStore; rows: RowWindowReader } {
   const found = backends.get(engine);
   if (found === undefined) throw new Error(`no ${engine} backend`);
   return found;
@@ -90,7 +94,9 @@ function comparable(value: unknown): unknown {
 }
 
 /** Runs `read` on every backend; all must give the same answer, which is returned. */
-async function onEvery<T>(read: (b: { store: Store; monitor: MonitorStore }) => Promise<T>): Promise<T> {
+async function onEvery<T>(
+  read: (b: { store: Store; monitor: MonitorStore; rows: RowWindowReader }) => Promise<T>,
+): Promise<T> {
   const answers = [];
   for (const engine of ENGINES) answers.push(await read(backend(engine)));
   for (const answer of answers.slice(1)) expect(comparable(answer)).toEqual(comparable(answers[0]));
@@ -101,16 +107,8 @@ const window = { startMs: T0, endMs: T0 + 40_000 };
 
 describe(`store queries on ${ENGINES.join(' and ')}, with the same answers`, () => {
   it('joins regression labels within the horizon, latest correction first, each prediction once', async () => {
-    const sums = await onEvery(async ({ monitor }) => {
-      const aggregates = await monitor.aggregates(
-        'demand',
-        window,
-        new Map(),
-        64,
-        [],
-        'regression',
-        HORIZON_MS,
-      );
+    const sums = await onEvery(async ({ rows }) => {
+      const aggregates = await rows.aggregates('demand', window, new Map(), 64, [], 'regression', HORIZON_MS);
       return aggregates.labels;
     });
     // Labelled within the horizon: p0..p19; p3's label corrected to 100.
@@ -180,7 +178,11 @@ describe(`store queries on ${ENGINES.join(' and ')}, with the same answers`, () 
     expect([...counts.entries()]).toEqual([
       ['demand', { predictions: { total: 40, window: 10 }, outcomes: { total: 21, window: 1 } }],
     ]);
-    expect(await onEvery(({ monitor }) => monitor.inferTask('demand', window))).toBe('regression');
+    expect(
+      await onEvery(async ({ monitor }) =>
+        (await monitor.inferTasks(['demand'], window.startMs)).get('demand'),
+      ),
+    ).toBe('regression');
     const versions = await onEvery(({ monitor }) => monitor.tagCounts('demand', window, 'version'));
     expect([...versions.entries()]).toEqual([
       ['v1', 30],
@@ -238,7 +240,7 @@ describe(`store queries on ${ENGINES.join(' and ')}, with the same answers`, () 
       ],
       segments: [],
     } as unknown as ModelEvaluation; // the fields writeEvaluation reads; the rest of the type is the monitor's business
-    for (const engine of ENGINES) await backend(engine).monitor.writeEvaluation(evaluation, 'replica-1');
+    for (const engine of ENGINES) await backend(engine).monitor.writeEvaluations([evaluation], 'replica-1');
     const history = await onEvery(({ monitor }) =>
       monitor.driftHistory({
         model: 'demand',

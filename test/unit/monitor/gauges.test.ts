@@ -3,15 +3,19 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { WindowAggregates } from '../../../src/monitor/evaluate.js';
 import { createMonitorMetrics, ExportedSeries } from '../../../src/monitor/metrics.js';
-import { Monitor } from '../../../src/monitor/monitor.js';
-import type { MonitorStore } from '../../../src/monitor/monitor-store.js';
+import {
+  Monitor,
+  type MonitorSources,
+  type MonitorStorePort,
+  type RowReadsPort,
+} from '../../../src/monitor/monitor.js';
 import { monitoringSchema } from '../../../src/monitor/options.js';
 import { buildReferenceProfile } from '../../../src/monitor/reference.js';
 
 const logger = pino({ level: 'silent' });
 
-/** A store fake: two models seen, a stored reference, an empty-ish window, writes dropped. */
-function fakeStore(): MonitorStore {
+/** Source fakes: two models seen, a stored reference, an empty-ish window, writes dropped. */
+function fakeSources(): MonitorSources {
   const profile = buildReferenceProfile(
     Array.from({ length: 50 }, (_, i) => ({ features: { c: i % 2 === 0 ? 'a' : 'b' } })),
     {},
@@ -33,26 +37,35 @@ function fakeStore(): MonitorStore {
     missing: new Map(),
     newFeatures: [],
   };
-  const fake = {
+  const store: MonitorStorePort = {
     seenModels: () =>
       Promise.resolve([
         { model: 'a', events: 50, lastMs: 0 },
         { model: 'b', events: 50, lastMs: 0 },
       ]),
-    referenceCreatedAt: () => Promise.resolve(1_000),
+    referencesCreatedAt: (models: readonly string[]) =>
+      Promise.resolve(new Map(models.map((m) => [m, 1_000]))),
     loadReference: () => Promise.resolve({ profile, createdAtMs: 1_000 }),
-    inferTask: () => Promise.resolve(undefined),
-    aggregates: () => Promise.resolve(aggregates),
-    writeEvaluation: () => Promise.resolve(),
+    inferTasks: () => Promise.resolve(new Map()),
+    writeEvaluations: () => Promise.resolve(),
+    saveReference: () => Promise.resolve(),
+    sample: () => Promise.resolve([]),
+    tagCounts: () => Promise.resolve(new Map()),
+    lastEventsWindow: () => Promise.resolve(undefined),
   };
-  return fake as unknown as MonitorStore;
+  const rows: RowReadsPort = {
+    aggregates: () => Promise.resolve(aggregates),
+    labelsOf: () => Promise.resolve(new Map()),
+    forget: () => undefined,
+  };
+  return { store, rows, rollups: undefined };
 }
 
 function setup() {
   const registry = new Registry();
   const owned = new Set(['a', 'b']);
   const monitor = new Monitor({
-    store: fakeStore(),
+    ...fakeSources(),
     config: monitoringSchema.parse({}),
     alerting: undefined,
     ownership: { owns: (model) => owned.has(model) },

@@ -3,12 +3,11 @@ import { alertFingerprint } from '../../../src/alerts/fingerprint.js';
 import { applyEvaluations, emptyPolicyState } from '../../../src/alerts/policy.js';
 import type { ModelEvaluation, SegmentEvaluation } from '../../../src/monitor/evaluate.js';
 import { modelSettings, monitoringSchema, segmentSchema } from '../../../src/monitor/options.js';
-import { windowFilter } from '../../../src/monitor/queries.js';
+import { sliceCondition, windowFilter } from '../../../src/monitor/queries.js';
 import { buildReferenceProfile, type SampleRow } from '../../../src/monitor/reference.js';
 import {
   OTHER_SEGMENT_VALUE,
   planSegments,
-  SegmentFilter,
   segmentName,
   segmentReference,
   sliceSample,
@@ -99,7 +98,7 @@ describe('planSegments', () => {
   });
 });
 
-describe('SegmentFilter', () => {
+describe('slice conditions (queries.ts sliceCondition)', () => {
   const window = { startMs: 1_000, endMs: 2_000 };
   const slice = (
     value: string | undefined,
@@ -114,7 +113,7 @@ describe('SegmentFilter', () => {
   });
 
   it('appends an escaped condition to the window filter', () => {
-    const sql = windowFilter('m', { ...window, segment: SegmentFilter.of(slice("D'E")) });
+    const sql = windowFilter('m', { ...window, segment: slice("D'E") });
     expect(sql).toContain(
       "AND (has(cat_names, 'coun\\'try') AND cat_values[indexOf(cat_names, 'coun\\'try')] = 'D\\'E')",
     );
@@ -122,16 +121,16 @@ describe('SegmentFilter', () => {
   });
 
   it('writes __other__ as "not one of the named values" (events without the feature included)', () => {
-    expect(SegmentFilter.of(slice(undefined, ['DE', 'FR'])).sql).toBe(
+    expect(sliceCondition(slice(undefined, ['DE', 'FR']))).toBe(
       "NOT (has(cat_names, 'coun\\'try') AND has(['DE', 'FR'], cat_values[indexOf(cat_names, 'coun\\'try')]))",
     );
-    expect(SegmentFilter.of(slice(undefined, ['v1'], 'tag')).sql).toBe("NOT (1 AND has(['v1'], `version`))");
-    expect(SegmentFilter.of(slice('v2', [], 'tag')).sql).toBe("1 AND `version` = 'v2'");
+    expect(sliceCondition(slice(undefined, ['v1'], 'tag'))).toBe("NOT (1 AND has(['v1'], `version`))");
+    expect(sliceCondition(slice('v2', [], 'tag'))).toBe("1 AND `version` = 'v2'");
   });
 
   it('refuses a tag without a known column', () => {
     expect(() =>
-      SegmentFilter.of({ ...slice('a', [], 'tag'), dimension: { kind: 'tag', name: 'version; DROP' } }),
+      sliceCondition({ ...slice('a', [], 'tag'), dimension: { kind: 'tag', name: 'version; DROP' } }),
     ).toThrow(/unknown segment tag/);
   });
 });
