@@ -1,42 +1,50 @@
 /**
- * `npm run bench:monitor`: one full monitor evaluation cycle of a model with 10 million
- * predictions and 20 numeric features (window = all of them), against a bare ClickHouse scan of
- * the same columns (simple aggregates: count, sum, min, max per feature) in the same run. The
- * scan in the last line is without FINAL, like the cycle when no duplicates are pending; the
- * scan with FINAL is printed on the line before.
+ * `npm run bench:monitor`: what one monitor cycle costs, on each store, as traffic grows and as
+ * the fleet grows — against a bare ClickHouse scan of the same columns in the same run.
  *
- * The rows are generated inside ClickHouse (`INSERT ... SELECT ... FROM numbers(N)`), never
- * pushed through Node. The reference (the first 100,000 events) is built by a first, untimed
- * cycle; the timed cycle is what runs every interval: window aggregation in ClickHouse (FINAL,
- * grid histogram, categories, overview), statistics here, results written back.
+ * Sweep: a model with 20 numeric features and N predictions spread over one day (window: 25 h,
+ * so every row is in it), for each N of `--rows` (default 10M and 50M). The rows are generated
+ * inside ClickHouse (`INSERT ... SELECT ... FROM numbers(N)`), never pushed through Node; the
+ * first 100,000 are stored first and the reference is built from them (so the views count the
+ * rest on its grid as they are stored, as in production), then the rest. The first cycle after
+ * the load proves the rollups against the rows (in the background; timed apart), then steady
+ * cycles are timed (best of 3), interleaved with the bare scan (count, sum, min, max per feature,
+ * no FINAL) of the window's rows. The cycle should stay flat as N grows, and far below the scan.
  *
- * The same is done on each store (`--store both`, the default: the ClickHouse server, then the
- * embedded engine in this process, which is how the daemon uses it), each against its own scan.
+ * Fleet: `--fleet-models` models (default 1000) of 20 features with `--fleet-events` events each
+ * in the last hour (window 1 h): one cycle evaluates them all; also the Prometheus series the
+ * monitor exports (per-feature series are bounded by `monitoring.featureMetrics`).
  *
- * Usage: node --import tsx bench/monitor.ts [--rows 10000000] [--features 20] [--grid-cells N]
- *   [--store both|server|embedded] [--keep]
- * Last line: {"bench":"monitor","rows":N,"features":F,"cycle_s":a,"scan_s":b,"ratio":a/b,
- *   "embedded_cycle_s":c,"embedded_scan_s":d,"embedded_ratio":c/d,"embedded_over_server":c/a}
+ * Usage: node --import tsx bench/monitor.ts [--rows 10000000,50000000] [--features 20]
+ *   [--store both|server|embedded] [--fleet-models 1000] [--fleet-events 200] [--no-sweep]
+ *   [--no-fleet] [--keep]
+ * Lines: one per store and size, one per store's fleet; the last line sums it up:
+ * {"bench":"monitor","rows":[...],"features":F,"cycle_s":[...],"scan_s":[...],"flatness":a/b,
+ *  "ratio_at_largest":c/s,"fleet_models":M,"fleet_cycle_s":f,"fleet_series":k, "embedded_...": ...}
  */
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { createLogger } from '../kernel/logger.js';
-import { endpointsFromEnv, servicesUp } from '../src/dev-services/index.js';
+import { migrate } from '../kernel/migrations.js';
+import { sqlIdentifier } from '../kernel/sql.js';
 import type { Store } from '../kernel/store.js';
+import { endpointsFromEnv, servicesUp } from '../src/dev-services/index.js';
+import { createMonitorMetrics, Monitor, monitorSources } from '../src/monitor/monitor.js';
+import { monitoringSchema, type MonitoringInput } from '../src/monitor/options.js';
 import { openServerStore } from '../src/store/clickhouse-server.js';
 import { openEmbeddedStore } from '../src/store/embedded-store.js';
-import { migrate } from '../kernel/migrations.js';
 import { ALL_MIGRATIONS } from '../src/store/schema.js';
-import { createMonitorMetrics, Monitor, monitorSources } from '../src/monitor/monitor.js';
-import { monitoringSchema } from '../src/monitor/options.js';
 
 const { values: args } = parseArgs({
   options: {
-    rows: { type: 'string', default: '10000000' },
+    rows: { type: 'string', default: '10000000,50000000' },
     features: { type: 'string', default: '20' },
-    keep: { type: 'boolean', default: false },
-    'grid-cells': { type: 'string' },
     store: { type: 'string', default: 'both' },
+    'fleet-models': { type: 'string', default: '1000' },
+    'fleet-events': { type: 'string', default: '200' },
+    'no-sweep': { type: 'boolean', default: false },
+    'no-fleet': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
 if (!['both', 'server', 'embedded'].includes(args.store))
@@ -44,178 +52,254 @@ if (!['both', 'server', 'embedded'].includes(args.store))
 const ENGINES = (args.store === 'both' ? ['server', 'embedded'] : [args.store]) as Array<
   'server' | 'embedded'
 >;
-const ROWS = Number(args.rows);
+const SIZES = args.rows.split(',').map(Number);
 const FEATURES = Number(args.features);
-const MODEL = 'bench';
+const FLEET_MODELS = Number(args['fleet-models']);
+const FLEET_EVENTS = Number(args['fleet-events']);
+const REFERENCE_ROWS = 100_000;
+const DAY_S = 86_000;
 const logger = createLogger('warn');
 
-interface Measured {
-  readonly cycleS: number;
-  readonly scanS: number;
-  readonly detail: Record<string, unknown>;
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+const log = (message: string): void => void process.stderr.write(`[bench:monitor] ${message}\n`);
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await work();
+  return [result, (performance.now() - started) / 1000];
 }
 
 async function openBenchStore(engine: 'server' | 'embedded', database: string): Promise<Store> {
   if (engine === 'embedded')
-    return openEmbeddedStore({ path: `.driftguard/bench-monitor-store`, database, sessions: 4 });
-  const info = await servicesUp({ logger });
-  const services = endpointsFromEnv(info.env);
+    return openEmbeddedStore({ path: '.driftguard/bench-monitor-store', database, sessions: 4 });
+  const services = endpointsFromEnv((await servicesUp({ logger })).env);
   return openServerStore({
     url: services.clickhouseUrl,
     database,
     username: 'default',
     password: '',
-    requestTimeoutMs: 600_000,
+    requestTimeoutMs: 1_800_000,
   });
 }
 
-async function main(): Promise<void> {
-  const results = new Map<'server' | 'embedded', Measured>();
-  for (const engine of ENGINES) {
-    const measured = await measure(engine);
-    results.set(engine, measured);
-    console.log(JSON.stringify({ store: engine, ...measured.detail }));
-  }
-  const server = results.get('server');
-  const embedded = results.get('embedded');
-  console.log(
-    JSON.stringify({
-      bench: 'monitor',
-      rows: ROWS,
-      features: FEATURES,
-      ...(server === undefined
-        ? {}
-        : {
-            cycle_s: round(server.cycleS),
-            scan_s: round(server.scanS),
-            ratio: round(server.cycleS / server.scanS),
-          }),
-      ...(embedded === undefined
-        ? {}
-        : {
-            embedded_cycle_s: round(embedded.cycleS),
-            embedded_scan_s: round(embedded.scanS),
-            embedded_ratio: round(embedded.cycleS / embedded.scanS),
-          }),
-      ...(server === undefined || embedded === undefined
-        ? {}
-        : { embedded_over_server: round(embedded.cycleS / server.cycleS) }),
-    }),
-  );
+/** A replica's monitor over `store` (its own caches), at a fixed clock. */
+function monitorOn(store: Store, input: MonitoringInput, nowMs: number, registry = new Registry()) {
+  const config = monitoringSchema.parse(input);
+  const sources = monitorSources(store, config, logger);
+  const monitor = new Monitor({
+    ...sources,
+    config,
+    alerting: undefined,
+    ownership: { owns: () => true },
+    metrics: createMonitorMetrics(registry),
+    logger,
+    replica: 'bench',
+    now: () => nowMs,
+  });
+  return { monitor, settled: () => sources.rollups?.settled() ?? Promise.resolve(), registry };
 }
 
-async function measure(engine: 'server' | 'embedded'): Promise<Measured> {
-  const database = `bench_monitor_${Date.now()}`;
-  const store = await openBenchStore(engine, database);
-  try {
-    await migrate(store, logger, ALL_MIGRATIONS);
-    // One day of event time ending now, 20 features with different shapes.
-    const endS = Math.floor(Date.now() / 1000);
-    const startS = endS - 86_000;
-    const names = `[${Array.from({ length: FEATURES }, (_, i) => `'f${i}'`).join(', ')}]`;
-    const loadStarted = performance.now();
-    await store.command(
-      'load',
-      `INSERT INTO ${database}.predictions (model, ts, ts_ms, id, version, num_names, num_values, prediction_label, ingested_at)
-SELECT '${MODEL}', toDateTime(${startS} + intDiv(number * 86000, ${ROWS})), (${startS} + intDiv(number * 86000, ${ROWS})) * 1000 + number % 1000,
- toString(number), '1', ${names},
+/** Rows `from..to` of `rows` over one day ending at endS, 20 features of different shapes. */
+function loadSql(db: string, model: string, from: number, to: number, rows: number, endS: number): string {
+  const startS = endS - DAY_S;
+  const names = `[${Array.from({ length: FEATURES }, (_, i) => `'f${i}'`).join(', ')}]`;
+  const t = `(${startS} + intDiv(number * ${DAY_S}, ${rows}))`;
+  return `INSERT INTO ${db}.predictions (model, ts, ts_ms, id, version, num_names, num_values, prediction_label, ingested_at)
+SELECT '${model}', toDateTime(${t}), ${t} * 1000 + number % 1000, toString(number), '1', ${names},
  arrayMap(i -> multiIf(i % 3 = 0, (cityHash64(number, i) % 1000000) / 1000000.0 * (i + 1),
               i % 3 = 1, -log((cityHash64(number, i) % 1000000 + 1) / 1000001.0),
               ((cityHash64(number, i) % 1000) + (cityHash64(number, i + 100) % 1000)) / 100.0), range(${FEATURES})),
  if(number % 3 = 0, 'yes', 'no'), now()
-FROM numbers(${ROWS})`,
-    );
-    const loadS = (performance.now() - loadStarted) / 1000;
+FROM numbers(${from}, ${to - from})`;
+}
 
-    const config = monitoringSchema.parse({
+interface SweepPoint {
+  readonly rows: number;
+  readonly cycleS: number;
+  readonly scanS: number;
+}
+
+async function sweepPoint(engine: 'server' | 'embedded', rows: number): Promise<SweepPoint> {
+  const database = `bench_monitor_${Date.now()}`;
+  const store = await openBenchStore(engine, database);
+  const db = sqlIdentifier(database);
+  try {
+    await migrate(store, logger, ALL_MIGRATIONS);
+    const endS = Math.floor(Date.now() / 1000);
+    const nowMs = (endS + 10) * 1000;
+    const input: MonitoringInput = {
       defaults: {
         window: { type: 'time', durationMs: 90_000_000 },
-        reference: { type: 'first_events', count: 100_000 },
+        reference: { type: 'first_events', count: REFERENCE_ROWS },
       },
       discoverLookbackMs: 2 * 86_400_000,
-      ...(args['grid-cells'] === undefined ? {} : { gridCells: Number(args['grid-cells']) }),
-    });
-    /** A replica's monitor with its own store, hence its own caches. */
-    const newMonitor = (replica: string): Monitor =>
-      new Monitor({
-        ...monitorSources(store, config, logger),
-        config,
-        alerting: undefined,
-        ownership: { owns: () => true },
-        metrics: createMonitorMetrics(new Registry()),
-        logger,
-        replica,
-      });
-    const monitor = newMonitor('bench');
-    const nowMs = (endS + 10) * 1000;
-    const refStarted = performance.now();
-    await monitor.evaluate(MODEL, nowMs); // builds the reference (untimed)
-    const referenceS = (performance.now() - refStarted) / 1000;
-
-    const time = async (work: () => Promise<unknown>): Promise<number> => {
-      const started = performance.now();
-      await work();
-      return (performance.now() - started) / 1000;
     };
+    const live = monitorOn(store, input, nowMs);
+    // The reference's rows first: its grid exists before the rest arrive, as in production.
+    await store.command('load', loadSql(db, 'bench', 0, REFERENCE_ROWS, rows, endS));
+    const [, referenceS] = await timed(() => live.monitor.evaluate('bench', nowMs));
+    const [, loadS] = await timed(() =>
+      store.command('load', loadSql(db, 'bench', REFERENCE_ROWS, rows, rows, endS)),
+    );
+    // The first cycle after the load proves every minute against the rows (in the background).
+    const [, proveS] = await timed(async () => {
+      await live.monitor.evaluate('bench', nowMs);
+      await live.settled();
+    });
     const perFeature = Array.from(
       { length: FEATURES },
       (_, i) => `sum(num_values[${i + 1}]), min(num_values[${i + 1}]), max(num_values[${i + 1}])`,
     ).join(', ');
-    const scan = (final: string) => async () => {
-      await store.select(
+    const scan = (): Promise<unknown> =>
+      store.select(
         'scan',
-        `SELECT count(), ${perFeature}, sum(length(num_names)) FROM ${database}.predictions ${final} WHERE model = '${MODEL}'`,
+        `SELECT count(), ${perFeature}, sum(length(num_names)) FROM ${db}.predictions WHERE model = 'bench'`,
       );
-    };
-    // A replica that just took the model over has none of the monitor's caches (layout names,
-    // chunks proved free of duplicates, the model's task): its first cycle is printed too.
-    const cold = newMonitor('bench-cold');
-    const coldCycleS = await time(() => cold.evaluate(MODEL, nowMs));
-    // Best of 3 for each, interleaved, after the untimed warm-up above.
     const cycles: number[] = [];
-    const scansFinal: number[] = [];
-    const scansPlain: number[] = [];
-    let windowEvents = 0;
+    const scans: number[] = [];
+    let events = 0;
     for (let i = 0; i < 3; i++) {
-      cycles.push(
-        await time(async () => {
-          const e = await monitor.evaluate(MODEL, nowMs);
-          windowEvents = e?.events ?? 0;
-        }),
-      );
-      scansFinal.push(await time(scan('FINAL')));
-      scansPlain.push(await time(scan('')));
+      const [evaluation, cycleS] = await timed(() => live.monitor.evaluate('bench', nowMs));
+      events = evaluation?.events ?? 0;
+      cycles.push(cycleS);
+      scans.push((await timed(scan))[1]);
     }
-    // The cycle reads without FINAL when the window holds no unmerged duplicates (the case here),
-    // so the like-for-like baseline is the plain scan; the FINAL scan is printed beside it.
-    const cycleS = Math.min(...cycles);
-    const scanS = Math.min(...scansPlain);
-    const finalS = Math.min(...scansFinal);
-    return {
-      cycleS,
-      scanS,
-      detail: {
+    // A replica that just took the model over: no proofs cached, hours sealed already.
+    const [, coldS] = await timed(() => monitorOn(store, input, nowMs).monitor.evaluate('bench', nowMs));
+    const point = { rows, cycleS: Math.min(...cycles), scanS: Math.min(...scans) };
+    console.log(
+      JSON.stringify({
+        store: engine,
+        rows,
+        features: FEATURES,
+        window_events: events,
         load_s: round(loadS),
         reference_build_s: round(referenceS),
-        window_events: windowEvents,
-        cold_cycle_s: round(coldCycleS),
+        first_cycle_with_proofs_s: round(proveS),
+        cold_replica_cycle_s: round(coldS),
         cycles_s: cycles.map(round),
-        scans_final_s: scansFinal.map(round),
-        scans_no_final_s: scansPlain.map(round),
-        ratio_vs_scan_with_final: round(cycleS / finalS),
-        cycle_s: round(cycleS),
-        scan_s: round(scanS),
-        ratio: round(cycleS / scanS),
-      },
-    };
+        scans_s: scans.map(round),
+        cycle_s: round(point.cycleS),
+        scan_s: round(point.scanS),
+        ratio: round(point.cycleS / point.scanS),
+      }),
+    );
+    if (events !== rows) throw new Error(`the cycle saw ${events} events, expected ${rows}`);
+    return point;
   } finally {
-    if (!args.keep) await store.command('drop', `DROP DATABASE IF EXISTS ${database}`);
+    if (!args.keep) await store.command('drop', `DROP DATABASE IF EXISTS ${db}`);
     await store.close();
   }
 }
 
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
+interface FleetResult {
+  readonly cycleS: number;
+  readonly series: number;
+}
+
+async function fleet(engine: 'server' | 'embedded'): Promise<FleetResult> {
+  const database = `bench_fleet_${Date.now()}`;
+  const store = await openBenchStore(engine, database);
+  const db = sqlIdentifier(database);
+  try {
+    await migrate(store, logger, ALL_MIGRATIONS);
+    const endS = Math.floor(Date.now() / 1000);
+    const nowMs = (endS + 10) * 1000;
+    const total = FLEET_MODELS * FLEET_EVENTS;
+    const names = `[${Array.from({ length: FEATURES }, (_, i) => `'f${i}'`).join(', ')}]`;
+    // Each model's events spread over the last hour; the first half of each model's events first.
+    const load = (
+      from: number,
+      to: number,
+    ): string => `INSERT INTO ${db}.predictions (model, ts, ts_ms, id, version, num_names, num_values, prediction_label, ingested_at)
+SELECT concat('m', toString(number % ${FLEET_MODELS})), toDateTime(${endS - 3600} + intDiv(number * 3590, ${total})),
+ (${endS - 3600} + intDiv(number * 3590, ${total})) * 1000, toString(number), '1', ${names},
+ arrayMap(i -> (cityHash64(number, i) % 10000) / 100.0, range(${FEATURES})), if(number % 2 = 0, 'yes', 'no'), now()
+FROM numbers(${from}, ${to - from})`;
+    const registry = new Registry();
+    const input: MonitoringInput = {
+      defaults: {
+        window: { type: 'time', durationMs: 3_600_000 },
+        reference: { type: 'first_events', count: FLEET_EVENTS / 4 },
+      },
+    };
+    const { monitor, settled } = monitorOn(store, input, nowMs, registry);
+    await store.command('load', load(0, total / 2));
+    const [first, referencesS] = await timed(() => monitor.runCycle());
+    await store.command('load', load(total / 2, total));
+    const [, proveS] = await timed(async () => {
+      await monitor.runCycle();
+      await settled();
+    });
+    const cycles: number[] = [];
+    let evaluated = 0;
+    for (let i = 0; i < 3; i++) {
+      const [evaluations, cycleS] = await timed(() => monitor.runCycle());
+      evaluated = evaluations.length;
+      cycles.push(cycleS);
+    }
+    const text = await registry.metrics();
+    const series = text
+      .split('\n')
+      .filter((line) => line.startsWith('driftguard_') && line.includes('model=')).length;
+    const result = { cycleS: Math.min(...cycles), series };
+    console.log(
+      JSON.stringify({
+        store: engine,
+        fleet_models: FLEET_MODELS,
+        features: FEATURES,
+        events_per_model: FLEET_EVENTS,
+        evaluated,
+        first_cycle_builds_references_s: round(referencesS),
+        references_built: first.length,
+        cycle_with_proofs_s: round(proveS),
+        cycles_s: cycles.map(round),
+        cycle_s: round(result.cycleS),
+        prometheus_series: series,
+      }),
+    );
+    if (evaluated !== FLEET_MODELS)
+      throw new Error(`the cycle evaluated ${evaluated} models, expected ${FLEET_MODELS}`);
+    return result;
+  } finally {
+    if (!args.keep) await store.command('drop', `DROP DATABASE IF EXISTS ${db}`);
+    await store.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const summary: Record<string, unknown> = { bench: 'monitor', rows: SIZES, features: FEATURES };
+  for (const engine of ENGINES) {
+    const prefix = engine === 'server' ? '' : 'embedded_';
+    if (!args['no-sweep']) {
+      const points: SweepPoint[] = [];
+      for (const rows of SIZES) {
+        log(`${engine}: ${rows} rows`);
+        points.push(await sweepPoint(engine, rows));
+      }
+      const first = points[0];
+      const last = points[points.length - 1];
+      if (first !== undefined && last !== undefined) {
+        Object.assign(summary, {
+          [`${prefix}cycle_s`]: points.map((p) => round(p.cycleS)),
+          [`${prefix}scan_s`]: points.map((p) => round(p.scanS)),
+          [`${prefix}flatness`]: round(last.cycleS / first.cycleS),
+          [`${prefix}ratio_at_largest`]: round(last.cycleS / last.scanS),
+        });
+      }
+    }
+    if (!args['no-fleet']) {
+      log(`${engine}: fleet of ${FLEET_MODELS} models`);
+      const result = await fleet(engine);
+      Object.assign(summary, {
+        [`${prefix}fleet_models`]: FLEET_MODELS,
+        [`${prefix}fleet_cycle_s`]: round(result.cycleS),
+        [`${prefix}fleet_series`]: result.series,
+      });
+    }
+  }
+  summary['targets'] = { flatness: 1.5, ratio_at_largest: 0.2, fleet_cycle_s: 10 };
+  console.log(JSON.stringify(summary));
 }
 
 await main();

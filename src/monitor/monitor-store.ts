@@ -74,22 +74,23 @@ export class MonitorStore {
   }
 
   async sample(model: string, count: number, range?: WindowBounds): Promise<SampleRow[]> {
-    const rows = await this.rows<{
-      num_names: string[];
-      num_values: number[];
-      cat_names: string[];
-      cat_values: string[];
-      missing_names: string[];
-      version: string;
-      ts_ms: string;
-    }>('reference sample', firstEventsQuery(this.db, model, count, range));
-    return rows.map((r) => {
-      const features: Record<string, number | string | null> = {};
-      r.num_names.forEach((n, i) => (features[n] = r.num_values[i] ?? null));
-      r.cat_names.forEach((n, i) => (features[n] = r.cat_values[i] ?? null));
-      for (const n of r.missing_names) features[n] = null;
-      return { features, tags: { version: r.version }, tsMs: Number(r.ts_ms) };
-    });
+    const rows = await this.rows<SampleRowJson>(
+      'reference sample',
+      firstEventsQuery(this.db, model, count, range),
+    );
+    return rows.map(sampleRow);
+  }
+
+  /** Each model's first `count` events (first-N references of many models in one query). */
+  async firstEvents(models: readonly string[], count: number): Promise<Map<string, SampleRow[]>> {
+    const samples = new Map<string, SampleRow[]>(models.map((m) => [m, []]));
+    if (models.length === 0) return samples;
+    const rows = await this.rows<SampleRowJson & { model: string }>(
+      'reference samples',
+      firstEventsQuery(this.db, models, count),
+    );
+    for (const row of rows) samples.get(row.model)?.push(sampleRow(row));
+    return samples;
   }
 
   /** Window events per value of a tag column (segments by tag), most frequent first. */
@@ -104,12 +105,24 @@ export class MonitorStore {
   async loadReference(
     model: string,
   ): Promise<{ profile: ReferenceProfile; createdAtMs: number } | undefined> {
-    const [row] = await this.rows<{ profile: string; created: string }>(
-      'load reference',
-      `SELECT argMax(profile, created_at) AS profile, toUInt64(max(created_at)) AS created FROM ${this.db}.reference_profiles WHERE model = ${sqlString(model)} GROUP BY model`,
+    return (await this.loadReferences([model])).get(model);
+  }
+
+  /** Each model's newest stored reference (models without one are absent). */
+  async loadReferences(
+    models: readonly string[],
+  ): Promise<Map<string, { profile: ReferenceProfile; createdAtMs: number }>> {
+    if (models.length === 0) return new Map();
+    const rows = await this.rows<{ model: string; profile: string; created: string }>(
+      'load references',
+      `SELECT model, argMax(profile, created_at) AS profile, toUInt64(max(created_at)) AS created FROM ${this.db}.reference_profiles WHERE ${modelsFilter(models)} GROUP BY model`,
     );
-    if (row === undefined) return undefined;
-    return { profile: JSON.parse(row.profile) as ReferenceProfile, createdAtMs: Number(row.created) * 1000 };
+    return new Map(
+      rows.map((row) => [
+        row.model,
+        { profile: JSON.parse(row.profile) as ReferenceProfile, createdAtMs: Number(row.created) * 1000 },
+      ]),
+    );
   }
 
   /** When each model's newest stored reference was made (models without one are absent). */
@@ -123,15 +136,23 @@ export class MonitorStore {
   }
 
   async saveReference(model: string, profile: ReferenceProfile, nowMs: number): Promise<void> {
-    await this.insert('reference_profiles', [
-      {
+    await this.saveReferences([{ model, profile }], nowMs);
+  }
+
+  async saveReferences(
+    references: ReadonlyArray<{ model: string; profile: ReferenceProfile }>,
+    nowMs: number,
+  ): Promise<void> {
+    await this.insert(
+      'reference_profiles',
+      references.map(({ model, profile }) => ({
         model,
         created_at: Math.floor(nowMs / 1000),
         source: profile.source,
         rows: profile.rows,
         profile: JSON.stringify(profile),
-      },
-    ]);
+      })),
+    );
   }
 
   /**
@@ -213,6 +234,24 @@ export class MonitorStore {
   private insert(table: string, values: readonly Record<string, unknown>[]): Promise<void> {
     return insertObjects(this.store, table, values);
   }
+}
+
+interface SampleRowJson {
+  num_names: string[];
+  num_values: number[];
+  cat_names: string[];
+  cat_values: string[];
+  missing_names: string[];
+  version: string;
+  ts_ms: string;
+}
+
+function sampleRow(r: SampleRowJson): SampleRow {
+  const features: Record<string, number | string | null> = {};
+  r.num_names.forEach((n, i) => (features[n] = r.num_values[i] ?? null));
+  r.cat_names.forEach((n, i) => (features[n] = r.cat_values[i] ?? null));
+  for (const n of r.missing_names) features[n] = null;
+  return { features, tags: { version: r.version }, tsMs: Number(r.ts_ms) };
 }
 
 export interface StoredCounts {

@@ -26,8 +26,9 @@ export type MonitorStorePort = Pick<
   MonitorStore,
   | 'seenModels'
   | 'referencesCreatedAt'
-  | 'loadReference'
-  | 'saveReference'
+  | 'loadReferences'
+  | 'saveReferences'
+  | 'firstEvents'
   | 'sample'
   | 'tagCounts'
   | 'inferTasks'
@@ -181,13 +182,13 @@ export class Monitor {
 
   /** Step 1: each model's settings, reference, window and task (models without a reference yet are left out). */
   private async plan(models: readonly string[], nowMs: number): Promise<ModelPlan[]> {
-    await this.references.refresh(models);
+    const requests = models.map((model) => ({ model, settings: modelSettings(this.deps.config, model) }));
+    const references = await this.references.references(requests, nowMs);
     const plans: Array<Omit<ModelPlan, 'task'>> = [];
-    for (const model of models) {
+    for (const { model, settings } of requests) {
+      const reference = references.get(model);
+      if (reference === undefined) continue;
       try {
-        const settings = modelSettings(this.deps.config, model);
-        const reference = await this.references.get(model, settings, nowMs);
-        if (reference === undefined) continue;
         plans.push({ model, settings, reference, window: await this.window(model, settings, nowMs) });
       } catch (error) {
         this.failed(model, error);

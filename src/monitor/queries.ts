@@ -273,11 +273,19 @@ WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)}
 GROUP BY model`;
 }
 
-/** The model's first `count` events (a first-N reference), pulled once (again for segment slices). */
-export function firstEventsQuery(db: string, model: string, count: number, range?: WindowBounds): string {
-  const where = range === undefined ? `model = ${sqlString(model)}` : windowFilter(model, range);
-  return `SELECT num_names, num_values, cat_names, cat_values, missing_names, prediction_label, prediction_number, version, ts_ms
-FROM ${db}.predictions FINAL WHERE ${where} ORDER BY ts_ms, id LIMIT ${sqlNumber(count)}`;
+/**
+ * The first `count` events of a model (a first-N reference), or of each of several models (one
+ * query for many references), pulled once (again for segment slices).
+ */
+export function firstEventsQuery(
+  db: string,
+  models: string | readonly string[],
+  count: number,
+  range?: WindowBounds,
+): string {
+  const where = range === undefined ? modelsFilter(models) : windowFilter(models, range);
+  return `SELECT model, num_names, num_values, cat_names, cat_values, missing_names, prediction_label, prediction_number, version, ts_ms
+FROM ${db}.predictions FINAL WHERE ${where} ORDER BY model, ts_ms, id LIMIT ${sqlNumber(count)} BY model`;
 }
 
 /**

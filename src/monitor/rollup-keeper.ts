@@ -14,6 +14,7 @@ import {
   sealHourStatements,
   type GridSpec,
   type HourSeal,
+  type ModelGrids,
   type SecondsRange,
 } from './rollup-sql.js';
 
@@ -269,20 +270,37 @@ export class RollupKeeper {
       coverage.filter((r) => r.cells !== r.values),
       (r) => [Number(r.b), true],
     );
+    const wrong = new Map<string, { grid: GridSpec; minutes: number[] }>();
     for (const { target, minutes } of parts) {
       const { model } = target;
       const rows = truth.get(model) ?? new Map<number, number>();
       const held = rollups.get(model) ?? new Map<number, number>();
-      const wrong = minutes.filter(
+      const differ = minutes.filter(
         (m) => (rows.get(m) ?? 0) !== (held.get(m) ?? 0) || uncovered.get(model)?.has(m) === true,
       );
-      if (wrong.length > 0) {
-        for (const statement of correctMinutesStatements(this.db, model, minuteRanges(wrong), target.grid))
-          await this.store.command('correct rollups', statement);
-        this.logger.info({ model, minutes: wrong.length }, 'rollup minutes corrected from the rows');
-      }
-      for (const m of minutes) this.proofs.prove(model, target.grid.id, m, rows.get(m) ?? 0);
+      if (differ.length > 0) wrong.set(model, { grid: target.grid, minutes: differ });
     }
+    await this.correct(wrong);
+    for (const { target, minutes } of parts) {
+      const rows = truth.get(target.model);
+      for (const m of minutes) this.proofs.prove(target.model, target.grid.id, m, rows?.get(m) ?? 0);
+    }
+  }
+
+  /**
+   * Corrects the minutes that differ from the rows, every model at once over the union of their
+   * minutes (a minute that already matches inserts nothing).
+   */
+  private async correct(wrong: ReadonlyMap<string, { grid: GridSpec; minutes: number[] }>): Promise<void> {
+    if (wrong.size === 0) return;
+    const grids: ModelGrids = new Map([...wrong].map(([model, w]) => [model, w.grid]));
+    const ranges = minuteRanges([...new Set([...wrong.values()].flatMap((w) => w.minutes))]);
+    for (const statement of correctMinutesStatements(this.db, grids, ranges))
+      await this.store.command('correct rollups', statement);
+    this.logger.info(
+      { models: wrong.size, minutes: [...wrong.values()].reduce((n, w) => n + w.minutes.length, 0) },
+      'rollup minutes corrected from the rows',
+    );
   }
 
   /** Seals each work's hours, every model of one hour in the same statements. */

@@ -159,20 +159,20 @@ export function gridCoverageQuery(db: string, grids: ModelGrids, ranges: readonl
 // ---- corrections: what the raw rows say, less what the rollup holds --------------------------
 
 /**
- * Statements that make one model's minute rollups of `ranges` equal to the raw rows (FINAL):
- * each inserts the difference, so running one twice, or beside the views, converges. Cells are
- * corrected for `grid` only (cells of other grids are never read).
+ * Statements that make the models' minute rollups of `ranges` equal to the raw rows (FINAL):
+ * each inserts the difference, so running one twice, or beside the views, converges (minutes
+ * that already match insert nothing). Cells are corrected on each model's grid only (cells of
+ * other grids are never read).
  */
 export function correctMinutesStatements(
   db: string,
-  model: string,
+  grids: ModelGrids,
   ranges: readonly SecondsRange[],
-  grid: GridSpec | undefined,
 ): string[] {
-  const grids: ModelGrids = new Map(grid === undefined ? [] : [[model, grid]]);
+  const models = [...grids.keys()];
   const raw = `${db}.predictions FINAL`;
-  const rawWhere = `${modelsFilter([model])} AND ${rangesFilter('ts', ranges)}`;
-  const rollupWhere = `${modelsFilter([model])} AND ${rangesFilter('bucket', ranges)}`;
+  const rawWhere = `${modelsFilter(models)} AND ${rangesFilter('ts', ranges)}`;
+  const rollupWhere = `${modelsFilter(models)} AND ${rangesFilter('bucket', ranges)}`;
   const minute = 'toStartOfMinute(ts)';
   const statements = [
     `INSERT INTO ${db}.rollup_events_1m (model, bucket, n)
@@ -202,9 +202,10 @@ SELECT model, bucket, feature, value, sum(n) AS d FROM (
     WHERE ${rollupWhere} GROUP BY model, bucket, feature, value
 ) GROUP BY model, bucket, feature, value HAVING d != 0`,
   ];
-  if (grid !== undefined && grid.features.size > 0) {
+  if ([...grids.values()].some((g) => g.features.size > 0)) {
+    const gridOf = `transform(model, ${sqlStringList(models)}, [${[...grids.values()].map((g) => `toUInt64(${sqlNumber(g.id)})`).join(', ')}], toUInt64(0))`;
     statements.push(`INSERT INTO ${db}.rollup_cells_1m (model, bucket, feature, grid, cell, n)
-SELECT model, bucket, feature, ${sqlNumber(grid.id)} AS grid, cell, sum(n) AS d FROM (
+SELECT model, bucket, feature, ${gridOf} AS grid, cell, sum(n) AS d FROM (
   SELECT model, ${minute} AS bucket, name AS feature, ${gridCellExpression(grids, 'value', 'name')} AS cell,
       toInt64(count()) AS n
     FROM ${raw} ARRAY JOIN num_names AS name, num_values AS value
@@ -212,7 +213,7 @@ SELECT model, bucket, feature, ${sqlNumber(grid.id)} AS grid, cell, sum(n) AS d 
     GROUP BY model, bucket, feature, cell
   UNION ALL
   SELECT model, bucket, feature, cell, -sum(n) AS n FROM ${db}.rollup_cells_1m
-    WHERE ${rollupWhere} AND grid = ${sqlNumber(grid.id)} GROUP BY model, bucket, feature, cell
+    WHERE ${rollupWhere} AND ${gridsFilter(grids)} GROUP BY model, bucket, feature, cell
 ) GROUP BY model, bucket, feature, cell HAVING d != 0`);
   }
   return statements;

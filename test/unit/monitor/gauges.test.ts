@@ -45,10 +45,12 @@ function fakeSources(): MonitorSources {
       ]),
     referencesCreatedAt: (models: readonly string[]) =>
       Promise.resolve(new Map(models.map((m) => [m, 1_000]))),
-    loadReference: () => Promise.resolve({ profile, createdAtMs: 1_000 }),
+    loadReferences: (models: readonly string[]) =>
+      Promise.resolve(new Map(models.map((m) => [m, { profile, createdAtMs: 1_000 }]))),
+    firstEvents: () => Promise.resolve(new Map()),
     inferTasks: () => Promise.resolve(new Map()),
     writeEvaluations: () => Promise.resolve(),
-    saveReference: () => Promise.resolve(),
+    saveReferences: () => Promise.resolve(),
     sample: () => Promise.resolve([]),
     tagCounts: () => Promise.resolve(new Map()),
     lastEventsWindow: () => Promise.resolve(undefined),
