@@ -1,16 +1,29 @@
 /**
- * The promotion gate. A challenger replaces the champion only when both hold:
- *   1. practical: improvement >= minImprovement (absolute, or relative to |champion value|);
- *   2. statistical: for classification outcomes (accuracy, error_rate) McNemar's p < alpha with
- *      the challenger right on more discordant rows; for other metrics the paired bootstrap
- *      (1 - alpha) CI of the improvement lies entirely above 0.
- * Improvement is always signed so that positive means the challenger is better.
+ * The promotion gate: one-sided superiority with a margin, at a level spent over the champion's
+ * lifetime.
+ *
+ *   improvement = challenger - champion (accuracy), champion - challenger (losses): positive is better
+ *   margin      = minImprovement, or minImprovement * |champion value| when `relative`
+ *   alpha_k     = alpha * 6 / (pi^2 k^2) for the k-th test against this champion (or alpha)
+ *   promote  <=> the one-sided (1 - alpha_k) lower confidence bound of the improvement > margin
+ *
+ * The bound comes from Tango's score interval for right/wrong metrics, the paired t interval for
+ * MSE and MAE, the delta-method t interval for RMSE (superiority.ts). For right/wrong metrics
+ * with fewer than `mcnemarExactBelow` discordant rows the exact one-sided McNemar test must also
+ * reject "no better" at alpha_k, so that tiny counts never lean on the normal approximation.
  */
-import { pairedBootstrap } from './bootstrap.js';
-import { checkSameLength, discordantCounts, mcnemarTest, MCNEMAR_EXACT_BELOW } from './mcnemar.js';
+import { discordantCounts, checkSameLength } from './mcnemar.js';
 import { mean, promotionMetric, rowValues, type PromotionMetricName } from './metrics.js';
+import { binomialUpperTailHalf } from './special.js';
+import { spentAlpha, type AlphaSpendingRule } from './spending.js';
+import {
+  pairedMeanSuperiority,
+  pairedProportionSuperiority,
+  rmseSuperiority,
+  type SuperiorityResult,
+} from './superiority.js';
 
-export type PromotionTestName = 'mcnemar' | 'paired_bootstrap';
+export type PromotionTestName = 'mcnemar' | 'paired_t';
 
 export interface PromotionGate {
   readonly metric: PromotionMetricName;
@@ -18,14 +31,13 @@ export interface PromotionGate {
   readonly minImprovement: number;
   /** Read `minImprovement` as a fraction of |champion value|. */
   readonly relative: boolean;
-  /** Significance level. */
+  /** Bound on the probability of promoting a challenger no better than the margin, per champion lifetime. */
   readonly alpha: number;
-  readonly bootstrapResamples: number;
-  /** `auto`: McNemar for classification metrics, the paired bootstrap otherwise. */
+  /** `auto`: the score test (McNemar-type) for right/wrong metrics, the paired t otherwise. */
   readonly test: 'auto' | PromotionTestName;
-  /** Seed of the bootstrap's PRNG. */
-  readonly seed: number;
-  /** McNemar: discordant counts below this use the exact binomial test. */
+  /** How alpha is spent over repeated tests of one champion. @default 'inverse-square' */
+  readonly alphaSpending?: AlphaSpendingRule;
+  /** Right/wrong metrics: below this many discordant rows the exact McNemar test must agree. @default 25 */
   readonly mcnemarExactBelow?: number;
 }
 
@@ -33,6 +45,11 @@ export interface PromotionInput {
   readonly labels: readonly (string | number)[];
   readonly champion: readonly (string | number)[];
   readonly challenger: readonly (string | number)[];
+}
+
+export interface PromotionContext {
+  /** This is the k-th gate test against the current champion (1-based). @default 1 */
+  readonly testIndex?: number;
 }
 
 export interface PromotionDecision {
@@ -45,9 +62,17 @@ export interface PromotionDecision {
   readonly improvement: number;
   /** improvement / |championValue| (Infinity when the champion scores 0 and the challenger is better). */
   readonly relativeImprovement: number;
+  /** One-sided p-value of H0: improvement <= margin. */
   readonly pValue: number | null;
+  /** The one-sided (1 - alpha_k) lower confidence bound of the improvement. */
   readonly ciLow: number | null;
+  /** Always null: the bound is one-sided. Kept for the stored decision's shape. */
   readonly ciHigh: number | null;
+  /** The absolute improvement the bound had to clear. */
+  readonly margin: number | null;
+  /** The level this test ran at (alpha_k). */
+  readonly alphaSpent: number | null;
+  readonly testIndex: number | null;
   readonly reason: string;
   /** Everything needed to re-check the decision: counts, method, rows, gate. */
   readonly evidence: Record<string, unknown>;
@@ -60,15 +85,26 @@ export function checkGate(gate: PromotionGate): void {
   if (!(gate.minImprovement >= 0)) {
     throw new RangeError(`minImprovement must be >= 0, got ${gate.minImprovement}`);
   }
-  if (!(gate.alpha > 0 && gate.alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${gate.alpha}`);
+  if (!(gate.alpha > 0 && gate.alpha < 0.5))
+    throw new RangeError(`alpha must be in (0, 0.5), got ${gate.alpha}`);
   if (gate.test === 'mcnemar' && !promotionMetric(gate.metric).classification) {
     throw new RangeError(
-      `McNemar's test needs a right/wrong metric (accuracy, error_rate), not ${gate.metric}; use test "paired_bootstrap" or "auto"`,
+      `McNemar's test needs a right/wrong metric (accuracy, error_rate), not ${gate.metric}; use test "paired_t" or "auto"`,
     );
   }
 }
 
-export function decidePromotion(gate: PromotionGate, input: PromotionInput): PromotionDecision {
+/** Which test `auto` means for a metric. */
+export function gateTest(gate: PromotionGate): PromotionTestName {
+  if (gate.test !== 'auto') return gate.test;
+  return promotionMetric(gate.metric).classification ? 'mcnemar' : 'paired_t';
+}
+
+export function decidePromotion(
+  gate: PromotionGate,
+  input: PromotionInput,
+  context: PromotionContext = {},
+): PromotionDecision {
   checkGate(gate);
   checkSameLength(input.labels.length, input.champion.length, input.challenger.length);
   const metric = promotionMetric(gate.metric);
@@ -86,61 +122,89 @@ export function decidePromotion(gate: PromotionGate, input: PromotionInput): Pro
           ? -Infinity
           : 0
       : improvement / Math.abs(championValue);
-  const test: PromotionTestName =
-    gate.test === 'auto' ? (metric.classification ? 'mcnemar' : 'paired_bootstrap') : gate.test;
+  const test = gateTest(gate);
+  const testIndex = context.testIndex ?? 1;
+  const alphaSpent = spentAlpha(gate.alpha, testIndex, gate.alphaSpending ?? 'inverse-square');
+  const margin = gate.relative ? gate.minImprovement * Math.abs(championValue) : gate.minImprovement;
+  const n = input.labels.length;
 
-  const achieved = gate.relative ? relativeImprovement : improvement;
-  const bigEnough = achieved >= gate.minImprovement && improvement > 0;
-  const sizeText = gate.relative
-    ? `relative improvement ${fmt(relativeImprovement)} ${bigEnough ? '>=' : '<'} minimum ${fmt(gate.minImprovement)}`
-    : `improvement ${fmt(improvement)} ${bigEnough ? '>=' : '<'} minimum ${fmt(gate.minImprovement)}`;
-  const base = {
+  let bound: SuperiorityResult;
+  let method: Record<string, unknown>;
+  let exactOk = true;
+  let methodText: string;
+  if (test === 'mcnemar') {
+    const { b, c } = discordantCounts(input.labels, input.champion, input.challenger);
+    bound = pairedProportionSuperiority(b, c, n, margin, alphaSpent);
+    const exactBelow = gate.mcnemarExactBelow ?? 25;
+    const exactP = b + c < exactBelow ? binomialUpperTailHalf(c, b + c) : null;
+    exactOk = exactP === null || exactP < alphaSpent;
+    method = { b, c, n, name: 'tango-score', z: bound.statistic, exactPValue: exactP };
+    methodText = `Tango score (b=${b} champion-only right, c=${c} challenger-only right${exactP === null ? '' : `; exact McNemar p=${fmt(exactP)}`})`;
+  } else {
+    const d =
+      metric.name === 'rmse'
+        ? undefined
+        : Float64Array.from(championRows, (v, i) => sign * ((challengerRows[i] as number) - v));
+    const result =
+      d === undefined
+        ? rmseSuperiority(championRows, challengerRows, margin, alphaSpent)
+        : pairedMeanSuperiority(d, margin, alphaSpent);
+    bound = result;
+    method = {
+      n,
+      name: metric.name === 'rmse' ? 'paired-t-delta-method' : 'paired-t',
+      t: result.statistic,
+      standardError: result.standardError,
+      df: result.df,
+    };
+    methodText = `paired t${metric.name === 'rmse' ? ' (delta method)' : ''}, ${result.df} df`;
+  }
+
+  const promoted = bound.lowerBound > margin && bound.pValue < alphaSpent && exactOk;
+  const spending =
+    (gate.alphaSpending ?? 'inverse-square') === 'none'
+      ? `alpha ${fmt(alphaSpent)}`
+      : `test ${testIndex} of this champion, alpha_${testIndex} = ${fmt(alphaSpent)} of ${gate.alpha}`;
+  const marginText = gate.relative
+    ? `${fmt(margin)} (${fmt(gate.minImprovement)} of the champion's ${fmt(championValue)})`
+    : fmt(margin);
+  const clears = bound.lowerBound > margin;
+  const reason =
+    `${promoted ? 'promoted' : 'rejected'}: ${gate.metric} ${fmt(challengerValue)} vs champion ${fmt(championValue)} on ${n} holdout rows, ` +
+    `gain ${fmt(improvement)}; its one-sided lower bound at level 1 - ${fmt(alphaSpent)} is ${fmt(bound.lowerBound)}, which ${clears ? 'clears' : 'does not clear'} the minimum ${marginText} ` +
+    `(${methodText}; p=${fmt(bound.pValue)}; ${spending})` +
+    (clears && !exactOk ? '; too few discordant rows for the exact test to agree' : '');
+  const evidence = {
     metric: gate.metric,
     championValue,
     challengerValue,
     improvement,
     relativeImprovement,
-    rows: input.labels.length,
+    rows: n,
+    margin,
+    lowerBound: bound.lowerBound,
+    pValue: bound.pValue,
+    testIndex,
+    alphaSpent,
+    method,
     gate: { ...gate },
   };
-
-  if (test === 'mcnemar') {
-    const { b, c } = discordantCounts(input.labels, input.champion, input.challenger);
-    const result = mcnemarTest(b, c, { exactBelow: gate.mcnemarExactBelow ?? MCNEMAR_EXACT_BELOW });
-    const significant = result.pValue < gate.alpha && c > b;
-    const testText = `McNemar (${result.method}) p=${fmt(result.pValue)} ${significant ? '<' : 'not <'} alpha ${gate.alpha} (b=${b} champion-only right, c=${c} challenger-only right)`;
-    return {
-      ...base,
-      promoted: bigEnough && significant,
-      test,
-      pValue: result.pValue,
-      ciLow: null,
-      ciHigh: null,
-      reason: `${bigEnough && significant ? 'promoted' : 'rejected'}: ${sizeText}; ${testText}`,
-      evidence: { ...base, test, mcnemar: result },
-    };
-  }
-
-  const boot = pairedBootstrap({
-    champion: championRows,
-    challenger: challengerRows,
-    finish: metric.finish,
-    higherIsBetter: metric.higherIsBetter,
-    resamples: gate.bootstrapResamples,
-    alpha: gate.alpha,
-    seed: gate.seed,
-  });
-  const significant = boot.ciLow > 0;
-  const testText = `paired bootstrap ${fmt((1 - gate.alpha) * 100)}% CI of the improvement [${fmt(boot.ciLow)}, ${fmt(boot.ciHigh)}] ${significant ? 'excludes' : 'includes'} 0 (${boot.resamples} resamples)`;
   return {
-    ...base,
-    promoted: bigEnough && significant,
+    promoted,
+    metric: gate.metric,
     test,
-    pValue: null,
-    ciLow: boot.ciLow,
-    ciHigh: boot.ciHigh,
-    reason: `${bigEnough && significant ? 'promoted' : 'rejected'}: ${sizeText}; ${testText}`,
-    evidence: { ...base, test, bootstrap: boot },
+    championValue,
+    challengerValue,
+    improvement,
+    relativeImprovement,
+    pValue: bound.pValue,
+    ciLow: bound.lowerBound,
+    ciHigh: null,
+    margin,
+    alphaSpent,
+    testIndex,
+    reason,
+    evidence,
   };
 }
 
@@ -164,6 +228,9 @@ export function firstChampionDecision(
     pValue: null,
     ciLow: null,
     ciHigh: null,
+    margin: null,
+    alphaSpent: null,
+    testIndex: null,
     reason,
     evidence: { metric: gate.metric, challengerValue, rows: labels.length, firstChampion: true },
   };
