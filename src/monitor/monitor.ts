@@ -1,5 +1,6 @@
 import type { Alerting } from '../alerts/index.js';
 import type { Logger } from '../../kernel/logger.js';
+import { DriftOnsets } from './drift-onset.js';
 import { evaluateModel, type ModelEvaluation } from './evaluate.js';
 import { ExportedSeries, type MonitorMetrics, type SeriesValue } from './metrics.js';
 import type { MonitorStore } from './monitor-store.js';
@@ -25,8 +26,11 @@ export interface MonitorDeps {
   readonly logger: Logger;
   readonly replica: string;
   readonly now?: () => number;
-  /** Called after each model's evaluation is stored (the retuner's trigger hook). */
-  readonly onEvaluated?: (evaluation: ModelEvaluation) => void;
+  /**
+   * Called after each model's evaluation is stored (the retuner's trigger hook), with when the
+   * model's current unhealthy streak began (src/monitor/drift-onset.ts).
+   */
+  readonly onEvaluated?: (evaluation: ModelEvaluation, health: { readonly driftOnsetMs?: number }) => void;
   /** Called when a model this replica evaluated is now owned by another (synchronously). */
   readonly onReleased?: (model: string) => void;
 }
@@ -51,6 +55,7 @@ export class Monitor {
   private readonly now: () => number;
   private readonly series = new ExportedSeries();
   private readonly segments: SegmentEvaluator;
+  private readonly onsets = new DriftOnsets();
 
   constructor(private readonly deps: MonitorDeps) {
     this.now = deps.now ?? Date.now;
@@ -72,6 +77,7 @@ export class Monitor {
       if (this.deps.ownership.owns(model)) continue;
       this.series.release(model);
       this.deps.alerting?.release(model);
+      this.onsets.forget(model);
       this.deps.onReleased?.(model);
       this.deps.logger.info({ model }, 'model no longer owned here; its gauges are removed');
     }
@@ -147,7 +153,8 @@ export class Monitor {
     const evaluation = withSegments(whole, segments);
     await this.deps.store.writeEvaluation(evaluation, this.deps.replica);
     this.publish(evaluation);
-    this.deps.onEvaluated?.(evaluation);
+    const driftOnsetMs = this.onsets.observe(model, evaluation.status, evaluation.windowStartMs);
+    this.deps.onEvaluated?.(evaluation, driftOnsetMs === undefined ? {} : { driftOnsetMs });
     this.deps.logger.info(
       {
         model,
