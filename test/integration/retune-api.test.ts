@@ -30,6 +30,8 @@ let dir: string;
 let retuner: Retuner;
 let server: Server;
 let base: string;
+/** Labelled rows the dataset provider reports for any window. */
+let labelled = 1000;
 
 beforeAll(async () => {
   ({ store, drop } = await migratedDatabase('retune_api', RETUNE_MIGRATIONS));
@@ -43,11 +45,15 @@ beforeAll(async () => {
       pruner: { name: 'none' },
       budget: { maxTrials: 4, maxConcurrentTrials: 2 },
       triggers: { cooldownMs: 3_600_000 },
+      data: { afterDrift: { minLabelledRows: 1000, pollIntervalMs: 50 } },
       modelStoreDir: path.join(dir, 'models'),
       workDir: path.join(dir, 'work'),
     },
     trainer: new ThresholdTrainer(),
-    datasets: thresholdDatasets,
+    datasets: {
+      prepare: (request) => thresholdDatasets.prepare(request),
+      countLabelled: () => Promise.resolve(labelled),
+    },
     logger,
     registry: new Registry(),
   });
@@ -171,5 +177,47 @@ describe('retune HTTP API and CLI', () => {
     });
     expect(cancel.status).toBe(404);
     expect(((await cancel.json()) as { error: { code: string } }).error.code).toBe('study_not_found');
+  });
+
+  it('shows a drift-triggered study waiting for labels, with its window and counts', async () => {
+    labelled = 120;
+    const onsetMs = Date.now() - 3_600_000;
+    const started = await retuner.onHealth('fraud', 'critical', { driftOnsetMs: onsetMs });
+    const studyId = started?.studyId ?? '';
+    const read = async () =>
+      (
+        (await (await fetch(`${base}/v1/studies/${studyId}`)).json()) as {
+          study: { state: string; window: Record<string, unknown> };
+        }
+      ).study;
+    let study = await read();
+    for (let i = 0; i < 100 && study.window['labelledRows'] === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      study = await read();
+    }
+    expect(study.state).toBe('waiting');
+    expect(study.window).toMatchObject({
+      policy: 'drift-onset',
+      onset: new Date(onsetMs).toISOString(),
+      neededRows: 1000,
+      labelledRows: 120,
+    });
+    const waiting = JSON.parse(await cli('studies', '--state', 'waiting', '--json')) as Array<{
+      studyId: string;
+    }>;
+    expect(waiting.map((s) => s.studyId)).toEqual([studyId]);
+    const list = await cli('studies', '--model', 'fraud');
+    expect(list).toMatch(/fraud {2}waiting +monitor/);
+
+    labelled = 5000;
+    await retuner.waitForStudy(studyId);
+    const done = await read();
+    expect(done.state).toBe('completed');
+    expect(done.window).toMatchObject({ policy: 'drift-onset', since: new Date(onsetMs).toISOString() });
+    const { decisions } = (await (await fetch(`${base}/v1/models/fraud/decisions`)).json()) as {
+      decisions: Array<{ evidence: { window: { policy: string; onsetMs: number } }; reason: string }>;
+    };
+    expect(decisions.at(-1)?.evidence.window).toMatchObject({ policy: 'drift-onset', onsetMs });
+    expect(decisions.at(-1)?.reason).toMatch(/data: rows after the drift onset/);
   });
 });
