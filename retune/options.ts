@@ -224,8 +224,6 @@ export const retuneSchema = z
         alphaSpending: z.enum(ALPHA_SPENDING_RULES).default('inverse-square'),
         /** `auto`: the score test (McNemar-type) for accuracy/error_rate, the paired t otherwise. @default "auto" */
         test: z.enum(['auto', 'mcnemar', 'paired_t']).default('auto'),
-        /** Below this many discordant rows the exact McNemar test must also reject. @default 25 */
-        mcnemarExactBelow: z.number().int().min(0).default(25),
       })
       .strict()
       .prefault({}),

@@ -7,14 +7,14 @@
  *   alpha_k     = alpha * 6 / (pi^2 k^2) for the k-th test against this champion (or alpha)
  *   promote  <=> the one-sided (1 - alpha_k) lower confidence bound of the improvement > margin
  *
- * The bound comes from Tango's score interval for right/wrong metrics, the paired t interval for
- * MSE and MAE, the delta-method t interval for RMSE (superiority.ts). For right/wrong metrics
- * with fewer than `mcnemarExactBelow` discordant rows the exact one-sided McNemar test must also
- * reject "no better" at alpha_k, so that tiny counts never lean on the normal approximation.
+ * The bound comes from Tango's score interval with a continuity correction for right/wrong
+ * metrics, the paired t interval for MSE and MAE, the delta-method t interval for RMSE
+ * (superiority.ts). The correction keeps each test at or below alpha_k, exactly computed at the
+ * margin by scripts/retune/simulate-gate.ts, and never promotes where the exact one-sided McNemar
+ * test would not at small counts (tested), so no separate small-sample rule is needed.
  */
 import { discordantCounts, checkSameLength } from './mcnemar.js';
 import { mean, promotionMetric, rowValues, type PromotionMetricName } from './metrics.js';
-import { binomialUpperTailHalf } from './special.js';
 import { spentAlpha, type AlphaSpendingRule } from './spending.js';
 import {
   pairedMeanSuperiority,
@@ -37,8 +37,6 @@ export interface PromotionGate {
   readonly test: 'auto' | PromotionTestName;
   /** How alpha is spent over repeated tests of one champion. @default 'inverse-square' */
   readonly alphaSpending?: AlphaSpendingRule;
-  /** Right/wrong metrics: below this many discordant rows the exact McNemar test must agree. @default 25 */
-  readonly mcnemarExactBelow?: number;
 }
 
 export interface PromotionInput {
@@ -110,9 +108,89 @@ export function decidePromotion(
   const metric = promotionMetric(gate.metric);
   const championRows = rowValues(metric, input.labels, input.champion);
   const challengerRows = rowValues(metric, input.labels, input.challenger);
-  const championValue = metric.finish(mean(championRows));
-  const challengerValue = metric.finish(mean(challengerRows));
+  const values = {
+    n: input.labels.length,
+    championValue: metric.finish(mean(championRows)),
+    challengerValue: metric.finish(mean(challengerRows)),
+  };
+  if (gateTest(gate) === 'mcnemar')
+    return decideOnDiscordance(
+      gate,
+      { ...values, ...discordantCounts(input.labels, input.champion, input.challenger) },
+      context,
+    );
+  const common = commonTerms(gate, values, context);
   const sign = metric.higherIsBetter ? 1 : -1;
+  const result =
+    metric.name === 'rmse'
+      ? rmseSuperiority(championRows, challengerRows, common.margin, common.alphaSpent)
+      : pairedMeanSuperiority(
+          Float64Array.from(championRows, (v, i) => sign * ((challengerRows[i] as number) - v)),
+          common.margin,
+          common.alphaSpent,
+        );
+  return conclude(gate, common, result, {
+    method: {
+      n: values.n,
+      name: metric.name === 'rmse' ? 'paired-t-delta-method' : 'paired-t',
+      t: result.statistic,
+      standardError: result.standardError,
+      df: result.df,
+    },
+    methodText: `paired t${metric.name === 'rmse' ? ' (delta method)' : ''}, ${result.df} df`,
+  });
+}
+
+/** A right/wrong comparison summarised by its counts: all the score test needs. */
+export interface DiscordanceSummary {
+  readonly n: number;
+  /** Rows only the champion got right. */
+  readonly b: number;
+  /** Rows only the challenger got right. */
+  readonly c: number;
+  readonly championValue: number;
+  readonly challengerValue: number;
+}
+
+/**
+ * The gate for right/wrong metrics from counts (what `decidePromotion` does after counting; the
+ * simulation in scripts/retune/simulate-gate.ts calls it directly on simulated counts).
+ */
+export function decideOnDiscordance(
+  gate: PromotionGate,
+  summary: DiscordanceSummary,
+  context: PromotionContext = {},
+): PromotionDecision {
+  checkGate(gate);
+  if (gateTest(gate) !== 'mcnemar')
+    throw new RangeError(`counts decide right/wrong metrics only, not ${gate.metric} with ${gateTest(gate)}`);
+  const { b, c, n } = summary;
+  const common = commonTerms(gate, summary, context);
+  const bound = pairedProportionSuperiority(b, c, n, common.margin, common.alphaSpent);
+  return conclude(gate, common, bound, {
+    method: { b, c, n, name: 'tango-score-cc', z: bound.statistic },
+    methodText: `Tango score (b=${b} champion-only right, c=${c} challenger-only right)`,
+  });
+}
+
+interface CommonTerms {
+  readonly n: number;
+  readonly championValue: number;
+  readonly challengerValue: number;
+  readonly improvement: number;
+  readonly relativeImprovement: number;
+  readonly testIndex: number;
+  readonly alphaSpent: number;
+  readonly margin: number;
+}
+
+function commonTerms(
+  gate: PromotionGate,
+  values: { n: number; championValue: number; challengerValue: number },
+  context: PromotionContext,
+): CommonTerms {
+  const { championValue, challengerValue } = values;
+  const sign = promotionMetric(gate.metric).higherIsBetter ? 1 : -1;
   const improvement = sign * (challengerValue - championValue);
   const relativeImprovement =
     championValue === 0
@@ -122,45 +200,35 @@ export function decidePromotion(
           ? -Infinity
           : 0
       : improvement / Math.abs(championValue);
-  const test = gateTest(gate);
   const testIndex = context.testIndex ?? 1;
-  const alphaSpent = spentAlpha(gate.alpha, testIndex, gate.alphaSpending ?? 'inverse-square');
-  const margin = gate.relative ? gate.minImprovement * Math.abs(championValue) : gate.minImprovement;
-  const n = input.labels.length;
+  return {
+    ...values,
+    improvement,
+    relativeImprovement,
+    testIndex,
+    alphaSpent: spentAlpha(gate.alpha, testIndex, gate.alphaSpending ?? 'inverse-square'),
+    margin: gate.relative ? gate.minImprovement * Math.abs(championValue) : gate.minImprovement,
+  };
+}
 
-  let bound: SuperiorityResult;
-  let method: Record<string, unknown>;
-  let exactOk = true;
-  let methodText: string;
-  if (test === 'mcnemar') {
-    const { b, c } = discordantCounts(input.labels, input.champion, input.challenger);
-    bound = pairedProportionSuperiority(b, c, n, margin, alphaSpent);
-    const exactBelow = gate.mcnemarExactBelow ?? 25;
-    const exactP = b + c < exactBelow ? binomialUpperTailHalf(c, b + c) : null;
-    exactOk = exactP === null || exactP < alphaSpent;
-    method = { b, c, n, name: 'tango-score', z: bound.statistic, exactPValue: exactP };
-    methodText = `Tango score (b=${b} champion-only right, c=${c} challenger-only right${exactP === null ? '' : `; exact McNemar p=${fmt(exactP)}`})`;
-  } else {
-    const d =
-      metric.name === 'rmse'
-        ? undefined
-        : Float64Array.from(championRows, (v, i) => sign * ((challengerRows[i] as number) - v));
-    const result =
-      d === undefined
-        ? rmseSuperiority(championRows, challengerRows, margin, alphaSpent)
-        : pairedMeanSuperiority(d, margin, alphaSpent);
-    bound = result;
-    method = {
-      n,
-      name: metric.name === 'rmse' ? 'paired-t-delta-method' : 'paired-t',
-      t: result.statistic,
-      standardError: result.standardError,
-      df: result.df,
-    };
-    methodText = `paired t${metric.name === 'rmse' ? ' (delta method)' : ''}, ${result.df} df`;
-  }
-
-  const promoted = bound.lowerBound > margin && bound.pValue < alphaSpent && exactOk;
+function conclude(
+  gate: PromotionGate,
+  common: CommonTerms,
+  bound: SuperiorityResult,
+  test: { method: Record<string, unknown>; methodText: string },
+): PromotionDecision {
+  const {
+    n,
+    championValue,
+    challengerValue,
+    improvement,
+    relativeImprovement,
+    testIndex,
+    alphaSpent,
+    margin,
+  } = common;
+  const clears = bound.lowerBound > margin;
+  const promoted = clears && bound.pValue < alphaSpent;
   const spending =
     (gate.alphaSpending ?? 'inverse-square') === 'none'
       ? `alpha ${fmt(alphaSpent)}`
@@ -168,31 +236,14 @@ export function decidePromotion(
   const marginText = gate.relative
     ? `${fmt(margin)} (${fmt(gate.minImprovement)} of the champion's ${fmt(championValue)})`
     : fmt(margin);
-  const clears = bound.lowerBound > margin;
   const reason =
     `${promoted ? 'promoted' : 'rejected'}: ${gate.metric} ${fmt(challengerValue)} vs champion ${fmt(championValue)} on ${n} holdout rows, ` +
     `gain ${fmt(improvement)}; its one-sided lower bound at level 1 - ${fmt(alphaSpent)} is ${fmt(bound.lowerBound)}, which ${clears ? 'clears' : 'does not clear'} the minimum ${marginText} ` +
-    `(${methodText}; p=${fmt(bound.pValue)}; ${spending})` +
-    (clears && !exactOk ? '; too few discordant rows for the exact test to agree' : '');
-  const evidence = {
-    metric: gate.metric,
-    championValue,
-    challengerValue,
-    improvement,
-    relativeImprovement,
-    rows: n,
-    margin,
-    lowerBound: bound.lowerBound,
-    pValue: bound.pValue,
-    testIndex,
-    alphaSpent,
-    method,
-    gate: { ...gate },
-  };
+    `(${test.methodText}; p=${fmt(bound.pValue)}; ${spending})`;
   return {
     promoted,
     metric: gate.metric,
-    test,
+    test: gateTest(gate),
     championValue,
     challengerValue,
     improvement,
@@ -204,7 +255,21 @@ export function decidePromotion(
     alphaSpent,
     testIndex,
     reason,
-    evidence,
+    evidence: {
+      metric: gate.metric,
+      championValue,
+      challengerValue,
+      improvement,
+      relativeImprovement,
+      rows: n,
+      margin,
+      lowerBound: bound.lowerBound,
+      pValue: bound.pValue,
+      testIndex,
+      alphaSpent,
+      method: test.method,
+      gate: { ...gate },
+    },
   };
 }
 

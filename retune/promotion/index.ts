@@ -41,8 +41,10 @@ export { spentAlpha, ALPHA_SPENDING_RULES, type AlphaSpendingRule } from './spen
 export {
   checkGate,
   decidePromotion,
+  decideOnDiscordance,
   firstChampionDecision,
   gateTest,
+  type DiscordanceSummary,
   type PromotionContext,
   type PromotionDecision,
   type PromotionGate,

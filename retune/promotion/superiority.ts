@@ -6,7 +6,9 @@
  *
  * - Right/wrong outcomes (accuracy, error rate): Tango's asymptotic score test for the difference
  *   of paired proportions (Tango 1998, Stat Med 17:891; the interval Fagerland, Lydersen and
- *   Laake 2014 recommend). With no margin it is McNemar's test without continuity correction.
+ *   Laake 2014 recommend), with a continuity correction that keeps the one-sided level (the plain
+ *   score test runs 1-2 % over it at the margin; scripts/retune/simulate-gate.ts computes the
+ *   exact sizes). With no margin it is McNemar's test with Edwards' correction.
  * - Means of per-row losses (MSE, MAE): the paired t test on the per-row differences
  *   (`scipy.stats.ttest_1samp(d, margin, alternative='greater')` and its confidence interval).
  * - RMSE, a square root of a mean: the same t bound on the delta-method linearisation.
@@ -30,51 +32,59 @@ export interface SuperiorityResult {
 /**
  * Tango's score statistic for H0: p(challenger right) - p(champion right) = delta0, from
  * `c` rows only the challenger got right, `b` rows only the champion got right, `n` rows in all.
- * In Tango's notation x12 = c and x21 = b. NaN when undefined (no discordant rows at delta0 = 0).
+ * In Tango's notation x12 = c and x21 = b. `continuity` is subtracted from c - b - n delta0: 1
+ * (half the step of c - b) reads the upper tail P(C - B >= observed) of the discrete count, which
+ * keeps the one-sided test at or below its level (at delta0 = 0 it is McNemar's statistic with
+ * Edwards' correction); 0 is Tango's plain statistic, as published.
  */
-export function tangoScore(b: number, c: number, n: number, delta0: number): number {
+export function tangoScore(b: number, c: number, n: number, delta0: number, continuity = 0): number {
   // Constrained MLE of p21 (champion-only right) under the null, the positive root of
   // 2n p² + B p + C = 0 (Tango 1998, eq. 6).
   const B = -c - b + (2 * n - c + b) * delta0;
   const C = -b * delta0 * (1 - delta0);
   const p21 = (Math.sqrt(Math.max(0, B * B - 8 * n * C)) - B) / (4 * n);
   const variance = n * (2 * p21 + delta0 * (1 - delta0));
-  const numerator = c - b - n * delta0;
+  const numerator = c - b - n * delta0 - continuity;
   if (!(variance > 0)) return numerator === 0 ? NaN : numerator > 0 ? Infinity : -Infinity;
   return numerator / Math.sqrt(variance);
 }
 
-/** Tango's one-sided score test of H0: improvement <= margin, and the (1 - alpha) lower bound. */
+/**
+ * Tango's one-sided score test of H0: improvement <= margin, and the (1 - alpha) lower bound, with
+ * the continuity correction the gate uses (1) unless told otherwise.
+ */
 export function pairedProportionSuperiority(
   b: number,
   c: number,
   n: number,
   margin: number,
   alpha: number,
+  continuity = 1,
 ): SuperiorityResult {
   checkCounts(b, c, n);
   checkAlpha(alpha);
   const estimate = (c - b) / n;
-  const statistic = margin >= 1 ? -Infinity : margin <= -1 ? Infinity : tangoScore(b, c, n, margin);
-  // No discordant rows and no margin: nothing speaks for either model (0/0); the exact
-  // conditional test gives p = 1 there, and so does this.
+  const statistic =
+    margin >= 1 ? -Infinity : margin <= -1 ? Infinity : tangoScore(b, c, n, margin, continuity);
+  // No discordant rows and no margin or correction: nothing speaks for either model (0/0); the
+  // exact conditional test gives p = 1 there, and so does this.
   const pValue = Number.isNaN(statistic) ? 1 : normalSf(statistic);
-  return { estimate, lowerBound: tangoLowerBound(b, c, n, alpha), pValue, statistic };
+  return { estimate, lowerBound: tangoLowerBound(b, c, n, alpha, continuity), pValue, statistic };
 }
 
 /**
- * The delta0 below the estimate where the score equals z_(1-alpha). The score falls as delta0
- * rises (it is +inf at -1 and 0 at the estimate), so bisection finds the one crossing.
+ * The delta0 where the score equals z_(1-alpha). The score falls as delta0 rises (+inf at -1, 0
+ * where its numerator vanishes), so bisection finds the one crossing below that point.
  */
-export function tangoLowerBound(b: number, c: number, n: number, alpha: number): number {
+export function tangoLowerBound(b: number, c: number, n: number, alpha: number, continuity = 1): number {
   const z = -normalQuantile(alpha);
   let low = -1;
-  let high = (c - b) / n;
+  let high = Math.max(-1, (c - b - continuity) / n);
   if (z <= 0) return high;
   for (let i = 0; i < 200 && high - low > 1e-15; i++) {
     const mid = (low + high) / 2;
-    const score = tangoScore(b, c, n, mid);
-    // NaN only at mid = 0 with b = c = 0, where the score's limit from below is 0 < z.
+    const score = tangoScore(b, c, n, mid, continuity);
+    // NaN only at mid = 0 with b = c = 0 and no correction, where the limit from below is 0 < z.
     if (score > z) low = mid;
     else high = mid;
   }

@@ -12,8 +12,9 @@ Writes test/fixtures/retune/promotion.json:
   t:         [{t, df, sf}], [{p, df, isf}]  scipy.stats.t.sf / t.isf
   tangoPublished: Tango's asymptotic score intervals printed in the literature (ratesci's tests:
              Tango 1998, Agresti & Min 2005, Fagerland et al. 2014, Tang 2010, Chang 2024)
-  tango:     [{b, c, n, margin, alpha, z, p, lower}] Tango's score at the margin, its one-sided
-             p-value and the one-sided (1 - alpha) lower bound, solved with scipy.optimize.brentq
+  tango:     [{b, c, n, margin, alpha, continuity, z, p, lower}] Tango's score at the margin (plain,
+             and with 1 taken off c - b - n margin as the gate does), its one-sided p-value and the
+             one-sided (1 - alpha) lower bound, solved with scipy.optimize.brentq
   pairedT:   [{d, margin, alpha, t, p, lower}]  scipy.stats.ttest_1samp(d, margin,
              alternative='greater') and its confidence_interval(1 - alpha).low
   rmse:      [{e1, e2, margin, alpha, estimate, se, t, p, lower}]  delta-method linearisation in numpy,
@@ -40,30 +41,33 @@ def mcnemar(b, c, exact_below=EXACT_BELOW):
     return {"b": b, "c": c, "method": "chi2-cc", "statistic": x, "p": float(stats.chi2.sf(x, 1))}
 
 
-def tango_score(b, c, n, d):
-    """Tango (1998): x12 = c (challenger-only right), x21 = b (champion-only right)."""
+def tango_score(b, c, n, d, continuity=0):
+    """Tango (1998): x12 = c (challenger-only right), x21 = b (champion-only right). `continuity`
+    is subtracted from the numerator (1 = half the step of c - b: the upper tail of the count)."""
     B = -c - b + (2 * n - c + b) * d
     C = -b * d * (1 - d)
     p21 = (math.sqrt(max(0.0, B * B - 8 * n * C)) - B) / (4 * n)
-    return (c - b - n * d) / math.sqrt(n * (2 * p21 + d * (1 - d)))
+    return (c - b - n * d - continuity) / math.sqrt(n * (2 * p21 + d * (1 - d)))
 
 
-def tango(b, c, n, margin, alpha):
+def tango(b, c, n, margin, alpha, continuity):
     z_alpha = float(stats.norm.isf(alpha))
-    est = (c - b) / n
-    if b == c == 0:
+    top = (c - b - continuity) / n
+    if b == c == 0 and continuity == 0:
         # The score is 0/0 at 0 (no discordant rows): bracket just below it. The bound has the
         # closed form -z^2 / (n + z^2), checked here; with no margin there is no evidence, p = 1.
         lower = optimize.brentq(lambda d: tango_score(b, c, n, d) - z_alpha, -1 + 1e-13, -1e-9, xtol=1e-15)
         assert abs(lower + z_alpha ** 2 / (n + z_alpha ** 2)) < 1e-12
     else:
-        lower = optimize.brentq(lambda d: tango_score(b, c, n, d) - z_alpha, -1 + 1e-13, est, xtol=1e-15, rtol=1e-15)
+        lower = optimize.brentq(lambda d: tango_score(b, c, n, d, continuity) - z_alpha, -1 + 1e-13, top,
+                                xtol=1e-15, rtol=1e-15)
     if b == c == 0 and margin == 0:
         z, p = None, 1.0
     else:
-        z = tango_score(b, c, n, margin)
+        z = tango_score(b, c, n, margin, continuity)
         p = float(stats.norm.sf(z))
-    return {"b": b, "c": c, "n": n, "margin": margin, "alpha": alpha, "z": z, "p": p, "lower": lower}
+    return {"b": b, "c": c, "n": n, "margin": margin, "alpha": alpha, "continuity": continuity, "z": z, "p": p,
+            "lower": lower}
 
 
 def tango_two_sided(a, b, c, d, level):
@@ -111,7 +115,7 @@ t_quantiles = [(0.05, 1), (0.025, 2), (0.05, 9), (0.0304, 29), (1e-6, 30), (3.87
 tango_cases = [(0, 0, 1000, 0.0, 0.05), (0, 0, 1000, 0.01, 0.0304), (0, 5, 100, 0.0, 0.05), (3, 9, 50, 0.0, 0.025),
                (40, 145, 5000, 0.01, 0.0304), (150, 205, 5000, 0.01, 0.0304), (100, 200, 5000, 0.01, 3.878e-5),
                (2, 30, 200, 0.01, 0.05), (30, 2, 200, 0.0, 0.05), (500, 560, 20000, 0.0, 0.001),
-               (0, 40, 50, 0.5, 0.05), (120, 180, 5000, 0.005, 0.0076), (1, 0, 2, 0.0, 0.3)]
+               (0, 40, 50, 0.5, 0.05), (120, 180, 5000, 0.005, 0.0076), (1, 0, 10, 0.0, 0.3)]
 published = [((4, 9, 3, 16), 0.95, (-0.027, 0.390), 3), ((43, 0, 1, 0), 0.90, (-0.096, 0.037), 3),
              ((53, 16, 8, 9), 0.95, (-0.020, 0.207), 3), ((1, 1, 7, 12), 0.95, (-0.517, -0.026), 3),
              ((8, 3, 1, 2), 0.95, (-0.1670, 0.4327), 4), ((7, 25, 2, 68), 0.95, (0.139, 0.321), 3)]
@@ -148,7 +152,7 @@ out = {
         {"x": list(x), "level": level, "lower": lo, "upper": hi, "digits": digits,
          "computed": list(tango_two_sided(*x, level))}
         for x, level, (lo, hi), digits in published],
-    "tango": [tango(*case) for case in tango_cases],
+    "tango": [tango(*case, continuity) for case in tango_cases for continuity in (0, 1)],
     "pairedT": paired_cases,
     "rmse": rmse_cases,
 }

@@ -198,7 +198,7 @@ describe.each(ENGINES)('Retuner on the %s backend and the real Kafka', (engine) 
       studyId,
       test: 'mcnemar',
       testIndex: 1,
-      method: { name: 'tango-score' },
+      method: { name: 'tango-score-cc' },
       window: { policy: 'lookback' },
     });
     expect(evidence['lowerBound']).toBeGreaterThan(0.02);

@@ -359,8 +359,9 @@ describe('Retuner triggers', () => {
     const { studyId } = await first.trigger('churn', { source: 'api' });
     while ((calls.get(1) ?? 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    // "killed" with its files: the work folder is gone.
-    await rm(path.join(dir, 'work'), { recursive: true, force: true });
+    // "killed", and its dataset files are gone (the trials' artifacts survived).
+    await rm(path.join(dir, 'work', studyId, 'dataset'), { recursive: true, force: true });
+    await rm(path.join(dir, 'work', studyId, 'holdout'), { recursive: true, force: true });
     const again: DatasetProvider = {
       prepare: (request) => writeThresholdDataset(request.dir, 400, seed, request.holdoutDir, request.window),
       countLabelled: () => Promise.resolve(0),
@@ -375,7 +376,7 @@ describe('Retuner triggers', () => {
     });
     await second.start();
     const outcome = await second.waitForStudy(studyId);
-    expect(outcome.record.state).toBe(state);
+    expect([outcome.record.state, outcome.record.error]).toEqual([state, expect.any(String)]);
     if (state === 'failed') {
       expect(outcome.record.error).toMatch(
         /dataset files were lost and the data read again differs from what its 1 finished trials were scored on/,

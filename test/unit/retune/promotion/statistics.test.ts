@@ -35,6 +35,7 @@ interface Fixtures {
     n: number;
     margin: number;
     alpha: number;
+    continuity: number;
     z: number | null;
     p: number;
     lower: number;
@@ -113,14 +114,14 @@ describe('Tango score bound for paired proportions', () => {
     const n = row.x.reduce((a, v) => a + v, 0);
     const tail = (1 - row.level) / 2;
     // ratesci's RD = (x12 - x21) / n: x12 plays "challenger-only right" (c), x21 "champion-only" (b).
-    const lower = pairedProportionSuperiority(x21, x12, n, 0, tail).lowerBound;
-    const upper = -pairedProportionSuperiority(x12, x21, n, 0, tail).lowerBound;
+    const lower = pairedProportionSuperiority(x21, x12, n, 0, tail, 0).lowerBound;
+    const upper = -pairedProportionSuperiority(x12, x21, n, 0, tail, 0).lowerBound;
     const round = (v: number): number => Number(v.toFixed(row.digits));
     expect([round(lower), round(upper)]).toEqual([row.lower, row.upper]);
   });
 
-  it.each(fixtures.tango)('b=$b c=$c n=$n margin=$margin alpha=$alpha', (row) => {
-    const result = pairedProportionSuperiority(row.b, row.c, row.n, row.margin, row.alpha);
+  it.each(fixtures.tango)('b=$b c=$c n=$n margin=$margin alpha=$alpha continuity=$continuity', (row) => {
+    const result = pairedProportionSuperiority(row.b, row.c, row.n, row.margin, row.alpha, row.continuity);
     expect(Math.abs(result.lowerBound - row.lower)).toBeLessThanOrEqual(1e-11);
     expectP(result.pValue, row.p);
     if (row.z !== null) expect(result.statistic).toBeCloseTo(row.z, 10);
@@ -137,11 +138,20 @@ describe('Tango score bound for paired proportions', () => {
     ] as const) {
       let previous = Infinity;
       for (let d = -0.99; d < (c - b) / n; d += 0.01) {
-        const z = tangoScore(b, c, n, d);
+        const z = tangoScore(b, c, n, d, 1);
         expect(z).toBeLessThan(previous);
         previous = z;
       }
     }
+  });
+
+  it("is McNemar with Edwards' correction at margin 0: z² is the chi-square statistic", () => {
+    for (const [b, c] of [
+      [5, 20],
+      [30, 45],
+      [100, 130],
+    ] as const)
+      expect(tangoScore(b, c, 1000, 0, 1) ** 2).toBeCloseTo(mcnemarTest(b, c).statistic, 10);
   });
 
   it('refuses impossible counts', () => {
