@@ -192,7 +192,7 @@ export const retuneSchema = z
       .object({
         /** Trials per study. @default 20 */
         maxTrials: z.number().int().positive().default(20),
-        /** Wall time per study since it was created. @default 3600000 (1 h) */
+        /** Wall time per study from when it starts training (waiting for labels does not count). @default 3600000 (1 h) */
         maxWallTimeMs: z.number().int().positive().default(3_600_000),
         /** Trials running at once (further capped by the device pool). @default 1 */
         maxConcurrentTrials: z.number().int().positive().default(1),
