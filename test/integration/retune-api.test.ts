@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -97,6 +97,36 @@ describe('retune HTTP API and CLI', () => {
   it('needs the token to start a study', async () => {
     const response = await fetch(`${base}/v1/models/churn/retune`, { method: 'POST' });
     expect(response.status).toBe(401);
+  });
+
+  it('refuses a model named "." or ".." (it would write outside the model store)', async () => {
+    // fetch would resolve %2E%2E as a dot segment; a raw request sends the path as a client may.
+    const post = (rawPath: string): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const { hostname, port } = new URL(base);
+        const request = httpRequest(
+          {
+            hostname,
+            port,
+            path: rawPath,
+            method: 'POST',
+            headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          },
+          (response) => {
+            let body = '';
+            response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        );
+        request.on('error', reject);
+        request.end('{}');
+      });
+    for (const name of ['%2E%2E', '%2E', '..']) {
+      const response = await post(`/v1/models/${name}/retune`);
+      expect(response.status).toBe(400);
+      expect(response.body).toMatch(/cannot name a folder of the model store/);
+    }
+    expect(await retuner.listStudies()).toEqual([]);
   });
 
   it('runs a study from the CLI with progress, then lists, promotes and rolls back', async () => {
