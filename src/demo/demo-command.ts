@@ -75,7 +75,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         epochs: 15,
         cooldownMs: 20_000,
         dataLookbackMs: 120_000,
-        postDriftRows: 500,
+        postDriftRows: 1500,
         driftTimeoutMs: 60_000,
         studyTimeoutMs: 150_000,
       }
@@ -87,7 +87,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         labelDelayMs: 3_000,
         cooldownMs: 40_000,
         dataLookbackMs: 300_000,
-        postDriftRows: 1000,
+        postDriftRows: 3000,
         maxTrials: 10,
         epochs: 25,
         driftTimeoutMs: 90_000,
