@@ -79,9 +79,7 @@ export function createRetuneWiring(deps: RetuneWiringDeps): RetuneWiring {
     store: deps.store,
     config: structuredClone(retune),
     trainer,
-    datasets: createDatasetProvider(deps.store, {
-      taskOf: deps.taskOf,
-    }),
+    datasets: createDatasetProvider(deps.store, { taskOf: deps.taskOf, logger }),
     devices,
     publisher: new KafkaEventPublisher(deps.kafka, retune.eventsTopic),
     notifier: deps.alerting,
