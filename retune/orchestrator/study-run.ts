@@ -1,8 +1,8 @@
 /**
  * One study from trigger to promotion decision, as a few named phases:
  *
- *   waitForLabels (drift-triggered only) → prepareData → runTrials → evaluate:
- *   scoreHoldout → decide → applyDecision
+ *   waitForLabels (drift-triggered only) → prepareData → runTrials → evaluate
+ *   (promotion-step.ts: scoreHoldout → decide → applyDecision)
  *
  * The engine decides (ask/report/tell); this runs trials through the trainer, persists a row
  * after every change (the snapshot holds the whole study, so the last row written is enough to
@@ -13,23 +13,23 @@
  * told, the study stays `waiting`/`running` in the store and a restart resumes it) and `cancel`
  * (running trials fail, the study ends `cancelled`).
  */
-import { cp, mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../kernel/logger.js';
 import { pathInside } from '../../kernel/safe-path.js';
-import { parseScoringSpec, SCORING_FILE, type DataWindow, type PreparedDataset } from '../data/scoring.js';
+import type { DataWindow, PreparedDataset } from '../data/scoring.js';
 import { HpoError, Study, type TrialRecord } from '../engine/index.js';
-import { gateFrom, type RetuneConfig } from '../options.js';
-import { decidePromotion, firstChampionDecision, type PromotionDecision } from '../promotion/index.js';
+import type { RetuneConfig } from '../options.js';
+import type { PromotionDecision } from '../promotion/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { RegistryStorage, StudyRecord, StudyState, StudyStorage, TrialRow } from '../store/types.js';
 import type { DatasetRef, Trainer } from '../trainers/trainer.js';
 import type { EventPublisher } from './events.js';
-import { championTestIndex, readHoldoutTruth, scoreVersion } from './holdout.js';
 import { LabelWaitTimeout, waitForLabels } from './label-wait.js';
 import type { RetuneMetrics } from './metrics.js';
 import type { DatasetProvider, DeviceLeaseLike, DeviceSlots, EventNotifier } from './ports.js';
 import type { RetuneProgressEvent } from './progress.js';
+import { PromotionStep } from './promotion-step.js';
 import { StudyWriter } from './study-writer.js';
 import { dataWindowAt, describeWindow, parseStudyWindow, type StudyWindow } from './window.js';
 
@@ -450,7 +450,7 @@ export class StudyRun {
     return { record: this.record, decision };
   }
 
-  // ---- promotion: scoreHoldout → decide → applyDecision ----
+  // ---- promotion (promotion-step.ts): scoreHoldout → decide → applyDecision ----
 
   private async evaluate(prepared: PreparedDataset): Promise<StudyOutcome> {
     const best = this.study.bestTrial();
@@ -467,8 +467,9 @@ export class StudyRun {
     // A restart between promotion and the end of the study: the work is done; record nothing twice.
     if (aliases.champion === version) return this.finish('completed');
 
-    const scored = await this.scoreHoldout(prepared, artifact, aliases.champion);
-    const decision = await this.decide(scored, aliases.champion);
+    const step = new PromotionStep(this.deps, { studyId: this.studyId, model: this.model });
+    const scored = await step.scoreHoldout(prepared, artifact, aliases.champion);
+    const decision = await step.decide(scored, aliases.champion);
     const rows = { ...prepared.ref.rows, holdout: prepared.holdout.rows };
     const evidence = {
       ...decision.evidence,
@@ -490,9 +491,9 @@ export class StudyRun {
         ? ''
         : `; holdout labels no training row had (wrong for every model): ${onlyHoldout.map(([label, n]) => `${label} ×${n}`).join(', ')}`);
     const final = { ...decision, reason, evidence };
-    await this.applyDecision(final, best, version, aliases.champion ?? '', prepared);
+    await step.applyDecision(final, best, artifact, version, aliases.champion ?? '', prepared);
     const outcome = await this.finish('completed', '', final);
-    await this.notify('retune.completed', `retune study ${this.studyId} completed: ${reason}`, {
+    await step.notify('retune.completed', `retune study ${this.studyId} completed: ${reason}`, {
       studyId: this.studyId,
       trials: counts,
       bestTrial: best.number,
@@ -500,183 +501,5 @@ export class StudyRun {
       promoted: final.promoted,
     });
     return outcome;
-  }
-
-  /** Challenger and champion predictions on the holdout, each encoded with its own spec. */
-  private async scoreHoldout(
-    prepared: PreparedDataset,
-    artifact: string,
-    champion: string | undefined,
-  ): Promise<{
-    labels: ReadonlyArray<string | number>;
-    challenger: Array<string | number>;
-    champion?: Array<string | number>;
-    championError?: string;
-    championEncoding?: string;
-  }> {
-    const { trainer, config, registry } = this.deps;
-    const scoreDir = (tag: string): string =>
-      pathInside(config.workDir, [this.studyId, 'score', tag], 'study id');
-    const truth = await readHoldoutTruth(prepared.holdout, prepared.scoring.task);
-    const challenger = await scoreVersion(trainer, artifact, prepared.scoring, truth, scoreDir('challenger'));
-    if (champion === undefined) return { labels: truth.labels, challenger };
-    let championEncoding = 'its own (stored with the version)';
-    try {
-      const current = await registry.getVersion(this.model, champion);
-      if (current === undefined) throw new Error(`version ${champion} is not registered`);
-      let spec = parseScoringSpec(current.scoring);
-      if (spec === undefined) {
-        // Registered before versions carried their encoding: the study's is the best guess.
-        spec = prepared.scoring;
-        championEncoding = "this study's (the version stores none)";
-      }
-      const predictions = await scoreVersion(trainer, current.artifactUri, spec, truth, scoreDir('champion'));
-      return { labels: truth.labels, challenger, champion: predictions, championEncoding };
-    } catch (error) {
-      return { labels: truth.labels, challenger, championError: (error as Error).message, championEncoding };
-    }
-  }
-
-  private async decide(
-    scored: Awaited<ReturnType<StudyRun['scoreHoldout']>>,
-    champion: string | undefined,
-  ): Promise<PromotionDecision> {
-    const gate = gateFrom(this.deps.config);
-    if (champion === undefined) return firstChampionDecision(gate, scored.labels, scored.challenger);
-    if (scored.champion === undefined)
-      return {
-        ...firstChampionDecision(gate, scored.labels, scored.challenger),
-        promoted: false,
-        test: 'none',
-        reason: `rejected: the champion ${champion} could not be scored on this holdout (${scored.championError ?? 'unknown error'}); promote by hand if intended`,
-      };
-    const testIndex = await championTestIndex(this.deps.storage, this.model, champion, this.studyId);
-    return decidePromotion(
-      gate,
-      { labels: scored.labels, champion: scored.champion, challenger: scored.challenger },
-      { testIndex },
-    );
-  }
-
-  private async applyDecision(
-    decision: PromotionDecision,
-    best: TrialRecord,
-    version: string,
-    championVersion: string,
-    prepared: PreparedDataset,
-  ): Promise<void> {
-    const { config, registry, storage } = this.deps;
-    const artifact = this.artifacts.get(best.number) as string;
-    if (decision.promoted) {
-      const artifactUri = await this.storeArtifact(artifact, version, prepared);
-      await registry.registerVersion({
-        model: this.model,
-        version,
-        createdAtMs: this.deps.now(),
-        studyId: this.studyId,
-        trial: best.number,
-        artifactUri,
-        params: best.params,
-        metrics: {
-          [config.objective.metric]: best.value,
-          [`holdout_${decision.metric}`]: decision.challengerValue,
-        },
-        scoring: prepared.scoring,
-      });
-      await registry.promote(this.model, version, {
-        actor: 'retuner',
-        reason: decision.reason,
-        evidence: decision.evidence,
-      });
-      await this.announce({
-        type: 'promotion',
-        model: this.model,
-        version,
-        previous: championVersion === '' ? null : championVersion,
-        metric: decision.metric,
-        evidence: decision.evidence,
-      });
-    }
-    await storage.saveDecision({
-      model: this.model,
-      studyId: this.studyId,
-      decidedAtMs: this.deps.now(),
-      challengerVersion: version,
-      championVersion,
-      promoted: decision.promoted,
-      metric: decision.metric,
-      championValue: decision.championValue,
-      challengerValue: decision.challengerValue,
-      improvement: decision.improvement,
-      pValue: decision.pValue,
-      ciLow: decision.ciLow,
-      ciHigh: decision.ciHigh,
-      test: decision.test,
-      reason: decision.reason,
-      evidence: decision.evidence,
-    });
-    this.deps.metrics.promotions.inc({
-      model: this.model,
-      decision: decision.promoted ? 'promoted' : 'rejected',
-    });
-    this.deps.emit({
-      type: 'promotion.decided',
-      studyId: this.studyId,
-      model: this.model,
-      promoted: decision.promoted,
-      reason: decision.reason,
-    });
-  }
-
-  /**
-   * Copies the winner to `<modelStoreDir>/<model>/<version>/` (a path that provably stays inside
-   * the store, whatever the names) with its scoring spec beside it: what serving needs to encode
-   * inputs the way the model was trained.
-   */
-  private async storeArtifact(artifact: string, version: string, prepared: PreparedDataset): Promise<string> {
-    const dir = pathInside(this.deps.config.modelStoreDir, [this.model, version], 'model or version name');
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, SCORING_FILE), `${JSON.stringify(prepared.scoring, null, 2)}\n`);
-    const info = await stat(artifact);
-    if (info.isDirectory()) {
-      await cp(artifact, dir, { recursive: true });
-      return dir;
-    }
-    const target = path.join(dir, path.basename(artifact));
-    await cp(artifact, target);
-    return target;
-  }
-
-  private async announce(event: {
-    type: 'promotion';
-    model: string;
-    version: string;
-    previous: string | null;
-    metric: string;
-    evidence: Record<string, unknown>;
-  }): Promise<void> {
-    try {
-      await this.deps.publisher?.publish(event);
-    } catch (error) {
-      this.logger.error({ err: error }, 'could not publish the promotion event to Kafka');
-    }
-    await this.notify(
-      'promotion',
-      `${this.model}: ${event.version} promoted to champion (was ${event.previous ?? 'none'})`,
-      {
-        version: event.version,
-        previous: event.previous,
-        metric: event.metric,
-        evidence: event.evidence,
-      },
-    );
-  }
-
-  private async notify(kind: string, summary: string, details: Record<string, unknown>): Promise<void> {
-    try {
-      await this.deps.notifier?.notifyEvent({ model: this.model, kind, summary, details });
-    } catch (error) {
-      this.logger.error({ err: error, kind }, 'could not send the event to the alert sinks');
-    }
   }
 }
