@@ -1,8 +1,8 @@
 /**
  * Public surface of retune for the daemon. What the lead wires:
  *   - config:     `retuneSchema` under `retune:` (see docs/retune.md)
- *   - migrations: `RETUNE_MIGRATIONS` (versions 30-31) into the daemon's list
- *   - subsystem:  `new Retuner({...})`, `start()`, `onHealth(model, status)` from the monitor, `stop()`
+ *   - migrations: `RETUNE_MIGRATIONS` (versions 30-32) into the daemon's list
+ *   - subsystem:  `new Retuner({...})`, `start()`, `onHealth(model, status, {driftOnsetMs})` from the monitor, `stop()`
  *   - HTTP:       `retuneRoutes({ retuner })` from src/http/retune-routes.ts → {read, write}
  *   - CLI:        `registerRetuneCommands(program)` from src/cli/retune-commands.ts
  */
@@ -19,7 +19,11 @@ export {
   Retuner,
   CpuSlots,
   createRetuneMetrics,
-  readHoldoutLabels,
+  readHoldoutTruth,
+  scoreVersion,
+  initialWindow,
+  type HealthContext,
+  type StudyWindow,
   type RetunerDeps,
   type StudyView,
   type StudyOutcome,
@@ -54,6 +58,7 @@ export {
   decidePromotion,
   mcnemarTest,
   pairedBootstrap,
+  spentAlpha,
   type PromotionDecision,
   type PromotionGate,
 } from './promotion/index.js';

@@ -12,9 +12,119 @@ import {
   SAMPLER_NAMES,
   type StudyOptions,
 } from './engine/index.js';
-import { checkGate, PROMOTION_METRICS, type PromotionGate } from './promotion/index.js';
+import { ALPHA_SPENDING_RULES, checkGate, PROMOTION_METRICS, type PromotionGate } from './promotion/index.js';
 
 const durationMs = z.number().int().nonnegative();
+const fraction = z.number().gt(0).lt(1);
+
+/** A fixed encoding (docs/trainers.md): feature names, optionally with their statistics. */
+const encodingSchema = z
+  .object({
+    numeric: z
+      .array(
+        z.union([
+          z.string().min(1),
+          z
+            .object({
+              name: z.string().min(1),
+              mean: z.number().optional(),
+              std: z.number().positive().optional(),
+            })
+            .strict(),
+        ]),
+      )
+      .optional(),
+    categorical: z
+      .array(
+        z.union([
+          z.string().min(1),
+          z.object({ name: z.string().min(1), categories: z.array(z.string()).optional() }).strict(),
+        ]),
+      )
+      .optional(),
+  })
+  .strict();
+
+/**
+ * `retune.data`: what a study learns from (retune/data, docs/trainers.md). Split sizes go under
+ * `split`; `holdoutFraction` / `validationFraction` at this level are accepted shorthands.
+ */
+export const retuneDataSchema = z
+  .object({
+    /** classification | regression; default: the monitor's task for the model, else classification. */
+    task: z.enum(['classification', 'regression']).optional(),
+    /** Share of the labelled rows held out for the promotion test (the newest; no program sees them). Shorthand of split.holdoutFraction. @default 0.2 */
+    holdoutFraction: fraction.optional(),
+    /** Share used for trial validation (the objective). Shorthand of split.validationFraction. @default 0.2 */
+    validationFraction: fraction.optional(),
+    split: z
+      .object({
+        validationFraction: fraction.optional(),
+        holdoutFraction: fraction.optional(),
+        /** Fixed sizes; override the fractions. */
+        validationRows: z.number().int().positive().optional(),
+        holdoutRows: z.number().int().positive().optional(),
+        /** Fewer labelled rows fails the preparation. @default 30 */
+        minRows: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    /** Most labelled rows to prepare per study (the newest). @default 100000 */
+    maxRows: z.number().int().positive().default(100_000),
+    /** How far back to take labelled rows (and at most how far back from a drift onset). @default 604800000 (7 d) */
+    lookbackMs: durationMs.default(604_800_000),
+    /** Encoding statistics: the stored reference profile, none (train split), or a profile given here. @default "clickhouse" */
+    reference: z
+      .union([
+        z.enum(['clickhouse', 'none']),
+        z.object({ profile: z.record(z.string(), z.unknown()) }).strict(),
+      ])
+      .default('clickhouse'),
+    /** A `<name>:missing` column per numeric feature. @default true */
+    missingIndicators: z.boolean().default(true),
+    /** Categories kept per feature when learnt from the train split. @default 50 */
+    maxCategories: z.number().int().positive().default(50),
+    /** Fixed features (and optionally statistics). */
+    encoding: encodingSchema.optional(),
+    /**
+     * A study the monitor starts because the model drifted learns the world after the drift:
+     * train, validation and holdout come from rows after the drift onset the monitor reports, and
+     * the study waits (state `waiting`) until `minLabelledRows` of them are labelled.
+     */
+    afterDrift: z
+      .object({
+        /** @default true */
+        enabled: z.boolean().default(true),
+        /** Labelled rows after the onset before training starts. @default 1000 */
+        minLabelledRows: z.number().int().positive().default(1000),
+        /** Give up (study failed, with the counts) after waiting this long. @default 604800000 (7 d) */
+        maxWaitMs: durationMs.default(604_800_000),
+        /** How often the labelled rows are counted while waiting. @default 60000 */
+        pollIntervalMs: z.number().int().positive().default(60_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type RetuneDataConfig = z.output<typeof retuneDataSchema>;
+
+/** The effective split: `split.*` wins over the shorthands; both at once is refused at boot. */
+export function splitOptionsOf(data: RetuneDataConfig): {
+  validationFraction: number;
+  holdoutFraction: number;
+  validationRows?: number;
+  holdoutRows?: number;
+  minRows: number;
+} {
+  return {
+    validationFraction: data.split?.validationFraction ?? data.validationFraction ?? 0.2,
+    holdoutFraction: data.split?.holdoutFraction ?? data.holdoutFraction ?? 0.2,
+    ...(data.split?.validationRows === undefined ? {} : { validationRows: data.split.validationRows }),
+    ...(data.split?.holdoutRows === undefined ? {} : { holdoutRows: data.split.holdoutRows }),
+    minRows: data.split?.minRows ?? 30,
+  };
+}
 
 /**
  * Trainer selection, passed through verbatim to the trainers (retune/trainers validates the
@@ -57,10 +167,12 @@ export const retuneSchema = z
         /** @default "minimize" */
         direction: z.enum(['minimize', 'maximize']).default('minimize'),
       })
+      .strict()
       .prefault({}),
     /** The hyperparameters to search (retune/engine SearchSpaceOptions; see docs/hpo.md). */
     space: z
       .object({ params: z.array(z.record(z.string(), z.unknown())).min(1) })
+      .strict()
       .default({ params: [{ name: 'learning_rate', type: 'float', low: 1e-4, high: 0.1, log: true }] }),
     /**
      * driftguard's recommended TPE (multivariate, a 10 % kernel floor, constant liar; see
@@ -80,15 +192,16 @@ export const retuneSchema = z
       .object({
         /** Trials per study. @default 20 */
         maxTrials: z.number().int().positive().default(20),
-        /** Wall time per study since it was created. @default 3600000 (1 h) */
+        /** Wall time per study from when it starts training (waiting for labels does not count). @default 3600000 (1 h) */
         maxWallTimeMs: z.number().int().positive().default(3_600_000),
         /** Trials running at once (further capped by the device pool). @default 1 */
         maxConcurrentTrials: z.number().int().positive().default(1),
       })
+      .strict()
       .prefault({}),
     /** Trials that were running when the daemon died: run again (`requeue`) or mark failed. @default "requeue" */
     onRestoreRunning: z.enum(['requeue', 'fail']).default('requeue'),
-    /** Seed of the sampler and of the bootstrap (unsigned 32-bit). @default 0 */
+    /** Seed of the sampler (unsigned 32-bit); each study derives its own from it. @default 0 */
     seed: z.number().int().min(0).max(0xffffffff).default(0),
     promotion: z
       .object({
@@ -98,15 +211,21 @@ export const retuneSchema = z
         minImprovement: z.number().nonnegative().default(0.01),
         /** Read minImprovement relative to |champion value|. @default false */
         relative: z.boolean().default(false),
-        /** Significance level of the test. @default 0.05 */
-        alpha: z.number().gt(0).lt(1).default(0.05),
-        /** Resamples of the paired bootstrap. @default 2000 */
-        bootstrapResamples: z.number().int().min(10).default(2000),
-        /** `auto`: McNemar for accuracy/error_rate, paired bootstrap otherwise. @default "auto" */
-        test: z.enum(['auto', 'mcnemar', 'paired_bootstrap']).default('auto'),
-        /** McNemar uses the exact binomial test below this many discordant rows. @default 25 */
-        mcnemarExactBelow: z.number().int().min(0).default(25),
+        /**
+         * Bound on the chance of promoting a challenger that is not better by minImprovement, over
+         * a champion's whole life (with `alphaSpending: inverse-square`). @default 0.05
+         */
+        alpha: z.number().gt(0).lt(0.5).default(0.05),
+        /**
+         * `inverse-square`: the k-th test of one champion runs at alpha * 6 / (pi^2 k^2), which sums
+         * to alpha; `none`: every test at alpha (the lifetime false-promotion rate then grows with
+         * every study). @default "inverse-square"
+         */
+        alphaSpending: z.enum(ALPHA_SPENDING_RULES).default('inverse-square'),
+        /** `auto`: the score test (McNemar-type) for accuracy/error_rate, the paired t otherwise. @default "auto" */
+        test: z.enum(['auto', 'mcnemar', 'paired_t']).default('auto'),
       })
+      .strict()
       .prefault({}),
     triggers: z
       .object({
@@ -120,22 +239,12 @@ export const retuneSchema = z
         consecutiveEvaluations: z.number().int().positive().default(1),
         /** Minimum time between two studies of one model (any trigger but `force`). @default 21600000 (6 h) */
         cooldownMs: durationMs.default(21_600_000),
-        /** Studies running at once across models. @default 1 */
+        /** Studies training at once across models (studies waiting for labels do not count). @default 1 */
         maxConcurrentStudies: z.number().int().positive().default(1),
       })
+      .strict()
       .prefault({}),
-    data: z
-      .object({
-        /** Share of the labelled rows held out for the promotion test (no trial sees them). @default 0.2 */
-        holdoutFraction: z.number().gt(0).lt(1).default(0.2),
-        /** Share used for trial validation (the objective). @default 0.2 */
-        validationFraction: z.number().gt(0).lt(1).default(0.2),
-        /** Most labelled rows to prepare per study. @default 100000 */
-        maxRows: z.number().int().positive().default(100_000),
-        /** How far back to take labelled rows. @default 604800000 (7 d) */
-        lookbackMs: durationMs.default(604_800_000),
-      })
-      .prefault({}),
+    data: retuneDataSchema.prefault({}),
     /** Promoted artifacts are copied to `<modelStoreDir>/<model>/<version>/`. @default "./var/models" */
     modelStoreDir: z.string().min(1).default('./var/models'),
     /** Datasets and trial artifacts of running studies. @default "./var/retune" */
@@ -148,12 +257,21 @@ export const retuneSchema = z
       })
       .default('driftguard.events'),
   })
+  .strict()
   .superRefine((value, ctx) => {
-    if (value.data.holdoutFraction + value.data.validationFraction >= 1) {
+    for (const key of ['holdoutFraction', 'validationFraction'] as const)
+      if (value.data[key] !== undefined && value.data.split?.[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['data', key],
+          message: `set ${key} once: retune.data.${key} (${value.data[key]}) and retune.data.split.${key} (${value.data.split[key]}) are the same setting`,
+        });
+    const split = splitOptionsOf(value.data);
+    if (split.holdoutFraction + split.validationFraction >= 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['data'],
-        message: `holdoutFraction + validationFraction must leave rows to train on, got ${value.data.holdoutFraction} + ${value.data.validationFraction}`,
+        message: `holdoutFraction + validationFraction must leave rows to train on, got ${split.holdoutFraction} + ${split.validationFraction}`,
       });
     }
     try {
@@ -190,7 +308,7 @@ export function studyOptionsFrom(config: RetuneConfig, name = 'study'): StudyOpt
 }
 
 export function gateFrom(config: RetuneConfig): PromotionGate {
-  return { ...config.promotion, seed: config.seed };
+  return { ...config.promotion };
 }
 
 /** Parses (applying defaults) and freezes; throws a ZodError whose issues name the path and fix. */

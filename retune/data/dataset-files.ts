@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * The on-disk dataset layout every trainer reads: `<dir>/train.jsonl`, `validation.jsonl`,
- * `holdout.jsonl` (one row per line: `{"x": [...], "y": ..., "id": "..."}`, oldest first) and
- * `meta.json`. `y` is the class index into `meta.classes` (classification) or the target
- * value (regression).
+ * The on-disk dataset layout trainers read: `<dir>/train.jsonl`, `validation.jsonl` (one row per
+ * line: `{"x": [...], "y": ..., "id": "..."}`, oldest first) and `meta.json`. `y` is the class
+ * index into `meta.classes` (classification) or the target value (regression). A scoring set (what
+ * `predict` is given) has `holdout.jsonl` with `{"x": [...], "id": "..."}` rows: no labels.
  */
 
 export type SplitName = 'train' | 'validation' | 'holdout';
@@ -40,4 +40,27 @@ export async function readSplit(dir: string, split: SplitName): Promise<DatasetR
 
 export function formatRow(row: DatasetRow): string {
   return JSON.stringify({ x: row.x, y: row.y, id: row.id });
+}
+
+/** A row to score: encoded features and id (a scoring set's rows carry no label). */
+export interface FeatureRow {
+  readonly x: readonly number[];
+  readonly id: string;
+}
+
+/** Reads the features and ids of one split; `y`, when present, is ignored. */
+export async function readFeatureRows(dir: string, split: SplitName): Promise<FeatureRow[]> {
+  const file = splitFile(dir, split);
+  const text = await readFile(file, 'utf8');
+  const rows: FeatureRow[] = [];
+  let lineNumber = 0;
+  for (const line of text.split('\n')) {
+    lineNumber++;
+    if (line.trim() === '') continue;
+    const row = JSON.parse(line) as Partial<FeatureRow>;
+    if (!Array.isArray(row.x) || typeof row.id !== 'string')
+      throw new Error(`${file}:${lineNumber}: expected {"x": [numbers], "id": string}`);
+    rows.push({ x: row.x, id: row.id });
+  }
+  return rows;
 }

@@ -92,3 +92,39 @@ export async function loadReferenceProfile(store: Store, model: string): Promise
   const first = rows[0];
   return first === undefined ? undefined : (JSON.parse(first.profile) as unknown);
 }
+
+/**
+ * How many predictions of `model` in [sinceMs, untilMs) have an outcome: what a study waiting for
+ * post-drift labels counts. The same join as `labelledEventsSql`, so the count is what the
+ * preparation will read (before rows whose label does not fit the task are dropped).
+ */
+export function labelledCountSql(
+  database: string,
+  model: string,
+  window: { sinceMs: number; untilMs: number },
+): string {
+  const db = sqlIdentifier(database);
+  const since = sqlDateTime(window.sinceMs);
+  const until = sqlDateTime(window.untilMs);
+  return `SELECT count() AS n
+FROM (
+  SELECT id FROM ${db}.predictions FINAL
+  WHERE model = ${sqlString(model)} AND ts >= ${since} AND ts < ${until}
+) AS p ALL INNER JOIN (
+  SELECT id FROM ${db}.outcomes
+  WHERE model = ${sqlString(model)} AND ts >= ${since}
+  GROUP BY id
+) AS o USING id`;
+}
+
+export async function countLabelledEvents(
+  store: Store,
+  model: string,
+  window: { sinceMs: number; untilMs: number },
+): Promise<number> {
+  const rows = await store.select<{ n: string | number }>(
+    'counting labelled events for retune',
+    labelledCountSql(store.database, model, window),
+  );
+  return Number(rows[0]?.n ?? 0);
+}

@@ -27,6 +27,17 @@ export function createRetuneMetrics(registry: Registry) {
       labelNames: ['model', 'decision'] as const,
       registers,
     }),
+    studiesWaiting: new Gauge({
+      name: 'driftguard_retune_studies_waiting',
+      help: 'Drift-triggered retune studies in this process waiting for labelled rows after the drift onset.',
+      registers,
+    }),
+    labelsMissing: new Gauge({
+      name: 'driftguard_retune_waiting_for_labels',
+      help: "Labelled rows after the drift onset a model's waiting study still needs before it trains.",
+      labelNames: ['model'] as const,
+      registers,
+    }),
     bestValue: new Gauge({
       name: 'driftguard_retune_best_value',
       help: "Objective value of the best trial of the model's latest study.",

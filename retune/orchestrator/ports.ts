@@ -1,18 +1,33 @@
 /** The ports the Retuner is built from; each has a production adapter and a plain-object fake. */
-import type { DatasetRef, Trainer } from '../trainers/trainer.js';
+import type { DataWindow, PreparedDataset } from '../data/scoring.js';
+import type { Trainer } from '../trainers/trainer.js';
 import type { RetuneConfig } from '../options.js';
 
 export interface DatasetRequest {
   readonly model: string;
   readonly studyId: string;
-  /** Folder the dataset may be written to (under `workDir`). */
+  /** Folder for train and validation (under `workDir`): the folder trainers are given. */
   readonly dir: string;
+  /** Folder for the private holdout (under `workDir`), which no program is given. */
+  readonly holdoutDir: string;
+  /** Which rows: the orchestrator's choice (after the drift onset, or the lookback). */
+  readonly window: DataWindow;
   readonly options: RetuneConfig['data'];
   readonly signal: AbortSignal;
 }
 
-/** Prepares fresh labelled data for a study (retune/data's prepareDataset in production). */
-export type DatasetProvider = (request: DatasetRequest) => Promise<DatasetRef>;
+/**
+ * Fresh labelled data for a study (retune/data's `createDatasetProvider` in production):
+ * `prepare` writes the dataset, `countLabelled` says how many labelled rows a window has (what a
+ * study waiting for post-drift labels polls).
+ */
+export interface DatasetProvider {
+  prepare(request: DatasetRequest): Promise<PreparedDataset>;
+  countLabelled(
+    model: string,
+    window: { readonly sinceMs: number; readonly untilMs: number },
+  ): Promise<number>;
+}
 
 /** A slot to run one trial on (retune/scheduler's DevicePool fits this). */
 export interface DeviceLeaseLike {

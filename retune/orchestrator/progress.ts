@@ -2,6 +2,15 @@
 export type RetuneProgressEvent =
   | { readonly type: 'study.started'; readonly studyId: string; readonly model: string }
   | {
+      /** A drift-triggered study counted the labelled rows after the onset and waits for more. */
+      readonly type: 'study.waiting';
+      readonly studyId: string;
+      readonly model: string;
+      readonly labelledRows: number;
+      readonly neededRows: number;
+      readonly onsetMs: number;
+    }
+  | {
       readonly type: 'trial.started';
       readonly studyId: string;
       readonly model: string;

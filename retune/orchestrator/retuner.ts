@@ -16,7 +16,9 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../kernel/logger.js';
+import { segmentProblem } from '../../kernel/safe-path.js';
 import type { Store } from '../../kernel/store.js';
+import type { PreparedDataset } from '../data/scoring.js';
 import { Rng, Study } from '../engine/index.js';
 import { compileRetuneOptions, studyOptionsFrom, type RetuneConfig } from '../options.js';
 import { ModelRegistry, RetuneError, type AliasChange } from '../registry/index.js';
@@ -32,7 +34,6 @@ import type {
   StudyTrigger,
   TrialRow,
 } from '../store/types.js';
-import type { DatasetRef } from '../trainers/trainer.js';
 import { reapOrphanedTrials } from '../trainers/command/orphans.js';
 import type { EventPublisher } from './events.js';
 import { createRetuneMetrics, type RetuneMetrics } from './metrics.js';
@@ -44,7 +45,8 @@ import {
   type TrainerProvider,
 } from './ports.js';
 import type { RetuneProgressEvent, RetuneProgressListener } from './progress.js';
-import { StudyRun, type StudyOutcome } from './study-run.js';
+import { StudyRun, type RestoredStudy, type StudyOutcome } from './study-run.js';
+import { initialWindow } from './window.js';
 
 const MODEL_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -73,6 +75,17 @@ export interface TriggerOptions {
   readonly source: StudyTrigger;
   /** Ignore the cooldown (an operator's explicit request). @default false */
   readonly force?: boolean;
+  /**
+   * Monitor triggers: when the model's drift began (the start of the first window of its current
+   * unhealthy streak). The study then learns from rows after it (`retune.data.afterDrift`).
+   */
+  readonly driftOnsetMs?: number;
+}
+
+/** What the monitor knows beside a model's status. */
+export interface HealthContext {
+  /** The start of the first evaluation window of the model's current non-ok streak. */
+  readonly driftOnsetMs?: number;
 }
 
 export interface TriggerResult {
@@ -96,6 +109,8 @@ export class Retuner {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly devices: DeviceSlots;
+  /** Studies that train at once (`triggers.maxConcurrentStudies`); one waiting for labels holds none. */
+  private readonly studySlots: DeviceSlots;
   private readonly stopController = new AbortController();
   private readonly runs = new Map<string, { run: StudyRun; done: Promise<StudyOutcome> }>();
   /** Per model: consecutive health evaluations in a trigger state (see `triggers.consecutiveEvaluations`). */
@@ -115,6 +130,7 @@ export class Retuner {
     this.logger = deps.logger.child({ component: 'retune' });
     this.metrics = createRetuneMetrics(deps.registry);
     this.devices = deps.devices ?? new CpuSlots(this.config.budget.maxConcurrentTrials);
+    this.studySlots = new CpuSlots(this.config.triggers.maxConcurrentStudies);
     this.registry = new ModelRegistry({ storage: this.storage, now: this.now });
   }
 
@@ -130,7 +146,10 @@ export class Retuner {
     await reapOrphanedTrials(this.config.workDir, { logger: this.logger }).catch((error: unknown) =>
       this.logger.warn({ err: error }, 'could not look for trial processes left by a dead daemon'),
     );
-    const running = await this.storage.listStudies({ state: 'running', limit: 1000 });
+    const running = [
+      ...(await this.storage.listStudies({ state: 'running', limit: 1000 })),
+      ...(await this.storage.listStudies({ state: 'waiting', limit: 1000 })),
+    ];
     for (const record of running) {
       if (this.runs.has(record.studyId)) continue;
       try {
@@ -181,8 +200,15 @@ export class Retuner {
     return next;
   }
 
-  /** The monitor's hook: starts a study when `status` is one of `triggers.states`; never throws for policy refusals. */
-  async onHealth(model: string, status: string): Promise<TriggerResult | undefined> {
+  /**
+   * The monitor's hook: starts a study when `status` is one of `triggers.states`; never throws for
+   * policy refusals. `context.driftOnsetMs` anchors the study's data after the drift.
+   */
+  async onHealth(
+    model: string,
+    status: string,
+    context: HealthContext = {},
+  ): Promise<TriggerResult | undefined> {
     if (!this.config.enabled) return undefined;
     if (!(this.config.triggers.states as readonly string[]).includes(status)) {
       this.healthStreaks.delete(model);
@@ -197,10 +223,18 @@ export class Retuner {
       return undefined;
     }
     try {
-      return await this.trigger(model, { source: 'monitor' });
+      return await this.trigger(model, {
+        source: 'monitor',
+        ...(context.driftOnsetMs === undefined ? {} : { driftOnsetMs: context.driftOnsetMs }),
+      });
     } catch (error) {
       if (error instanceof RetuneError && error.code === 'RETUNE_REFUSED') {
         this.logger.debug({ model, status, reason: error.message }, 'health trigger refused');
+        return undefined;
+      }
+      // A model name from the stream that cannot be retuned (e.g. ".."): say so, never throw at the monitor.
+      if (error instanceof RetuneError && error.code === 'RETUNE_INVALID') {
+        this.logger.warn({ model, status, reason: error.message }, 'health trigger ignored');
         return undefined;
       }
       throw error;
@@ -327,6 +361,14 @@ export class Retuner {
         `model name ${JSON.stringify(model)} must match ${MODEL_NAME.source}`,
       );
     }
+    // The name becomes a folder of the model store: "." and ".." match the pattern but would
+    // write outside it.
+    const problem = segmentProblem(model);
+    if (problem !== undefined)
+      throw new RetuneError(
+        'RETUNE_INVALID',
+        `model name ${JSON.stringify(model)} cannot name a folder of the model store: ${problem}`,
+      );
     if (!this.config.enabled) {
       throw new RetuneError('RETUNE_REFUSED', 'retune is disabled: set retune.enabled: true to run studies');
     }
@@ -336,13 +378,17 @@ export class Retuner {
         `the retuner is ${this.state}; studies start only while it runs`,
       );
     }
-    const active = [...this.runs.values()];
-    const same = active.find((r) => r.run.model === model);
+    const all = [...this.runs.values()];
+    const same = all.find((r) => r.run.model === model);
     if (same !== undefined) {
-      throw new RetuneError('RETUNE_REFUSED', `${model} already has study ${same.run.studyId} running`, {
-        studyId: same.run.studyId,
-      });
+      throw new RetuneError(
+        'RETUNE_REFUSED',
+        `${model} already has study ${same.run.studyId} ${same.run.waitingForLabels ? 'waiting for labels' : 'running'}`,
+        { studyId: same.run.studyId },
+      );
     }
+    // Studies waiting for post-drift labels use no trainer: they do not count.
+    const active = all.filter((r) => !r.run.waitingForLabels);
     if (active.length >= this.config.triggers.maxConcurrentStudies) {
       throw new RetuneError(
         'RETUNE_REFUSED',
@@ -369,12 +415,19 @@ export class Retuner {
       { ...studyOptionsFrom(this.config, `${model}/${studyId}`), seed },
       { clock: this.now },
     );
+    const window = initialWindow(
+      {
+        source: options.source,
+        ...(options.driftOnsetMs === undefined ? {} : { driftOnsetMs: options.driftOnsetMs }),
+      },
+      this.config.data,
+    );
     const record: StudyRecord = {
       studyId,
       model,
       createdAtMs: study.createdAtMs,
       updatedAtMs: createdAtMs,
-      state: 'running',
+      state: window.policy === 'drift-onset' ? 'waiting' : 'running',
       trigger: options.source,
       direction: this.config.objective.direction,
       objective: this.config.objective.metric,
@@ -387,12 +440,13 @@ export class Retuner {
       bestValue: null,
       error: '',
       dataset: '',
+      window: JSON.stringify(window),
     };
     // Persisted before returning, so the id the caller gets can be read back at once.
     await this.storage.saveStudy(record);
     this.lastStart.set(model, createdAtMs);
     this.launch(new StudyRun(this.runDeps(model), record, study));
-    this.logger.info({ model, studyId, source: options.source }, 'study started');
+    this.logger.info({ model, studyId, source: options.source, window }, 'study started');
     return { studyId, model };
   }
 
@@ -405,12 +459,7 @@ export class Retuner {
       },
     );
     const trials = await this.storage.listTrials(record.studyId);
-    let dataset: DatasetRef | undefined;
-    if (record.dataset !== '') {
-      const stored = JSON.parse(record.dataset) as DatasetRef;
-      // Reuse the prepared dataset (same holdout) when its files survived the restart.
-      if (await exists(path.join(stored.dir, 'holdout.jsonl'))) dataset = stored;
-    }
+    const data = await restoredDataset(record.dataset);
     const requeued = study
       .trials()
       .filter((t) => t.state === 'waiting')
@@ -420,12 +469,7 @@ export class Retuner {
       'resuming study',
     );
     this.lastStart.set(record.model, record.createdAtMs);
-    this.launch(
-      new StudyRun(this.runDeps(record.model), record, study, {
-        ...(dataset === undefined ? {} : { dataset }),
-        trials,
-      }),
-    );
+    this.launch(new StudyRun(this.runDeps(record.model), record, study, { ...data, trials }));
   }
 
   private runDeps(model: string) {
@@ -436,6 +480,7 @@ export class Retuner {
       trainer: this.trainerFor(model),
       datasets: this.deps.datasets,
       devices: this.devices,
+      studySlots: this.studySlots,
       publisher: this.deps.publisher,
       notifier: this.deps.notifier,
       metrics: this.metrics,
@@ -496,6 +541,25 @@ export class Retuner {
       this.logger.error({ err: error, type }, 'could not send the event to the alert sinks');
     }
   }
+}
+
+/**
+ * The prepared dataset of a study being resumed: reused (same holdout, same validation set) when
+ * its files survived; otherwise its fingerprint, so the re-prepared data can be compared.
+ */
+async function restoredDataset(text: string): Promise<Pick<RestoredStudy, 'dataset' | 'lostDataset'>> {
+  if (text === '') return {};
+  const stored = JSON.parse(text) as Partial<PreparedDataset>;
+  if (stored.ref === undefined || stored.holdout === undefined || stored.fingerprint === undefined)
+    return { lostDataset: { fingerprint: undefined } }; // an earlier driftguard's layout
+  const files = [
+    path.join(stored.ref.dir, 'train.jsonl'),
+    path.join(stored.ref.dir, 'validation.jsonl'),
+    path.join(stored.holdout.dir, 'holdout.jsonl'),
+  ];
+  for (const file of files)
+    if (!(await exists(file))) return { lostDataset: { fingerprint: stored.fingerprint } };
+  return { dataset: stored as PreparedDataset };
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -1,28 +1,37 @@
 /**
- * One study from first trial to promotion decision. The engine decides (ask/report/tell); this
- * runs trials through the trainer, persists a row after every change (the snapshot holds the
- * whole study, so the last row written is enough to resume), and at the end scores the winner
- * and the champion on the holdout no trial saw and runs the promotion gate.
+ * One study from trigger to promotion decision, as a few named phases:
+ *
+ *   waitForLabels (drift-triggered only) → prepareData → runTrials → evaluate
+ *   (promotion-step.ts: scoreHoldout → decide → applyDecision)
+ *
+ * The engine decides (ask/report/tell); this runs trials through the trainer, persists a row
+ * after every change (the snapshot holds the whole study, so the last row written is enough to
+ * resume), and at the end scores the winner and the champion, each with its own encoding, on the
+ * holdout no program saw, and runs the promotion gate.
  *
  * Two ways to stop: `stop` (the daemon is shutting down: running trials are aborted and NOT
- * told, the study stays `running` in the store and a restart resumes it) and `cancel` (running
- * trials fail, the study ends `cancelled`).
+ * told, the study stays `waiting`/`running` in the store and a restart resumes it) and `cancel`
+ * (running trials fail, the study ends `cancelled`).
  */
-import { cp, mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../kernel/logger.js';
-import { retry } from '../../kernel/retry.js';
-import { HpoError, type Study, type TrialRecord } from '../engine/index.js';
-import { gateFrom, type RetuneConfig } from '../options.js';
-import { decidePromotion, firstChampionDecision, type PromotionDecision } from '../promotion/index.js';
+import { pathInside } from '../../kernel/safe-path.js';
+import type { DataWindow, PreparedDataset } from '../data/scoring.js';
+import { HpoError, Study, type TrialRecord } from '../engine/index.js';
+import type { RetuneConfig } from '../options.js';
+import type { PromotionDecision } from '../promotion/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { RegistryStorage, StudyRecord, StudyState, StudyStorage, TrialRow } from '../store/types.js';
 import type { DatasetRef, Trainer } from '../trainers/trainer.js';
 import type { EventPublisher } from './events.js';
-import { normalizeOutcome, readHoldoutLabels } from './holdout.js';
+import { LabelWaitTimeout, waitForLabels } from './label-wait.js';
 import type { RetuneMetrics } from './metrics.js';
-import type { DatasetProvider, DeviceSlots, EventNotifier } from './ports.js';
+import type { DatasetProvider, DeviceLeaseLike, DeviceSlots, EventNotifier } from './ports.js';
 import type { RetuneProgressEvent } from './progress.js';
+import { PromotionStep } from './promotion-step.js';
+import { StudyWriter } from './study-writer.js';
+import { dataWindowAt, describeWindow, parseStudyWindow, type StudyWindow } from './window.js';
 
 export interface StudyRunDeps {
   readonly config: RetuneConfig;
@@ -31,6 +40,8 @@ export interface StudyRunDeps {
   readonly trainer: Trainer;
   readonly datasets: DatasetProvider;
   readonly devices: DeviceSlots;
+  /** One slot per study that trains at once (`triggers.maxConcurrentStudies`); waiting does not hold one. */
+  readonly studySlots: DeviceSlots;
   readonly publisher: EventPublisher | undefined;
   readonly notifier: EventNotifier | undefined;
   readonly metrics: RetuneMetrics;
@@ -47,6 +58,15 @@ export interface StudyOutcome {
   readonly decision: PromotionDecision | undefined;
 }
 
+/** What a resumed study brings back from the store. */
+export interface RestoredStudy {
+  /** The prepared dataset, when its files survived the restart. */
+  readonly dataset?: PreparedDataset;
+  /** The dataset had been prepared, but its files are gone: re-prepared and compared. */
+  readonly lostDataset?: { readonly fingerprint: string | undefined };
+  readonly trials?: readonly TrialRow[];
+}
+
 const CANCELLED = 'cancelled';
 
 export class StudyRun {
@@ -56,31 +76,36 @@ export class StudyRun {
   private readonly artifacts = new Map<number, string>();
   private readonly devicesOf = new Map<number, string>();
   private readonly storedStates = new Map<number, string>();
-  private pendingStudy: StudyRecord | undefined;
-  private readonly pendingTrials = new Map<number, TrialRow>();
-  private draining: Promise<void> | undefined;
-  private writeError: unknown;
-  private dataset: DatasetRef | undefined;
+  private readonly writer: StudyWriter;
   private readonly logger: Logger;
+  private prepared: PreparedDataset | undefined;
+  private readonly lostDataset: RestoredStudy['lostDataset'];
+  private window: StudyWindow;
+  private slot: DeviceLeaseLike | undefined;
+  private budgetTimer: NodeJS.Timeout | undefined;
+  private waiting = false;
 
   constructor(
     private readonly deps: StudyRunDeps,
     private record: StudyRecord,
-    readonly study: Study,
-    restored: { dataset?: DatasetRef; trials?: readonly TrialRow[] } = {},
+    private study: Study,
+    restored: RestoredStudy = {},
   ) {
     this.signal = AbortSignal.any([
       deps.stopSignal,
       this.cancelController.signal,
       this.budgetController.signal,
     ]);
-    this.dataset = restored.dataset;
+    this.prepared = restored.dataset;
+    this.lostDataset = restored.lostDataset;
+    this.window = parseStudyWindow(record.window);
     for (const t of restored.trials ?? []) {
       this.storedStates.set(t.trial, t.state);
       if (t.artifactPath !== '') this.artifacts.set(t.trial, t.artifactPath);
       if (t.device !== '') this.devicesOf.set(t.trial, t.device);
     }
     this.logger = deps.logger.child({ studyId: record.studyId, model: record.model });
+    this.writer = new StudyWriter(deps.storage, this.logger);
   }
 
   get studyId(): string {
@@ -89,60 +114,16 @@ export class StudyRun {
   get model(): string {
     return this.record.model;
   }
+  /** Waiting for post-drift labels: such a study holds no study slot. */
+  get waitingForLabels(): boolean {
+    return this.waiting;
+  }
 
   cancel(): void {
     this.cancelController.abort(new Error(CANCELLED));
   }
 
   // ---- persistence ----
-  // Every change produces the rows to write at once; a single writer drains them in order,
-  // batching what piled up meanwhile (only the newest row per study and per trial: an older
-  // one would be superseded anyway), so a trainer reporting every few milliseconds does not
-  // become thousands of tiny ClickHouse inserts.
-
-  private enqueueStudy(row: StudyRecord): void {
-    this.pendingStudy = row;
-    this.schedule();
-  }
-
-  private enqueueTrial(row: TrialRow): void {
-    this.pendingTrials.set(row.trial, row);
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.draining !== undefined) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-      if (this.pendingStudy !== undefined || this.pendingTrials.size > 0) this.schedule();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pendingStudy !== undefined || this.pendingTrials.size > 0) {
-      const trials = [...this.pendingTrials.values()];
-      this.pendingTrials.clear();
-      const study = this.pendingStudy;
-      this.pendingStudy = undefined;
-      try {
-        // The study row carries the engine snapshot that a resume restores from, so it is written
-        // first: a trial row is never durable before the snapshot that knows its outcome, and a
-        // daemon killed between the two inserts never repeats a trial it had completed.
-        if (study !== undefined)
-          await retry(() => this.deps.storage.saveStudy(study), { maxAttempts: 8, maxDelayMs: 5_000 });
-        if (trials.length > 0)
-          await retry(() => this.deps.storage.saveTrials(trials), { maxAttempts: 8, maxDelayMs: 5_000 });
-      } catch (error) {
-        this.writeError ??= error;
-        this.logger.error({ err: error }, 'could not persist the study');
-      }
-    }
-  }
-
-  /** Resolves when everything changed so far is stored (or failed to be). */
-  private async flush(): Promise<void> {
-    while (this.draining !== undefined) await this.draining;
-  }
 
   private persistStudy(state: StudyState, error = ''): void {
     const best = this.study.bestTrial();
@@ -154,9 +135,10 @@ export class StudyRun {
       bestTrial: best?.number ?? -1,
       bestValue: best?.value ?? null,
       error,
-      dataset: this.dataset === undefined ? this.record.dataset : JSON.stringify(this.dataset),
+      dataset: this.prepared === undefined ? this.record.dataset : JSON.stringify(this.prepared),
+      window: JSON.stringify(this.window),
     };
-    this.enqueueStudy(this.record);
+    this.writer.study(this.record);
   }
 
   private persistTrial(trial: TrialRecord): void {
@@ -175,59 +157,161 @@ export class StudyRun {
       failReason: trial.failReason ?? '',
       artifactPath: this.artifacts.get(trial.number) ?? '',
     };
-    this.enqueueTrial(row);
+    this.writer.trial(row);
     this.persistStudy('running');
   }
 
   // ---- the study ----
 
   async run(): Promise<StudyOutcome> {
-    const started = this.deps.now();
-    const remaining = this.record.createdAtMs + this.deps.config.budget.maxWallTimeMs - started;
-    const budgetTimer = setTimeout(
-      () => this.budgetController.abort(new Error('wall-time budget exhausted')),
-      Math.max(0, remaining),
-    );
-    // The budget timer alone must not keep a stopping process alive.
-    budgetTimer.unref();
     try {
-      return await this.runUnsafe();
+      return await this.runPhases();
     } catch (error) {
       if (this.deps.stopSignal.aborted) {
-        await this.flush();
+        // The daemon is stopping: leave the study as it is stored so the next start resumes it.
+        await this.writer.flush();
+        this.logger.info('study interrupted by shutdown; it resumes on the next start');
         return { record: this.record, decision: undefined };
       }
-      this.logger.error({ err: error }, 'study failed');
+      if (this.cancelController.signal.aborted) return await this.finish('cancelled', 'cancelled by request');
+      if (!(error instanceof LabelWaitTimeout)) this.logger.error({ err: error }, 'study failed');
       return await this.finish('failed', (error as Error).message ?? String(error));
     } finally {
-      clearTimeout(budgetTimer);
+      clearTimeout(this.budgetTimer);
+      this.leaveWaiting();
+      this.slot?.release();
     }
   }
 
-  private async runUnsafe(): Promise<StudyOutcome> {
+  private async runPhases(): Promise<StudyOutcome> {
     // A restore may have failed interrupted trials (onRestoreRunning: fail): store their new state.
     for (const trial of this.study.trials()) {
       const stored = this.storedStates.get(trial.number);
       if (stored !== undefined && trial.state !== 'waiting' && stored !== trial.state)
         this.persistTrial(trial);
     }
-    this.persistStudy('running');
     this.deps.emit({ type: 'study.started', studyId: this.studyId, model: this.model });
-    if (this.dataset === undefined) {
-      const dir = path.join(this.deps.config.workDir, this.studyId, 'dataset');
-      await mkdir(dir, { recursive: true });
-      this.dataset = await this.deps.datasets({
-        model: this.model,
-        studyId: this.studyId,
-        dir,
-        options: this.deps.config.data,
-        signal: this.signal,
-      });
-      this.persistStudy('running');
-      this.logger.info({ rows: this.dataset.rows, dir: this.dataset.dir }, 'dataset prepared');
+    if (this.prepared === undefined && this.needsLabels()) await this.waitForLabels();
+    this.persistStudy('running');
+    this.slot = await this.deps.studySlots.acquire(this.signal);
+    const prepared = this.prepared ?? (await this.prepareData());
+    this.startBudget();
+    await this.runTrials(prepared.ref);
+    if (this.deps.stopSignal.aborted) {
+      await this.writer.flush();
+      this.logger.info('study interrupted by shutdown; it resumes on the next start');
+      return { record: this.record, decision: undefined };
     }
-    const dataset = this.dataset;
+    if (this.cancelController.signal.aborted) return this.finish('cancelled', 'cancelled by request');
+    return this.evaluate(prepared);
+  }
 
+  /** A drift-triggered study that has not read its data yet. */
+  private needsLabels(): boolean {
+    return this.window.policy === 'drift-onset' && this.window.sinceMs === undefined;
+  }
+
+  private async waitForLabels(): Promise<void> {
+    this.waiting = true;
+    this.deps.metrics.studiesWaiting.inc();
+    this.persistStudy('waiting');
+    this.window = await waitForLabels(this.window, {
+      model: this.model,
+      datasets: this.deps.datasets,
+      data: this.deps.config.data,
+      now: this.deps.now,
+      logger: this.logger,
+      signal: this.signal,
+      waitingSinceMs: this.record.createdAtMs,
+      onCount: (window) => {
+        this.window = window;
+        const missing = Math.max(0, (window.neededRows ?? 0) - (window.labelledRows ?? 0));
+        this.deps.metrics.labelsMissing.set({ model: this.model }, missing);
+        this.persistStudy('waiting');
+        this.deps.emit({
+          type: 'study.waiting',
+          studyId: this.studyId,
+          model: this.model,
+          labelledRows: window.labelledRows ?? 0,
+          neededRows: window.neededRows ?? 0,
+          onsetMs: window.onsetMs ?? Number.NaN,
+        });
+      },
+    });
+    this.leaveWaiting();
+    // The wall-time budget counts training, not waiting: a study that has not run a trial is
+    // re-created now (same options and seed, so the same suggestions).
+    if (this.study.trials().length === 0)
+      this.study = Study.create(this.study.snapshot().options, { clock: this.deps.now });
+    this.logger.info({ window: this.window }, 'enough labelled rows after the drift onset; the study starts');
+  }
+
+  private leaveWaiting(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    this.deps.metrics.studiesWaiting.dec();
+    this.deps.metrics.labelsMissing.remove({ model: this.model });
+  }
+
+  private async prepareData(): Promise<PreparedDataset> {
+    const { config } = this.deps;
+    const window: DataWindow =
+      this.window.sinceMs !== undefined && this.window.untilMs !== undefined
+        ? {
+            policy: this.window.policy,
+            sinceMs: this.window.sinceMs,
+            untilMs: this.window.untilMs,
+            ...(this.window.onsetMs === undefined ? {} : { onsetMs: this.window.onsetMs }),
+          }
+        : dataWindowAt(this.window, this.deps.now(), config.data.lookbackMs);
+    const studyDir = pathInside(config.workDir, [this.studyId], 'study id');
+    const dir = path.join(studyDir, 'dataset');
+    await mkdir(dir, { recursive: true });
+    const prepared = await this.deps.datasets.prepare({
+      model: this.model,
+      studyId: this.studyId,
+      dir,
+      holdoutDir: path.join(studyDir, 'holdout'),
+      window,
+      options: config.data,
+      signal: this.signal,
+    });
+    this.checkSameData(prepared);
+    this.prepared = prepared;
+    this.window = { ...this.window, sinceMs: window.sinceMs, untilMs: window.untilMs };
+    this.persistStudy('running');
+    this.logger.info(
+      { rows: prepared.ref.rows, holdout: prepared.holdout.rows, window: prepared.window },
+      'dataset prepared',
+    );
+    return prepared;
+  }
+
+  /**
+   * A resumed study whose dataset files were lost gets its data again from the same window. Its
+   * finished trials were scored on the old validation set: if the new one differs (late labels,
+   * a new reference profile), picking a winner across the two would compare unlike numbers.
+   */
+  private checkSameData(prepared: PreparedDataset): void {
+    if (this.lostDataset === undefined) return;
+    const finished = this.study.trials().filter((t) => t.state === 'complete' || t.state === 'pruned');
+    if (finished.length === 0 || this.lostDataset.fingerprint === prepared.fingerprint) return;
+    throw new Error(
+      `the study's dataset files were lost and the data read again differs from what its ${finished.length} finished trials were scored on${this.lostDataset.fingerprint === undefined ? ' (prepared by an earlier driftguard)' : ''}; their values are not comparable with new trials, so the study stops here: start a new one`,
+    );
+  }
+
+  private startBudget(): void {
+    const remaining = this.study.createdAtMs + this.deps.config.budget.maxWallTimeMs - this.deps.now();
+    this.budgetTimer = setTimeout(
+      () => this.budgetController.abort(new Error('wall-time budget exhausted')),
+      Math.max(0, remaining),
+    );
+    // The budget timer alone must not keep a stopping process alive.
+    this.budgetTimer.unref();
+  }
+
+  private async runTrials(dataset: DatasetRef): Promise<void> {
     const running = new Map<number, Promise<void>>();
     const aborted = new Promise<void>((resolve) => {
       if (this.signal.aborted) resolve();
@@ -254,15 +338,6 @@ export class StudyRun {
       await Promise.race([...running.values(), aborted]);
     }
     await Promise.allSettled([...running.values()]);
-
-    if (this.deps.stopSignal.aborted) {
-      // The daemon is stopping: leave the study `running` so the next start resumes it.
-      await this.flush();
-      this.logger.info('study interrupted by shutdown; it resumes on the next start');
-      return { record: this.record, decision: undefined };
-    }
-    if (this.cancelController.signal.aborted) return this.finish('cancelled', 'cancelled by request');
-    return this.evaluate(dataset);
   }
 
   private async runTrial(trial: TrialRecord, dataset: DatasetRef): Promise<void> {
@@ -279,7 +354,7 @@ export class StudyRun {
     }
     const startedMs = this.deps.now();
     if (lease.device !== undefined) this.devicesOf.set(n, lease.device);
-    const artifactDir = path.join(this.deps.config.workDir, this.studyId, `trial-${n}`);
+    const artifactDir = pathInside(this.deps.config.workDir, [this.studyId, `trial-${n}`], 'study id');
     let outcome: { state: 'complete' | 'pruned' | 'failed'; value?: number; reason?: string };
     try {
       await mkdir(artifactDir, { recursive: true });
@@ -359,7 +434,7 @@ export class StudyRun {
 
   private async finish(state: StudyState, error = '', decision?: PromotionDecision): Promise<StudyOutcome> {
     this.persistStudy(state, error);
-    await this.flush();
+    await this.writer.flush();
     this.deps.emit({
       type: 'study.finished',
       studyId: this.studyId,
@@ -369,185 +444,62 @@ export class StudyRun {
       promoted: decision?.promoted,
     });
     this.logger.info({ state, error, promoted: decision?.promoted }, 'study finished');
-    if (this.writeError !== undefined)
-      throw this.writeError instanceof Error ? this.writeError : new Error('could not persist the study');
+    const writeError = this.writer.writeError;
+    if (writeError !== undefined)
+      throw writeError instanceof Error ? writeError : new Error('could not persist the study');
     return { record: this.record, decision };
   }
 
-  // ---- promotion ----
+  // ---- promotion (promotion-step.ts): scoreHoldout → decide → applyDecision ----
 
-  private async evaluate(dataset: DatasetRef): Promise<StudyOutcome> {
+  private async evaluate(prepared: PreparedDataset): Promise<StudyOutcome> {
     const best = this.study.bestTrial();
     const counts = this.study.trials().reduce<Record<string, number>>((acc, t) => {
       acc[t.state] = (acc[t.state] ?? 0) + 1;
       return acc;
     }, {});
-    if (best === undefined) {
-      return this.finish('failed', `no trial completed (${JSON.stringify(counts)})`);
-    }
+    if (best === undefined) return this.finish('failed', `no trial completed (${JSON.stringify(counts)})`);
     const artifact = this.artifacts.get(best.number);
-    if (artifact === undefined) {
+    if (artifact === undefined)
       return this.finish('failed', `the best trial (${best.number}) saved no model artifact to evaluate`);
-    }
-    const { trainer, config, registry, storage } = this.deps;
-    const gate = gateFrom(config);
-    const labels = await readHoldoutLabels(dataset);
-    const challenger = (await trainer.predict(artifact, dataset, 'holdout')).map((v) =>
-      normalizeOutcome(dataset, v),
-    );
-    const aliases = await registry.aliases(this.model);
     const version = `${this.studyId}-t${best.number}`;
-    let decision: PromotionDecision;
-    let championVersion = aliases.champion ?? '';
-    if (aliases.champion === version) {
-      // A restart between promotion and the end of the study: the work is done; record nothing twice.
-      return this.finish('completed');
-    }
-    if (aliases.champion === undefined) {
-      decision = firstChampionDecision(gate, labels, challenger);
-    } else {
-      const current = await registry.getVersion(this.model, aliases.champion);
-      let championPredictions: Array<string | number> | undefined;
-      let scoreError = '';
-      try {
-        if (current === undefined) throw new Error(`version ${aliases.champion} is not registered`);
-        championPredictions = (await trainer.predict(current.artifactUri, dataset, 'holdout')).map((v) =>
-          normalizeOutcome(dataset, v),
-        );
-      } catch (error) {
-        scoreError = (error as Error).message;
-      }
-      decision =
-        championPredictions === undefined
-          ? {
-              ...firstChampionDecision(gate, labels, challenger),
-              promoted: false,
-              test: 'none',
-              reason: `rejected: the champion ${aliases.champion} could not be scored on this holdout (${scoreError}); promote by hand if intended`,
-            }
-          : decidePromotion(gate, { labels, champion: championPredictions, challenger });
-    }
-    championVersion = aliases.champion ?? '';
+    const aliases = await this.deps.registry.aliases(this.model);
+    // A restart between promotion and the end of the study: the work is done; record nothing twice.
+    if (aliases.champion === version) return this.finish('completed');
+
+    const step = new PromotionStep(this.deps, { studyId: this.studyId, model: this.model });
+    const scored = await step.scoreHoldout(prepared, artifact, aliases.champion);
+    const decision = await step.decide(scored, aliases.champion);
+    const rows = { ...prepared.ref.rows, holdout: prepared.holdout.rows };
     const evidence = {
       ...decision.evidence,
       studyId: this.studyId,
       trial: best.number,
       params: best.params,
-      objective: { metric: config.objective.metric, value: best.value },
+      objective: { metric: this.deps.config.objective.metric, value: best.value },
       pValue: decision.pValue,
       ciLow: decision.ciLow,
-      ciHigh: decision.ciHigh,
       test: decision.test,
+      window: { ...prepared.window, rows },
+      holdoutOnlyLabels: prepared.holdoutOnlyLabels,
+      ...(scored.championEncoding === undefined ? {} : { championEncoding: scored.championEncoding }),
     };
-
-    if (decision.promoted) {
-      const artifactUri = await this.storeArtifact(artifact, version);
-      await registry.registerVersion({
-        model: this.model,
-        version,
-        createdAtMs: this.deps.now(),
-        studyId: this.studyId,
-        trial: best.number,
-        artifactUri,
-        params: best.params,
-        metrics: {
-          [config.objective.metric]: best.value,
-          [`holdout_${decision.metric}`]: decision.challengerValue,
-        },
-      });
-      await registry.promote(this.model, version, { actor: 'retuner', reason: decision.reason, evidence });
-      await this.announce({
-        type: 'promotion',
-        model: this.model,
-        version,
-        previous: championVersion === '' ? null : championVersion,
-        metric: decision.metric,
-        evidence,
-      });
-    }
-    await storage.saveDecision({
-      model: this.model,
-      studyId: this.studyId,
-      decidedAtMs: this.deps.now(),
-      challengerVersion: version,
-      championVersion,
-      promoted: decision.promoted,
-      metric: decision.metric,
-      championValue: decision.championValue,
-      challengerValue: decision.challengerValue,
-      improvement: decision.improvement,
-      pValue: decision.pValue,
-      ciLow: decision.ciLow,
-      ciHigh: decision.ciHigh,
-      test: decision.test,
-      reason: decision.reason,
-      evidence,
-    });
-    this.deps.metrics.promotions.inc({
-      model: this.model,
-      decision: decision.promoted ? 'promoted' : 'rejected',
-    });
-    this.deps.emit({
-      type: 'promotion.decided',
-      studyId: this.studyId,
-      model: this.model,
-      promoted: decision.promoted,
-      reason: decision.reason,
-    });
-    const outcome = await this.finish('completed', '', decision);
-    await this.notify('retune.completed', `retune study ${this.studyId} completed: ${decision.reason}`, {
+    const onlyHoldout = Object.entries(prepared.holdoutOnlyLabels);
+    const reason =
+      `${decision.reason}; data: ${describeWindow(prepared.window, rows)}` +
+      (onlyHoldout.length === 0
+        ? ''
+        : `; holdout labels no training row had (wrong for every model): ${onlyHoldout.map(([label, n]) => `${label} ×${n}`).join(', ')}`);
+    const final = { ...decision, reason, evidence };
+    await step.applyDecision(final, best, artifact, version, aliases.champion ?? '', prepared);
+    const outcome = await this.finish('completed', '', final);
+    await step.notify('retune.completed', `retune study ${this.studyId} completed: ${reason}`, {
       studyId: this.studyId,
       trials: counts,
       bestTrial: best.number,
       bestValue: best.value,
-      promoted: decision.promoted,
+      promoted: final.promoted,
     });
     return outcome;
-  }
-
-  private async storeArtifact(artifact: string, version: string): Promise<string> {
-    const dir = path.resolve(this.deps.config.modelStoreDir, this.model, version);
-    await mkdir(dir, { recursive: true });
-    const info = await stat(artifact);
-    if (info.isDirectory()) {
-      await cp(artifact, dir, { recursive: true });
-      return dir;
-    }
-    const target = path.join(dir, path.basename(artifact));
-    await cp(artifact, target);
-    return target;
-  }
-
-  private async announce(event: {
-    type: 'promotion';
-    model: string;
-    version: string;
-    previous: string | null;
-    metric: string;
-    evidence: Record<string, unknown>;
-  }): Promise<void> {
-    try {
-      await this.deps.publisher?.publish(event);
-    } catch (error) {
-      this.logger.error({ err: error }, 'could not publish the promotion event to Kafka');
-    }
-    await this.notify(
-      'promotion',
-      `${this.model}: ${event.version} promoted to champion (was ${event.previous ?? 'none'})`,
-      {
-        version: event.version,
-        previous: event.previous,
-        metric: event.metric,
-        evidence: event.evidence,
-      },
-    );
-  }
-
-  private async notify(kind: string, summary: string, details: Record<string, unknown>): Promise<void> {
-    try {
-      await this.deps.notifier?.notifyEvent({ model: this.model, kind, summary, details });
-    } catch (error) {
-      this.logger.error({ err: error, kind }, 'could not send the event to the alert sinks');
-    }
   }
 }

@@ -1,16 +1,29 @@
 /**
- * The promotion gate. A challenger replaces the champion only when both hold:
- *   1. practical: improvement >= minImprovement (absolute, or relative to |champion value|);
- *   2. statistical: for classification outcomes (accuracy, error_rate) McNemar's p < alpha with
- *      the challenger right on more discordant rows; for other metrics the paired bootstrap
- *      (1 - alpha) CI of the improvement lies entirely above 0.
- * Improvement is always signed so that positive means the challenger is better.
+ * The promotion gate: one-sided superiority with a margin, at a level spent over the champion's
+ * lifetime.
+ *
+ *   improvement = challenger - champion (accuracy), champion - challenger (losses): positive is better
+ *   margin      = minImprovement, or minImprovement * |champion value| when `relative`
+ *   alpha_k     = alpha * 6 / (pi^2 k^2) for the k-th test against this champion (or alpha)
+ *   promote  <=> the one-sided (1 - alpha_k) lower confidence bound of the improvement > margin
+ *
+ * The bound comes from Tango's score interval with a continuity correction for right/wrong
+ * metrics, the paired t interval for MSE and MAE, the delta-method t interval for RMSE
+ * (superiority.ts). The correction keeps each test at or below alpha_k, exactly computed at the
+ * margin by scripts/retune/simulate-gate.ts, and never promotes where the exact one-sided McNemar
+ * test would not at small counts (tested), so no separate small-sample rule is needed.
  */
-import { pairedBootstrap } from './bootstrap.js';
-import { checkSameLength, discordantCounts, mcnemarTest, MCNEMAR_EXACT_BELOW } from './mcnemar.js';
+import { discordantCounts, checkSameLength } from './mcnemar.js';
 import { mean, promotionMetric, rowValues, type PromotionMetricName } from './metrics.js';
+import { spentAlpha, type AlphaSpendingRule } from './spending.js';
+import {
+  pairedMeanSuperiority,
+  pairedProportionSuperiority,
+  rmseSuperiority,
+  type SuperiorityResult,
+} from './superiority.js';
 
-export type PromotionTestName = 'mcnemar' | 'paired_bootstrap';
+export type PromotionTestName = 'mcnemar' | 'paired_t';
 
 export interface PromotionGate {
   readonly metric: PromotionMetricName;
@@ -18,21 +31,23 @@ export interface PromotionGate {
   readonly minImprovement: number;
   /** Read `minImprovement` as a fraction of |champion value|. */
   readonly relative: boolean;
-  /** Significance level. */
+  /** Bound on the probability of promoting a challenger no better than the margin, per champion lifetime. */
   readonly alpha: number;
-  readonly bootstrapResamples: number;
-  /** `auto`: McNemar for classification metrics, the paired bootstrap otherwise. */
+  /** `auto`: the score test (McNemar-type) for right/wrong metrics, the paired t otherwise. */
   readonly test: 'auto' | PromotionTestName;
-  /** Seed of the bootstrap's PRNG. */
-  readonly seed: number;
-  /** McNemar: discordant counts below this use the exact binomial test. */
-  readonly mcnemarExactBelow?: number;
+  /** How alpha is spent over repeated tests of one champion. @default 'inverse-square' */
+  readonly alphaSpending?: AlphaSpendingRule;
 }
 
 export interface PromotionInput {
   readonly labels: readonly (string | number)[];
   readonly champion: readonly (string | number)[];
   readonly challenger: readonly (string | number)[];
+}
+
+export interface PromotionContext {
+  /** This is the k-th gate test against the current champion (1-based). @default 1 */
+  readonly testIndex?: number;
 }
 
 export interface PromotionDecision {
@@ -45,9 +60,17 @@ export interface PromotionDecision {
   readonly improvement: number;
   /** improvement / |championValue| (Infinity when the champion scores 0 and the challenger is better). */
   readonly relativeImprovement: number;
+  /** One-sided p-value of H0: improvement <= margin. */
   readonly pValue: number | null;
+  /** The one-sided (1 - alpha_k) lower confidence bound of the improvement. */
   readonly ciLow: number | null;
+  /** Always null: the bound is one-sided. Kept for the stored decision's shape. */
   readonly ciHigh: number | null;
+  /** The absolute improvement the bound had to clear. */
+  readonly margin: number | null;
+  /** The level this test ran at (alpha_k). */
+  readonly alphaSpent: number | null;
+  readonly testIndex: number | null;
   readonly reason: string;
   /** Everything needed to re-check the decision: counts, method, rows, gate. */
   readonly evidence: Record<string, unknown>;
@@ -60,23 +83,114 @@ export function checkGate(gate: PromotionGate): void {
   if (!(gate.minImprovement >= 0)) {
     throw new RangeError(`minImprovement must be >= 0, got ${gate.minImprovement}`);
   }
-  if (!(gate.alpha > 0 && gate.alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${gate.alpha}`);
+  if (!(gate.alpha > 0 && gate.alpha < 0.5))
+    throw new RangeError(`alpha must be in (0, 0.5), got ${gate.alpha}`);
   if (gate.test === 'mcnemar' && !promotionMetric(gate.metric).classification) {
     throw new RangeError(
-      `McNemar's test needs a right/wrong metric (accuracy, error_rate), not ${gate.metric}; use test "paired_bootstrap" or "auto"`,
+      `McNemar's test needs a right/wrong metric (accuracy, error_rate), not ${gate.metric}; use test "paired_t" or "auto"`,
     );
   }
 }
 
-export function decidePromotion(gate: PromotionGate, input: PromotionInput): PromotionDecision {
+/** Which test `auto` means for a metric. */
+export function gateTest(gate: PromotionGate): PromotionTestName {
+  if (gate.test !== 'auto') return gate.test;
+  return promotionMetric(gate.metric).classification ? 'mcnemar' : 'paired_t';
+}
+
+export function decidePromotion(
+  gate: PromotionGate,
+  input: PromotionInput,
+  context: PromotionContext = {},
+): PromotionDecision {
   checkGate(gate);
   checkSameLength(input.labels.length, input.champion.length, input.challenger.length);
   const metric = promotionMetric(gate.metric);
   const championRows = rowValues(metric, input.labels, input.champion);
   const challengerRows = rowValues(metric, input.labels, input.challenger);
-  const championValue = metric.finish(mean(championRows));
-  const challengerValue = metric.finish(mean(challengerRows));
+  const values = {
+    n: input.labels.length,
+    championValue: metric.finish(mean(championRows)),
+    challengerValue: metric.finish(mean(challengerRows)),
+  };
+  if (gateTest(gate) === 'mcnemar')
+    return decideOnDiscordance(
+      gate,
+      { ...values, ...discordantCounts(input.labels, input.champion, input.challenger) },
+      context,
+    );
+  const common = commonTerms(gate, values, context);
   const sign = metric.higherIsBetter ? 1 : -1;
+  const result =
+    metric.name === 'rmse'
+      ? rmseSuperiority(championRows, challengerRows, common.margin, common.alphaSpent)
+      : pairedMeanSuperiority(
+          Float64Array.from(championRows, (v, i) => sign * ((challengerRows[i] as number) - v)),
+          common.margin,
+          common.alphaSpent,
+        );
+  return conclude(gate, common, result, {
+    method: {
+      n: values.n,
+      name: metric.name === 'rmse' ? 'paired-t-delta-method' : 'paired-t',
+      t: result.statistic,
+      standardError: result.standardError,
+      df: result.df,
+    },
+    methodText: `paired t${metric.name === 'rmse' ? ' (delta method)' : ''}, ${result.df} df`,
+  });
+}
+
+/** A right/wrong comparison summarised by its counts: all the score test needs. */
+export interface DiscordanceSummary {
+  readonly n: number;
+  /** Rows only the champion got right. */
+  readonly b: number;
+  /** Rows only the challenger got right. */
+  readonly c: number;
+  readonly championValue: number;
+  readonly challengerValue: number;
+}
+
+/**
+ * The gate for right/wrong metrics from counts (what `decidePromotion` does after counting; the
+ * simulation in scripts/retune/simulate-gate.ts calls it directly on simulated counts).
+ */
+export function decideOnDiscordance(
+  gate: PromotionGate,
+  summary: DiscordanceSummary,
+  context: PromotionContext = {},
+): PromotionDecision {
+  checkGate(gate);
+  if (gateTest(gate) !== 'mcnemar')
+    throw new RangeError(`counts decide right/wrong metrics only, not ${gate.metric} with ${gateTest(gate)}`);
+  const { b, c, n } = summary;
+  const common = commonTerms(gate, summary, context);
+  const bound = pairedProportionSuperiority(b, c, n, common.margin, common.alphaSpent);
+  return conclude(gate, common, bound, {
+    method: { b, c, n, name: 'tango-score-cc', z: bound.statistic },
+    methodText: `Tango score (b=${b} champion-only right, c=${c} challenger-only right)`,
+  });
+}
+
+interface CommonTerms {
+  readonly n: number;
+  readonly championValue: number;
+  readonly challengerValue: number;
+  readonly improvement: number;
+  readonly relativeImprovement: number;
+  readonly testIndex: number;
+  readonly alphaSpent: number;
+  readonly margin: number;
+}
+
+function commonTerms(
+  gate: PromotionGate,
+  values: { n: number; championValue: number; challengerValue: number },
+  context: PromotionContext,
+): CommonTerms {
+  const { championValue, challengerValue } = values;
+  const sign = promotionMetric(gate.metric).higherIsBetter ? 1 : -1;
   const improvement = sign * (challengerValue - championValue);
   const relativeImprovement =
     championValue === 0
@@ -86,61 +200,76 @@ export function decidePromotion(gate: PromotionGate, input: PromotionInput): Pro
           ? -Infinity
           : 0
       : improvement / Math.abs(championValue);
-  const test: PromotionTestName =
-    gate.test === 'auto' ? (metric.classification ? 'mcnemar' : 'paired_bootstrap') : gate.test;
+  const testIndex = context.testIndex ?? 1;
+  return {
+    ...values,
+    improvement,
+    relativeImprovement,
+    testIndex,
+    alphaSpent: spentAlpha(gate.alpha, testIndex, gate.alphaSpending ?? 'inverse-square'),
+    margin: gate.relative ? gate.minImprovement * Math.abs(championValue) : gate.minImprovement,
+  };
+}
 
-  const achieved = gate.relative ? relativeImprovement : improvement;
-  const bigEnough = achieved >= gate.minImprovement && improvement > 0;
-  const sizeText = gate.relative
-    ? `relative improvement ${fmt(relativeImprovement)} ${bigEnough ? '>=' : '<'} minimum ${fmt(gate.minImprovement)}`
-    : `improvement ${fmt(improvement)} ${bigEnough ? '>=' : '<'} minimum ${fmt(gate.minImprovement)}`;
-  const base = {
-    metric: gate.metric,
+function conclude(
+  gate: PromotionGate,
+  common: CommonTerms,
+  bound: SuperiorityResult,
+  test: { method: Record<string, unknown>; methodText: string },
+): PromotionDecision {
+  const {
+    n,
     championValue,
     challengerValue,
     improvement,
     relativeImprovement,
-    rows: input.labels.length,
-    gate: { ...gate },
-  };
-
-  if (test === 'mcnemar') {
-    const { b, c } = discordantCounts(input.labels, input.champion, input.challenger);
-    const result = mcnemarTest(b, c, { exactBelow: gate.mcnemarExactBelow ?? MCNEMAR_EXACT_BELOW });
-    const significant = result.pValue < gate.alpha && c > b;
-    const testText = `McNemar (${result.method}) p=${fmt(result.pValue)} ${significant ? '<' : 'not <'} alpha ${gate.alpha} (b=${b} champion-only right, c=${c} challenger-only right)`;
-    return {
-      ...base,
-      promoted: bigEnough && significant,
-      test,
-      pValue: result.pValue,
-      ciLow: null,
-      ciHigh: null,
-      reason: `${bigEnough && significant ? 'promoted' : 'rejected'}: ${sizeText}; ${testText}`,
-      evidence: { ...base, test, mcnemar: result },
-    };
-  }
-
-  const boot = pairedBootstrap({
-    champion: championRows,
-    challenger: challengerRows,
-    finish: metric.finish,
-    higherIsBetter: metric.higherIsBetter,
-    resamples: gate.bootstrapResamples,
-    alpha: gate.alpha,
-    seed: gate.seed,
-  });
-  const significant = boot.ciLow > 0;
-  const testText = `paired bootstrap ${fmt((1 - gate.alpha) * 100)}% CI of the improvement [${fmt(boot.ciLow)}, ${fmt(boot.ciHigh)}] ${significant ? 'excludes' : 'includes'} 0 (${boot.resamples} resamples)`;
+    testIndex,
+    alphaSpent,
+    margin,
+  } = common;
+  const clears = bound.lowerBound > margin;
+  const promoted = clears && bound.pValue < alphaSpent;
+  const spending =
+    (gate.alphaSpending ?? 'inverse-square') === 'none'
+      ? `alpha ${fmt(alphaSpent)}`
+      : `test ${testIndex} of this champion, alpha_${testIndex} = ${fmt(alphaSpent)} of ${gate.alpha}`;
+  const marginText = gate.relative
+    ? `${fmt(margin)} (${fmt(gate.minImprovement)} of the champion's ${fmt(championValue)})`
+    : fmt(margin);
+  const reason =
+    `${promoted ? 'promoted' : 'rejected'}: ${gate.metric} ${fmt(challengerValue)} vs champion ${fmt(championValue)} on ${n} holdout rows, ` +
+    `gain ${fmt(improvement)}; its one-sided lower bound at level 1 - ${fmt(alphaSpent)} is ${fmt(bound.lowerBound)}, which ${clears ? 'clears' : 'does not clear'} the minimum ${marginText} ` +
+    `(${test.methodText}; p=${fmt(bound.pValue)}; ${spending})`;
   return {
-    ...base,
-    promoted: bigEnough && significant,
-    test,
-    pValue: null,
-    ciLow: boot.ciLow,
-    ciHigh: boot.ciHigh,
-    reason: `${bigEnough && significant ? 'promoted' : 'rejected'}: ${sizeText}; ${testText}`,
-    evidence: { ...base, test, bootstrap: boot },
+    promoted,
+    metric: gate.metric,
+    test: gateTest(gate),
+    championValue,
+    challengerValue,
+    improvement,
+    relativeImprovement,
+    pValue: bound.pValue,
+    ciLow: bound.lowerBound,
+    ciHigh: null,
+    margin,
+    alphaSpent,
+    testIndex,
+    reason,
+    evidence: {
+      metric: gate.metric,
+      championValue,
+      challengerValue,
+      improvement,
+      relativeImprovement,
+      rows: n,
+      margin,
+      lowerBound: bound.lowerBound,
+      pValue: bound.pValue,
+      testIndex,
+      alphaSpent,
+      method: test.method,
+      gate: { ...gate },
+    },
   };
 }
 
@@ -164,6 +293,9 @@ export function firstChampionDecision(
     pValue: null,
     ciLow: null,
     ciHigh: null,
+    margin: null,
+    alphaSpent: null,
+    testIndex: null,
     reason,
     evidence: { metric: gate.metric, challengerValue, rows: labels.length, firstChampion: true },
   };

@@ -36,7 +36,9 @@ export function mcnemarTest(b: number, c: number, options: McNemarOptions = {}):
   }
   const exactBelow = options.exactBelow ?? MCNEMAR_EXACT_BELOW;
   const n = b + c;
-  if (n < exactBelow) {
+  // No discordant rows: nothing speaks for either model, p = 1 whatever the threshold (the
+  // chi-square form would divide 1 by 0 and report p = 0).
+  if (n < exactBelow || n === 0) {
     return { b, c, method: 'exact', statistic: Math.min(b, c), pValue: binomialTwoSidedHalf(b, n) };
   }
   const statistic = (Math.abs(b - c) - 1) ** 2 / n;

@@ -92,6 +92,7 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
         revision: this.revisions.next(),
         error: s.error,
         dataset: s.dataset,
+        data_window: s.window,
       },
     ]);
   }
@@ -124,7 +125,7 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
   }
 
   private studyColumns = `study_id, model, toUInt32(created_at) AS created_s, toUInt32(updated_at) AS updated_s, state,
-    trigger, direction, objective, sampler, pruner, seed, max_trials, snapshot, best_trial, best_value, error, dataset, revision`;
+    trigger, direction, objective, sampler, pruner, seed, max_trials, snapshot, best_trial, best_value, error, dataset, data_window, revision`;
 
   private static toStudy(row: Record<string, unknown>): StudyRecord {
     return {
@@ -145,6 +146,7 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
       bestValue: nullableNum(row['best_value']),
       error: str(row['error']),
       dataset: str(row['dataset']),
+      window: str(row['data_window']),
     };
   }
 
@@ -224,6 +226,7 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
         artifact_uri: v.artifactUri,
         params: JSON.stringify(v.params),
         metrics: JSON.stringify(v.metrics),
+        scoring: v.scoring === undefined ? '' : JSON.stringify(v.scoring),
       },
     ]);
   }
@@ -238,10 +241,11 @@ export class ClickHouseRetuneStore implements StudyStorage, RegistryStorage {
       artifactUri: String(row['artifact_uri']),
       params: json(row['params'], {}) as Record<string, unknown>,
       metrics: json(row['metrics'], {}) as Record<string, unknown>,
+      ...(str(row['scoring']) === '' ? {} : { scoring: json(row['scoring'], undefined) }),
     };
   }
 
-  private versionColumns = `model, version, toUInt32(created_at) AS created_s, study_id, trial, artifact_uri, params, metrics`;
+  private versionColumns = `model, version, toUInt32(created_at) AS created_s, study_id, trial, artifact_uri, params, metrics, scoring`;
 
   async getVersion(model: string, version: string): Promise<ModelVersion | undefined> {
     const rows = await this.select<Record<string, unknown>>(

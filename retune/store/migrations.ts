@@ -103,4 +103,12 @@ export const RETUNE_MIGRATIONS: readonly Migration[] = [
       ORDER BY (model, decided_at)`,
     ],
   },
+  {
+    version: 32,
+    name: 'retune: each model version carries its scoring spec; studies record their data window',
+    statements: () => [
+      { addColumn: { table: 'model_versions', column: 'scoring', definition: "String DEFAULT ''" } },
+      { addColumn: { table: 'studies', column: 'data_window', definition: "String DEFAULT ''" } },
+    ],
+  },
 ];

@@ -1,6 +1,7 @@
 /** Rows of the retune tables, as the orchestrator and registry see them (times in epoch ms). */
 
-export type StudyState = 'running' | 'completed' | 'failed' | 'cancelled';
+/** `waiting`: created, waiting for enough labelled rows after a drift onset before it trains. */
+export type StudyState = 'waiting' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type StudyTrigger = 'monitor' | 'manual' | 'api';
 export type StoredTrialState = 'running' | 'complete' | 'pruned' | 'failed';
 
@@ -25,8 +26,13 @@ export interface StudyRecord {
   readonly bestValue: number | null;
   /** Why the study failed, or ''. */
   readonly error: string;
-  /** The prepared DatasetRef as JSON text ('' before it is prepared), so a resumed study reuses its holdout. */
+  /** The PreparedDataset as JSON text ('' before it is prepared), so a resumed study reuses its holdout. */
   readonly dataset: string;
+  /**
+   * The data window as JSON text (`StudyWindow`): its policy and bounds, and while the study waits
+   * for labels the rows counted so far; '' on rows written before it existed.
+   */
+  readonly window: string;
 }
 
 export interface TrialRow {
@@ -57,6 +63,11 @@ export interface ModelVersion {
   readonly artifactUri: string;
   readonly params: Readonly<Record<string, unknown>>;
   readonly metrics: Readonly<Record<string, unknown>>;
+  /**
+   * What scoring the version needs (retune/data `ScoringSpec`: encoding, columns, classes), as
+   * stored; undefined for versions registered before versions carried it.
+   */
+  readonly scoring?: unknown;
 }
 
 export type AliasName = 'champion' | 'challenger';

@@ -4,15 +4,19 @@
  * orchestrator owns the study (retune/engine) and persistence; a trainer only trains.
  */
 
-/** A prepared dataset on local disk, written by retune/data from ClickHouse. */
+/**
+ * A prepared dataset on local disk, written by retune/data from ClickHouse. For training, the
+ * folder holds `train.jsonl`, `validation.jsonl` and `meta.json` (never the holdout); for
+ * `predict`, a scoring set: `holdout.jsonl` with encoded features and row ids, no labels.
+ */
 export interface DatasetRef {
-  /** Folder holding `train.jsonl`, `validation.jsonl`, `holdout.jsonl` and `meta.json`. */
   readonly dir: string;
   readonly task: 'classification' | 'regression';
   /** Class names in encoding order (classification only). */
   readonly classes: readonly string[];
   /** Names of the encoded input columns, in order. */
   readonly inputColumns: readonly string[];
+  /** Rows per split in this folder (0 for splits it does not hold). */
   readonly rows: { readonly train: number; readonly validation: number; readonly holdout: number };
 }
 
@@ -58,7 +62,9 @@ export interface Trainer {
   train(request: TrialRequest): Promise<TrialResult>;
   /**
    * Scores a saved model (a trial's artifact or the champion's) on a dataset split, row by row,
-   * so promotion can run paired tests. Classification: predicted class per row; regression: value.
+   * so promotion can run paired tests: at promotion, a scoring set whose `holdout.jsonl` was
+   * encoded with the model version's own encoding and carries no labels. Classification: the
+   * class name, or its index into that version's class list; regression: the value.
    */
   predict(
     artifactPath: string,

@@ -34,13 +34,29 @@ interface StudyJson {
   error: string;
   createdAt: string;
   trials?: TrialJson[];
+  /** The data window (API `windowJson`): policy, onset, and while waiting the rows counted. */
+  window?: {
+    policy?: string;
+    onset?: string;
+    since?: string;
+    until?: string;
+    labelledRows?: number;
+    neededRows?: number;
+  } | null;
 }
 
 const fmt = (v: number | null | undefined): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '-' : Number(v.toPrecision(5)).toString();
 
-/** One line of progress: `[#####-----] 5/10 trials  best #3 = 0.012  running`. */
+/**
+ * One line of progress: `[#####-----] 5/10 trials  best #3 = 0.012  running`, or while a
+ * drift-triggered study waits: `waiting for labels: 340/1000 labelled rows after the drift onset …`.
+ */
 export function progressLine(study: StudyJson, width = 24): string {
+  if (study.state === 'waiting') {
+    const w = study.window ?? {};
+    return `waiting for labels: ${w.labelledRows ?? 0}/${w.neededRows ?? '?'} labelled rows after the drift onset ${w.onset ?? '(unknown)'}`;
+  }
   const trials = study.trials ?? [];
   const done = trials.filter((t) => t.state !== 'running').length;
   const total = Math.max(study.maxTrials, trials.length, 1);
@@ -90,7 +106,7 @@ export function registerRetuneCommands(program: Command, deps: RetuneCliDeps = {
           print(tty ? `\r${line}` : `${line}\n`);
           last = line;
         }
-        if (study.state !== 'running') break;
+        if (study.state !== 'running' && study.state !== 'waiting') break;
         await new Promise((resolve) => setTimeout(resolve, deps.pollMs ?? 1000));
       }
       if (tty) print('\n');
@@ -109,7 +125,7 @@ export function registerRetuneCommands(program: Command, deps: RetuneCliDeps = {
 
   withApiOptions(program.command('studies').description('List retune studies'))
     .option('--model <model>', 'only this model')
-    .option('--state <state>', 'running | completed | failed | cancelled')
+    .option('--state <state>', 'waiting | running | completed | failed | cancelled')
     .option('--limit <n>', 'at most this many', '20')
     .action(async (options: ApiCommandOptions & { model?: string; state?: string; limit: string }) => {
       const api = new ApiClient(options.url, deps);

@@ -198,9 +198,7 @@ export class Daemon {
       logger: monitorLogger,
       replica: `${hostname()}-${process.pid}`,
       // Retune runs where the model's evaluation runs: on the one replica that owns the model.
-      onEvaluated: (evaluation) => {
-        void this.retuner.onHealth(evaluation.model, evaluation.status);
-      },
+      onEvaluated: (evaluation, health) => this.retune.onEvaluated(evaluation, health),
       onReleased: (model) => this.retuner.release(model),
     });
     this.monitorTask = new RepeatingTask(

@@ -30,6 +30,15 @@ export interface RetuneWiring {
   readonly retuner: Retuner;
   /** Chooses the tfjs backend (logged, exported as a gauge) before the first study; idempotent. */
   prepare(): Promise<void>;
+  /**
+   * The monitor's hand-off after each evaluation: the model's status and when its current
+   * unhealthy streak began, so a drift-triggered study learns from rows after it. Never rejects:
+   * a failure (the store down while a study is created) is logged and the next evaluation retries.
+   */
+  onEvaluated(
+    evaluation: { readonly model: string; readonly status: string },
+    health: { readonly driftOnsetMs?: number },
+  ): void;
 }
 
 /**
@@ -70,9 +79,7 @@ export function createRetuneWiring(deps: RetuneWiringDeps): RetuneWiring {
     store: deps.store,
     config: structuredClone(retune),
     trainer,
-    datasets: createDatasetProvider(deps.store, {
-      taskOf: deps.taskOf,
-    }),
+    datasets: createDatasetProvider(deps.store, { taskOf: deps.taskOf, logger }),
     devices,
     publisher: new KafkaEventPublisher(deps.kafka, retune.eventsTopic),
     notifier: deps.alerting,
@@ -82,6 +89,16 @@ export function createRetuneWiring(deps: RetuneWiringDeps): RetuneWiring {
   let prepared: Promise<void> | undefined;
   return {
     retuner,
+    onEvaluated(evaluation, health) {
+      retuner
+        .onHealth(evaluation.model, evaluation.status, health)
+        .catch((error: unknown) =>
+          logger.warn(
+            { err: error, model: evaluation.model },
+            'retune trigger failed; the next evaluation tries again',
+          ),
+        );
+    },
     prepare() {
       prepared ??= (async () => {
         if (!retune.enabled || trainerConfig.kind !== 'tfjs') return;

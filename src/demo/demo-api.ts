@@ -18,6 +18,8 @@ export interface StudyJson {
   objective: string;
   error: string;
   trials?: Array<{ trial: number; state: string; value: number | null; finishedAt: string | null }>;
+  /** The rows it learns from: after the drift onset (with the rows counted while it waits), or the lookback. */
+  window?: { policy?: string; onset?: string; labelledRows?: number; neededRows?: number } | null;
 }
 
 export interface DecisionJson {

@@ -33,7 +33,11 @@ export interface DemoSummary {
   alertSignaturesValid: boolean;
   resolvedReceived: number;
   study: { id: string; state: string; trials: number; bestValue: number | null } | null;
+  /** Whether the drift-triggered study was seen waiting for post-drift labels before it trained. */
+  waitedForLabels: boolean;
   decision: DecisionJson | null;
+  /** The window the decision says the challenger learnt from (its `evidence.window`). */
+  dataWindow: Record<string, unknown> | null;
   charts: string[];
   outputDir: string;
   daemonUrl: string;
@@ -81,7 +85,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         maxTrials: 5,
         epochs: 15,
         cooldownMs: 20_000,
-        dataLookbackMs: 20_000,
+        dataLookbackMs: 120_000,
+        postDriftRows: 1500,
         driftTimeoutMs: 60_000,
         studyTimeoutMs: 150_000,
       }
@@ -92,7 +97,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         stationaryMs: 45_000,
         labelDelayMs: 3_000,
         cooldownMs: 40_000,
-        dataLookbackMs: 40_000,
+        dataLookbackMs: 300_000,
+        postDriftRows: 3000,
         maxTrials: 10,
         epochs: 25,
         driftTimeoutMs: 90_000,
@@ -167,6 +173,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   let criticalAfterMs: number | null = null;
   let study: StudyJson | undefined;
   let decision: DecisionJson | undefined;
+  let waitedForLabels = false;
   const charts: string[] = [];
   try {
     say(
@@ -208,23 +215,27 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
     if (criticalAfterMs === null) say('    fraud did not turn critical in time');
 
-    say('6/7 the monitor triggers a retune study on fresh labelled data…');
-    // The first study starts as soon as the model turns critical, when little drifted data
-    // exists: the gate may well keep the champion. While the model stays critical the monitor
-    // tries again after the cooldown, with more drifted data. Follow up to two studies.
+    say(
+      '6/7 the monitor starts a retune study anchored at the drift onset: it waits for labelled rows after the drift, then learns from those only…',
+    );
+    // The drift-triggered study waits for post-drift labels, trains on them and decides. Should
+    // the gate keep the champion, the monitor tries again after the cooldown while the model is
+    // still critical. Follow up to two studies.
     const seen = new Set<string>();
     for (let attempt = 0; attempt < 2 && decision?.promoted !== true; attempt++) {
       const found = await waitForMonitorStudy(api, seen, timings.cooldownMs + 30_000);
       if (found === undefined) break;
       seen.add(found);
-      if (attempt > 0)
-        say('    still critical after the cooldown: the monitor starts another study on more drifted data');
-      study = await followStudy(api, found, timings.studyTimeoutMs);
+      if (attempt > 0) say('    still critical after the cooldown: the monitor starts another study');
+      study = await followStudy(api, found, timings.studyTimeoutMs, () => (waitedForLabels = true));
       decision = (await api.decisions('fraud')).find((d) => d.studyId === found);
       if (decision) {
         const rows = decision.evidence?.['rows'];
+        const window = decision.evidence?.['window'] as Record<string, unknown> | undefined;
+        const onset =
+          typeof window?.['onsetMs'] === 'number' ? new Date(window['onsetMs']).toISOString() : undefined;
         say(
-          `    challenger ${decision.challengerVersion} vs champion ${decision.championVersion || '(none)'} on ${typeof rows === 'number' ? rows : 'the'} holdout rows no trial saw: ${decision.metric} ${fmt(decision.challengerValue)} vs ${fmt(decision.championValue)}, ${decision.test} p = ${fmt(decision.pValue)}`,
+          `    learnt from ${window?.['policy'] === 'drift-onset' ? `rows after the drift onset ${onset ?? ''}` : 'the lookback window'}; challenger ${decision.challengerVersion} vs champion ${decision.championVersion || '(none)'} on ${typeof rows === 'number' ? rows : 'the'} post-drift holdout rows no program saw: ${decision.metric} ${fmt(decision.challengerValue)} vs ${fmt(decision.championValue)}, one-sided lower bound of the gain ${fmt(decision.evidence?.['lowerBound'] as number | undefined)}`,
         );
         say(`    decision: ${decision.promoted ? '✔ PROMOTED' : '✘ champion kept'} — ${decision.reason}`);
       }
@@ -250,7 +261,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         firing.length > 0 &&
         receiver.received.every((a) => a.signatureValid) &&
         study?.state === 'completed' &&
-        decision !== undefined,
+        decision !== undefined &&
+        (decision.evidence?.['window'] as { policy?: string } | undefined)?.policy === 'drift-onset',
       events: { ...traffic.counts },
       stored,
       deadLettered,
@@ -266,7 +278,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
             bestValue: study.bestValue,
           }
         : null,
+      waitedForLabels,
       decision: decision ?? null,
+      dataWindow: (decision?.evidence?.['window'] as Record<string, unknown> | undefined) ?? null,
       charts,
       outputDir,
       daemonUrl: api.base,
@@ -327,7 +341,12 @@ async function waitForMonitorStudy(
   return undefined;
 }
 
-async function followStudy(api: DemoApi, id: string, timeoutMs: number): Promise<StudyJson | undefined> {
+async function followStudy(
+  api: DemoApi,
+  id: string,
+  timeoutMs: number,
+  onWaiting: () => void = () => undefined,
+): Promise<StudyJson | undefined> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
@@ -337,10 +356,14 @@ async function followStudy(api: DemoApi, id: string, timeoutMs: number): Promise
       const done = trials.filter((t) => t.state !== 'running').length;
       const total = Math.max(study.maxTrials, 1);
       const bar = `${'#'.repeat(Math.round((done / total) * 20)).padEnd(20, '-')}`;
-      const line = `    [${bar}] ${done}/${total} trials (${trials.filter((t) => t.state === 'pruned').length} pruned) · best ${study.objective} ${fmt(study.bestValue)} · ${study.state}`;
+      let line = `    [${bar}] ${done}/${total} trials (${trials.filter((t) => t.state === 'pruned').length} pruned) · best ${study.objective} ${fmt(study.bestValue)} · ${study.state}`;
+      if (study.state === 'waiting') {
+        onWaiting();
+        line = `    ⏳ waiting for labels: ${study.window?.labelledRows ?? 0}/${study.window?.neededRows ?? '?'} labelled rows after the drift onset ${study.window?.onset ?? ''}`;
+      }
       if (line !== last) say(line);
       last = line;
-      if (study.state !== 'running') return study;
+      if (study.state !== 'running' && study.state !== 'waiting') return study;
     }
     if (Date.now() > deadline) return study;
     await sleep(1_000);

@@ -15,6 +15,8 @@ export interface DemoTimings {
   readonly cooldownMs: number;
   /** How far back a study's labelled data reaches. */
   readonly dataLookbackMs: number;
+  /** Labelled rows after the drift onset a drift-triggered study waits for before it trains. */
+  readonly postDriftRows: number;
   /** How long the demo waits for the model to turn critical after drift. */
   readonly driftTimeoutMs: number;
   readonly studyTimeoutMs: number;
@@ -101,7 +103,12 @@ retune:
   budget: { maxTrials: ${t.maxTrials}, maxConcurrentTrials: 1 }
   promotion: { metric: accuracy, minImprovement: 0.01, alpha: 0.05 }
   triggers: { states: [critical], cooldownMs: ${t.cooldownMs} }
-  data: { lookbackMs: ${t.dataLookbackMs}, holdoutFraction: 0.3, validationFraction: 0.2 }
+  data:
+    lookbackMs: ${t.dataLookbackMs}
+    holdoutFraction: 0.3
+    validationFraction: 0.2
+    # A study the monitor starts on drift learns from rows after the drift onset only, once enough are labelled.
+    afterDrift: { minLabelledRows: ${t.postDriftRows}, pollIntervalMs: 1000, maxWaitMs: ${t.studyTimeoutMs} }
   modelStoreDir: ${input.outputDir}/models
   workDir: ${input.outputDir}/retune
   eventsTopic: ${input.topics.events}

@@ -12,7 +12,7 @@ import { modelFromPath, parseInput } from './request-input.js';
  * (mount with the write routes: they need the bearer token).
  *
  *   POST /v1/models/:model/retune     {force?}                → 202 {studyId, model}
- *   GET  /v1/studies?model=&state=&limit=&offset=             → {studies: [...]}
+ *   GET  /v1/studies?model=&state=&limit=&offset=             → {studies: [...]} (state: waiting|running|…)
  *   GET  /v1/studies/:id                                      → {study: {..., trials: [...]}}
  *   GET  /v1/models/:model/versions                           → {versions: [...]}
  *   GET  /v1/models/:model/aliases                            → {champion, challenger, history: [...]}
@@ -44,7 +44,7 @@ const modelParam = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/);
 const studiesQuery = z
   .object({
     model: modelParam.optional(),
-    state: z.enum(['running', 'completed', 'failed', 'cancelled']).optional(),
+    state: z.enum(['waiting', 'running', 'completed', 'failed', 'cancelled']).optional(),
     limit: z.coerce.number().int().min(1).max(MAX_STUDIES_LIMIT).default(50),
     offset: z.coerce.number().int().min(0).default(0),
   })
@@ -98,9 +98,33 @@ async function mapped<T>(work: () => Promise<T>): Promise<T> {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/**
+ * A study for the API: the window it learns from as an object (policy, drift onset, bounds, and
+ * while it waits for labels the rows counted against those needed), times as ISO strings.
+ */
 function studyJson(s: Awaited<ReturnType<Retuner['listStudies']>>[number]) {
-  const { snapshot: _snapshot, dataset: _dataset, createdAtMs, updatedAtMs, ...rest } = s;
-  return { ...rest, createdAt: iso(createdAtMs), updatedAt: iso(updatedAtMs) };
+  const { snapshot: _snapshot, dataset: _dataset, window, createdAtMs, updatedAtMs, ...rest } = s;
+  return {
+    ...rest,
+    window: windowJson(window),
+    createdAt: iso(createdAtMs),
+    updatedAt: iso(updatedAtMs),
+  };
+}
+
+function windowJson(text: string): Record<string, unknown> | null {
+  if (text === '') return null;
+  try {
+    const window = JSON.parse(text) as Record<string, unknown>;
+    const out: Record<string, unknown> = { ...window };
+    for (const key of ['onsetMs', 'sinceMs', 'untilMs', 'countedAtMs'] as const) {
+      const value = window[key];
+      if (typeof value === 'number') out[key.replace(/Ms$/, '')] = iso(value);
+    }
+    return out;
+  } catch {
+    return null;
+  }
 }
 
 export function retuneRoutes(deps: RetuneRoutesDeps): { read: Router; write: Router } {

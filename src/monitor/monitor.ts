@@ -1,6 +1,7 @@
 import type { Alerting } from '../alerts/index.js';
 import type { Logger } from '../../kernel/logger.js';
 import { groupByWindow, type ModelPlan, type ReadGroup } from './cycle-plan.js';
+import { DriftOnsets } from './drift-onset.js';
 import { evaluateModel, type ModelEvaluation, type WindowAggregates } from './evaluate.js';
 import { ExportedSeries, type MonitorMetrics } from './metrics.js';
 import { MonitorStore } from './monitor-store.js';
@@ -80,8 +81,11 @@ export interface MonitorDeps extends MonitorSources {
   readonly logger: Logger;
   readonly replica: string;
   readonly now?: () => number;
-  /** Called after each model's evaluation is stored (the retuner's trigger hook). */
-  readonly onEvaluated?: (evaluation: ModelEvaluation) => void;
+  /**
+   * Called after each model's evaluation is stored (the retuner's trigger hook), with when the
+   * model's current unhealthy streak began (src/monitor/drift-onset.ts).
+   */
+  readonly onEvaluated?: (evaluation: ModelEvaluation, health: { readonly driftOnsetMs?: number }) => void;
   /** Called when a model this replica evaluated is now owned by another (synchronously). */
   readonly onReleased?: (model: string) => void;
 }
@@ -99,6 +103,7 @@ export class Monitor {
   private readonly references: ReferenceBook;
   private readonly rows: RowReadsPort;
   private readonly segments: SegmentEvaluator;
+  private readonly onsets = new DriftOnsets();
   /** Tasks inferred for models without a configured one (a model does not change kind). */
   private readonly tasks = new Map<string, 'classification' | 'regression'>();
 
@@ -129,6 +134,7 @@ export class Monitor {
       this.series.release(model);
       this.rows.forget(model);
       this.deps.rollups?.forget(model);
+      this.onsets.forget(model);
       this.deps.alerting?.release(model);
       this.deps.onReleased?.(model);
       this.deps.logger.info({ model }, 'model no longer owned here; its gauges are removed');
@@ -289,7 +295,8 @@ export class Monitor {
     for (const e of evaluations) {
       this.series.replace(e.model, seriesOf(e, this.deps.metrics, this.deps.config.featureMetrics));
       this.deps.metrics.evaluations.inc({ model: e.model, result: 'ok' });
-      this.deps.onEvaluated?.(e);
+      const driftOnsetMs = this.onsets.observe(e.model, e.status, e.windowStartMs);
+      this.deps.onEvaluated?.(e, driftOnsetMs === undefined ? {} : { driftOnsetMs });
       this.deps.logger.info(
         {
           model: e.model,

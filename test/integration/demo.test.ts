@@ -42,6 +42,10 @@ describe.each(['embedded', 'server'] as const)('driftguard demo --quick --store 
     expect(summary.study?.state).toBe('completed');
     expect(summary.decision?.studyId).toBe(summary.study?.id);
     expect(summary.decision?.reason.length).toBeGreaterThan(10);
+    // The drift-triggered study waited for labels after the onset and learnt from those rows.
+    expect(summary.waitedForLabels).toBe(true);
+    expect(summary.dataWindow).toMatchObject({ policy: 'drift-onset' });
+    expect(summary.decision?.reason).toMatch(/data: rows after the drift onset/);
     for (const chart of summary.charts) expect(existsSync(chart)).toBe(true);
     expect(summary.charts.length).toBe(2);
     expect(summary.wallSeconds).toBeLessThan(300);

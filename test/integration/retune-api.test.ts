@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +30,8 @@ let dir: string;
 let retuner: Retuner;
 let server: Server;
 let base: string;
+/** Labelled rows the dataset provider reports for any window. */
+let labelled = 1000;
 
 beforeAll(async () => {
   ({ store, drop } = await migratedDatabase('retune_api', RETUNE_MIGRATIONS));
@@ -43,11 +45,15 @@ beforeAll(async () => {
       pruner: { name: 'none' },
       budget: { maxTrials: 4, maxConcurrentTrials: 2 },
       triggers: { cooldownMs: 3_600_000 },
+      data: { afterDrift: { minLabelledRows: 1000, pollIntervalMs: 50 } },
       modelStoreDir: path.join(dir, 'models'),
       workDir: path.join(dir, 'work'),
     },
     trainer: new ThresholdTrainer(),
-    datasets: thresholdDatasets,
+    datasets: {
+      prepare: (request) => thresholdDatasets.prepare(request),
+      countLabelled: () => Promise.resolve(labelled),
+    },
     logger,
     registry: new Registry(),
   });
@@ -91,6 +97,36 @@ describe('retune HTTP API and CLI', () => {
   it('needs the token to start a study', async () => {
     const response = await fetch(`${base}/v1/models/churn/retune`, { method: 'POST' });
     expect(response.status).toBe(401);
+  });
+
+  it('refuses a model named "." or ".." (it would write outside the model store)', async () => {
+    // fetch would resolve %2E%2E as a dot segment; a raw request sends the path as a client may.
+    const post = (rawPath: string): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const { hostname, port } = new URL(base);
+        const request = httpRequest(
+          {
+            hostname,
+            port,
+            path: rawPath,
+            method: 'POST',
+            headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          },
+          (response) => {
+            let body = '';
+            response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        );
+        request.on('error', reject);
+        request.end('{}');
+      });
+    for (const name of ['%2E%2E', '%2E', '..']) {
+      const response = await post(`/v1/models/${name}/retune`);
+      expect(response.status).toBe(400);
+      expect(response.body).toMatch(/cannot name a folder of the model store/);
+    }
+    expect(await retuner.listStudies()).toEqual([]);
   });
 
   it('runs a study from the CLI with progress, then lists, promotes and rolls back', async () => {
@@ -171,5 +207,47 @@ describe('retune HTTP API and CLI', () => {
     });
     expect(cancel.status).toBe(404);
     expect(((await cancel.json()) as { error: { code: string } }).error.code).toBe('study_not_found');
+  });
+
+  it('shows a drift-triggered study waiting for labels, with its window and counts', async () => {
+    labelled = 120;
+    const onsetMs = Date.now() - 3_600_000;
+    const started = await retuner.onHealth('fraud', 'critical', { driftOnsetMs: onsetMs });
+    const studyId = started?.studyId ?? '';
+    const read = async () =>
+      (
+        (await (await fetch(`${base}/v1/studies/${studyId}`)).json()) as {
+          study: { state: string; window: Record<string, unknown> };
+        }
+      ).study;
+    let study = await read();
+    for (let i = 0; i < 100 && study.window['labelledRows'] === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      study = await read();
+    }
+    expect(study.state).toBe('waiting');
+    expect(study.window).toMatchObject({
+      policy: 'drift-onset',
+      onset: new Date(onsetMs).toISOString(),
+      neededRows: 1000,
+      labelledRows: 120,
+    });
+    const waiting = JSON.parse(await cli('studies', '--state', 'waiting', '--json')) as Array<{
+      studyId: string;
+    }>;
+    expect(waiting.map((s) => s.studyId)).toEqual([studyId]);
+    const list = await cli('studies', '--model', 'fraud');
+    expect(list).toMatch(/fraud {2}waiting +monitor/);
+
+    labelled = 5000;
+    await retuner.waitForStudy(studyId);
+    const done = await read();
+    expect(done.state).toBe('completed');
+    expect(done.window).toMatchObject({ policy: 'drift-onset', since: new Date(onsetMs).toISOString() });
+    const { decisions } = (await (await fetch(`${base}/v1/models/fraud/decisions`)).json()) as {
+      decisions: Array<{ evidence: { window: { policy: string; onsetMs: number } }; reason: string }>;
+    };
+    expect(decisions.at(-1)?.evidence.window).toMatchObject({ policy: 'drift-onset', onsetMs });
+    expect(decisions.at(-1)?.reason).toMatch(/data: rows after the drift onset/);
   });
 });

@@ -57,6 +57,7 @@ function study(id: string, model: string, over: Partial<StudyRecord> = {}): Stud
     bestValue: null,
     error: '',
     dataset: '',
+    window: '',
     ...over,
   };
 }
@@ -99,6 +100,17 @@ describe.each(adapters)('retune storage contract (%s)', (name, make) => {
       study(id, `${p}m`, { state: 'completed', bestTrial: 3, bestValue: 0.25 }),
     );
     expect(await s.getStudy(`${p}none`)).toBeUndefined();
+  });
+
+  it('keeps a waiting study and its data window', async () => {
+    const s = make();
+    const id = `${p}w1`;
+    const window = JSON.stringify({ policy: 'drift-onset', onsetMs: T0, neededRows: 1000, labelledRows: 12 });
+    await s.saveStudy(study(id, `${p}wm`, { state: 'waiting', window }));
+    expect(await s.getStudy(id)).toEqual(study(id, `${p}wm`, { state: 'waiting', window }));
+    expect((await s.listStudies({ model: `${p}wm`, state: 'waiting' })).map((x) => x.window)).toEqual([
+      window,
+    ]);
   });
 
   it('lists studies by model and by their latest state, newest first, with paging', async () => {
@@ -152,8 +164,16 @@ describe.each(adapters)('retune storage contract (%s)', (name, make) => {
       metrics: { acc: 0.9 },
     };
     await s.saveVersion(v);
-    await s.saveVersion({ ...v, version: 'v2', createdAtMs: T0 + 1000 });
+    // A version carries what scoring it needs (its encoding, columns and classes).
+    const scoring = {
+      format: 'driftguard.retune.scoring',
+      version: 1,
+      task: 'classification',
+      classes: ['a', 'b'],
+    };
+    await s.saveVersion({ ...v, version: 'v2', createdAtMs: T0 + 1000, scoring });
     expect(await s.getVersion(model, 'v1')).toEqual(v);
+    expect((await s.getVersion(model, 'v2'))?.scoring).toEqual(scoring);
     expect((await s.listVersions(model)).map((x) => x.version)).toEqual(['v1', 'v2']);
     const event = {
       model,
@@ -190,9 +210,9 @@ describe.each(adapters)('retune storage contract (%s)', (name, make) => {
       pValue: null,
       ciLow: -0.1,
       ciHigh: 0.6,
-      test: 'paired_bootstrap',
+      test: 'paired_t',
       reason: 'rejected: ...',
-      evidence: { bootstrap: { resamples: 2000 } },
+      evidence: { testIndex: 3, alphaSpent: 0.0034 },
     };
     await s.saveDecision(decision);
     expect(await s.listDecisions(model)).toEqual([decision]);

@@ -192,11 +192,21 @@ describe.each(ENGINES)('Retuner on the %s backend and the real Kafka', (engine) 
       'promote:v0:test',
       `promote:${version}:retuner`,
     ]);
-    const evidence = JSON.parse(events[1]?.evidence ?? '{}') as { mcnemar?: { method?: string } };
-    expect(evidence).toMatchObject({ studyId, test: 'mcnemar' });
-    expect(['exact', 'chi2-cc']).toContain(evidence.mcnemar?.method);
+    const evidence = JSON.parse(events[1]?.evidence ?? '{}') as Record<string, unknown>;
+    // The gate's numbers, the test index against this champion, and the data window.
+    expect(evidence).toMatchObject({
+      studyId,
+      test: 'mcnemar',
+      testIndex: 1,
+      method: { name: 'tango-score-cc' },
+      window: { policy: 'lookback' },
+    });
+    expect(evidence['lowerBound']).toBeGreaterThan(0.02);
     expect((await r.aliases('churn')).champion).toBe(version);
-    expect(await readdir(path.join(env.dir, 'models', 'churn', version))).toEqual(['model.json']);
+    expect((await readdir(path.join(env.dir, 'models', 'churn', version))).sort()).toEqual([
+      'driftguard-scoring.json',
+      'model.json',
+    ]);
 
     const messages = await kcatConsume(servicesEnv().kafkaBrokers, env.topic, {
       count: 1,

@@ -1,13 +1,15 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatasetProvider,
   prepareDataset,
+  readHoldout,
   readSplit,
   type DatasetMeta,
 } from '../../retune/data/index.js';
+import { retuneDataSchema } from '../../retune/options.js';
 import { MONITOR_MIGRATIONS } from '../../src/monitor/migrations.js';
 import { EVENT_MIGRATIONS } from '../../src/store/event-migrations.js';
 import { insertObjects, type Store } from '../../kernel/store.js';
@@ -142,16 +144,23 @@ describe.each(ENGINES)('prepareDataset on the %s backend', (engine) => {
     if (work !== undefined) await rm(work, { recursive: true, force: true });
   });
 
-  it('splits labelled events by time, holdout newest, encoded with the reference profile', async () => {
+  it('splits labelled events by time, holdout newest and private, encoded with the reference profile', async () => {
     const dir = path.join(work, 'ds1');
-    const ref = await prepareDataset(store, MODEL, {
+    const prepared = await prepareDataset(store, MODEL, {
       dir,
+      holdoutDir: path.join(work, 'ds1-private'),
       lookbackMs: 86_400_000,
       untilMs: nowMs,
       clock: () => nowMs,
     });
+    const ref = prepared.ref;
     const labelled = N - UNLABELLED.size;
-    expect(ref.rows).toEqual({ train: labelled - 42 - 42, validation: 42, holdout: 42 });
+    // Trainers get train and validation; the holdout is elsewhere, raw and labelled.
+    expect(ref.rows).toEqual({ train: labelled - 42 - 42, validation: 42, holdout: 0 });
+    expect(prepared.holdout).toEqual({ dir: path.join(work, 'ds1-private'), rows: 42 });
+    expect(await readdir(dir)).toEqual(['meta.json', 'train.jsonl', 'validation.jsonl']);
+    expect(prepared.scoring.inputColumns).toEqual(ref.inputColumns);
+    expect(prepared.window).toEqual({ policy: 'lookback', sinceMs: nowMs - 86_400_000, untilMs: nowMs });
     expect(ref.task).toBe('classification');
     expect(ref.classes).toEqual(['corrected', 'no', 'yes']);
     expect(ref.inputColumns).toEqual([
@@ -166,8 +175,13 @@ describe.each(ENGINES)('prepareDataset on the %s backend', (engine) => {
 
     const train = await readSplit(dir, 'train');
     const validation = await readSplit(dir, 'validation');
-    const holdout = await readSplit(dir, 'holdout');
+    const holdout = await readHoldout(prepared.holdout);
     expect([train.length, validation.length, holdout.length]).toEqual([ref.rows.train, 42, 42]);
+    // The private holdout keeps raw features and the label as logged, for each version's own encoding.
+    const last = holdout.at(-1);
+    expect(last).toMatchObject({ id: `e${N - 1}`, tsMs: tsOf(N - 1) });
+    expect(last?.features.categorical).toEqual({ plan: plans[(N - 1) % 4] });
+    expect(typeof last?.label).toBe('string');
     const index = (id: string): number => Number(id.slice(1));
     const all = [...train, ...validation, ...holdout].map((r) => index(r.id));
     // Oldest first, no duplicates (the replays collapsed), no unlabelled, other-model or old rows.
@@ -201,8 +215,8 @@ describe.each(ENGINES)('prepareDataset on the %s backend', (engine) => {
       ['income', 'train'],
     ]);
     expect(meta.ranges.train.lastTsMs).toBeLessThan(meta.ranges.validation.firstTsMs);
-    expect(meta.ranges.validation.lastTsMs).toBeLessThan(meta.ranges.holdout.firstTsMs);
-    expect(meta.ranges.holdout.lastTsMs).toBe(tsOf(N - 1));
+    expect(meta.ranges.validation.lastTsMs).toBeLessThan(holdout[0]?.tsMs ?? 0);
+    expect(Object.keys(meta.ranges)).toEqual(['train', 'validation']);
     // income standardised with the train split only: train rows average to 0.
     const incomeMean = train.reduce((s, r) => s + (r.x[2] as number), 0) / train.length;
     expect(Math.abs(incomeMean)).toBeLessThan(1e-9);
@@ -210,7 +224,7 @@ describe.each(ENGINES)('prepareDataset on the %s backend', (engine) => {
 
   it('honours fixed split sizes, maxRows (newest kept) and reference: none', async () => {
     const dir = path.join(work, 'ds2');
-    const ref = await prepareDataset(store, MODEL, {
+    const prepared = await prepareDataset(store, MODEL, {
       dir,
       lookbackMs: 86_400_000,
       untilMs: nowMs,
@@ -220,21 +234,87 @@ describe.each(ENGINES)('prepareDataset on the %s backend', (engine) => {
       missingIndicators: false,
       maxCategories: 2,
     });
-    expect(ref.rows).toEqual({ train: 70, validation: 20, holdout: 10 });
-    expect(ref.inputColumns).toEqual(['age', 'income', 'plan=basic', 'plan=enterprise', 'plan=__other__']);
-    const holdout = await readSplit(dir, 'holdout');
+    expect(prepared.ref.rows).toEqual({ train: 70, validation: 20, holdout: 0 });
+    expect(prepared.holdout.rows).toBe(10);
+    expect(prepared.ref.inputColumns).toEqual([
+      'age',
+      'income',
+      'plan=basic',
+      'plan=enterprise',
+      'plan=__other__',
+    ]);
+    const holdout = await readHoldout(prepared.holdout);
     expect(holdout[holdout.length - 1]?.id).toBe(`e${N - 1}`);
   });
 
-  it('serves the orchestrator through createDatasetProvider with its data config', async () => {
-    const provide = createDatasetProvider(store, { untilMs: nowMs, reference: 'none' });
-    const ref = await provide({
+  it('serves the orchestrator through createDatasetProvider with every retune.data key', async () => {
+    const provider = createDatasetProvider(store, { taskOf: () => 'regression' });
+    // Each key shown in docs/trainers.md, through the config schema as the daemon compiles it.
+    const options = retuneDataSchema.parse({
+      task: 'classification',
+      maxRows: 100,
+      lookbackMs: 86_400_000,
+      split: { validationRows: 15, holdoutFraction: 0.25, minRows: 50 },
+      reference: 'none',
+      missingIndicators: false,
+      maxCategories: 1,
+      encoding: { numeric: ['age', { name: 'income', mean: 1000, std: 100 }], categorical: ['plan'] },
+    });
+    const prepared = await provider.prepare({
       model: MODEL,
       dir: path.join(work, 'ds4'),
-      options: { holdoutFraction: 0.2, validationFraction: 0.2, maxRows: 100, lookbackMs: 86_400_000 },
+      holdoutDir: path.join(work, 'ds4-holdout'),
+      window: { policy: 'lookback', sinceMs: nowMs - 86_400_000, untilMs: nowMs },
+      options,
       signal: new AbortController().signal,
     });
-    expect(ref.rows).toEqual({ train: 60, validation: 20, holdout: 20 });
+    // task wins over the monitor's; split sizes, minRows, maxRows; fixed features and statistics;
+    // no missing indicators; one category learnt from train (reference: none).
+    expect(prepared.ref.task).toBe('classification');
+    expect(prepared.ref.rows).toEqual({ train: 60, validation: 15, holdout: 0 });
+    expect(prepared.holdout.rows).toBe(25);
+    expect(prepared.ref.inputColumns).toEqual(['age', 'income', 'plan=basic', 'plan=__other__']);
+    expect(prepared.scoring.encoding.numeric.map((f) => [f.name, f.source, f.mean])).toEqual([
+      ['age', 'train', expect.any(Number)],
+      ['income', 'explicit', 1000],
+    ]);
+    await expect(
+      provider.prepare({
+        model: MODEL,
+        dir: path.join(work, 'ds5'),
+        holdoutDir: path.join(work, 'ds5-holdout'),
+        window: { policy: 'lookback', sinceMs: nowMs - 86_400_000, untilMs: nowMs },
+        options: retuneDataSchema.parse({ task: 'classification', maxRows: 40, split: { minRows: 50 } }),
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toThrow(
+      /cannot split the data of model "churn": only 40 labelled rows, fewer than split.minRows \(50\)/,
+    );
+  });
+
+  it('counts labelled rows in a window, and reads only rows after a drift onset', async () => {
+    const provider = createDatasetProvider(store);
+    const onsetMs = tsOf(200);
+    const labelledAfter = Array.from({ length: N - 200 }, (_, k) => 200 + k).filter(
+      (i) => !UNLABELLED.has(i),
+    ).length;
+    expect(await provider.countLabelled(MODEL, { sinceMs: onsetMs - (onsetMs % 1000), untilMs: nowMs })).toBe(
+      labelledAfter,
+    );
+    const prepared = await provider.prepare({
+      model: MODEL,
+      dir: path.join(work, 'ds6'),
+      holdoutDir: path.join(work, 'ds6-holdout'),
+      window: { policy: 'drift-onset', onsetMs, sinceMs: onsetMs - (onsetMs % 1000), untilMs: nowMs },
+      options: retuneDataSchema.parse({ reference: 'none' }),
+      signal: new AbortController().signal,
+    });
+    const train = await readSplit(path.join(work, 'ds6'), 'train');
+    expect(Math.min(...train.map((r) => Number(r.id.slice(1))))).toBe(200);
+    expect(prepared.ref.rows.train + prepared.ref.rows.validation + prepared.holdout.rows).toBe(
+      labelledAfter,
+    );
+    expect(prepared.window).toMatchObject({ policy: 'drift-onset', onsetMs });
   });
 
   it('fails with the count and the remedy when too few rows are labelled', async () => {

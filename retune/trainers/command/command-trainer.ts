@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../../kernel/logger.js';
-import { readSplit, splitFile } from '../../data/dataset-files.js';
+import { readFeatureRows, splitFile } from '../../data/dataset-files.js';
 import { TrainerError } from '../errors.js';
 import { parseMetricLine } from '../metric-lines.js';
 import type { DatasetRef, Trainer, TrialRequest, TrialResult } from '../trainer.js';
@@ -256,7 +256,7 @@ export async function predictionsInSplitOrder(
       );
     byId.set(row.id, row.prediction);
   }
-  const rows = await readSplit(datasetDir, split);
+  const rows = await readFeatureRows(datasetDir, split);
   return rows.map((row) => {
     const prediction = byId.get(row.id);
     if (prediction === undefined)

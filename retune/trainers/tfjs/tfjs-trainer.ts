@@ -1,6 +1,6 @@
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import type { Logger } from '../../../kernel/logger.js';
-import { readSplit, type DatasetRow } from '../../data/dataset-files.js';
+import { readFeatureRows, readSplit, type DatasetRow, type FeatureRow } from '../../data/dataset-files.js';
 import { Rng } from '../../engine/prng.js';
 import { TrainerError } from '../errors.js';
 import type { DatasetRef, Trainer, TrialRequest, TrialResult } from '../trainer.js';
@@ -164,7 +164,7 @@ export class TfjsTrainer implements Trainer {
           `model in ${artifactPath} was trained on other input columns than dataset ${dataset.dir}; score both models on a dataset encoded the same way`,
           { details: { model: meta.inputColumns, dataset: dataset.inputColumns } },
         );
-      const rows = await readSplit(dataset.dir, split);
+      const rows = await readFeatureRows(dataset.dir, split);
       const out: Array<string | number> = [];
       for (let start = 0; start < rows.length; start += PREDICT_BATCH_ROWS) {
         const chunk = rows.slice(start, start + PREDICT_BATCH_ROWS);
@@ -183,7 +183,7 @@ export class TfjsTrainer implements Trainer {
   }
 }
 
-function features(tf: Tf, rows: readonly DatasetRow[], width: number): Tensor {
+function features(tf: Tf, rows: readonly FeatureRow[], width: number): Tensor {
   const data = new Float32Array(rows.length * width);
   rows.forEach((row, i) => {
     if (row.x.length !== width)

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
@@ -10,7 +10,9 @@ import {
   THRESHOLD_SPACE,
   ThresholdTrainer,
   thresholdDatasets,
+  writeThresholdDataset,
 } from '../../../fixtures/retune/threshold-trainer.js';
+import type { DatasetProvider } from '../../../../retune/orchestrator/index.js';
 
 const logger = createLogger('silent');
 const dirs: string[] = [];
@@ -312,5 +314,80 @@ describe('Retuner triggers', () => {
     await expect(
       make({ space: { params: [{ name: 'x', type: 'float', low: 1, high: 0 }] } }),
     ).rejects.toThrow(/low \(1\) must be below high \(0\)/);
+  });
+
+  it('refuses model names that would write outside the model store, whatever the pattern allows', async () => {
+    const { retuner, storage } = await make({ triggers: { cooldownMs: 0 } });
+    await retuner.start();
+    for (const name of ['..', '.'])
+      await expect(retuner.trigger(name, { source: 'api' })).rejects.toMatchObject({
+        code: 'RETUNE_INVALID',
+        message: expect.stringMatching(/cannot name a folder of the model store/) as unknown,
+      });
+    expect(await retuner.onHealth('..', 'critical')).toBeUndefined();
+    expect(storage.studyRows).toEqual([]);
+    await retuner.stop();
+  });
+
+  it.each([
+    ['the same data again', 3, 'completed'],
+    ['different data', 4, 'failed'],
+  ])('resumes a study whose dataset files were lost only on %s', async (_what, seed, state) => {
+    const storage = new MemoryRetuneStorage();
+    const dir = await mkdtemp(path.join(tmpdir(), 'retuner-unit-'));
+    dirs.push(dir);
+    const config = {
+      enabled: true,
+      space: THRESHOLD_SPACE,
+      sampler: { name: 'random' },
+      pruner: { name: 'none' },
+      budget: { maxTrials: 3 },
+      triggers: { cooldownMs: 0 },
+      modelStoreDir: path.join(dir, 'models'),
+      workDir: path.join(dir, 'work'),
+    };
+    const calls = new Map<number, number>();
+    const first = new Retuner({
+      storage,
+      config,
+      trainer: new ThresholdTrainer({ epochs: 1, calls, hangOn: new Set([1]) }),
+      datasets: thresholdDatasets,
+      logger,
+      registry: new Registry(),
+    });
+    await first.start();
+    const { studyId } = await first.trigger('churn', { source: 'api' });
+    while ((calls.get(1) ?? 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // "killed", and its dataset files are gone (the trials' artifacts survived).
+    await rm(path.join(dir, 'work', studyId, 'dataset'), { recursive: true, force: true });
+    await rm(path.join(dir, 'work', studyId, 'holdout'), { recursive: true, force: true });
+    const again: DatasetProvider = {
+      prepare: (request) => writeThresholdDataset(request.dir, 400, seed, request.holdoutDir, request.window),
+      countLabelled: () => Promise.resolve(0),
+    };
+    const second = new Retuner({
+      storage,
+      config,
+      trainer: new ThresholdTrainer({ epochs: 1, calls }),
+      datasets: again,
+      logger,
+      registry: new Registry(),
+    });
+    await second.start();
+    const outcome = await second.waitForStudy(studyId);
+    expect([outcome.record.state, outcome.record.error]).toEqual([state, expect.any(String)]);
+    if (state === 'failed') {
+      expect(outcome.record.error).toMatch(
+        /dataset files were lost and the data read again differs from what its 1 finished trials were scored on/,
+      );
+      expect(storage.decisions).toEqual([]);
+    } else {
+      expect(calls.get(0)).toBe(1); // trial 0 kept its value: same validation set
+      expect(await readdir(path.join(dir, 'work', studyId))).toEqual(
+        expect.arrayContaining(['dataset', 'holdout']),
+      );
+    }
+    await second.stop();
   });
 });

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  binomialUpperTailHalf,
   decidePromotion,
   firstChampionDecision,
+  spentAlpha,
   type PromotionGate,
 } from '../../../../retune/promotion/index.js';
 
@@ -10,117 +13,167 @@ const gate: PromotionGate = {
   minImprovement: 0.01,
   relative: false,
   alpha: 0.05,
-  bootstrapResamples: 500,
   test: 'auto',
-  seed: 1,
+  alphaSpending: 'inverse-square',
 };
 
-/** Labels all 'a'; champion right on `championRight` rows, challenger right on `challengerRight`. */
-function classification(n: number, championOnly: number, challengerOnly: number, both: number) {
+interface TangoRow {
+  b: number;
+  c: number;
+  n: number;
+  margin: number;
+  alpha: number;
+  continuity: number;
+  p: number;
+  lower: number;
+}
+const tango = (
+  JSON.parse(readFileSync(new URL('../../../fixtures/retune/promotion.json', import.meta.url), 'utf8')) as {
+    tango: TangoRow[];
+  }
+).tango;
+
+/** Labels all 'a': champion-only right on `b` rows, challenger-only on `c`, both right on `both`. */
+function classification(n: number, b: number, c: number, both: number) {
   const labels: string[] = [];
   const champion: string[] = [];
   const challenger: string[] = [];
   for (let i = 0; i < n; i++) {
     labels.push('a');
-    if (i < championOnly) {
+    if (i < b) {
       champion.push('a');
-      challenger.push('b');
-    } else if (i < championOnly + challengerOnly) {
-      champion.push('b');
+      challenger.push('x');
+    } else if (i < b + c) {
+      champion.push('x');
       challenger.push('a');
-    } else if (i < championOnly + challengerOnly + both) {
+    } else if (i < b + c + both) {
       champion.push('a');
       challenger.push('a');
     } else {
-      champion.push('b');
-      challenger.push('b');
+      champion.push('x');
+      challenger.push('y');
     }
   }
   return { labels, champion, challenger };
 }
 
-describe('promotion decision', () => {
-  it('promotes a significantly and sufficiently better classifier (McNemar)', () => {
-    const d = decidePromotion(gate, classification(200, 2, 30, 100));
+describe('promotion decision: one-sided superiority over the margin', () => {
+  it('promotes when the lower bound of the gain clears the minimum, with its evidence', () => {
+    const d = decidePromotion(gate, classification(5000, 40, 145, 3800));
     expect(d.test).toBe('mcnemar');
+    expect(d.improvement).toBeCloseTo(105 / 5000, 12);
+    // The same numbers as scipy's reference (fixture row b=40 c=145 n=5000 margin=0.01 at alpha_1).
+    const row = tango.find((r) => r.b === 40 && r.c === 145 && r.continuity === 1) as TangoRow;
+    expect(d.alphaSpent).toBeCloseTo(row.alpha, 3);
+    expect(d.ciLow).toBeGreaterThan(0.01);
     expect(d.promoted).toBe(true);
-    expect(d.improvement).toBeCloseTo(28 / 200, 12);
-    expect(d.pValue).toBeLessThan(1e-5);
-    expect(d.evidence).toMatchObject({ mcnemar: { b: 2, c: 30, method: 'chi2-cc' } });
-    expect(d.reason).toMatch(/^promoted: improvement 0.14 >= minimum 0.01; McNemar/);
+    expect(d.evidence).toMatchObject({
+      testIndex: 1,
+      margin: 0.01,
+      method: { name: 'tango-score-cc', b: 40, c: 145, n: 5000 },
+    });
+    expect(d.reason).toMatch(
+      /^promoted: accuracy .* lower bound at level 1 - 0\.0304 is 0\.01\d*, which clears the minimum 0\.01/,
+    );
   });
 
-  it('rejects a better but not significant challenger', () => {
-    const d = decidePromotion(gate, classification(200, 8, 13, 100));
-    expect(d.improvement).toBeCloseTo(5 / 200, 12);
-    expect(d.pValue).toBeGreaterThan(0.05);
+  it('rejects a gain whose point estimate clears the minimum but whose lower bound does not', () => {
+    // Point gain 0.011 >= 0.01 and McNemar p ~ 0.004: the old gate promoted this. The lower bound
+    // of the gain is 0.004, so a true gain below the minimum is entirely plausible.
+    const d = decidePromotion(gate, classification(5000, 150, 205, 3600));
+    expect(d.improvement).toBeGreaterThanOrEqual(0.01);
+    expect(d.ciLow).toBeLessThan(0.01);
     expect(d.promoted).toBe(false);
-    expect(d.reason).toMatch(/^rejected: .*not < alpha/);
+    expect(d.reason).toMatch(/does not clear the minimum 0\.01/);
   });
 
-  it('rejects a significant but too small improvement', () => {
-    const d = decidePromotion({ ...gate, minImprovement: 0.2 }, classification(200, 2, 30, 100));
+  it('tests at the configured alpha one-sided, not at alpha / 2', () => {
+    // No margin, z = (66 - 46 - 1) / sqrt(112) = 1.80: one-sided p = 0.036 < 0.05, two-sided 0.072
+    // (the old gate's level was alpha / 2).
+    const data = classification(1000, 46, 66, 800);
+    const d = decidePromotion({ ...gate, minImprovement: 0, alphaSpending: 'none' }, data);
+    expect(d.pValue).toBeGreaterThan(0.025);
     expect(d.pValue).toBeLessThan(0.05);
-    expect(d.promoted).toBe(false);
-    expect(d.reason).toMatch(/improvement 0.14 < minimum 0.2/);
+    expect(d.promoted).toBe(true);
   });
 
-  it('rejects a significantly worse challenger even with minImprovement 0', () => {
-    const d = decidePromotion({ ...gate, minImprovement: 0 }, classification(200, 30, 2, 100));
-    expect(d.pValue).toBeLessThan(0.05);
-    expect(d.improvement).toBeLessThan(0);
-    expect(d.promoted).toBe(false);
+  it('spends alpha over the tests of one champion: the 28th test needs far stronger evidence', () => {
+    const data = classification(5000, 100, 200, 4000); // fixture row b=100 c=200 at alpha_28
+    const first = decidePromotion(gate, data, { testIndex: 1 });
+    const late = decidePromotion(gate, data, { testIndex: 28 });
+    expect(first.promoted).toBe(true);
+    expect(late.promoted).toBe(false);
+    expect(late.alphaSpent).toBeCloseTo((0.05 * 6) / (Math.PI ** 2 * 28 ** 2), 15);
+    const row = tango.find((r) => r.b === 100 && r.c === 200 && r.continuity === 1) as TangoRow;
+    expect(Math.abs((late.ciLow as number) - row.lower)).toBeLessThan(1e-6); // fixture alpha is rounded
+    expect(late.reason).toMatch(/test 28 of this champion, alpha_28 = 0\.00003877 of 0\.05/);
+    let total = 0;
+    for (let k = 1; k <= 100_000; k++) total += spentAlpha(0.05, k, 'inverse-square');
+    expect(total).toBeLessThan(0.05);
+    expect(total).toBeGreaterThan(0.04999);
   });
 
-  it('rejects identical predictions (no discordant rows, p = 1)', () => {
+  it('never records p = 0 without discordant rows', () => {
     const d = decidePromotion({ ...gate, minImprovement: 0 }, classification(50, 0, 0, 25));
-    expect(d.pValue).toBe(1);
+    expect(d.pValue).toBeGreaterThan(0.5);
     expect(d.promoted).toBe(false);
   });
 
-  it('reads a relative minimum against |champion|, and a zero champion as infinitely improved', () => {
-    const data = classification(200, 2, 30, 100); // champion 0.51, challenger 0.65
-    expect(decidePromotion({ ...gate, relative: true, minImprovement: 0.25 }, data).promoted).toBe(true);
-    expect(decidePromotion({ ...gate, relative: true, minImprovement: 0.3 }, data).promoted).toBe(false);
-    const zero = classification(40, 0, 40, 0);
-    const d = decidePromotion({ ...gate, relative: true, minImprovement: 5 }, zero);
-    expect(d.relativeImprovement).toBe(Infinity);
+  it('never promotes at small counts where the exact one-sided McNemar test would not', () => {
+    // Why the gate needs no small-sample rule of its own: with the continuity correction the score
+    // test is never more liberal than the exact conditional test at margin 0 (a margin only makes
+    // the score test stricter).
+    for (const alpha of [0.05, 0.01])
+      for (let n = 2; n <= 60; n++)
+        for (let m = 1; m <= Math.min(n, 24); m++)
+          for (let c = 0; c <= m; c++) {
+            const d = decidePromotion(
+              { ...gate, minImprovement: 0, alpha, alphaSpending: 'none' },
+              classification(n, m - c, c, 0),
+            );
+            if (d.promoted) expect(binomialUpperTailHalf(c, m)).toBeLessThan(alpha);
+          }
+  });
+
+  it('reads error_rate with the same sign as accuracy', () => {
+    const data = classification(5000, 40, 145, 3800);
+    const d = decidePromotion({ ...gate, metric: 'error_rate' }, data);
+    expect(d.improvement).toBeCloseTo(105 / 5000, 12);
     expect(d.promoted).toBe(true);
   });
 
-  it('uses the paired bootstrap for regression losses, lower is better', () => {
-    const labels = Array.from({ length: 100 }, (_, i) => i / 10);
+  it('turns a relative minimum into a margin of |champion|', () => {
+    const data = classification(5000, 40, 145, 3800); // champion 0.768, challenger 0.789
+    const yes = decidePromotion({ ...gate, relative: true, minImprovement: 0.015 }, data);
+    expect(yes.margin).toBeCloseTo(0.015 * 0.768, 12);
+    expect(yes.promoted).toBe(true);
+    expect(decidePromotion({ ...gate, relative: true, minImprovement: 0.03 }, data).promoted).toBe(false);
+  });
+
+  it('uses the paired t bound for losses (lower is better), RMSE through the delta method', () => {
+    const labels = Array.from({ length: 400 }, (_, i) => i / 10);
     const champion = labels.map((y, i) => y + (i % 2 === 0 ? 1 : -1));
-    const challenger = labels.map((y, i) => y + (i % 2 === 0 ? 0.3 : -0.2));
-    const d = decidePromotion(
-      { ...gate, metric: 'mse', minImprovement: 0.5 },
+    const challenger = labels.map((y, i) => y + (i % 2 === 0 ? 0.3 : -0.2) * (1 + (i % 5) / 10));
+    for (const metric of ['mse', 'mae', 'rmse'] as const) {
+      const d = decidePromotion({ ...gate, metric, minImprovement: 0.5 }, { labels, champion, challenger });
+      expect(d.test).toBe('paired_t');
+      expect(d.championValue).toBeCloseTo(1, 12);
+      expect(d.improvement).toBeGreaterThan(0.5);
+      expect(d.ciLow).toBeGreaterThan(0.5);
+      expect(d.promoted).toBe(true);
+      expect(d.evidence['method']).toMatchObject({
+        name: metric === 'rmse' ? 'paired-t-delta-method' : 'paired-t',
+        df: 399,
+      });
+    }
+    const tooSmall = decidePromotion(
+      { ...gate, metric: 'mse', minImprovement: 0.95 },
       { labels, champion, challenger },
     );
-    expect(d.test).toBe('paired_bootstrap');
-    expect(d.championValue).toBeCloseTo(1, 12);
-    expect(d.improvement).toBeCloseTo(1 - (0.09 + 0.04) / 2, 12);
-    expect(d.ciLow).toBeGreaterThan(0);
-    expect(d.promoted).toBe(true);
-    // Same inputs and seed: same interval.
-    expect(
-      decidePromotion({ ...gate, metric: 'mse', minImprovement: 0.5 }, { labels, champion, challenger }),
-    ).toEqual(d);
+    expect(tooSmall.promoted).toBe(false);
   });
 
-  it('rejects a bootstrap CI that straddles 0', () => {
-    const labels = Array.from({ length: 30 }, () => 0);
-    const champion = labels.map((_, i) => (i % 3 === 0 ? 1 : 0.5));
-    const challenger = labels.map((_, i) => (i % 3 === 1 ? 1 : 0.45));
-    const d = decidePromotion(
-      { ...gate, metric: 'mae', minImprovement: 0 },
-      { labels, champion, challenger },
-    );
-    expect(d.ciLow).toBeLessThan(0);
-    expect(d.promoted).toBe(false);
-    expect(d.reason).toMatch(/includes 0/);
-  });
-
-  it('refuses mismatched rows, empty holdouts and McNemar on a regression metric', () => {
+  it('refuses mismatched rows, empty holdouts, McNemar on a regression metric, alpha >= 0.5', () => {
     expect(() => decidePromotion(gate, { labels: ['a'], champion: ['a'], challenger: [] })).toThrow(
       /one prediction per holdout row/,
     );
@@ -134,6 +187,9 @@ describe('promotion decision', () => {
     expect(() =>
       decidePromotion({ ...gate, metric: 'mse' }, { labels: [1], champion: ['x'], challenger: [1] }),
     ).toThrow(/not a finite number/);
+    expect(() => decidePromotion({ ...gate, alpha: 0.5 }, classification(10, 1, 2, 3))).toThrow(
+      /alpha must be in \(0, 0.5\)/,
+    );
   });
 
   it('makes the first winner champion with the reason recorded', () => {
