@@ -11,7 +11,7 @@
  * U-statistic, the reconstruction error a mean). Contiguous chunks keep whatever slow
  * variation the reference has, which makes σ_m honest rather than optimistic.
  *
- * Two bands come out of it:
+ * Two bands come out of it (an estimator may add its own standard error in quadrature):
  * - the estimate's band, estimate ± k·σ_n: where the window's realized value is expected to be;
  * - the reference band (alert limits), referenceValue ± k·σ_n·sqrt(1 + n/N): where the
  *   statistic of a window from the reference's distribution falls, counting the reference
@@ -104,19 +104,32 @@ export function windowStd(spread: ChunkSpread, n: number): number {
   return spread.chunkStd * Math.sqrt(spread.chunkRows / n);
 }
 
-/** value ± sigmas · σ_n: the band of a window's realized value around its estimate. */
+/**
+ * estimate ± sigmas · sqrt(σ_n² + extra²): the band of a window's realized value around its
+ * estimate. `extraStd` is the estimator's own uncertainty (CBPE: the calibrators' jackknife
+ * standard error), 0 when it has none.
+ */
 export function estimateBand(
   spread: ChunkSpread,
   estimate: number,
   n: number,
   sigmas = DEFAULT_BAND_SIGMAS,
+  extraStd = 0,
 ): Band {
-  const half = sigmas * windowStd(spread, n);
+  const half = sigmas * Math.hypot(windowStd(spread, n), extraStd);
   return { lower: estimate - half, upper: estimate + half };
 }
 
-/** referenceValue ± sigmas · σ_n · sqrt(1 + n / N): alert limits for a window of n rows. */
-export function referenceBand(spread: ChunkSpread, n: number, sigmas = DEFAULT_BAND_SIGMAS): Band {
-  const half = sigmas * windowStd(spread, n) * Math.sqrt(1 + n / spread.referenceRows);
+/**
+ * referenceValue ± sigmas · sqrt(σ_n² (1 + n / N) + extra²): alert limits for a window of n
+ * rows (an estimate's own uncertainty widens them too, so it alone does not raise alerts).
+ */
+export function referenceBand(
+  spread: ChunkSpread,
+  n: number,
+  sigmas = DEFAULT_BAND_SIGMAS,
+  extraStd = 0,
+): Band {
+  const half = sigmas * Math.hypot(windowStd(spread, n) * Math.sqrt(1 + n / spread.referenceRows), extraStd);
   return { lower: spread.referenceValue - half, upper: spread.referenceValue + half };
 }

@@ -10,14 +10,19 @@
  * threshold of s_k alone (multiclass argmax, or a label the server chose): conditioning on s_k
  * only would move probability between TP and FN. A group with fewer than `minGroupRows` rows
  * uses the class's pooled calibrator instead. Then σ of every realized metric over reference
- * chunks (band.ts).
+ * chunks (band.ts), and the calibrators once more for each chunk left out (a delete-a-group
+ * jackknife over the same chunks).
  *
  * Per window (from CbpeWindowAggregates, see aggregates.ts and score-grid.ts):
  *   TP_k = Σ_{predicted k} C⁺_k(s),  FP_k = #predicted k - TP_k,
  *   FN_k = Σ_{predicted other} C⁻_k(s), TN_k = #predicted other - FN_k,
  * the metrics from those expected counts (confusion-metrics.ts), and ROC AUC from the expected
  * positives and negatives per score cell (cells as tie groups; macro over classes when
- * multiclass).
+ * multiclass). The band counts two errors: the realized metric's sampling error (σ_n from the
+ * reference chunks) and the calibrators' own, σ_cal² = (K-1)/K Σ_j (θ_j - θ̄)² over the K
+ * jackknife calibrator sets applied to the same window — large where the window's scores lie
+ * where the reference had few rows (isotonic fits are noisy in the score tails, and that noise
+ * inflates the estimated ROC AUC there).
  *
  * Assumptions (say them wherever the estimate is shown): no concept drift — P(y | score,
  * prediction) in the window is the reference's; the reference is representative enough to
@@ -26,6 +31,7 @@
  */
 import type { CbpeWindowAggregates, LabelledScoreAggregates } from './aggregates.js';
 import {
+  chunkBounds,
   chunkSpread,
   DEFAULT_BAND_CHUNKS,
   DEFAULT_BAND_SIGMAS,
@@ -92,6 +98,8 @@ export interface CbpeModel {
   readonly trackedClasses: readonly number[];
   readonly grid: ScoreGrid;
   readonly calibrators: readonly ClassCalibrators[];
+  /** The calibrators refitted with reference chunk j left out, j = 0 … K-1 (the jackknife). */
+  readonly jackknife: readonly (readonly ClassCalibrators[])[];
   /** Spread of each realized metric over reference chunks (absent when not computable). */
   readonly spreads: Partial<Record<CbpeMetric, ChunkSpread>>;
   readonly referenceRows: number;
@@ -105,10 +113,19 @@ export function fitCbpe(reference: ClassificationReference, options: CbpeOptions
   const tracked = binary ? [0] : reference.classes.map((_, k) => k);
   const grid = scoreGridFor(reference.scores, options.scoreCells ?? DEFAULT_SCORE_CELLS);
   const minGroupRows = options.minGroupRows ?? DEFAULT_MIN_GROUP_ROWS;
-  const calibrators = tracked.map((k, column) =>
-    fitClassCalibrators(reference, k, reference.scores[column] as ArrayLike<number>, minGroupRows),
-  );
   const chunks = options.bandChunks ?? DEFAULT_BAND_CHUNKS;
+  const fitAll = (leaveOut?: readonly [number, number]) =>
+    tracked.map((k, column) =>
+      fitClassCalibrators(
+        reference,
+        k,
+        reference.scores[column] as ArrayLike<number>,
+        minGroupRows,
+        leaveOut,
+      ),
+    );
+  const calibrators = fitAll();
+  const jackknife = chunkBounds(n, chunks).map((bounds) => fitAll(bounds));
   const realized = (start: number, end: number) => realizedMetricsOfRows(reference, binary, start, end);
   const whole = realized(0, n);
   const spreads: Partial<Record<CbpeMetric, ChunkSpread>> = {};
@@ -125,6 +142,7 @@ export function fitCbpe(reference: ClassificationReference, options: CbpeOptions
     trackedClasses: tracked,
     grid,
     calibrators,
+    jackknife,
     spreads,
     referenceRows: n,
   };
@@ -171,22 +189,26 @@ function fitClassCalibrators(
   k: number,
   scores: ArrayLike<number>,
   minGroupRows: number,
+  leaveOut: readonly [number, number] = [0, 0],
 ): ClassCalibrators {
   const n = r.predicted.length;
   const groups: { x: number[]; y: number[] }[] = [
     { x: [], y: [] },
     { x: [], y: [] },
   ];
+  const pooledX: number[] = [];
   const pooledY: number[] = [];
   for (let i = 0; i < n; i++) {
+    if (i >= leaveOut[0] && i < leaveOut[1]) continue;
     const y = r.actual[i] === k ? 1 : 0;
     const g = groups[r.predicted[i] === k ? 0 : 1] as { x: number[]; y: number[] };
     g.x.push(scores[i] as number);
     g.y.push(y);
+    pooledX.push(scores[i] as number);
     pooledY.push(y);
   }
   let pooled: IsotonicFit | undefined;
-  const pooledFit = () => (pooled ??= fitIsotonic(scores, pooledY));
+  const pooledFit = () => (pooled ??= fitIsotonic(pooledX, pooledY));
   const fitGroup = (g: { x: number[]; y: number[] }) =>
     g.x.length >= minGroupRows
       ? { fit: fitIsotonic(g.x, g.y), source: 'group' as const }
@@ -252,6 +274,8 @@ export interface EstimatedMetric {
   readonly referenceUpper: number | undefined;
   /** The estimate lies outside the reference band. */
   readonly alert: boolean;
+  /** The calibrators' jackknife standard error of the estimate (in the bands, in quadrature). */
+  readonly calibrationStd: number;
 }
 
 export interface CbpeEstimate {
@@ -281,24 +305,50 @@ export function estimateCbpe(
     );
   }
   const n = window.count;
+  window.classes.forEach((h, t) => {
+    checkHistogram(model.grid, h.predicted);
+    checkHistogram(model.grid, h.other);
+    const rows = sum(h.predicted.counts) + sum(h.other.counts);
+    if (rows !== n) {
+      throw new RangeError(
+        `CBPE window: class ${model.classes[model.trackedClasses[t] as number]} histograms hold ${rows} rows but count is ${n}`,
+      );
+    }
+  });
+  const point = evaluate(model, model.calibrators, window);
+  const replicates = model.jackknife.map((calibrators) => evaluate(model, calibrators, window).values);
+  return {
+    count: n,
+    metrics: CBPE_METRICS.map((metric) =>
+      withBands(
+        metric,
+        point.values[metric],
+        model.spreads[metric],
+        n,
+        sigmas,
+        jackknifeStd(replicates.map((r) => r[metric])),
+      ),
+    ),
+    expectedCounts: point.counts,
+    gridErrorShare: n > 0 ? point.gridError / n : 0,
+    aucTieBound: point.aucTieBound,
+  };
+}
+
+/** The metrics of one window under one set of calibrators. */
+function evaluate(model: CbpeModel, calibrators: readonly ClassCalibrators[], window: CbpeWindowAggregates) {
+  const n = window.count;
   const counts: OneVsRestCounts[] = [];
   let gridError = 0;
   let aucSum = 0;
   let aucDefined = true;
   let aucTieBound = 0;
   window.classes.forEach((h, t) => {
-    const cal = model.calibrators[t] as ClassCalibrators;
-    checkHistogram(model.grid, h.predicted);
-    checkHistogram(model.grid, h.other);
+    const cal = calibrators[t] as ClassCalibrators;
     const tp = expectedPositives(model.grid, cal.predicted, h.predicted);
     const fn = expectedPositives(model.grid, cal.other, h.other);
     const nPredicted = sum(h.predicted.counts);
     const nOther = sum(h.other.counts);
-    if (nPredicted + nOther !== n) {
-      throw new RangeError(
-        `CBPE window: class ${model.classes[model.trackedClasses[t] as number]} histograms hold ${nPredicted + nOther} rows but count is ${n}`,
-      );
-    }
     counts.push({ tp: tp.total, fp: nPredicted - tp.total, fn: fn.total, tn: nOther - fn.total });
     gridError += tp.errorBound + fn.errorBound;
     const positives = new Float64Array(model.grid.cells);
@@ -315,20 +365,20 @@ export function estimateCbpe(
       aucTieBound = Math.max(aucTieBound, auc.tieBound);
     }
   });
-  const m = confusionMetrics(counts, n, model.binary);
   const values: Record<CbpeMetric, number | undefined> = {
-    ...m,
+    ...confusionMetrics(counts, n, model.binary),
     roc_auc: aucDefined && n > 0 ? aucSum / counts.length : undefined,
   };
-  return {
-    count: n,
-    metrics: CBPE_METRICS.map((metric) =>
-      withBands(metric, values[metric], model.spreads[metric], n, sigmas),
-    ),
-    expectedCounts: counts,
-    gridErrorShare: n > 0 ? gridError / n : 0,
-    aucTieBound,
-  };
+  return { counts, values, gridError, aucTieBound };
+}
+
+/** Delete-a-group jackknife standard error, sqrt((K-1)/K Σ (θ_j - θ̄)²); 0 without values. */
+export function jackknifeStd(values: readonly (number | undefined)[]): number {
+  const v = values.filter((x): x is number => x !== undefined);
+  const k = v.length;
+  if (k < 2) return 0;
+  const mean = v.reduce((a, b) => a + b, 0) / k;
+  return Math.sqrt(((k - 1) / k) * v.reduce((a, b) => a + (b - mean) ** 2, 0));
 }
 
 export function withBands(
@@ -337,6 +387,7 @@ export function withBands(
   spread: ChunkSpread | undefined,
   n: number,
   sigmas: number,
+  calibrationStd = 0,
 ): EstimatedMetric {
   if (spread === undefined || !(n > 0)) {
     return {
@@ -348,10 +399,12 @@ export function withBands(
       referenceLower: undefined,
       referenceUpper: undefined,
       alert: false,
+      calibrationStd,
     };
   }
-  const ref = referenceBand(spread, n, sigmas);
-  const est = estimated === undefined ? undefined : estimateBand(spread, estimated, n, sigmas);
+  const ref = referenceBand(spread, n, sigmas, calibrationStd);
+  const est =
+    estimated === undefined ? undefined : estimateBand(spread, estimated, n, sigmas, calibrationStd);
   return {
     metric,
     estimated,
@@ -361,6 +414,7 @@ export function withBands(
     referenceLower: ref.lower,
     referenceUpper: ref.upper,
     alert: estimated !== undefined && (estimated < ref.lower || estimated > ref.upper),
+    calibrationStd,
   };
 }
 

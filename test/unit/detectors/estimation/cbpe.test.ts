@@ -7,6 +7,7 @@ import {
   labelledScoreAggregatesFromRows,
   realizedRocAucFromAggregates,
   type CbpeMetric,
+  type ClassCalibrators,
   type ClassificationReference,
 } from '../../../../detectors/estimation/index.js';
 import { expectAllClose, expectClose, loadCases } from './fixtures.js';
@@ -23,6 +24,12 @@ interface Spread {
   chunks: number;
   referenceRows: number;
 }
+interface Calibrators {
+  predicted: { x: number[]; y: number[] };
+  other: { x: number[]; y: number[] };
+  predictedSource: string;
+  otherSource: string;
+}
 interface CbpeCase {
   id: string;
   classes: string[];
@@ -32,12 +39,8 @@ interface CbpeCase {
   window: Rows;
   model: {
     grid: { lo: number; hi: number; cells: number };
-    calibrators: {
-      predicted: { x: number[]; y: number[] };
-      other: { x: number[]; y: number[] };
-      predictedSource: string;
-      otherSource: string;
-    }[];
+    calibrators: Calibrators[];
+    jackknifeFirst: Calibrators[];
     spreads: Partial<Record<CbpeMetric, Spread>>;
   };
   windowAggregates: {
@@ -54,6 +57,7 @@ interface CbpeCase {
     metric: CbpeMetric;
     estimated: number | null;
     rowLevel: number;
+    calibrationStd: number;
     estimatedLower?: number;
     estimatedUpper?: number;
     referenceLower?: number;
@@ -63,6 +67,19 @@ interface CbpeCase {
 }
 
 const cases = loadCases<CbpeCase>('cbpe-cases.json');
+
+function compareCalibrators(name: string, fitted: readonly ClassCalibrators[], want: Calibrators[]): void {
+  expect(fitted.length, name).toBe(want.length);
+  want.forEach((cal, k) => {
+    const ours = fitted[k];
+    expect(ours?.predictedSource, `${name} class ${k}`).toBe(cal.predictedSource);
+    expect(ours?.otherSource, `${name} class ${k}`).toBe(cal.otherSource);
+    expectAllClose(ours?.predicted.x ?? [], cal.predicted.x, `${name} class ${k} predicted knots`, 0, 0);
+    expectAllClose(ours?.predicted.y ?? [], cal.predicted.y, `${name} class ${k} predicted values`);
+    expectAllClose(ours?.other.x ?? [], cal.other.x, `${name} class ${k} other knots`, 0, 0);
+    expectAllClose(ours?.other.y ?? [], cal.other.y, `${name} class ${k} other values`);
+  });
+}
 const reference = (c: CbpeCase): ClassificationReference => ({
   classes: c.classes,
   scores: c.reference.scores,
@@ -75,17 +92,11 @@ describe.each(cases.map((c) => [c.id, c] as const))('CBPE %s', (_id, c) => {
   const window = cbpeAggregatesFromRows(model, { scores: c.window.scores, predicted: c.window.predicted });
   const estimate = estimateCbpe(model, window);
 
-  it('fits the same grid, calibrators (sklearn isotonic per prediction group) and chunk spreads', () => {
+  it('fits the same grid, calibrators (sklearn isotonic per prediction group), jackknife and chunk spreads', () => {
     expect(model.grid).toEqual(c.model.grid);
-    c.model.calibrators.forEach((cal, k) => {
-      const ours = model.calibrators[k];
-      expect(ours?.predictedSource).toBe(cal.predictedSource);
-      expect(ours?.otherSource).toBe(cal.otherSource);
-      expectAllClose(ours?.predicted.x ?? [], cal.predicted.x, `class ${k} predicted knots`, 0, 0);
-      expectAllClose(ours?.predicted.y ?? [], cal.predicted.y, `class ${k} predicted values`);
-      expectAllClose(ours?.other.x ?? [], cal.other.x, `class ${k} other knots`, 0, 0);
-      expectAllClose(ours?.other.y ?? [], cal.other.y, `class ${k} other values`);
-    });
+    expect(model.jackknife.length).toBe(20);
+    compareCalibrators('fit', model.calibrators, c.model.calibrators);
+    compareCalibrators('jackknife 0', model.jackknife[0] ?? [], c.model.jackknifeFirst);
     for (const [metric, spread] of Object.entries(c.model.spreads) as [CbpeMetric, Spread][]) {
       const ours = model.spreads[metric];
       expect(ours?.chunkRows).toBe(spread.chunkRows);
@@ -119,6 +130,7 @@ describe.each(cases.map((c) => [c.id, c] as const))('CBPE %s', (_id, c) => {
     for (const m of c.metrics) {
       const ours = estimate.metrics.find((x) => x.metric === m.metric);
       expectClose(ours?.estimated, m.estimated, `${m.metric} estimated`);
+      expectClose(ours?.calibrationStd, m.calibrationStd, `${m.metric} calibration std`);
       expectClose(ours?.estimatedLower, m.estimatedLower, `${m.metric} lower`);
       expectClose(ours?.estimatedUpper, m.estimatedUpper, `${m.metric} upper`);
       expectClose(ours?.referenceLower, m.referenceLower, `${m.metric} reference lower`);
