@@ -15,6 +15,9 @@
  * fractional n_components; default 0.65 as NannyML). A row's reconstruction error is
  * ||P (z - m)||² with P = I - W Wᵀ, the projector on the discarded components.
  *
+ * Band: the reference error ± 3σ_n sqrt(1 + n/N) (band.ts), σ from the reference chunks but
+ * never below the i.i.d. standard error of a mean of row errors, sd(row errors) / sqrt(n).
+ *
  * Per window, exactly from moments (MomentAggregates: n, Σz, Σzzᵀ): with the window's second
  * moment about m, M = (Σzzᵀ - Σz mᵀ - m Σzᵀ + n m mᵀ) / n, the mean squared reconstruction
  * error is tr(P M) and feature j's part of it is (P M P)_jj (they sum to it). On the
@@ -35,6 +38,7 @@ import type { MomentAggregates } from './aggregates.js';
 import { packedIndex } from './aggregates.js';
 import {
   chunkSpread,
+  sampleStd,
   DEFAULT_BAND_CHUNKS,
   DEFAULT_BAND_SIGMAS,
   referenceBand,
@@ -79,7 +83,15 @@ export interface ReconstructionModel {
   readonly projector: readonly (readonly number[])[];
   /** Per feature, (P C P)_jj on the reference. */
   readonly referenceContributions: readonly number[];
+  /**
+   * The band's spread: chunkStd = max(σ over reference chunks, rowStd / sqrt(chunkRows)), so the
+   * band is never narrower than the i.i.d. standard error of the window's mean error.
+   */
   readonly spread: ChunkSpread;
+  /** σ of the error over the reference chunks, as observed. */
+  readonly observedChunkStd: number;
+  /** Standard deviation (ddof = 1) of the reference rows' squared reconstruction errors. */
+  readonly rowStd: number;
   readonly referenceRows: number;
 }
 
@@ -116,13 +128,21 @@ export function fitReconstruction(
     ),
   );
   const partial = { columns: encoded, center, projector };
-  const spread = chunkSpread(
+  const chunkStats = chunkSpread(
     errorOf(partial, moments),
     n,
     options.bandChunks ?? DEFAULT_BAND_CHUNKS,
     (s, e) => errorOf(partial, momentsOf(z, s, e)),
   );
-  if (spread === undefined) throw new RangeError('PCA reconstruction: the reference chunks give no spread');
+  if (chunkStats === undefined)
+    throw new RangeError('PCA reconstruction: the reference chunks give no spread');
+  const rowStd = rowErrorStd(z, center, projector);
+  // σ is never below the i.i.d. standard error of a mean of row errors: 20 chunks estimate σ
+  // to about ±16 %, and an underestimate alone would raise false alarms.
+  const spread = {
+    ...chunkStats,
+    chunkStd: Math.max(chunkStats.chunkStd, rowStd / Math.sqrt(chunkStats.chunkRows)),
+  };
   return {
     kind: 'pca_reconstruction',
     columns: encoded,
@@ -132,8 +152,34 @@ export function fitReconstruction(
     projector,
     referenceContributions: contributionsOf(projector, cov),
     spread,
+    observedChunkStd: chunkStats.chunkStd,
+    rowStd,
     referenceRows: n,
   };
+}
+
+/** Sample standard deviation (ddof = 1) of the reference rows' squared reconstruction errors. */
+function rowErrorStd(
+  z: readonly Float64Array[],
+  center: readonly number[],
+  projector: readonly (readonly number[])[],
+): number {
+  const d = z.length;
+  const n = (z[0] as Float64Array).length;
+  const errors = new Float64Array(n);
+  const centred = new Float64Array(d);
+  for (let r = 0; r < n; r++) {
+    for (let a = 0; a < d; a++) centred[a] = ((z[a] as Float64Array)[r] as number) - (center[a] as number);
+    let e = 0;
+    for (let a = 0; a < d; a++) {
+      const row = projector[a] as readonly number[];
+      let inner = 0;
+      for (let b = 0; b < d; b++) inner += (row[b] as number) * (centred[b] as number);
+      e += (centred[a] as number) * inner;
+    }
+    errors[r] = e;
+  }
+  return sampleStd(Array.from(errors)) ?? 0;
 }
 
 function encodeColumn(c: FeatureColumn, maxCategories: number): EncodedColumn {

@@ -22,6 +22,8 @@ interface PcaCase {
   kept: number;
   projector: number[][];
   spread: { referenceValue: number; chunkStd: number; chunkRows: number };
+  observedChunkStd: number;
+  rowStd: number;
   referenceContributions: number[];
   moments: MomentAggregates;
   error: number;
@@ -65,7 +67,9 @@ describe.each(cases.map((c) => [c.id, c] as const))('PCA reconstruction %s', (_i
       1e-10,
     );
     expectClose(model.spread.referenceValue, c.spread.referenceValue, 'reference error');
-    expectClose(model.spread.chunkStd, c.spread.chunkStd, 'chunk std');
+    expectClose(model.spread.chunkStd, c.spread.chunkStd, 'band chunk std');
+    expectClose(model.observedChunkStd, c.observedChunkStd, 'observed chunk std');
+    expectClose(model.rowStd, c.rowStd, 'row std');
   });
 
   it('computes the window error from moments exactly as from rows', () => {
