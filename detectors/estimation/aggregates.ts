@@ -52,15 +52,17 @@ export interface LabelledScoreAggregates {
 /**
  * The additive loss models (DLE for regression, the error model used for attribution): per
  * input (AdditiveModel.inputs order; DLE: the features, then the prediction), the window's
- * row counts per bin. Numeric input: `edges.length + 1` bins, bin b
- * holds (edges[b-1], edges[b]] (ClickHouse: countIf over the edges, or `arraySum(arrayMap(e ->
- * x > e, edges))` as the bin index), then one bin for missing. Categorical input: one bin per
- * category of the model's list, then `other` (a value outside the list), then missing. Every
- * input's counts sum to `count`.
+ * row counts per bin, and for numeric inputs Σ value per value bin. Numeric input:
+ * `edges.length + 1` value bins, bin b holds (edges[b-1], edges[b]] (ClickHouse: the bin index
+ * is `arraySum(arrayMap(e -> x > e, edges))`), then one bin for missing. Categorical input: one
+ * bin per category of the model's list, then `other` (a value outside the list), then missing.
+ * Every input's counts sum to `count`.
  */
 export interface BinnedInputAggregates {
   readonly count: number;
   readonly binCounts: readonly (readonly number[])[];
+  /** Numeric input: Σ x per value bin (edges.length + 1 entries, missing excluded); categorical: []. */
+  readonly binSums: readonly (readonly number[])[];
 }
 
 /**

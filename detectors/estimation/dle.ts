@@ -3,11 +3,11 @@
  *
  * NannyML's DLE trains a second model on the reference to predict each row's loss from its
  * features and the prediction, and averages its predictions over the window. Ours is the
- * additive model of additive-model.ts over the reference bins of every feature and of the
- * prediction, fitted twice: to |y - ŷ| (→ MAE) and to (y - ŷ)² (→ RMSE = sqrt of the window's
- * mean predicted squared error). Because the model is additive over bins, the window's mean
- * predicted loss is a linear function of the window's bin shares: exact from per-feature bin
- * counts, no rows. Negative means (possible with an additive model, never seen in practice)
+ * additive model of additive-model.ts (a level and a slope per reference bin of every numeric
+ * feature and of the prediction, a level per category), fitted twice: to |y - ŷ| (→ MAE) and
+ * to (y - ŷ)² (→ RMSE = sqrt of the window's mean predicted squared error). Because the model
+ * is additive and piecewise linear, the window's mean predicted loss is a linear function of
+ * the window's per-bin counts and sums: exact from those aggregates, no rows. Negative means (possible with an additive model, never seen in practice)
  * are clipped to 0.
  *
  * Assumptions: no concept drift (the loss given the features and the prediction is the
@@ -29,7 +29,7 @@ import {
   binnedAggregatesFromRows,
   fitAdditive,
   inputBinsOf,
-  windowShares,
+  windowTerms,
   type AdditiveModel,
   type AdditiveOptions,
   type InputBins,
@@ -134,7 +134,7 @@ export function estimateDle(
   window: BinnedInputAggregates,
   sigmas = DEFAULT_BAND_SIGMAS,
 ): DleEstimate {
-  const shares = windowShares(model.absoluteError, window);
+  const shares = windowTerms(model.absoluteError, window);
   const mae = Math.max(0, additiveMean(model.absoluteError, shares));
   const rmse = Math.sqrt(Math.max(0, additiveMean(model.squaredError, shares)));
   const n = window.count;

@@ -214,53 +214,50 @@ def spread(ref_value, n, fn):
             'chunks': len(vals), 'referenceRows': n}
 
 
-def bands(sp, value, n):
+def bands(sp, value, n, extra=0.0):
     if sp is None:
         return None
     sd = sp['chunkStd'] * math.sqrt(sp['chunkRows'] / n)
-    half_ref = SIGMAS * sd * math.sqrt(1 + n / sp['referenceRows'])
+    half_ref = SIGMAS * math.hypot(sd * math.sqrt(1 + n / sp['referenceRows']), extra)
     out = {'referenceLower': sp['referenceValue'] - half_ref, 'referenceUpper': sp['referenceValue'] + half_ref}
     if value is not None:
-        out['estimatedLower'] = value - SIGMAS * sd
-        out['estimatedUpper'] = value + SIGMAS * sd
+        half = SIGMAS * math.hypot(sd, extra)
+        out['estimatedLower'] = value - half
+        out['estimatedUpper'] = value + half
     return out
 
 
-def cbpe_case(cid, classes, ref, win, cells=1000, min_group=50):
-    """ref/win: dict(scores=[columns], pred, act)."""
-    binary = len(classes) == 2
-    tracked = [0] if binary else list(range(len(classes)))
-    grid = grid_for(ref['scores'], cells)
-    n_ref = len(ref['pred'])
+def jackknife_std(values):
+    v = [x for x in values if x is not None]
+    k = len(v)
+    if k < 2:
+        return 0.0
+    return math.sqrt((k - 1) / k * float(np.sum((np.asarray(v) - np.mean(v)) ** 2)))
+
+
+def fit_calibrators(ref, tracked, min_group, keep):
     cals = []
     for col, k in enumerate(tracked):
-        s = np.asarray(ref['scores'][col], float)
-        y = (ref['act'] == k).astype(float)
-        g = ref['pred'] == k
-        pooled = Calibrator(s, y)
+        s = np.asarray(ref['scores'][col], float)[keep]
+        y = (ref['act'][keep] == k).astype(float)
+        g = ref['pred'][keep] == k
+        pooled = None
         entry = {}
         for name, mask in (('predicted', g), ('other', ~g)):
             if mask.sum() >= min_group:
                 entry[name] = Calibrator(s[mask], y[mask])
                 entry[name + 'Source'] = 'group'
             else:
+                pooled = pooled or Calibrator(s, y)
                 entry[name] = pooled
                 entry[name + 'Source'] = 'pooled'
         cals.append(entry)
-    whole = realized(ref['scores'], ref['pred'], ref['act'], classes, binary)
-    spreads = {}
-    for metric in ['accuracy', 'precision', 'recall', 'f1', 'roc_auc']:
-        if whole[metric] is None:
-            continue
-        sp = spread(whole[metric], n_ref,
-                    lambda a, b, m=metric: realized(ref['scores'], ref['pred'], ref['act'], classes, binary, a, b)[m])
-        if sp is not None:
-            spreads[metric] = sp
+    return cals
 
-    # Window: histograms, expected counts, metrics, AUC, bounds.
+
+def evaluate(grid, cals, tracked, win, binary):
     n = len(win['pred'])
     counts, hists, grid_err, aucs, tie = [], [], 0.0, [], 0.0
-    row_counts, row_aucs = [], []
     for col, k in enumerate(tracked):
         s = np.asarray(win['scores'][col], float)
         g = win['pred'] == k
@@ -279,7 +276,42 @@ def cbpe_case(cid, classes, ref, win, cells=1000, min_group=50):
         aucs.append(auc)
         if tb is not None:
             tie = max(tie, tb)
-        # Row-level CBPE (NannyML's): calibrate every row, no grid.
+    m = confusion_metrics(counts, n, binary)
+    m['roc_auc'] = None if any(a is None for a in aucs) else float(np.mean(aucs))
+    return m, counts, hists, grid_err, tie
+
+
+def cbpe_case(cid, classes, ref, win, cells=1000, min_group=50):
+    """ref/win: dict(scores=[columns], pred, act)."""
+    binary = len(classes) == 2
+    tracked = [0] if binary else list(range(len(classes)))
+    grid = grid_for(ref['scores'], cells)
+    n_ref = len(ref['pred'])
+    cals = fit_calibrators(ref, tracked, min_group, np.ones(n_ref, bool))
+    m_rows = n_ref // CHUNKS
+    jack = []
+    for j in range(CHUNKS):
+        keep = np.ones(n_ref, bool)
+        keep[j * m_rows:(j + 1) * m_rows] = False
+        jack.append(fit_calibrators(ref, tracked, min_group, keep))
+    whole = realized(ref['scores'], ref['pred'], ref['act'], classes, binary)
+    spreads = {}
+    for metric in ['accuracy', 'precision', 'recall', 'f1', 'roc_auc']:
+        if whole[metric] is None:
+            continue
+        sp = spread(whole[metric], n_ref,
+                    lambda a, b, m=metric: realized(ref['scores'], ref['pred'], ref['act'], classes, binary, a, b)[m])
+        if sp is not None:
+            spreads[metric] = sp
+
+    n = len(win['pred'])
+    m, counts, hists, grid_err, tie = evaluate(grid, cals, tracked, win, binary)
+    jack_values = [evaluate(grid, c, tracked, win, binary)[0] for c in jack]
+    # Row-level CBPE (NannyML's): calibrate every row, no grid.
+    row_counts, row_aucs = [], []
+    for col, k in enumerate(tracked):
+        s = np.asarray(win['scores'][col], float)
+        g = win['pred'] == k
         sc = clamp(grid, s)
         p = np.where(g, cals[col]['predicted'].ir.predict(sc), cals[col]['other'].ir.predict(sc))
         row_counts.append((float(np.sum(p[g])), float(np.sum(1 - p[g])), float(np.sum(p[~g])), float(np.sum(1 - p[~g]))))
@@ -289,16 +321,15 @@ def cbpe_case(cid, classes, ref, win, cells=1000, min_group=50):
         gp = np.add.reduceat(pp, start)
         gn = np.add.reduceat(1 - pp, start)
         row_aucs.append(binned_auc(gp, gn)[0])
-    m = confusion_metrics(counts, n, binary)
-    m['roc_auc'] = None if any(a is None for a in aucs) else float(np.mean(aucs))
     row_m = confusion_metrics(row_counts, n, binary)
     row_m['roc_auc'] = float(np.mean(row_aucs))
     metrics = []
     for metric in ['accuracy', 'precision', 'recall', 'f1', 'roc_auc']:
         sp = spreads.get(metric)
-        b = bands(sp, m[metric], n)
+        cal_std = jackknife_std([v[metric] for v in jack_values])
+        b = bands(sp, m[metric], n, cal_std)
         metrics.append({'metric': metric, 'estimated': fl(m[metric]) if m[metric] is not None else None,
-                        'rowLevel': fl(row_m[metric]), **({} if b is None else b)})
+                        'rowLevel': fl(row_m[metric]), 'calibrationStd': cal_std, **({} if b is None else b)})
     # Realized AUC from labelled aggregates over the grid, and exact.
     real_binned, real_tie = [], 0.0
     for col, k in enumerate(tracked):
@@ -315,16 +346,18 @@ def cbpe_case(cid, classes, ref, win, cells=1000, min_group=50):
         return {'scores': [flist(c) for c in rows['scores']], 'predicted': [int(v) for v in rows['pred']],
                 'actual': [int(v) for v in rows['act']]}
 
+    def cal_json(c):
+        return {'predicted': {'x': flist(c['predicted'].knots), 'y': flist(c['predicted'].ir.y_thresholds_)},
+                'other': {'x': flist(c['other'].knots), 'y': flist(c['other'].ir.y_thresholds_)},
+                'predictedSource': c['predictedSource'], 'otherSource': c['otherSource']}
+
     return {
         'id': cid, 'classes': classes, 'scoreCells': cells, 'minGroupRows': min_group,
         'reference': pack(ref), 'window': pack(win),
         'model': {
             'grid': {'lo': grid[0], 'hi': grid[1], 'cells': grid[2]},
-            'calibrators': [{
-                'predicted': {'x': flist(c['predicted'].knots), 'y': flist(c['predicted'].ir.y_thresholds_)},
-                'other': {'x': flist(c['other'].knots), 'y': flist(c['other'].ir.y_thresholds_)},
-                'predictedSource': c['predictedSource'], 'otherSource': c['otherSource'],
-            } for c in cals],
+            'calibrators': [cal_json(c) for c in cals],
+            'jackknifeFirst': [cal_json(c) for c in jack[0]],
             'spreads': spreads,
         },
         'windowAggregates': {'count': n, 'classes': hists},
@@ -401,10 +434,14 @@ def input_bins(col, bins=10, max_cats=20):
         v = np.asarray(col['values'], float)
         v = v[~np.isnan(v)]
         if len(v) == 0:
-            return {'name': col['name'], 'kind': 'numeric', 'edges': []}
+            return {'name': col['name'], 'kind': 'numeric', 'edges': [], 'centers': [0.0], 'scale': 1.0}
         e = np.quantile(v, np.linspace(0, 1, bins + 1))[1:-1]
         e = e[np.r_[True, e[1:] != e[:-1]]] if len(e) else e
-        return {'name': col['name'], 'kind': 'numeric', 'edges': [float(x) for x in e]}
+        b = np.searchsorted(e, v, side='left')
+        centers = [float(v[b == k].mean()) if np.any(b == k) else 0.0 for k in range(len(e) + 1)]
+        std = float(v.std())
+        return {'name': col['name'], 'kind': 'numeric', 'edges': [float(x) for x in e], 'centers': centers,
+                'scale': std if std > 0 else 1.0}
     return {'name': col['name'], 'kind': 'categorical', 'categories': top_categories(col['values'], max_cats)}
 
 
@@ -423,28 +460,70 @@ def bin_rows(inp, col):
                      for v in col['values']])
 
 
-def fit_additive(inputs, cols, targets, ridge=10.0):
+def nslopes(inp):
+    return len(inp['edges']) + 1 if inp['kind'] == 'numeric' else 0
+
+
+def design(inputs, cols):
+    """The design matrix: intercept, then per input its level one-hots and its slope columns."""
     n = len(cols[0]['values'])
-    offs, p = [], 1
+    lev, slo, p = [], [], 1
     for inp in inputs:
-        offs.append(p)
+        lev.append(p)
         p += nbins(inp)
+        slo.append(p)
+        p += nslopes(inp)
     X = np.zeros((n, p))
     X[:, 0] = 1
-    shares = []
     for j, inp in enumerate(inputs):
         b = bin_rows(inp, cols[j])
-        X[np.arange(n), offs[j] + b] = 1
-        shares.append(np.bincount(b, minlength=nbins(inp)) / n)
+        X[np.arange(n), lev[j] + b] = 1
+        if inp['kind'] == 'numeric':
+            v = np.asarray(cols[j]['values'], float)
+            ok = ~np.isnan(v)
+            c = np.asarray(inp['centers'])[b[ok]]
+            X[np.arange(n)[ok], slo[j] + b[ok]] = (v[ok] - c) / inp['scale']
+    return X, lev, slo, p
+
+
+def fit_additive(inputs, cols, targets, ridge=10.0):
+    n = len(cols[0]['values'])
+    X, lev, slo, p = design(inputs, cols)
+    shares = [np.bincount(bin_rows(inp, cols[j]), minlength=nbins(inp)) / n for j, inp in enumerate(inputs)]
     D = np.eye(p) * ridge
     D[0, 0] = 0
     A = X.T @ X + D
     out = []
     for t in targets:
-        beta = np.linalg.solve(A, X.T @ np.asarray(t, float))
-        out.append({'intercept': float(beta[0]),
-                    'coefficients': [flist(beta[offs[j]:offs[j] + nbins(inp)]) for j, inp in enumerate(inputs)]})
+        theta = np.linalg.solve(A, X.T @ np.asarray(t, float))
+        out.append({'intercept': float(theta[0]),
+                    'coefficients': [flist(theta[lev[j]:lev[j] + nbins(inp)]) for j, inp in enumerate(inputs)],
+                    'slopes': [flist(theta[slo[j]:slo[j] + nslopes(inp)]) for j, inp in enumerate(inputs)]})
     return out, shares
+
+
+def window_terms(inputs, cols):
+    n = len(cols[0]['values'])
+    counts, sums, shares, devs = [], [], [], []
+    for j, inp in enumerate(inputs):
+        b = bin_rows(inp, cols[j])
+        cnt = np.bincount(b, minlength=nbins(inp)).astype(float)
+        counts.append(cnt)
+        shares.append(cnt / n)
+        if inp['kind'] == 'numeric':
+            v = np.asarray(cols[j]['values'], float)
+            ok = ~np.isnan(v)
+            sm = np.bincount(b[ok], weights=v[ok], minlength=nslopes(inp))[:nslopes(inp)]
+            sums.append(sm)
+            devs.append((sm / n - shares[-1][:nslopes(inp)] * np.asarray(inp['centers'])) / inp['scale'])
+        else:
+            sums.append(np.zeros(0))
+            devs.append(np.zeros(0))
+    return counts, sums, shares, devs
+
+
+def term(fit, j, shares, devs):
+    return float(np.dot(shares[j], fit['coefficients'][j])) + float(np.dot(devs[j], fit['slopes'][j]))
 
 
 def json_col(col):
@@ -482,16 +561,15 @@ def dle_case(cid, rng, shift):
     sp_mae = spread(float(np.mean(ae)), n_ref, lambda a, b: float(np.mean(ae[a:b])))
     sp_rmse = spread(float(math.sqrt(np.mean(se))), n_ref, lambda a, b: float(math.sqrt(np.mean(se[a:b]))))
     wcols = f_win + [{'name': '__prediction__', 'kind': 'numeric', 'values': p_win}]
-    counts = [np.bincount(bin_rows(inp, wcols[j]), minlength=nbins(inp)) for j, inp in enumerate(inputs)]
+    counts, sums, wshares, devs = window_terms(inputs, wcols)
     n = len(p_win)
-    wshares = [c / n for c in counts]
 
     def mean_of(fit):
-        return fit['intercept'] + sum(float(np.dot(wshares[j], fit['coefficients'][j])) for j in range(len(inputs)))
+        return fit['intercept'] + sum(term(fit, j, wshares, devs) for j in range(len(inputs)))
 
     mae = max(0.0, mean_of(fa))
     rmse = math.sqrt(max(0.0, mean_of(fs)))
-    contrib = [float(np.dot(wshares[j] - shares[j], fa['coefficients'][j])) for j in range(len(inputs))]
+    contrib = [term(fa, j, wshares, devs) - float(np.dot(shares[j], fa['coefficients'][j])) for j in range(len(inputs))]
     return {
         'id': cid,
         'reference': {'features': [json_col(c) for c in f_ref], 'predictions': flist(p_ref), 'actual': flist(y_ref)},
@@ -501,6 +579,7 @@ def dle_case(cid, rng, shift):
         'referenceShares': [flist(s) for s in shares],
         'spreads': {'mae': sp_mae, 'rmse': sp_rmse},
         'windowBinCounts': [flist(c) for c in counts],
+        'windowBinSums': [flist(c) for c in sums],
         'mae': {'estimated': mae, **bands(sp_mae, mae, n)},
         'rmse': {'estimated': rmse, **bands(sp_rmse, rmse, n)},
         'maeContributions': contrib,
@@ -594,6 +673,10 @@ def pca_case(cid, rng, rho_win, threshold=0.65):
     n_ref = len(Z)
     ref_err = mse_of(Z, m, P)
     sp = spread(ref_err, n_ref, lambda a, b: mse_of(Z[a:b], m, P))
+    D = Z - m
+    row_std = float(np.std(np.sum((D @ P) * D, axis=1), ddof=1))
+    observed = sp['chunkStd']
+    sp = dict(sp, chunkStd=max(observed, row_std / math.sqrt(sp['chunkRows'])))
     Zw = encode(enc, win)
     n = len(Zw)
     err = mse_of(Zw, m, P)
@@ -608,7 +691,7 @@ def pca_case(cid, rng, rho_win, threshold=0.65):
         'id': cid, 'varianceThreshold': threshold,
         'reference': [json_col(c) for c in ref], 'window': [json_col(c) for c in win],
         'columns': enc, 'center': flist(m), 'eigenvalues': flist(vals), 'kept': q,
-        'projector': [flist(r) for r in P], 'spread': sp,
+        'projector': [flist(r) for r in P], 'spread': sp, 'observedChunkStd': observed, 'rowStd': row_std,
         'referenceContributions': flist(np.diag(P @ C @ P)),
         'moments': {'count': n, 'sum': flist(s1), 'sumOfProducts': flist(packed)},
         'error': err, 'band': {'lower': b['referenceLower'], 'upper': b['referenceUpper']},

@@ -5,7 +5,7 @@ import {
   attributeFeatures,
   binnedAggregatesFromRows,
   fitErrorModel,
-  windowShares,
+  windowTerms,
   type AttributionEvidence,
 } from '../../../../detectors/estimation/index.js';
 import { expectClose, loadCases } from './fixtures.js';
@@ -62,7 +62,7 @@ describe('fitErrorModel', () => {
       { name: 'x', kind: 'numeric', values: x.map((v) => v + 1) },
       { name: 'z', kind: 'numeric', values: z },
     ]);
-    const [dx, dz] = additiveContributions(model, windowShares(model, shifted)) as [number, number];
+    const [dx, dz] = additiveContributions(model, windowTerms(model, shifted)) as [number, number];
     expect(dx).toBeGreaterThan(0.2);
     expect(Math.abs(dz)).toBeLessThan(0.01);
   });

@@ -2,10 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   additiveMean,
+  additiveReferenceMean,
   dleAggregatesFromRows,
   estimateDle,
   fitDle,
-  windowShares,
+  windowTerms,
   type InputBins,
 } from '../../../../detectors/estimation/index.js';
 import { expectAllClose, expectClose, loadCases, toColumn, type JsonColumn } from './fixtures.js';
@@ -13,6 +14,7 @@ import { expectAllClose, expectClose, loadCases, toColumn, type JsonColumn } fro
 interface Fit {
   intercept: number;
   coefficients: number[][];
+  slopes: number[][];
 }
 interface Bands {
   estimated: number;
@@ -31,6 +33,7 @@ interface DleCase {
   referenceShares: number[][];
   spreads: Record<'mae' | 'rmse', { referenceValue: number; chunkStd: number; chunkRows: number }>;
   windowBinCounts: number[][];
+  windowBinSums: number[][];
   mae: Bands;
   rmse: Bands;
   maeContributions: number[];
@@ -59,6 +62,9 @@ describe.each(cases.map((c) => [c.id, c] as const))('DLE %s', (_id, c) => {
       else expect(ours).toEqual(input);
     });
     expect(window.binCounts).toEqual(c.windowBinCounts);
+    c.windowBinSums.forEach((sums, j) =>
+      expectAllClose(window.binSums[j] ?? [], sums, `bin sums ${j}`, 1e-9, 1e-9),
+    );
   });
 
   it('fits the ridge coefficients numpy.linalg.solve finds', () => {
@@ -67,10 +73,17 @@ describe.each(cases.map((c) => [c.id, c] as const))('DLE %s', (_id, c) => {
       [model.squaredError, c.squaredError, 'sq'],
     ] as const) {
       // Coefficients of one design: compare relative to the largest, so a coefficient near 0 is not held to 1e-9 of itself.
-      const scale = Math.max(Math.abs(theirs.intercept), ...theirs.coefficients.flat().map(Math.abs));
+      const scale = Math.max(
+        Math.abs(theirs.intercept),
+        ...theirs.coefficients.flat().map(Math.abs),
+        ...theirs.slopes.flat().map(Math.abs),
+      );
       expectClose(ours.intercept, theirs.intercept, `${name} intercept`, 0, 1e-9 * scale);
       theirs.coefficients.forEach((beta, j) =>
         expectAllClose(ours.coefficients[j] ?? [], beta, `${name} β[${j}]`, 0, 1e-9 * scale),
+      );
+      theirs.slopes.forEach((gamma, j) =>
+        expectAllClose(ours.slopes[j] ?? [], gamma, `${name} γ[${j}]`, 0, 1e-9 * scale),
       );
     }
     c.referenceShares.forEach((s, j) =>
@@ -101,9 +114,9 @@ describe.each(cases.map((c) => [c.id, c] as const))('DLE %s', (_id, c) => {
       1e-12,
     );
     // The contributions add up to the change of the model's mean from the reference's.
-    const refMean = additiveMean(model.absoluteError, model.absoluteError.referenceShares);
+    const refMean = additiveReferenceMean(model.absoluteError);
     const total = estimate.maeContributions.reduce((s, x) => s + x.value, 0);
-    const windowMean = additiveMean(model.absoluteError, windowShares(model.absoluteError, window));
+    const windowMean = additiveMean(model.absoluteError, windowTerms(model.absoluteError, window));
     expect(Math.abs(total - (windowMean - refMean))).toBeLessThan(1e-12);
   });
 });
@@ -145,12 +158,18 @@ describe('DLE input checks', () => {
       /bin counts sum to \d+, the window has/,
     );
     expect(() => estimateDle(model, { ...w, binCounts: w.binCounts.slice(1) })).toThrow(
-      /for 3 inputs, the model has 4/,
+      /bin counts for 3 and bin sums for 4 inputs, the model has 4/,
     );
     expect(() => estimateDle(model, { ...w, binCounts: [[1], ...w.binCounts.slice(1)] })).toThrow(
       /input x1: 1 bin counts, expected 11/,
     );
-    expect(() => estimateDle(model, { count: 0, binCounts: w.binCounts })).toThrow(/count must be > 0/);
+    expect(() => estimateDle(model, { ...w, count: 0 })).toThrow(/count must be > 0/);
+    expect(() => estimateDle(model, { ...w, binSums: [[], ...w.binSums.slice(1)] })).toThrow(
+      /x1: 0 bin sums, expected 10/,
+    );
+    expect(() =>
+      estimateDle(model, { ...w, binSums: [...w.binSums.slice(0, 2), [1], w.binSums[3] ?? []] }),
+    ).toThrow(/region is categorical: its bin sums must be \[\]/);
   });
   it('refuses references with non-finite targets or ragged columns', () => {
     const ref = {
