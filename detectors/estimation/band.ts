@@ -133,3 +133,12 @@ export function referenceBand(
   const half = sigmas * Math.hypot(windowStd(spread, n) * Math.sqrt(1 + n / spread.referenceRows), extraStd);
   return { lower: spread.referenceValue - half, upper: spread.referenceValue + half };
 }
+
+/** Delete-a-group jackknife standard error, sqrt((K-1)/K Σ (θ_j - θ̄)²); 0 without values. */
+export function jackknifeStd(values: readonly (number | undefined)[]): number {
+  const v = values.filter((x): x is number => x !== undefined);
+  const k = v.length;
+  if (k < 2) return 0;
+  const mean = v.reduce((a, b) => a + b, 0) / k;
+  return Math.sqrt(((k - 1) / k) * v.reduce((a, b) => a + (b - mean) ** 2, 0));
+}

@@ -33,6 +33,7 @@ import type { CbpeWindowAggregates, LabelledScoreAggregates } from './aggregates
 import {
   chunkBounds,
   chunkSpread,
+  jackknifeStd,
   DEFAULT_BAND_CHUNKS,
   DEFAULT_BAND_SIGMAS,
   estimateBand,
@@ -370,15 +371,6 @@ function evaluate(model: CbpeModel, calibrators: readonly ClassCalibrators[], wi
     roc_auc: aucDefined && n > 0 ? aucSum / counts.length : undefined,
   };
   return { counts, values, gridError, aucTieBound };
-}
-
-/** Delete-a-group jackknife standard error, sqrt((K-1)/K Σ (θ_j - θ̄)²); 0 without values. */
-export function jackknifeStd(values: readonly (number | undefined)[]): number {
-  const v = values.filter((x): x is number => x !== undefined);
-  const k = v.length;
-  if (k < 2) return 0;
-  const mean = v.reduce((a, b) => a + b, 0) / k;
-  return Math.sqrt(((k - 1) / k) * v.reduce((a, b) => a + (b - mean) ** 2, 0));
 }
 
 export function withBands(

@@ -12,11 +12,15 @@
  *
  * Assumptions: no concept drift (the loss given the features and the prediction is the
  * reference's); the loss is roughly additive over features (interactions are averaged). Its
- * band: σ of the realized MAE / RMSE over reference chunks (band.ts).
+ * band: σ of the realized MAE / RMSE over reference chunks (band.ts) and, in quadrature, the
+ * jackknife standard error of the estimate over the loss models refitted with each reference
+ * chunk left out.
  */
 import type { BinnedInputAggregates } from './aggregates.js';
 import {
+  chunkBounds,
   chunkSpread,
+  jackknifeStd,
   DEFAULT_BAND_CHUNKS,
   DEFAULT_BAND_SIGMAS,
   estimateBand,
@@ -58,7 +62,30 @@ export interface DleModel {
   readonly absoluteError: AdditiveModel;
   readonly squaredError: AdditiveModel;
   readonly spreads: Record<DleMetric, ChunkSpread | undefined>;
+  /** Both models refitted with reference chunk j left out, j = 0 … K-1 (the jackknife). */
+  readonly jackknife: readonly {
+    readonly absoluteError: Coefficients;
+    readonly squaredError: Coefficients;
+  }[];
   readonly referenceRows: number;
+}
+
+/** The fitted numbers of an additive model (its bins are the full model's). */
+export type Coefficients = Pick<AdditiveModel, 'intercept' | 'coefficients' | 'slopes'>;
+
+const coefficientsOf = (m: AdditiveModel): Coefficients => ({
+  intercept: m.intercept,
+  coefficients: m.coefficients,
+  slopes: m.slopes,
+});
+
+/** The columns without rows [start, end). */
+function leaveOut(columns: readonly FeatureColumn[], start: number, end: number): FeatureColumn[] {
+  return columns.map((c) =>
+    c.kind === 'numeric'
+      ? { ...c, values: Float64Array.from(c.values).filter((_, i) => i < start || i >= end) }
+      : { ...c, values: c.values.filter((_, i) => i < start || i >= end) },
+  );
 }
 
 function inputColumns(reference: {
@@ -93,6 +120,16 @@ export function fitDle(reference: RegressionReference, options: DleOptions = {})
     options.ridge ?? 10,
   ) as [AdditiveModel, AdditiveModel];
   const chunks = options.bandChunks ?? DEFAULT_BAND_CHUNKS;
+  const jackknife = chunkBounds(n, chunks).map(([start, end]) => {
+    const keep = (_: number, i: number) => i < start || i >= end;
+    const [a, q] = fitAdditive(
+      inputs,
+      leaveOut(columns, start, end),
+      [absErr.filter(keep), sqErr.filter(keep)],
+      options.ridge ?? 10,
+    ) as [AdditiveModel, AdditiveModel];
+    return { absoluteError: coefficientsOf(a), squaredError: coefficientsOf(q) };
+  });
   const mean = (a: Float64Array, s: number, e: number) => {
     let t = 0;
     for (let i = s; i < e; i++) t += a[i] as number;
@@ -107,6 +144,7 @@ export function fitDle(reference: RegressionReference, options: DleOptions = {})
       mae: chunkSpread(mean(absErr, 0, n), n, chunks, (s, e) => mean(absErr, s, e)),
       rmse: chunkSpread(Math.sqrt(mean(sqErr, 0, n)), n, chunks, (s, e) => Math.sqrt(mean(sqErr, s, e))),
     },
+    jackknife,
     referenceRows: n,
   };
 }
@@ -120,6 +158,8 @@ export interface DleMetricEstimate {
   readonly referenceLower: number | undefined;
   readonly referenceUpper: number | undefined;
   readonly alert: boolean;
+  /** The loss models' jackknife standard error of the estimate (in the bands, in quadrature). */
+  readonly modelStd: number;
 }
 
 export interface DleEstimate {
@@ -135,8 +175,15 @@ export function estimateDle(
   sigmas = DEFAULT_BAND_SIGMAS,
 ): DleEstimate {
   const shares = windowTerms(model.absoluteError, window);
-  const mae = Math.max(0, additiveMean(model.absoluteError, shares));
-  const rmse = Math.sqrt(Math.max(0, additiveMean(model.squaredError, shares)));
+  const maeOf = (m: Coefficients) => Math.max(0, additiveMean({ ...model.absoluteError, ...m }, shares));
+  const rmseOf = (m: Coefficients) =>
+    Math.sqrt(Math.max(0, additiveMean({ ...model.squaredError, ...m }, shares)));
+  const mae = maeOf(model.absoluteError);
+  const rmse = rmseOf(model.squaredError);
+  const modelStd = {
+    mae: jackknifeStd(model.jackknife.map((j) => maeOf(j.absoluteError))),
+    rmse: jackknifeStd(model.jackknife.map((j) => rmseOf(j.squaredError))),
+  };
   const n = window.count;
   const metric = (name: DleMetric, estimated: number): DleMetricEstimate => {
     const spread = model.spreads[name];
@@ -150,10 +197,11 @@ export function estimateDle(
         referenceLower: undefined,
         referenceUpper: undefined,
         alert: false,
+        modelStd: modelStd[name],
       };
     }
-    const est = estimateBand(spread, estimated, n, sigmas);
-    const ref = referenceBand(spread, n, sigmas);
+    const est = estimateBand(spread, estimated, n, sigmas, modelStd[name]);
+    const ref = referenceBand(spread, n, sigmas, modelStd[name]);
     return {
       metric: name,
       estimated,
@@ -163,6 +211,7 @@ export function estimateDle(
       referenceLower: ref.lower,
       referenceUpper: ref.upper,
       alert: estimated < ref.lower || estimated > ref.upper,
+      modelStd: modelStd[name],
     };
   };
   const contributions = additiveContributions(model.absoluteError, shares);

@@ -558,6 +558,14 @@ def dle_case(cid, rng, shift):
     se = (y_ref - p_ref) ** 2
     (fa, fs), shares = fit_additive(inputs, cols, [ae, se])
     n_ref = len(y_ref)
+    m_rows = n_ref // CHUNKS
+    jack = []
+    for j in range(CHUNKS):
+        keep = np.ones(n_ref, bool)
+        keep[j * m_rows:(j + 1) * m_rows] = False
+        sub = [dict(c, values=(np.asarray(c['values'], float)[keep] if c['kind'] == 'numeric'
+                               else [v for v, k in zip(c['values'], keep) if k])) for c in cols]
+        jack.append(fit_additive(inputs, sub, [ae[keep], se[keep]])[0])
     sp_mae = spread(float(np.mean(ae)), n_ref, lambda a, b: float(np.mean(ae[a:b])))
     sp_rmse = spread(float(math.sqrt(np.mean(se))), n_ref, lambda a, b: float(math.sqrt(np.mean(se[a:b]))))
     wcols = f_win + [{'name': '__prediction__', 'kind': 'numeric', 'values': p_win}]
@@ -569,6 +577,8 @@ def dle_case(cid, rng, shift):
 
     mae = max(0.0, mean_of(fa))
     rmse = math.sqrt(max(0.0, mean_of(fs)))
+    mae_std = jackknife_std([max(0.0, mean_of(a)) for a, _ in jack])
+    rmse_std = jackknife_std([math.sqrt(max(0.0, mean_of(q))) for _, q in jack])
     contrib = [term(fa, j, wshares, devs) - float(np.dot(shares[j], fa['coefficients'][j])) for j in range(len(inputs))]
     return {
         'id': cid,
@@ -580,8 +590,9 @@ def dle_case(cid, rng, shift):
         'spreads': {'mae': sp_mae, 'rmse': sp_rmse},
         'windowBinCounts': [flist(c) for c in counts],
         'windowBinSums': [flist(c) for c in sums],
-        'mae': {'estimated': mae, **bands(sp_mae, mae, n)},
-        'rmse': {'estimated': rmse, **bands(sp_rmse, rmse, n)},
+        'jackknifeFirst': {'absoluteError': jack[0][0], 'squaredError': jack[0][1]},
+        'mae': {'estimated': mae, 'modelStd': mae_std, **bands(sp_mae, mae, n, mae_std)},
+        'rmse': {'estimated': rmse, 'modelStd': rmse_std, **bands(sp_rmse, rmse, n, rmse_std)},
         'maeContributions': contrib,
     }
 

@@ -18,6 +18,7 @@ interface Fit {
 }
 interface Bands {
   estimated: number;
+  modelStd: number;
   estimatedLower: number;
   estimatedUpper: number;
   referenceLower: number;
@@ -30,6 +31,7 @@ interface DleCase {
   inputs: InputBins[];
   absoluteError: Fit;
   squaredError: Fit;
+  jackknifeFirst: { absoluteError: Fit; squaredError: Fit };
   referenceShares: number[][];
   spreads: Record<'mae' | 'rmse', { referenceValue: number; chunkStd: number; chunkRows: number }>;
   windowBinCounts: number[][];
@@ -68,10 +70,14 @@ describe.each(cases.map((c) => [c.id, c] as const))('DLE %s', (_id, c) => {
   });
 
   it('fits the ridge coefficients numpy.linalg.solve finds', () => {
+    expect(model.jackknife.length).toBe(20);
     for (const [ours, theirs, name] of [
       [model.absoluteError, c.absoluteError, 'abs'],
       [model.squaredError, c.squaredError, 'sq'],
+      [model.jackknife[0]?.absoluteError, c.jackknifeFirst.absoluteError, 'jackknife 0 abs'],
+      [model.jackknife[0]?.squaredError, c.jackknifeFirst.squaredError, 'jackknife 0 sq'],
     ] as const) {
+      if (ours === undefined) throw new Error(`${name}: not fitted`);
       // Coefficients of one design: compare relative to the largest, so a coefficient near 0 is not held to 1e-9 of itself.
       const scale = Math.max(
         Math.abs(theirs.intercept),
@@ -101,6 +107,7 @@ describe.each(cases.map((c) => [c.id, c] as const))('DLE %s', (_id, c) => {
     ] as const) {
       const m = estimate.metrics.find((x) => x.metric === metric);
       expectClose(m?.estimated, want.estimated, `${metric} estimated`);
+      expectClose(m?.modelStd, want.modelStd, `${metric} model std`);
       expectClose(m?.estimatedLower, want.estimatedLower, `${metric} lower`);
       expectClose(m?.estimatedUpper, want.estimatedUpper, `${metric} upper`);
       expectClose(m?.referenceLower, want.referenceLower, `${metric} reference lower`);
