@@ -262,7 +262,10 @@ function classificationAttribution(
     },
     {
       kind: 'performance',
-      alert: est.metrics.some((m) => m.alert),
+      // Performance evidence counts when an estimate fell below its reference band (a degradation).
+      alert: est.metrics.some(
+        (m) => m.estimated !== undefined && m.estimated < (m.referenceLower ?? -Infinity),
+      ),
       values: errorModel.inputs.map((input, j) => ({ feature: input.name, value: perf[j] as number })),
     },
   ]);
