@@ -214,3 +214,13 @@ describe('CBPE input checks', () => {
     }
   });
 });
+
+describe('fitted models are plain JSON', () => {
+  it('estimates the same after a round trip through a JSON string (stored beside the reference)', () => {
+    const c = cases[0] as CbpeCase;
+    const model = fitCbpe(reference(c));
+    const restored = JSON.parse(JSON.stringify(model)) as typeof model;
+    const w = cbpeAggregatesFromRows(model, c.window);
+    expect(estimateCbpe(restored, w)).toEqual(estimateCbpe(model, w));
+  });
+});

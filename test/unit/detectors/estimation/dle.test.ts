@@ -192,3 +192,20 @@ describe('DLE input checks', () => {
     );
   });
 });
+
+describe('DLE model as JSON', () => {
+  it('estimates the same after a round trip through a JSON string', () => {
+    const c = cases[0] as DleCase;
+    const model = fitDle({
+      features: c.reference.features.map(toColumn),
+      predictions: c.reference.predictions,
+      actual: c.reference.actual,
+    });
+    const w = dleAggregatesFromRows(model, {
+      features: c.window.features.map(toColumn),
+      predictions: c.window.predictions,
+    });
+    const restored = JSON.parse(JSON.stringify(model)) as typeof model;
+    expect(estimateDle(restored, w)).toEqual(estimateDle(model, w));
+  });
+});

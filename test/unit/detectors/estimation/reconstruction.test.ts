@@ -151,3 +151,13 @@ describe('PCA reconstruction', () => {
     );
   });
 });
+
+describe('reconstruction model as JSON', () => {
+  it('evaluates the same after a round trip through a JSON string', () => {
+    const c = cases[0] as PcaCase;
+    const model = fitReconstruction(c.reference.map(toColumn));
+    const m = momentsFromRows(model, c.window.map(toColumn));
+    const restored = JSON.parse(JSON.stringify(model)) as typeof model;
+    expect(evaluateReconstruction(restored, m)).toEqual(evaluateReconstruction(model, m));
+  });
+});
