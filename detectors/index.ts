@@ -20,6 +20,7 @@ export * from './metrics/regression.js';
 export * from './decision.js';
 export * from './feature-evidence.js';
 export * from './registry.js';
+export * from './estimation/index.js';
 export { kstwoSf, smirnovSf } from './distributions/kolmogorov.js';
 export { chiSquareSf } from './distributions/chi-square.js';
 export { cvmAsymptoticPValue, cvmExactPValue } from './distributions/cramer-von-mises.js';
