@@ -11,7 +11,7 @@ import { sqlIdentifier, sqlString, sqlStringList } from '../../kernel/sql.js';
  * Current state (alert_state, reference profiles) and the retune registry are never swept.
  */
 /** Events and their rollups (monitor/rollup-schema.ts): day partitions, one horizon. */
-export const EVENT_TABLES = ['predictions', 'outcomes', ...ROLLUP_TABLE_NAMES, 'rollup_hours'] as const;
+export const EVENT_TABLES = ['predictions', 'outcomes', ...ROLLUP_TABLE_NAMES, 'rollup_ledger', 'rollup_hours'] as const;
 export const HISTORY_TABLES = [
   'drift_results',
   'performance_results',

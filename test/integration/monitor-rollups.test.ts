@@ -136,9 +136,8 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
     const context = await setup();
     const first = events(4_000, T0 - 10 * 60_000, 1_000, 1);
     const spec = grid(1, first);
-    // Half of the rows are stored before the grid exists: their cells come from the correction.
+    // Two inserts: the keeper seals minutes from whatever the rows hold, however they arrived.
     await insert(context.store, first.slice(0, 2_000), T0);
-    await context.keeper.publishGrids([{ model: 'roll', grid: spec }]);
     await insert(context.store, first.slice(2_000), T0);
     // 10 min before T0 .. ~57 min after T0 + 1 h: fragments, minutes, one whole hour, minutes.
     const window = { startMs: T0 - 9 * 60_000 - 500, endMs: T0 + HOUR + 56 * 60_000 + 250 };
@@ -150,19 +149,18 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
     expect(raw.events).toBeGreaterThan(3_000);
     expect(comparable(rolled)).toEqual(comparable(raw));
     expect(rolled.newFeatures).toEqual(['extra_num']);
-    // The hour is sealed with its events and grid.
-    const [seal] = await context.store.select<{ events: string; grid: string }>(
+    // The hour is sealed with the ledger's count of its minutes, and its grid.
+    const [seal] = await context.store.select<{ ledger: string; grid: string }>(
       'seal',
-      `SELECT argMax(events, sealed_at_ms) AS events, argMax(grid, sealed_at_ms) AS grid FROM ${context.store.database}.rollup_hours WHERE model = 'roll'`,
+      `SELECT argMax(ledger, sealed_at_ms) AS ledger, argMax(grid, sealed_at_ms) AS grid FROM ${context.store.database}.rollup_hours WHERE model = 'roll'`,
     );
-    expect(seal).toEqual({ events: '3400', grid: '1' }); // events 600..3999 fall in that hour
+    expect(seal).toEqual({ ledger: '3400', grid: '1' }); // events 600..3999 fall in that hour
   });
 
   it('counts a replayed batch once, and takes in late rows of a sealed hour', async () => {
     const context = await setup();
     const list = events(3_000, T0, 1_500, 2);
     const spec = grid(2, list);
-    await context.keeper.publishGrids([{ model: 'roll', grid: spec }]);
     await insert(context.store, list, T0);
     const window = { startMs: T0, endMs: T0 + 2 * HOUR };
     const sealedBefore = T0 + 2 * HOUR;
@@ -181,13 +179,11 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
     const context = await setup();
     const list = events(2_000, T0, 3_000, 4);
     const first = grid(3, list);
-    await context.keeper.publishGrids([{ model: 'roll', grid: first }]);
     await insert(context.store, list, T0);
     const window = { startMs: T0, endMs: T0 + 2 * HOUR };
     expect(comparable((await bothWays(context, window, first, T0 + 2 * HOUR)).rolled)).toBeDefined();
-    // A new reference: another grid (a different range), published after the rows were stored.
+    // A new reference: another grid (a different range) over minutes already sealed on the first.
     const second = grid(4, list, 0.5);
-    await context.keeper.publishGrids([{ model: 'roll', grid: second }]);
     const slow = new RollupKeeper(context.store, { syncMinutes: 5, now: () => T0 + 5 * HOUR }, logger);
     const split = splitWindow(window, T0 + 2 * HOUR);
     const prepare = async () => (await slow.prepare([{ model: 'roll', grid: second }], split)).get('roll');
@@ -206,7 +202,6 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
       const list = events(1_200, T0 + i * 7_000, 2_500, 10 + i).map((e) => ({ ...e, model }));
       const spec = grid(20 + i, list, 1 + i);
       specs.set(model, spec);
-      await context.keeper.publishGrids([{ model, grid: spec }]);
       await insert(context.store, list, T0);
     }
     const window = { startMs: T0 + 30_001, endMs: T0 + HOUR + 20 * 60_000 };

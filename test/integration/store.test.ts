@@ -108,19 +108,16 @@ describe.each(ENGINES)('store port on the %s backend', (engine) => {
       .join(', ');
     await store.command('seed', `INSERT INTO ${db}.predictions (model, ts, id) VALUES ${values}`);
     const dropped = await dropExpiredPartitions(store, { events: 30, history: 0 }, now, logger);
-    // The monitor's rollups of those days go with them.
+    // The monitor's rollups of those days go with them (the ledger is filled at insert).
     expect(dropped.sort()).toEqual([
       'predictions/20261014',
       'predictions/20261023',
-      'rollup_events_1m/20261014',
-      'rollup_events_1m/20261023',
+      'rollup_ledger/20261014',
+      'rollup_ledger/20261023',
     ]);
     const left = await store.select<{ id: string }>('left', `SELECT id FROM ${db}.predictions ORDER BY id`);
     expect(left.map((r) => r.id)).toEqual(['id-0', 'id-1', 'id-29']);
-    const rolled = await store.select<{ n: string }>(
-      'rolled',
-      `SELECT sum(n) AS n FROM ${db}.rollup_events_1m`,
-    );
+    const rolled = await store.select<{ n: string }>('rolled', `SELECT sum(n) AS n FROM ${db}.rollup_ledger`);
     expect(rolled).toEqual([{ n: '3' }]);
   });
 
