@@ -3,6 +3,16 @@ import { DriftguardError, errorMessage } from '../../kernel/errors.js';
 import { createLogger, type Logger } from '../../kernel/logger.js';
 import { ensureBinaries } from './apt-install.js';
 import { clickhouseDriver } from './clickhouse.js';
+import {
+  clusterDown,
+  clusterProcessAnswers,
+  clusterUp,
+  clusterEndpointsFromEnv,
+  clusterLayout,
+  readClusterRecords,
+  type ClusterEndpoints,
+  type ClusterInfo,
+} from './cluster.js';
 import { endpointsFromEnv, endpointsToEnv, type ServicesEndpoints } from './endpoints.js';
 import { formatEnvFile, parseEnvFile } from './env-file.js';
 import { kafkaDriver } from './kafka.js';
@@ -43,6 +53,11 @@ export interface ServicesUpOptions extends ServicesOptions {
   install?: boolean;
   /** How long each service may take to answer once spawned. @default 60_000 */
   readyTimeoutMs?: number;
+  /**
+   * Also the local ClickHouse cluster (ZooKeeper + 2 shards × 2 replicas; ZooKeeper installed
+   * from Debian when missing), described in `.driftguard/cluster.env`. @default false
+   */
+  cluster?: boolean;
 }
 
 export interface ServiceInfo extends ServiceRecord {
@@ -56,12 +71,15 @@ export interface ServicesInfo extends ServicesEndpoints {
   /** The variables written to the env file. */
   env: Record<string, string>;
   services: Record<ServiceName, ServiceInfo>;
+  /** The local ClickHouse cluster, when `up` was asked for it. */
+  cluster?: ClusterInfo;
 }
 
 export type ServiceState = 'up' | 'down' | 'unresponsive';
 
 export interface ServiceStatus {
-  name: ServiceName;
+  /** A service, or a process of the local cluster (`zookeeper`, `clickhouse-<shard>-<replica>`). */
+  name: string;
   /** `up`: alive and answering; `unresponsive`: alive, not answering; `down`: not running. */
   state: ServiceState;
   pid: number | null;
@@ -82,7 +100,11 @@ function resolve(options: ServicesOptions): { layout: ServicesLayout; logger: Lo
 export async function servicesUp(options: ServicesUpOptions = {}): Promise<ServicesInfo> {
   const { layout, logger } = resolve(options);
   return withLock(layout.lockFile, async () => {
-    const binaries = await ensureBinaries({ install: options.install ?? true, logger });
+    const binaries = await ensureBinaries({
+      install: options.install ?? true,
+      logger,
+      cluster: options.cluster === true,
+    });
     const context = { layout, binaries, logger, readyTimeoutMs: options.readyTimeoutMs ?? 60_000 };
     // Started side by side: ClickHouse's start-up dominates, the others hide behind it.
     const results = await Promise.allSettled(
@@ -118,7 +140,17 @@ export async function servicesUp(options: ServicesUpOptions = {}): Promise<Servi
       'Local services of driftguard, written by `npx driftguard dev-services up`.\nLoad into a shell with: set -a; . .driftguard/services.env; set +a';
     await writeFileAtomic(layout.envFile, formatEnvFile(env, header));
     logger.info({ envFile: layout.envFile, ...endpoints }, 'local services are up');
-    return { ...endpoints, envFile: layout.envFile, env, services: { clickhouse, kafka, prometheus } };
+    const services = { clickhouse, kafka, prometheus };
+    if (options.cluster !== true) return { ...endpoints, envFile: layout.envFile, env, services };
+    const cluster = await clusterUp({
+      layout,
+      clickhouseServer: binaries['clickhouse-server'],
+      zookeeperJar: binaries.zookeeper,
+      logger,
+      readyTimeoutMs: context.readyTimeoutMs,
+    });
+    logger.info({ envFile: cluster.envFile, nodes: cluster.nodeUrls }, 'local ClickHouse cluster is up');
+    return { ...endpoints, envFile: layout.envFile, env, services, cluster };
   });
 }
 
@@ -173,7 +205,10 @@ async function readRecord(layout: ServicesLayout, name: ServiceName): Promise<Se
   return parsed.success && parsed.data.name === name ? parsed.data : undefined;
 }
 
-/** Stops every recorded service and removes the pid records and `services.env`. */
+/**
+ * Stops every recorded service and the local cluster, and removes the pid records,
+ * `services.env` and `cluster.env`.
+ */
 export async function servicesDown(options: ServicesOptions = {}): Promise<ServiceStatus[]> {
   const { layout, logger } = resolve(options);
   return withLock(layout.lockFile, async () => {
@@ -189,7 +224,17 @@ export async function servicesDown(options: ServicesOptions = {}): Promise<Servi
       }),
     );
     await removeFile(layout.envFile);
-    return stopped;
+    const cluster = await clusterDown(layout, logger);
+    return [
+      ...stopped,
+      ...cluster.map((record): ServiceStatus => ({
+        name: record.name,
+        state: 'down',
+        pid: null,
+        ports: {},
+        logFile: record.logFile,
+      })),
+    ];
   });
 }
 
@@ -198,7 +243,24 @@ export async function servicesStatus(
   options: Pick<ServicesOptions, 'rootDir'> = {},
 ): Promise<ServiceStatus[]> {
   const layout = servicesLayout(options.rootDir);
-  return Promise.all(
+  const cluster = await Promise.all(
+    (await readClusterRecords(layout)).map(async (record): Promise<ServiceStatus> => {
+      const alive = isProcessAlive(record.pid, record.command);
+      const state: ServiceState = !alive
+        ? 'down'
+        : (await clusterProcessAnswers(record))
+          ? 'up'
+          : 'unresponsive';
+      return {
+        name: record.name,
+        state,
+        pid: alive ? record.pid : null,
+        ports: record.ports,
+        logFile: record.logFile,
+      };
+    }),
+  );
+  const services = await Promise.all(
     serviceNames.map(async (name): Promise<ServiceStatus> => {
       const record = await readRecord(layout, name);
       if (record === undefined) return { name, state: 'down', pid: null, ports: {}, logFile: null };
@@ -211,6 +273,7 @@ export async function servicesStatus(
       return { name, state, pid: alive ? record.pid : null, ports: record.ports, logFile: record.logFile };
     }),
   );
+  return [...services, ...cluster];
 }
 
 /**
@@ -243,4 +306,26 @@ export async function readServicesEndpoints(
   options: Pick<ServicesOptions, 'rootDir'> = {},
 ): Promise<ServicesEndpoints> {
   return endpointsFromEnv(await readServicesEnv(options));
+}
+
+/**
+ * The local cluster's endpoints from `.driftguard/cluster.env` (written by
+ * `servicesUp({ cluster: true })`). Fails with the command to run when it does not exist.
+ */
+export async function readClusterEndpoints(
+  options: Pick<ServicesOptions, 'rootDir'> = {},
+): Promise<ClusterEndpoints> {
+  const { envFile } = clusterLayout(servicesLayout(options.rootDir));
+  try {
+    return clusterEndpointsFromEnv(parseEnvFile(await readFile(envFile, 'utf8')));
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) {
+      throw new DriftguardError(
+        'SERVICE_START_FAILED',
+        `${envFile} does not exist: start the cluster with \`npx driftguard dev-services up --cluster\``,
+        { retriable: false, cause: error },
+      );
+    }
+    throw error;
+  }
 }
