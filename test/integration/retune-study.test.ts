@@ -10,7 +10,7 @@ import { createKafka } from '../../src/kafka/client.js';
 import { Alerting } from '../../src/alerts/alerting.js';
 import { ALERT_MIGRATIONS } from '../../src/alerts/migrations.js';
 import { createLogger } from '../../kernel/logger.js';
-import type { Store, StoreEngine } from '../../kernel/store.js';
+import type { Store } from '../../kernel/store.js';
 import { KafkaEventPublisher } from '../../src/kafka/event-publisher.js';
 import { migrate } from '../../kernel/migrations.js';
 import {
@@ -22,6 +22,7 @@ import {
 import {
   cleanupsAfterEach,
   ENGINES,
+  type TestBackend,
   kcatConsume,
   migratedDatabase,
   servicesEnv,
@@ -42,7 +43,7 @@ interface Env {
   notes: Array<{ kind: string; summary: string }>;
 }
 
-async function environmentOn(engine: StoreEngine): Promise<Env> {
+async function environmentOn(engine: TestBackend): Promise<Env> {
   const { db, store, drop } = await migratedDatabase('retune', RETUNE_MIGRATIONS, engine);
   const dir = await mkdtemp(path.join(tmpdir(), 'retune-'));
   cleanup.push(drop);
