@@ -25,6 +25,7 @@ import {
   type TestBackend,
   kcatConsume,
   migratedDatabase,
+  optimizeFinal,
   servicesEnv,
   uniqueName,
   waitFor,
@@ -150,7 +151,7 @@ describe.each(ENGINES)('Retuner on the %s backend and the real Kafka', (engine) 
     const version = `${studyId}-t${view?.bestTrial}`;
     // The dashboards read "latest" with FINAL: rows written within one second must collapse
     // onto the last one written (ReplacingMergeTree keeps the last row of a version tie).
-    await q(`OPTIMIZE TABLE ${env.db}.studies FINAL`);
+    await optimizeFinal(env.store, 'studies');
     const final = await q<{ state: string; best_trial: number }>(
       `SELECT state, best_trial FROM ${env.db}.studies FINAL WHERE study_id = '${studyId}'`,
     );

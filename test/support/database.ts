@@ -1,10 +1,12 @@
 import path from 'node:path';
+import { localTable } from '../../kernel/cluster-ddl.js';
 import { createLogger } from '../../kernel/logger.js';
 import { migrate, type Migration } from '../../kernel/migrations.js';
 import { sqlIdentifier } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
 import { openEmbeddedStore } from '../../src/store/embedded-store.js';
 import { openServerStore } from '../../src/store/clickhouse-server.js';
+import { clickhouseQuery } from './clickhouse.js';
 import { uniqueName } from './names.js';
 import { clusterEnv, servicesEnv } from './services.js';
 
@@ -98,4 +100,28 @@ export function clickhouseEnvFor(
     DRIFTGUARD_CLICKHOUSE_CLUSTER: cluster.cluster,
     DRIFTGUARD_CLICKHOUSE_DATABASE: database,
   };
+}
+
+/**
+ * `OPTIMIZE TABLE … FINAL`: merges every part of `table` now. On the cluster a Distributed table
+ * cannot be optimized and 18.16 runs no OPTIMIZE … ON CLUSTER, so each shard's leader replica
+ * merges its local table (and assigns the merge to the other replicas). There 18.16 never merges
+ * the newest part written with an insert quorum (it keeps it as the quorum's last part), and an
+ * OPTIMIZE … FINAL that must include it fails ("Unknown log entry type: 0"): the leader merges
+ * what it can, and reads with FINAL collapse the rest, as they do any unmerged part.
+ */
+export async function optimizeFinal(store: Store, table: string): Promise<void> {
+  const db = sqlIdentifier(store.database);
+  if (store.cluster === undefined) {
+    await store.command('optimize', `OPTIMIZE TABLE ${db}.${sqlIdentifier(table)} FINAL`);
+    return;
+  }
+  const local = localTable(table);
+  for (const url of clusterEnv().nodeUrls) {
+    const [leader] = await clickhouseQuery<{ is_leader: number }>(
+      url,
+      `SELECT is_leader FROM system.replicas WHERE database = '${store.database}' AND table = '${local}'`,
+    );
+    if (leader?.is_leader === 1) await clickhouseQuery(url, `OPTIMIZE TABLE ${db}.${sqlIdentifier(local)}`);
+  }
 }

@@ -26,6 +26,7 @@ export {
   embeddedTestPath,
   migratedDatabase,
   openTestStore,
+  optimizeFinal,
   type TestBackend,
 } from './database.js';
 export { startDaemonWithTrial, processGone, type DaemonWithTrial } from './orphan-trials.js';
