@@ -80,25 +80,41 @@ export async function openTestStore(
   });
 }
 
-/**
- * The `DRIFTGUARD_*` variables that point a daemon process at a backend's ClickHouse (the server
- * or the cluster), on `database`.
- */
-export function clickhouseEnvFor(
-  engine: Exclude<TestBackend, 'embedded'>,
-  database: string,
-): Record<string, string> {
+/** A ClickHouse a daemon process can be pointed at: the local server, or the local cluster. */
+export interface DaemonClickhouse {
+  /** The HTTP URL the daemon and the test's own queries use (one node of the cluster). */
+  readonly url: string;
+  /** The `DRIFTGUARD_*` variables that point a daemon at it, on `database`. */
+  env(database: string): Record<string, string>;
+  /** Drops `database` (on every node of the cluster). */
+  drop(database: string): Promise<void>;
+}
+
+export function daemonClickhouse(engine: Exclude<TestBackend, 'embedded'>): DaemonClickhouse {
   if (engine === 'server') {
+    const url = servicesEnv().clickhouseUrl;
     return {
-      DRIFTGUARD_CLICKHOUSE_URL: servicesEnv().clickhouseUrl,
-      DRIFTGUARD_CLICKHOUSE_DATABASE: database,
+      url,
+      env: (database) => ({ DRIFTGUARD_CLICKHOUSE_URL: url, DRIFTGUARD_CLICKHOUSE_DATABASE: database }),
+      drop: async (database) => {
+        await clickhouseQuery(url, `DROP DATABASE IF EXISTS ${sqlIdentifier(database)}`);
+      },
     };
   }
-  const cluster = clusterEnv();
+  const { clickhouseUrl: url, cluster } = clusterEnv();
   return {
-    DRIFTGUARD_CLICKHOUSE_URL: cluster.clickhouseUrl,
-    DRIFTGUARD_CLICKHOUSE_CLUSTER: cluster.cluster,
-    DRIFTGUARD_CLICKHOUSE_DATABASE: database,
+    url,
+    env: (database) => ({
+      DRIFTGUARD_CLICKHOUSE_URL: url,
+      DRIFTGUARD_CLICKHOUSE_CLUSTER: cluster,
+      DRIFTGUARD_CLICKHOUSE_DATABASE: database,
+    }),
+    drop: async (database) => {
+      await clickhouseQuery(
+        url,
+        `DROP DATABASE IF EXISTS ${sqlIdentifier(database)} ON CLUSTER ${sqlIdentifier(cluster)}`,
+      );
+    },
   };
 }
 

@@ -21,7 +21,8 @@ export { rng, normal } from './random.js';
 export { cleanupsAfterEach } from './cleanups.js';
 export {
   ENGINES,
-  clickhouseEnvFor,
+  daemonClickhouse,
+  type DaemonClickhouse,
   dropStoreDatabase,
   embeddedTestPath,
   migratedDatabase,
