@@ -15,10 +15,16 @@
  * which ClickHouse 18.16's JSONEachRow cannot load into columns: the baseline does strictly less
  * work than driftguard, which validates, splits features into typed columns and dead-letters.
  *
+ * With `--cluster`, driftguard then ingests the same stream into the local ClickHouse cluster
+ * (2 shards × 2 replicas, `dev-services up --cluster`: Distributed tables, synchronous inserts with
+ * a quorum of both replicas) and a last line compares it with the single node. On one 2-core
+ * machine no speed-up is expected: the figure shows what replication costs.
+ *
  * Usage: node --import tsx bench/ingest.ts [--events 500000] [--max-in-flight 40000] [--topics 4]
- *   [--only driftguard|pipe]
+ *   [--only driftguard|pipe] [--cluster]
  * Lines before the last: one check per path (retention, stored, CPU seconds), the settings.
  * Last line: {"bench":"ingest","events":N,"driftguard_events_per_s":x,"baseline_events_per_s":y,"ratio":x/y,"driftguard_peak_rss_mb":z}
+ * With --cluster, then: {"bench":"ingest-cluster","events":N,"single_node_events_per_s":x,"cluster_events_per_s":y,"ratio":y/x,…}
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -40,6 +46,7 @@ const { values: args } = parseArgs({
     'max-in-flight': { type: 'string', default: '40000' },
     topics: { type: 'string', default: '4' },
     only: { type: 'string' },
+    cluster: { type: 'boolean', default: false },
   },
 });
 const EVENTS = Number(args.events);
@@ -61,7 +68,7 @@ const POLL_MS = 20;
  */
 const NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '--max-old-space-size=256').split(' ').filter(Boolean);
 
-const services = await servicesUp({ logger: createLogger('warn') });
+const services = await servicesUp({ logger: createLogger('warn'), cluster: args.cluster });
 const clickhouseUrl = services.clickhouseUrl;
 const brokers = services.kafkaBrokers;
 const tcpPort = services.env['DRIFTGUARD_CLICKHOUSE_TCP_PORT'];
@@ -72,8 +79,8 @@ function log(message: string): void {
   process.stderr.write(`[bench:ingest] ${message}\n`);
 }
 
-async function query(sql: string): Promise<string> {
-  const response = await fetch(`${clickhouseUrl}/?query=${encodeURIComponent(sql)}`, { method: 'POST' });
+async function query(sql: string, url = clickhouseUrl): Promise<string> {
+  const response = await fetch(`${url}/?query=${encodeURIComponent(sql)}`, { method: 'POST' });
   const text = await response.text();
   if (!response.ok) throw new Error(`ClickHouse: ${text}`);
   return text.trim();
@@ -282,9 +289,49 @@ function waitForLine(
   });
 }
 
-async function benchDriftguard(stream: readonly Buffer[]): Promise<PathResult> {
-  const db = `${run}_dg`;
-  const topics = Array.from({ length: TOPICS }, (_, i) => `${run}.dg${i}`);
+/** Where driftguard stores: the single node, or the local cluster (through one of its nodes). */
+interface Target {
+  name: 'single' | 'cluster';
+  url: string;
+  /** `DRIFTGUARD_*` overrides that point the daemon at it. */
+  env: Record<string, string>;
+  /** `ON CLUSTER …` for the final drop, '' on one node. */
+  onCluster: string;
+  /** Rows stored in a table, from parts metadata (on a cluster: one replica of each shard). */
+  rowsIn: (database: string, table: string) => () => Promise<number>;
+  /** The ClickHouse server processes, whose CPU time is reported. */
+  pids: number[];
+}
+
+const singleNode: Target = {
+  name: 'single',
+  url: clickhouseUrl,
+  env: {},
+  onCluster: '',
+  rowsIn,
+  pids: [services.services.clickhouse.pid],
+};
+
+function clusterTarget(cluster: NonNullable<typeof services.cluster>): Target {
+  return {
+    name: 'cluster',
+    url: cluster.clickhouseUrl,
+    env: { DRIFTGUARD_CLICKHOUSE_URL: cluster.clickhouseUrl, DRIFTGUARD_CLICKHOUSE_CLUSTER: cluster.cluster },
+    onCluster: ` ON CLUSTER ${cluster.cluster}`,
+    rowsIn: (database, table) => {
+      const sql = `SELECT sum(rows) FROM cluster('${cluster.cluster}', system, parts) WHERE database = '${database}' AND table = '${table}_local' AND active`;
+      return async () => Number(await query(sql, cluster.clickhouseUrl).catch(() => '0'));
+    },
+    pids: cluster.processes.filter((p) => p.name !== 'zookeeper').map((p) => p.pid),
+  };
+}
+
+async function benchDriftguard(stream: readonly Buffer[], target: Target = singleNode): Promise<PathResult> {
+  const db = `${run}_dg${target.name === 'single' ? '' : `_${target.name}`}`;
+  const topics = Array.from(
+    { length: TOPICS },
+    (_, i) => `${run}.dg${target.name === 'single' ? '' : target.name}${i}`,
+  );
   await createTopics(topics);
   const dir = await mkdtemp(path.join(tmpdir(), 'bench-ingest-'));
   const configFile = path.join(dir, 'driftguard.yaml');
@@ -304,7 +351,7 @@ async function benchDriftguard(stream: readonly Buffer[]): Promise<PathResult> {
       '',
     ].join('\n'),
   );
-  const env: Record<string, string | undefined> = { ...process.env, ...services.env };
+  const env: Record<string, string | undefined> = { ...process.env, ...services.env, ...target.env };
   for (const name of [
     'DRIFTGUARD_TOPIC_PREDICTIONS',
     'DRIFTGUARD_TOPIC_OUTCOMES',
@@ -319,19 +366,20 @@ async function benchDriftguard(stream: readonly Buffer[]): Promise<PathResult> {
       env: {
         ...env,
         DRIFTGUARD_CLICKHOUSE_DATABASE: db,
-        DRIFTGUARD_CONSUMER_GROUP: `${run}-dg`,
+        DRIFTGUARD_CONSUMER_GROUP: `${run}-dg-${target.name}`,
         DRIFTGUARD_HTTP_PORT: '0',
         DRIFTGUARD_LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
-  const stored = rowsIn(db, 'predictions');
+  const stored = target.rowsIn(db, 'predictions');
+  const clickhouseCpuNow = (): number => target.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   let started = 0;
   let seconds: number;
   let rss: number;
   let daemonCpu: number;
-  const clickhouseCpu0 = cpuSeconds(services.services.clickhouse.pid ?? undefined);
+  const clickhouseCpu0 = clickhouseCpuNow();
   try {
     // Logs are JSON lines on stderr: the clock starts once the consumer has its partitions.
     if (daemon.stderr === null) throw new Error('no daemon stderr');
@@ -348,7 +396,7 @@ async function benchDriftguard(stream: readonly Buffer[]): Promise<PathResult> {
     let ended = performance.now();
     // Rows counted twice (a replay) would end the clock early: it stops once every event is in.
     const distinct = async (): Promise<number> =>
-      Number(await query(`SELECT uniqExact(id) FROM ${db}.predictions`));
+      Number(await query(`SELECT uniqExact(id) FROM ${db}.predictions`, target.url));
     if ((await distinct()) < EVENTS) {
       await waitUntil(distinct, EVENTS);
       ended = performance.now();
@@ -362,13 +410,13 @@ async function benchDriftguard(stream: readonly Buffer[]): Promise<PathResult> {
     await new Promise((resolve) => daemon.once('exit', resolve));
     await rm(dir, { recursive: true, force: true });
   }
-  const clickhouseCpu = cpuSeconds(services.services.clickhouse.pid ?? undefined) - clickhouseCpu0;
-  const visible = Number(await query(`SELECT count() FROM ${db}.predictions FINAL`));
-  const ids = Number(await query(`SELECT uniqExact(id) FROM ${db}.predictions`));
+  const clickhouseCpu = clickhouseCpuNow() - clickhouseCpu0;
+  const visible = Number(await query(`SELECT count() FROM ${db}.predictions FINAL`, target.url));
+  const ids = Number(await query(`SELECT uniqExact(id) FROM ${db}.predictions`, target.url));
   if (visible !== EVENTS || ids !== EVENTS)
     throw new Error(`driftguard stored ${visible} distinct rows (${ids} ids), expected ${EVENTS}`);
   const retention = await retentionReport(topics);
-  await query(`DROP DATABASE ${db}`);
+  await query(`DROP DATABASE ${db}${target.onCluster}`, target.url);
   return {
     eventsPerS: EVENTS / seconds,
     peakRssMb: rss,
@@ -533,3 +581,26 @@ process.stdout.write(
     driftguard_peak_rss_mb: driftguard.peakRssMb,
   })}\n`,
 );
+if (services.cluster !== undefined && args.only !== 'pipe') {
+  const onCluster = await benchDriftguard(stream, clusterTarget(services.cluster));
+  log(
+    `driftguard on the cluster: ${Math.round(onCluster.eventsPerS)} events/s, peak RSS ${onCluster.peakRssMb} MB`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'ingest-check', path: 'driftguard-cluster', ...onCluster.check })}\n`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: 'ingest-cluster',
+      events: EVENTS,
+      shards: 2,
+      replicas_per_shard: 2,
+      single_node_events_per_s: Math.round(driftguard.eventsPerS),
+      cluster_events_per_s: Math.round(onCluster.eventsPerS),
+      ratio: Math.round((onCluster.eventsPerS / driftguard.eventsPerS) * 1000) / 1000,
+      single_node_clickhouse_cpu_s: driftguard.check['clickhouse_cpu_s'],
+      cluster_clickhouse_cpu_s: onCluster.check['clickhouse_cpu_s'],
+      cluster_peak_rss_mb: onCluster.peakRssMb,
+    })}\n`,
+  );
+}

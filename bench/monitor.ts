@@ -10,8 +10,14 @@
  * cycle; the timed cycle is what runs every interval: window aggregation in ClickHouse (FINAL,
  * grid histogram, categories, overview), statistics here, results written back.
  *
- * Usage: node --import tsx bench/monitor.ts [--rows 10000000] [--features 20] [--grid-cells N] [--keep]
+ * With `--cluster` the same bench then runs on the local ClickHouse cluster (2 shards × 2
+ * replicas, `dev-services up --cluster`) and a last line compares the two: on one 2-core machine no
+ * speed-up is expected; it shows what replication costs the load and how the scan work spread over
+ * shards compares.
+ *
+ * Usage: node --import tsx bench/monitor.ts [--rows 10000000] [--features 20] [--grid-cells N] [--keep] [--cluster]
  * Last line: {"bench":"monitor","rows":N,"features":F,"cycle_s":a,"scan_s":b,"ratio":a/b}
+ * With --cluster, then: {"bench":"monitor-cluster","rows":N,"single_node":{…},"cluster":{…},"cycle_ratio":c/s,"load_ratio":c/s}
  */
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
@@ -30,6 +36,7 @@ const { values: args } = parseArgs({
     features: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
     'grid-cells': { type: 'string' },
+    cluster: { type: 'boolean', default: false },
   },
 });
 const ROWS = Number(args.rows);
@@ -37,16 +44,52 @@ const FEATURES = Number(args.features);
 const MODEL = 'bench';
 const logger = createLogger('warn');
 
+interface MonitorResult {
+  bench: string;
+  rows: number;
+  features: number;
+  cycle_s: number;
+  scan_s: number;
+  ratio: number;
+  load_s: number;
+}
+
 async function main(): Promise<void> {
-  const info = await servicesUp({ logger });
+  const info = await servicesUp({ logger, cluster: args.cluster });
   const services = endpointsFromEnv(info.env);
+  const single = await benchOn(services.clickhouseUrl, undefined);
+  if (info.cluster === undefined) return;
+  const cluster = await benchOn(info.cluster.clickhouseUrl, info.cluster.cluster);
+  console.log(
+    JSON.stringify({
+      bench: 'monitor-cluster',
+      rows: ROWS,
+      features: FEATURES,
+      shards: 2,
+      replicas_per_shard: 2,
+      single_node: pick(single),
+      cluster: pick(cluster),
+      cycle_ratio: round(cluster.cycle_s / single.cycle_s),
+      scan_ratio: round(cluster.scan_s / single.scan_s),
+      load_ratio: round(cluster.load_s / single.load_s),
+    }),
+  );
+}
+
+function pick({ cycle_s, scan_s, load_s }: MonitorResult): Record<string, number> {
+  return { load_s, cycle_s, scan_s };
+}
+
+/** The bench on one ClickHouse: a server, or a cluster (Distributed tables over 2 × 2 nodes). */
+async function benchOn(url: string, cluster: string | undefined): Promise<MonitorResult> {
   const database = `bench_monitor_${Date.now()}`;
   const store = openServerStore({
-    url: services.clickhouseUrl,
+    url,
     database,
     username: 'default',
     password: '',
     requestTimeoutMs: 600_000,
+    cluster,
   });
   try {
     await migrate(store, logger, ALL_MIGRATIONS);
@@ -144,18 +187,19 @@ FROM numbers(${ROWS})`,
         ratio_vs_scan_with_final: round(cycleS / finalS),
       }),
     );
-    console.log(
-      JSON.stringify({
-        bench: 'monitor',
-        rows: ROWS,
-        features: FEATURES,
-        cycle_s: round(cycleS),
-        scan_s: round(scanS),
-        ratio: round(cycleS / scanS),
-      }),
-    );
+    const result = {
+      bench: cluster === undefined ? 'monitor' : 'monitor (cluster)',
+      rows: ROWS,
+      features: FEATURES,
+      cycle_s: round(cycleS),
+      scan_s: round(scanS),
+      ratio: round(cycleS / scanS),
+    };
+    console.log(JSON.stringify(result));
+    return { ...result, load_s: round(loadS) };
   } finally {
-    if (!args.keep) await store.command('drop', `DROP DATABASE IF EXISTS ${database}`);
+    const onCluster = cluster === undefined ? '' : ` ON CLUSTER ${cluster}`;
+    if (!args.keep) await store.command('drop', `DROP DATABASE IF EXISTS ${database}${onCluster}`);
     await store.close();
   }
 }
