@@ -9,6 +9,7 @@ import {
   clickhouseQuery,
   clusterEnv,
   dropStoreDatabase,
+  servicesEnv,
   ENGINES,
   migratedDatabase,
   openTestStore,
@@ -295,6 +296,58 @@ describe('the schema on a cluster, node by node', () => {
       code: 'CONFIG_INVALID',
       message: expect.stringContaining('holds a single-node driftguard schema') as string,
     });
+  });
+
+  it('moves a single-node database onto the cluster as docs/deployment.md says', async () => {
+    // The single-node database, on the local server, with events (a replay among them) and results.
+    const old = await migratedDatabase('single_node', ALL_MIGRATIONS, 'server');
+    drops.push(old.drop);
+    await old.store.insert('predictions', predictionLines(300, T0));
+    await old.store.insert('predictions', predictionLines(50, T0 + 60));
+    await old.store.insert('outcomes', [
+      `${JSON.stringify({ model: 'fraud', ts: T0, ts_ms: T0 * 1000, id: 'e-0', label: 'yes' })}\n`,
+    ]);
+    await old.store.command(
+      'seed',
+      `INSERT INTO ${old.db}.model_health (model, evaluated_at, status) VALUES ('fraud', toDateTime(${T0}), 'ok')`,
+    );
+    const { db, store } = await clusterDatabase('moved');
+    // Step 3: copy every table but schema_migrations through the Distributed tables.
+    const tables = (
+      await old.store.select<{ name: string }>(
+        'tables',
+        `SELECT name FROM system.tables WHERE database = '${old.db}' AND name != 'schema_migrations' ORDER BY name`,
+      )
+    ).map((t) => t.name);
+    expect(tables).toHaveLength(17);
+    const { clickhouseTcpPort } = servicesEnv();
+    for (const table of tables) {
+      await clickhouseQuery(
+        nodeUrls[0] ?? '',
+        `INSERT INTO ${db}.${table} SELECT * FROM remote('127.0.0.1:${clickhouseTcpPort}', ${old.db}, ${table})`,
+        { settings: { insert_distributed_sync: 1 } },
+      );
+    }
+    for (const [table, final] of [
+      ['predictions', 'FINAL'],
+      ['outcomes', 'FINAL'],
+      ['model_health', ''],
+    ] as const) {
+      const count = async (target: Store, database: string): Promise<string | undefined> =>
+        (
+          await target.select<{ n: string }>(
+            'count',
+            `SELECT count() AS n FROM ${database}.${table} ${final}`,
+          )
+        )[0]?.n;
+      expect(await count(store, db), table).toBe(await count(old.store, old.db));
+    }
+    // The cluster computed the MATERIALIZED column as the rows arrived.
+    const [layout] = await store.select<{ bad: string; n: string }>(
+      'layout',
+      `SELECT countIf(num_layout != cityHash64(num_names)) AS bad, count() AS n FROM ${db}.predictions FINAL`,
+    );
+    expect(layout).toEqual({ bad: '0', n: '300' });
   });
 
   it('names a cluster the server does not know', async () => {
