@@ -11,7 +11,8 @@ import {
   type LocalColumn,
 } from './cluster-ddl.js';
 import { DriftguardError } from './errors.js';
-import { MIGRATIONS_TABLE, type Migration, type SchemaTarget } from './migrations.js';
+import type { Migration } from './migrations.js';
+import { MIGRATIONS_TABLE, type SchemaTarget } from './schema-target.js';
 import { sqlIdentifier, sqlString } from './sql.js';
 import type { Store } from './store.js';
 

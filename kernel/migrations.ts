@@ -1,4 +1,5 @@
 import { clusterSchema } from './cluster-schema.js';
+import { MIGRATIONS_TABLE, type SchemaTarget } from './schema-target.js';
 import type { Logger } from './logger.js';
 import { sqlIdentifier, sqlNumber, sqlString } from './sql.js';
 import type { Store } from './store.js';
@@ -35,25 +36,9 @@ export interface AddColumn {
   readonly addColumn: { readonly table: string; readonly column: string; readonly definition: string };
 }
 
-export const MIGRATIONS_TABLE = 'schema_migrations';
-
 export interface MigrationResult {
   readonly applied: readonly number[];
   readonly current: number;
-}
-
-/** Where statements are applied: one node, or every node of a cluster. */
-export interface SchemaTarget {
-  /** Creates the database and the table that records applied migrations. */
-  prepare(): Promise<void>;
-  /**
-   * Applies the pending migrations' statements in order (or with the same effect), calling
-   * `applied` with migrations, in version order, once all of their statements have run.
-   */
-  apply(
-    pending: readonly Migration[],
-    applied: (migrations: readonly Migration[]) => Promise<void>,
-  ): Promise<void>;
 }
 
 export async function migrate(
