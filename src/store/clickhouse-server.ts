@@ -4,7 +4,7 @@ import { DriftguardError } from '../../kernel/errors.js';
 import { sqlIdentifier, sqlStringList } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
 import { clusterSettings, clusterTopology, waitingForQuorumTurns } from './cluster-settings.js';
-import { serverErrorCode, TRANSIENT_SERVER_CODES } from './server-error-codes.js';
+import { explainTransient, serverErrorCode } from './server-error-codes.js';
 
 /**
  * The ClickHouse server adapter (HTTP, any version from 18.16 on). The client is private to this
@@ -203,11 +203,11 @@ const TRANSIENT_NETWORK_CODES = new Set([
 export function storeError(operation: string, error: unknown): DriftguardError {
   if (error instanceof DriftguardError) return error;
   const serverCode = serverErrorCode(error);
-  const passing = serverCode === undefined ? undefined : TRANSIENT_SERVER_CODES.get(serverCode);
+  const passing = serverCode === undefined ? undefined : explainTransient(serverCode, messageOf(error));
   if (passing !== undefined) {
     return new DriftguardError(
       'STORE_UNAVAILABLE',
-      `ClickHouse cannot complete ${operation} right now (code ${serverCode}: ${passing}): ${firstLine(error)}`,
+      `ClickHouse cannot complete ${operation} right now (${passing}): ${firstLine(error)}`,
       { retriable: true, cause: error, details: { serverCode } },
     );
   }
@@ -226,8 +226,12 @@ export function storeError(operation: string, error: unknown): DriftguardError {
   });
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  return messageOf(error).split('\n')[0] ?? '';
 }
 
 function networkCode(error: unknown): string | undefined {

@@ -16,7 +16,7 @@ export const TRANSIENT_SERVER_CODES: ReadonlyMap<number, string> = new Map([
   [285, 'fewer replicas are alive than the insert quorum needs: a replica is down'],
   [286, 'the previous quorum insert has not reached every replica yet: a replica is down or lagging'],
   [319, 'the insert quorum was not reached in time (unknown status): a replica is down or lagging'],
-  [999, 'a ZooKeeper/Keeper error'],
+  [999, 'a ZooKeeper/Keeper error (its session expired, or it is unreachable)'],
 ]);
 
 /** The server's error code of a client error, when it carries one. */
@@ -26,4 +26,20 @@ export function serverErrorCode(error: unknown): number | undefined {
   if (typeof code === 'string' && /^\d+$/.test(code)) return Number(code);
   const match = /^Code: (\d+)[,.]/.exec(error.message);
   return match === null ? undefined : Number(match[1]);
+}
+
+/**
+ * What a passing error means, with the cause ClickHouse nested in it where that says more: a
+ * quorum insert that timed out because ZooKeeper went away is `Code: 319 … Reason: Code: 999 …`.
+ */
+export function explainTransient(code: number, message: string): string | undefined {
+  const outer = TRANSIENT_SERVER_CODES.get(code);
+  if (outer === undefined) return undefined;
+  const nested = [...message.matchAll(/Code: (\d+)[,.]/g)]
+    .map((match) => Number(match[1]))
+    .filter((inner) => inner !== code && TRANSIENT_SERVER_CODES.has(inner));
+  const [cause] = nested;
+  return cause === undefined
+    ? `code ${code}: ${outer}`
+    : `code ${code}: ${outer}; cause: code ${cause}: ${TRANSIENT_SERVER_CODES.get(cause)}`;
 }

@@ -70,6 +70,16 @@ describe('server errors on a cluster', () => {
     expect(readOnly.message).toBe(
       'ClickHouse cannot complete insert into predictions right now (code 242: a replicated table is read-only: ZooKeeper/Keeper is unreachable (or the replica is starting)): Code: 242, e.displayText() = DB::Exception: Table is in readonly mode: Insertion status:',
     );
+    // A quorum that timed out because ZooKeeper went away says so.
+    const quorum = storeError(
+      'insert into predictions',
+      new Error(
+        'Code: 319, e.displayText() = DB::Exception: Unknown status, client must retry. Reason: Code: 999, e.displayText() = Coordination::Exception: Session expired (Session expired)',
+      ),
+    );
+    expect(quorum.message).toContain(
+      '(code 319: the insert quorum was not reached in time (unknown status): a replica is down or lagging; cause: code 999: a ZooKeeper/Keeper error (its session expired, or it is unreachable))',
+    );
     for (const code of [285, 286, 319, 225, 999]) {
       expect(
         storeError('insert', new Error(`Code: ${code}, e.displayText() = DB::Exception: x`)).retriable,
