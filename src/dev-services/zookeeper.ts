@@ -22,7 +22,7 @@ export interface ZookeeperConfigOptions {
   tickTimeMs?: number;
 }
 
-/** `zoo.cfg`: loopback only, no admin HTTP server, the `ruok`/`srvr` probes allowed. */
+/** `zoo.cfg`: loopback only, no admin HTTP server, the `srvr` (and `ruok`) probes allowed. */
 export function renderZookeeperConfig(options: ZookeeperConfigOptions): string {
   const tickTimeMs = options.tickTimeMs ?? 500;
   return [
@@ -50,7 +50,7 @@ export interface StartZookeeperOptions {
   readyTimeoutMs: number;
 }
 
-/** Starts ZooKeeper detached and resolves once it answers `ruok`. */
+/** Starts ZooKeeper detached and resolves once it serves clients. */
 export async function startZookeeper(options: StartZookeeperOptions): Promise<ServiceRecord> {
   const java = findBinary('java');
   if (java === undefined) {
@@ -103,7 +103,11 @@ export async function startZookeeper(options: StartZookeeperOptions): Promise<Se
   };
 }
 
-/** Whether ZooKeeper on `port` answers the `ruok` four-letter command with `imok`. */
+/**
+ * Whether ZooKeeper on `port` serves clients: its `srvr` four-letter command reports a mode.
+ * (`ruok` is not enough: it answers `imok` while ZooKeeper is still loading its data and refuses
+ * sessions, and a ClickHouse node that starts then cannot load its replicated tables.)
+ */
 export function zookeeperAnswers(port: number, timeoutMs = 2_000): Promise<boolean> {
   return new Promise((resolve) => {
     let answer = '';
@@ -114,10 +118,10 @@ export function zookeeperAnswers(port: number, timeoutMs = 2_000): Promise<boole
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('ruok'));
+    socket.once('connect', () => socket.write('srvr'));
     socket.on('data', (chunk: Buffer) => {
       answer += chunk.toString('utf8');
     });
-    socket.once('end', () => done(answer.trim() === 'imok'));
+    socket.once('end', () => done(/^Mode: /m.test(answer)));
   });
 }
