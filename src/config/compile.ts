@@ -115,6 +115,23 @@ function checkCrossFieldRules(config: Config): ConfigProblem[] {
       message: 'the dead-letter and events topics must not also be input topics',
     });
   }
+  if (config.clickhouse.cluster !== undefined && config.store.engine === 'embedded') {
+    problems.push({
+      key: 'clickhouse.cluster',
+      source: 'config',
+      value: config.clickhouse.cluster,
+      message:
+        'needs a ClickHouse server, but the store is embedded: set clickhouse.url (DRIFTGUARD_CLICKHOUSE_URL) to a node of the cluster, or remove clickhouse.cluster',
+    });
+  }
+  if (config.clickhouse.insertQuorum !== undefined && config.clickhouse.cluster === undefined) {
+    problems.push({
+      key: 'clickhouse.insertQuorum',
+      source: 'config',
+      value: String(config.clickhouse.insertQuorum),
+      message: 'only applies on a cluster: set clickhouse.cluster too, or remove it',
+    });
+  }
   if (topics.predictions === topics.outcomes) {
     problems.push({
       key: 'kafka.topics.outcomes',

@@ -81,6 +81,21 @@ export const clickhouseSchema = z
     password: z.string().default(''),
     /** @default 30000 */
     requestTimeoutMs: durationMs.default(30_000),
+    /**
+     * The cluster (a name in the servers' `remote_servers`) whose nodes hold the schema: every
+     * DDL runs ON CLUSTER, tables are replicated (`{shard}`/`{replica}` macros) and sharded behind
+     * Distributed tables of the usual names. Unset: one node. See docs/deployment.md.
+     */
+    cluster: identifier.optional(),
+    /**
+     * On a cluster: how many replicas of a shard must hold a batch before it counts as stored
+     * (and its Kafka offsets are committed). The default, every replica of the smallest shard,
+     * makes every committed row visible on whichever replica a read lands on; while a replica is
+     * down, inserts then wait (ingest backs off, nothing is lost) until it returns. 1 keeps
+     * inserting through a replica outage, but a read may then miss rows a lagging replica has not
+     * fetched yet. @default every replica of a shard
+     */
+    insertQuorum: z.number().int().positive().optional(),
   })
   .strict();
 

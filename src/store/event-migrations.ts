@@ -11,6 +11,9 @@ export const EVENT_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'events',
+    // On a cluster every copy of one event (a replay) and its outcome land on one shard: FINAL
+    // collapses replays there, and a prediction meets its outcome on the same node.
+    shardingKeys: { predictions: 'cityHash64(model, id)', outcomes: 'cityHash64(model, id)' },
     statements: (db) => [
       `CREATE TABLE IF NOT EXISTS ${db}.predictions (
         model String,

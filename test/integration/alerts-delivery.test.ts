@@ -249,8 +249,11 @@ describe.each(ENGINES)('alerting with a real receiver on the %s backend', (engin
           )
         )[0]?.n !== '0' || undefined,
     );
-    expect(await registryA.getSingleMetricAsString('driftguard_alert_deliveries_total')).toMatch(
-      /sink="hook",result="failed"} [1-9]/,
+    // The dispatcher counts an attempt once its row is stored, so the counter may trail the row.
+    await waitFor(async () =>
+      /sink="hook",result="failed"} [1-9]/.test(
+        await registryA.getSingleMetricAsString('driftguard_alert_deliveries_total'),
+      ),
     );
     // ...then the receiver stops listening altogether (connection refused), and the daemon restarts.
     await receiver.close();

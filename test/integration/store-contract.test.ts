@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store, StoreEngine } from '../../kernel/store.js';
+import type { Store } from '../../kernel/store.js';
 import type { OutcomeEvent, PredictionEvent } from '../../src/events/types.js';
 import { MonitorStore } from '../../src/monitor/monitor-store.js';
 import { RowWindowReader } from '../../src/monitor/row-window-reader.js';
@@ -7,7 +7,7 @@ import type { ModelEvaluation } from '../../src/monitor/evaluate.js';
 import { labelledEventsSql } from '../../retune/data/load.js';
 import { outcomeRow, predictionRow } from '../../src/store/event-rows.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
-import { ENGINES, migratedDatabase } from '../support/index.js';
+import { ENGINES, migratedDatabase, type TestBackend } from '../support/index.js';
 
 /**
  * The monitor's and the retune loader's queries that the other suites do not reach, on every
@@ -63,7 +63,7 @@ async function seed(store: Store): Promise<void> {
 }
 
 const backends = new Map<
-  StoreEngine,
+  TestBackend,
   { store: Store; monitor: MonitorStore; rows: RowWindowReader; drop: () => Promise<void> }
 >();
 beforeAll(async () => {
@@ -77,7 +77,7 @@ afterAll(async () => {
   for (const { drop } of backends.values()) await drop();
 });
 
-function backend(engine: StoreEngine): { store: Store; monitor: MonitorStore; rows: RowWindowReader } {
+function backend(engine: TestBackend): { store: Store; monitor: MonitorStore; rows: RowWindowReader } {
   const found = backends.get(engine);
   if (found === undefined) throw new Error(`no ${engine} backend`);
   return found;

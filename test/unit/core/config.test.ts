@@ -104,6 +104,32 @@ describe('compileConfig', () => {
     expect(problems[0]).toMatchObject({ key: 'kafka.topics.inputs', value: 'predictions' });
   });
 
+  it('reads the cluster from DRIFTGUARD_CLICKHOUSE_CLUSTER and refuses it without a server', () => {
+    const config = compileConfig(
+      { clickhouse: { insertQuorum: 2 } },
+      { DRIFTGUARD_CLICKHOUSE_URL: 'http://ch-1:8123', DRIFTGUARD_CLICKHOUSE_CLUSTER: 'events' },
+    );
+    expect(config.clickhouse).toMatchObject({ url: 'http://ch-1:8123', cluster: 'events', insertQuorum: 2 });
+    expect(config.store.engine).toBe('server');
+    const problems = problemsOf(() => compileConfig({ clickhouse: { cluster: 'events' } }, {}));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        key: 'clickhouse.cluster',
+        value: 'events',
+        message: expect.stringContaining('set clickhouse.url (DRIFTGUARD_CLICKHOUSE_URL)') as string,
+      }),
+    ]);
+    expect(
+      problemsOf(() => compileConfig({ clickhouse: { url: 'http://ch:8123', insertQuorum: 2 } }, {}))[0],
+    ).toMatchObject({
+      key: 'clickhouse.insertQuorum',
+      message: expect.stringContaining('clickhouse.cluster') as string,
+    });
+    expect(
+      problemsOf(() => compileConfig({}, { DRIFTGUARD_CLICKHOUSE_CLUSTER: 'two words' }))[0],
+    ).toMatchObject({ key: 'clickhouse.cluster', source: 'environment DRIFTGUARD_CLICKHOUSE_CLUSTER' });
+  });
+
   it('refuses a short API token', () => {
     expect(problemsOf(() => compileConfig({}, { DRIFTGUARD_API_TOKEN: 'short' }))[0]).toMatchObject({
       key: 'http.apiToken',
