@@ -89,7 +89,8 @@ export class Daemon {
   ) {
     this.logger = rootLogger.child({ component: 'daemon' });
     this.metrics = createMetrics();
-    this.events = createEventStore(store);
+    // The ledger tells the rollups (of whichever replica monitors) which minutes changed.
+    this.events = createEventStore(store, { ledger: config.monitoring.rollups.enabled });
     this.kafka = createKafka(config.kafka, rootLogger.child({ component: 'kafka' }));
     this.deadLetters = new KafkaDeadLetterSink(this.kafka, config.kafka.topics.deadLetter);
 

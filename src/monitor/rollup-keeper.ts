@@ -1,7 +1,7 @@
 import type { Logger } from '../../kernel/logger.js';
 import { sqlIdentifier } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
-import { minuteRanges, minutesOf, MinuteProofs, type WindowSplit } from './rollup-plan.js';
+import { hoursOf, minuteRanges, minutesOf, MinuteProofs, type WindowSplit } from './rollup-plan.js';
 import {
   correctMinutesStatements,
   finalMinuteCountsQuery,
@@ -15,6 +15,12 @@ import {
   type ModelGrids,
   type SecondsRange,
 } from './rollup-sql.js';
+
+/**
+ * Corrections and seals insert differences, and two can be equal (a late row in a minute, then
+ * another): a replicated table would drop the second as a retried block.
+ */
+const REPEATS_ROWS = { repeatsRows: true } as const;
 
 export interface RollupKeeperOptions {
   /**
@@ -56,6 +62,11 @@ export class RollupKeeper {
   private readonly proofs = new MinuteProofs();
   private readonly jobs = new Map<string, Promise<void>>();
   private readonly now: () => number;
+  /**
+   * The latest seal version seen or written: a new seal's version is above it, so it replaces
+   * the previous one even when the clock has not moved (or moved back).
+   */
+  private sealVersion = 0;
 
   constructor(
     private readonly store: Store,
@@ -166,6 +177,8 @@ export class RollupKeeper {
       minutes: string;
       sealed: string;
       grid: string;
+      has_seal: number;
+      version: string;
     }>(
       'rollup hours',
       hourStatusQuery(
@@ -176,15 +189,24 @@ export class RollupKeeper {
     );
     const grids = new Map(targets.map((t) => [t.model, sealedGridId(t.grid)]));
     const unsealed = new Map<string, number[]>();
-    for (const row of rows) {
-      // An hour whose minutes hold nothing needs no seal: it reads as empty either way.
-      if (Number(row.minutes) === 0 && Number(row.sealed) === 0) continue;
-      if (Number(row.sealed) === Number(row.minutes) && Number(row.grid) === grids.get(row.model)) continue;
-      const list = unsealed.get(row.model) ?? [];
-      list.push(Number(row.h));
-      unsealed.set(row.model, list);
+    for (const row of rows) this.sealVersion = Math.max(this.sealVersion, Number(row.version));
+    // Every hour needs a seal, an empty one too: rows written without the ledger (a backfill) are
+    // found when the hour's minutes are proved. A sealed hour stays sealed while its ledger count
+    // and its grid are unchanged.
+    const sealed = new Set(
+      rows
+        .filter(
+          (r) =>
+            Number(r.sealed) === Number(r.minutes) &&
+            Number(r.grid) === grids.get(r.model) &&
+            Number(r.has_seal) === 1,
+        )
+        .map((r) => `${r.model}\t${Number(r.h)}`),
+    );
+    for (const target of targets) {
+      const open = hoursOf(hours).filter((h) => !sealed.has(`${target.model}\t${h}`));
+      if (open.length > 0) unsealed.set(target.model, open);
     }
-    for (const list of unsealed.values()) list.sort((a, b) => a - b);
     return unsealed;
   }
 
@@ -268,7 +290,7 @@ export class RollupKeeper {
     const grids: ModelGrids = new Map([...wrong].map(([model, w]) => [model, w.grid]));
     const ranges = minuteRanges([...new Set([...wrong.values()].flatMap((w) => w.minutes))]);
     for (const statement of correctMinutesStatements(this.db, grids, ranges))
-      await this.store.command('correct rollups', statement);
+      await this.store.command('correct rollups', statement, REPEATS_ROWS);
     this.logger.info(
       { models: wrong.size, minutes: [...wrong.values()].reduce((n, w) => n + w.minutes.length, 0) },
       'rollup minutes corrected from the rows',
@@ -291,8 +313,9 @@ export class RollupKeeper {
         grid: t.grid,
         ledger: this.proofs.provedCount(t.model, t.grid.id, minutes),
       }));
-      for (const statement of sealHourStatements(this.db, hourS, seals, this.now()))
-        await this.store.command('seal rollup hour', statement);
+      this.sealVersion = Math.max(this.now(), this.sealVersion + 1);
+      for (const statement of sealHourStatements(this.db, hourS, seals, this.sealVersion))
+        await this.store.command('seal rollup hour', statement, REPEATS_ROWS);
     }
   }
 }

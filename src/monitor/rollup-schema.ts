@@ -9,10 +9,12 @@ import type { Migration } from '../../kernel/migrations.js';
  * and category counts per feature (missing values under a marker); per model and hour, the same
  * summed from its minutes.
  *
- * - A ledger, `rollup_ledger` (model, minute, rows inserted), is kept by one materialized view at
- *   insert: a count per (model, minute) of the inserted block, two columns read. It tells the
- *   monitor that a minute changed — a late row, a replayed copy, a row from any writer — without
- *   reading the rows. It counts inserts, not distinct rows: only its changes matter.
+ * - A ledger, `rollup_ledger` (model, minute, rows inserted), is written by the daemon's ingest
+ *   after each insert of rows (src/store/ingest-ledger.ts). It tells the monitor that a minute
+ *   changed — a late row, a replayed copy — without reading the rows. It counts inserts, not
+ *   distinct rows: only its changes matter. (A materialized view would count every writer's
+ *   rows, but on replicated 18.16 tables a view's failed insert makes the retried block of
+ *   events be stored twice.)
  * - Everything else is filled by the monitor's keeper (rollup-keeper.ts), off the ingest path:
  *   once a minute is sealed (older than `monitoring.rollups.openMs`) it aggregates the minute's
  *   rows (FINAL, so a replayed copy counts once) for every model of a cycle in one statement per
@@ -20,6 +22,9 @@ import type { Migration } from '../../kernel/migrations.js';
  *   minute whose ledger moved, which takes in a late row's share). Views that
  *   ARRAY JOIN every feature of every inserted row cost the ingest path ~15% of its CPU; a
  *   statement per cycle over an hour's rows costs the monitor a fraction of one full scan.
+ * - Rows written by anything else (an INSERT … SELECT backfill) are taken in when their minutes
+ *   are first proved; to have them taken into minutes already proved, write their counts to the
+ *   ledger too (docs/monitoring.md, "Rollups").
  *
  * Tables are partitioned by day like the events, so retention drops them with the events.
  * Readers never rely on merges: they GROUP BY and sum (-Merge the states).
@@ -84,9 +89,6 @@ export const ROLLUP_MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE IF NOT EXISTS ${db}.rollup_ledger (
         model String, bucket DateTime, n Int64
       ) ENGINE = SummingMergeTree(n) ${partitioned} ORDER BY (model, bucket)`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.rollup_ledger_mv TO ${db}.rollup_ledger AS
-        SELECT model, toStartOfMinute(ts) AS bucket, toInt64(count()) AS n
-        FROM ${db}.predictions GROUP BY model, bucket`,
     ],
   },
 ];

@@ -93,15 +93,17 @@ WHERE ${modelsFilter(models)} AND ${rangesFilter('bucket', ranges)} GROUP BY mod
 
 /**
  * Per model and hour of the range: the ledger's count of its minutes, and the hour's seal (the
- * ledger count it was sealed at, and its grid).
+ * ledger count it was sealed at, and its grid, from its latest version).
  */
 export function hourStatusQuery(db: string, models: readonly string[], hours: SecondsRange): string {
   const where = `${modelsFilter(models)} AND bucket >= ${at(hours.fromS)} AND bucket < ${at(hours.toS)}`;
-  return `SELECT model, h, sumIf(v, src = 1) AS minutes, sumIf(v, src = 2) AS sealed, maxIf(g, src = 2) AS grid FROM (
-  SELECT model, toUInt32(${HOUR}) AS h, sum(n) AS v, toUInt64(0) AS g, 1 AS src FROM ${db}.rollup_ledger
-    WHERE ${where} GROUP BY model, h
+  return `SELECT model, h, sumIf(v, src = 1) AS minutes, sumIf(v, src = 2) AS sealed, maxIf(g, src = 2) AS grid,
+  toUInt8(countIf(src = 2) > 0) AS has_seal, max(ver) AS version FROM (
+  SELECT model, toUInt32(${HOUR}) AS h, sum(n) AS v, toUInt64(0) AS g, toUInt64(0) AS ver, 1 AS src
+    FROM ${db}.rollup_ledger WHERE ${where} GROUP BY model, h
   UNION ALL
-  SELECT model, toUInt32(bucket) AS h, argMax(ledger, sealed_at_ms) AS v, argMax(grid, sealed_at_ms) AS g, 2 AS src
+  SELECT model, toUInt32(bucket) AS h, argMax(ledger, sealed_at_ms) AS v, argMax(grid, sealed_at_ms) AS g,
+      max(sealed_at_ms) AS ver, 2 AS src
     FROM ${db}.rollup_hours WHERE ${where} GROUP BY model, h
 ) GROUP BY model, h`;
 }

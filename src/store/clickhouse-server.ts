@@ -96,20 +96,27 @@ export function openServerStore(options: ServerStoreOptions): Store {
       }
     },
 
-    async command(operation, sql) {
+    async command(operation, sql, commandOptions) {
       try {
-        await client.command({ query: sql, clickhouse_settings: await settings() });
+        const pinned = await settings();
+        await client.command({
+          query: sql,
+          clickhouse_settings:
+            commandOptions?.repeatsRows === true ? { ...pinned, insert_deduplicate: 0 } : pinned,
+        });
       } catch (error) {
         throw storeError(operation, error);
       }
     },
 
-    async insert(table, pieces) {
+    async insert(table, pieces, insertOptions) {
       if (pieces.length === 0) return;
       try {
+        const pinned = await settings();
         const result = await client.exec({
           query: `INSERT INTO ${sqlIdentifier(options.database)}.${sqlIdentifier(table)} FORMAT JSONEachRow`,
-          clickhouse_settings: await settings(),
+          clickhouse_settings:
+            insertOptions?.repeatsRows === true ? { ...pinned, insert_deduplicate: 0 } : pinned,
           // Many short lines (row-at-a-time callers) are joined rather than written one write each.
           values: Readable.from(pieces.length > MAX_STREAMED_PIECES ? [joinPieces(pieces)] : pieces, {
             objectMode: false,

@@ -104,8 +104,8 @@ export function waitingForQuorumTurns(store: Store): Store {
     location: store.location,
     select: (operation, sql) => store.select(operation, sql),
     selectText: (operation, sql) => store.selectText(operation, sql),
-    command: (operation, sql) => inTurn(() => store.command(operation, sql)),
-    insert: (table, pieces) => inTurn(() => store.insert(table, pieces)),
+    command: (operation, sql, options) => inTurn(() => store.command(operation, sql, options)),
+    insert: (table, pieces, options) => inTurn(() => store.insert(table, pieces, options)),
     ping: () => store.ping(),
     close: () => store.close(),
   };

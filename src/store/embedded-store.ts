@@ -88,6 +88,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
       return run(operation, sql, 'TabSeparated');
     },
 
+    // The embedded engine's tables are not replicated: no insert is ever dropped as a repeat.
     async command(operation, sql) {
       await run(operation, sql, 'TabSeparated');
     },

@@ -194,9 +194,9 @@ describe('the schema on a cluster, node by node', () => {
         node,
         `SELECT (SELECT count() FROM system.tables WHERE database = '${db}') AS tables, (SELECT count() FROM system.columns WHERE database = '${db}' AND name = 'num_layout') AS layout`,
       );
-      // 27 tables, each local and Distributed, schema_migrations and the rollup ledger's view;
-      // num_layout on both predictions tables.
-      expect(row, `node ${node}`).toEqual({ tables: '56', layout: '2' });
+      // 27 tables, each local and Distributed, and schema_migrations; num_layout on both
+      // predictions tables.
+      expect(row, `node ${node}`).toEqual({ tables: '55', layout: '2' });
     }
   });
 
@@ -275,13 +275,7 @@ describe('the schema on a cluster, node by node', () => {
       ]);
     }
     const dropped = await dropExpiredPartitions(store, { events: 30, history: 0 }, now, logger);
-    // The rollup ledger (filled by its view as the rows were inserted) goes with its days.
-    expect(dropped.sort()).toEqual([
-      'predictions/20261014',
-      'predictions/20261023',
-      'rollup_ledger/20261014',
-      'rollup_ledger/20261023',
-    ]);
+    expect(dropped.sort()).toEqual(['predictions/20261014', 'predictions/20261023']);
     for (let node = 0; node < nodeUrls.length; node++) {
       expect(await partitions(node), `node ${node} after`).toEqual(['20261025', '20261122']);
     }
@@ -319,15 +313,14 @@ describe('the schema on a cluster, node by node', () => {
       `INSERT INTO ${old.db}.model_health (model, evaluated_at, status) VALUES ('fraud', toDateTime(${T0}), 'ok')`,
     );
     const { db, store } = await clusterDatabase('moved');
-    // Step 3: copy every table but schema_migrations and the rollup ledger (its view refills it
-    // as the predictions arrive) through the Distributed tables; views are not tables to copy.
+    // Step 3: copy every table but schema_migrations through the Distributed tables.
     const tables = (
       await old.store.select<{ name: string }>(
         'tables',
-        `SELECT name FROM system.tables WHERE database = '${old.db}' AND engine != 'MaterializedView' AND name NOT IN ('schema_migrations', 'rollup_ledger') ORDER BY name`,
+        `SELECT name FROM system.tables WHERE database = '${old.db}' AND name != 'schema_migrations' ORDER BY name`,
       )
     ).map((t) => t.name);
-    expect(tables).toHaveLength(26);
+    expect(tables).toHaveLength(27);
     const { clickhouseTcpPort } = servicesEnv();
     for (const table of tables) {
       await clickhouseQuery(
