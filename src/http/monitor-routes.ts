@@ -6,6 +6,7 @@ import type { HealthRow, MonitorStore } from '../monitor/monitor-store.js';
 import { buildReferenceProfile, parseSample, SampleError } from '../monitor/reference.js';
 import type { CompiledMonitoring } from '../monitor/options.js';
 import { DriftguardError } from '../../kernel/errors.js';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '../../kernel/names.js';
 import { ApiError } from './api-errors.js';
 import { modelFromPath, parseInput } from './request-input.js';
 
@@ -25,7 +26,7 @@ export interface MonitorRoutesDeps {
   readonly now?: () => number;
 }
 
-const modelParam = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/);
+const modelParam = z.string().regex(MODEL_NAME_PATTERN, { message: MODEL_NAME_RULE });
 const paging = {
   limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(100),
   offset: z.coerce.number().int().min(0).default(0),

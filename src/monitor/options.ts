@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DeepReadonly } from '../../kernel/deep-readonly.js';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '../../kernel/names.js';
 
 /**
  * The `monitoring:` section of the configuration. Every model seen in the stream is monitored;
@@ -11,9 +12,7 @@ const durationMs = z.number().int().positive();
 const featureName = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, {
   message: 'feature names use letters, digits, ".", "_", ":" and "-" (1-128 characters)',
 });
-const modelName = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, {
-  message: 'model names use letters, digits, ".", "_" and "-" (1-128 characters)',
-});
+const modelName = z.string().regex(MODEL_NAME_PATTERN, { message: MODEL_NAME_RULE });
 
 export const windowSchema = z.discriminatedUnion('type', [
   z
