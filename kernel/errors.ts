@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'STORE_LOCKED'
   | 'STORE_QUERY_FAILED'
+  /** The store refused an insert's data (a value its column cannot hold): other rows can be stored. */
+  | 'STORE_DATA_REJECTED'
   | 'BROKER_UNAVAILABLE'
   | 'IDENTIFIER_INVALID'
   | 'SERVICE_START_FAILED'

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { DriftguardError } from '../../kernel/errors.js';
 import { sqlIdentifier, sqlStringList } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
+import { classifyClickHouseCode, clickHouseCodeOf, clickHouseReason } from './clickhouse-codes.js';
 
 /**
  * The ClickHouse server adapter (HTTP, any version from 18.16 on). The client is private to this
@@ -181,7 +182,10 @@ const TRANSIENT_NETWORK_CODES = new Set([
 export function storeError(operation: string, error: unknown): DriftguardError {
   if (error instanceof DriftguardError) return error;
   const code = networkCode(error);
-  const timedOut = error instanceof Error && /timeout/i.test(error.name);
+  // The client reports its own request timeout as a plain Error("Timeout error.") with no code:
+  // that exact text is the only fact there is (a frozen server looks like this).
+  const timedOut =
+    error instanceof Error && (/timeout/i.test(error.name) || error.message === 'Timeout error.');
   if ((code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) || timedOut) {
     return new DriftguardError(
       'STORE_UNAVAILABLE',
@@ -189,11 +193,41 @@ export function storeError(operation: string, error: unknown): DriftguardError {
       { retriable: true, cause: error },
     );
   }
-  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-  return new DriftguardError('STORE_QUERY_FAILED', `ClickHouse rejected ${operation}: ${message}`, {
-    retriable: false,
-    cause: error,
-  });
+  const text = error instanceof Error ? error.message : String(error);
+  const clickhouseCode = clickHouseCodeOf(text);
+  const details = clickhouseCode === undefined ? {} : { clickhouseCode };
+  switch (classifyClickHouseCode(clickhouseCode)) {
+    case 'data_refused':
+      return new DriftguardError(
+        'STORE_DATA_REJECTED',
+        `ClickHouse refused the data of ${operation}: ${clickHouseReason(text)}`,
+        {
+          retriable: false,
+          cause: error,
+          details,
+        },
+      );
+    case 'transient':
+      return new DriftguardError(
+        'STORE_UNAVAILABLE',
+        `ClickHouse is busy during ${operation}: ${clickHouseReason(text)}`,
+        {
+          retriable: true,
+          cause: error,
+          details,
+        },
+      );
+    case 'other':
+      return new DriftguardError(
+        'STORE_QUERY_FAILED',
+        `ClickHouse rejected ${operation}: ${text.split('\n')[0] ?? ''}`,
+        {
+          retriable: false,
+          cause: error,
+          details,
+        },
+      );
+  }
 }
 
 function networkCode(error: unknown): string | undefined {
