@@ -18,8 +18,11 @@ import { MAX_JSON_DEPTH } from './limits.js';
  */
 
 /** Characters refused in names, or the start of a surrogate (checked exactly below). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
 const NAME_SUSPECT = /[\u0000-\u001f\u007f\ud800-\udfff]/;
 const VALUE_SUSPECT = /[\ud800-\udfff]/;
+/** surrogateProblem's answer for a valid surrogate pair. */
+const PAIR = Symbol('pair');
 
 /** Why `text` cannot be stored as a name, or undefined. */
 export function nameTextProblem(text: string): string | undefined {
@@ -29,7 +32,7 @@ export function nameTextProblem(text: string): string | undefined {
     if (code < 0x20 || code === 0x7f)
       return `holds the control character U+${hex4(code)} at position ${i}; names may not contain control characters`;
     const surrogate = surrogateProblem(text, i);
-    if (surrogate === 'pair') i++;
+    if (surrogate === PAIR) i++;
     else if (surrogate !== undefined) return surrogate;
   }
   return undefined;
@@ -40,19 +43,19 @@ export function valueTextProblem(text: string): string | undefined {
   if (!VALUE_SUSPECT.test(text)) return undefined;
   for (let i = 0; i < text.length; i++) {
     const surrogate = surrogateProblem(text, i);
-    if (surrogate === 'pair') i++;
+    if (surrogate === PAIR) i++;
     else if (surrogate !== undefined) return surrogate;
   }
   return undefined;
 }
 
-/** 'pair' for a valid surrogate pair at `i`, a reason for a lone surrogate, else undefined. */
-function surrogateProblem(text: string, i: number): string | 'pair' | undefined {
+/** PAIR for a valid surrogate pair at `i`, a reason for a lone surrogate, else undefined. */
+function surrogateProblem(text: string, i: number): string | typeof PAIR | undefined {
   const code = text.charCodeAt(i);
   if (code < 0xd800 || code > 0xdfff) return undefined;
   if (code <= 0xdbff) {
     const next = text.charCodeAt(i + 1);
-    if (next >= 0xdc00 && next <= 0xdfff) return 'pair';
+    if (next >= 0xdc00 && next <= 0xdfff) return PAIR;
   }
   return `holds a lone UTF-16 surrogate (\\u${hex4(code).toLowerCase()}) at position ${i}, which UTF-8 cannot encode; send valid Unicode text`;
 }

@@ -23,6 +23,8 @@ export interface MonitorRoutesDeps {
   readonly config: CompiledMonitoring;
   readonly maxBodyBytes: number;
   readonly onReference?: (model: string) => void;
+  /** Reserves request bodies against the shared budget (see body-budget.ts). */
+  readonly bodyBudget?: express.RequestHandler;
   readonly now?: () => number;
 }
 
@@ -142,6 +144,7 @@ export function monitorWriteRoutes(deps: MonitorRoutesDeps): Router {
   const now = deps.now ?? Date.now;
   router.post(
     '/v1/models/:model/reference',
+    ...(deps.bodyBudget === undefined ? [] : [deps.bodyBudget]),
     express.text({ type: () => true, limit: deps.maxBodyBytes }),
     async (req, res) => {
       const name = model(req);

@@ -74,7 +74,11 @@ const model = (req: Request): string => modelFromPath(req, modelParam);
 /** Maps the retune taxonomy onto the API catalogue by code. */
 export function toRetuneApiError(error: unknown): unknown {
   if (error instanceof DriftguardError && error.code === 'STORE_UNAVAILABLE') {
-    return new ApiError('store_unavailable', `ClickHouse is unavailable (${error.message}); retry later`);
+    // The store's own text stays in the log (the error handler logs the cause), out of the answer.
+    return new ApiError(
+      'store_unavailable',
+      `ClickHouse is unavailable (${error.publicMessage}); retry later`,
+    );
   }
   if (!(error instanceof RetuneError)) return error;
   switch (error.code) {

@@ -3,7 +3,12 @@ import { Readable } from 'node:stream';
 import { DriftguardError } from '../../kernel/errors.js';
 import { sqlIdentifier, sqlStringList } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
-import { classifyClickHouseCode, clickHouseCodeOf, clickHouseReason } from './clickhouse-codes.js';
+import {
+  classifyClickHouseCode,
+  clickHouseCodeOf,
+  clickHousePublicMessage,
+  clickHouseReason,
+} from './clickhouse-codes.js';
 
 /**
  * The ClickHouse server adapter (HTTP, any version from 18.16 on). The client is private to this
@@ -196,6 +201,7 @@ export function storeError(operation: string, error: unknown): DriftguardError {
   const text = error instanceof Error ? error.message : String(error);
   const clickhouseCode = clickHouseCodeOf(text);
   const details = clickhouseCode === undefined ? {} : { clickhouseCode };
+  const publicMessage = clickHousePublicMessage('ClickHouse', operation, clickhouseCode);
   switch (classifyClickHouseCode(clickhouseCode)) {
     case 'data_refused':
       return new DriftguardError(
@@ -205,6 +211,7 @@ export function storeError(operation: string, error: unknown): DriftguardError {
           retriable: false,
           cause: error,
           details,
+          publicMessage,
         },
       );
     case 'transient':
@@ -215,6 +222,7 @@ export function storeError(operation: string, error: unknown): DriftguardError {
           retriable: true,
           cause: error,
           details,
+          publicMessage,
         },
       );
     case 'other':
@@ -225,6 +233,7 @@ export function storeError(operation: string, error: unknown): DriftguardError {
           retriable: false,
           cause: error,
           details,
+          publicMessage,
         },
       );
   }
