@@ -86,7 +86,7 @@ function checkId(value: unknown): Decoded<string> {
 
 /** The range of event times the store holds, in words. */
 const TIMESTAMP_RANGE =
-  "1970-01-01T00:00:00Z to 2106-02-07T06:28:15.999Z (the range of the store's DateTime)";
+  "1970-01-01T00:00:00Z to 2106-02-06T23:59:59.999Z (the times the store's DateTime holds)";
 
 /** Whether epoch milliseconds are a time the store holds (see MAX_TIMESTAMP_MS). */
 export function isStorableTimestamp(ms: number): boolean {

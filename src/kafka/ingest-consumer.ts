@@ -4,7 +4,7 @@ import type { Logger } from '../../kernel/logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Commits, IngestPipeline, SubmittedBatch } from '../ingest/pipeline.js';
 import type { InputRecord } from '../ingest/record.js';
-import { errorMessage } from '../../kernel/errors.js';
+import { DriftguardError, errorMessage } from '../../kernel/errors.js';
 
 /** Consumer restarts after crashes kafkajs will not retry, within CRASH_WINDOW_MS, before giving up. */
 const MAX_CRASH_RESTARTS = 5;
@@ -459,6 +459,8 @@ export class IngestConsumer {
   }
 }
 
+/** A failure in words fit for /readyz: a store error's public message (no database text). */
 function errorText(error: unknown): string {
-  return errorMessage(error).split('\n')[0]?.slice(0, 300) ?? '';
+  const text = error instanceof DriftguardError ? error.publicMessage : errorMessage(error);
+  return text.split('\n')[0]?.slice(0, 300) ?? '';
 }

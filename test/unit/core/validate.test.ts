@@ -85,9 +85,9 @@ describe('validatePrediction', () => {
     [{ model: '.hidden', id: 'a' }, 'bad_model_name', '$.model'],
     [{ model: '-rf', id: 'a' }, 'bad_model_name', '$.model'],
     // What the store cannot hold (issue 16, items 1 and 4).
-    [{ model: 'm', id: 'a', timestamp: 4_294_967_296_000 }, 'bad_timestamp', '$.timestamp'],
+    [{ model: 'm', id: 'a', timestamp: 4_294_944_000_000 }, 'bad_timestamp', '$.timestamp'],
     [{ model: 'm', id: 'a', timestamp: '2500-01-01T00:00:00Z' }, 'bad_timestamp', '$.timestamp'],
-    [{ model: 'm', id: 'a', timestamp: '2106-02-07T06:28:16Z' }, 'bad_timestamp', '$.timestamp'],
+    [{ model: 'm', id: 'a', timestamp: '2106-02-07T00:00:00Z' }, 'bad_timestamp', '$.timestamp'],
     [{ model: 'm', id: 'a', timestamp: 253_402_300_799_999 }, 'bad_timestamp', '$.timestamp'],
     [{ model: 'm', id: 'a', features: { s: '\ud800x' } }, 'bad_text', '$.features["s"]'],
     [{ model: 'm', id: 'a', features: { s: 'x\udc00' } }, 'bad_text', '$.features["s"]'],
@@ -116,17 +116,17 @@ describe('text and times the store holds', () => {
       {
         model: 'm',
         id: 'a',
-        timestamp: '2106-02-07T06:28:15.999Z',
+        timestamp: '2106-02-06T23:59:59.999Z',
         features: { emoji: '\ud83d\ude00', nul: 'a\u0000b', lines: 'a\nb', '\ud83d\ude00': 1 },
         prediction: 'é\u0000',
       },
       NOW,
     );
-    expect(event).toMatchObject({ ok: true, value: { timestampMs: 4_294_967_295_999 } });
+    expect(event).toMatchObject({ ok: true, value: { timestampMs: 4_294_943_999_999 } });
   });
 
   it('rejects a record time the store cannot hold when the event has none, and names the fix', () => {
-    const result = validatePrediction({ model: 'm', id: 'a' }, 4_294_967_296_000);
+    const result = validatePrediction({ model: 'm', id: 'a' }, 4_294_944_000_000);
     expect(result).toMatchObject({ ok: false, rejection: { code: 'bad_timestamp', path: '$.timestamp' } });
     expect(!result.ok && result.rejection.message).toMatch(/send a timestamp/);
     expect(validateOutcome({ model: 'm', id: 'a', label: 1 }, -1)).toMatchObject({
@@ -229,7 +229,7 @@ describe('validatePrediction fast path', () => {
     ['a lone surrogate in a version', { ...base, version: '\udc00' }],
     ['a lone surrogate in a prediction', { ...base, prediction: '\udc00' }],
     ['a control character in a class name', { ...base, scores: { '\u007f': 1 } }],
-    ['a timestamp after 2106', { ...base, timestamp: 4_294_967_296_000 }],
+    ['a timestamp after 2106', { ...base, timestamp: 4_294_944_000_000 }],
     ['deep unknown fields', { ...base, nested: deep(70) }],
     ['not an object', [base]],
   ];
