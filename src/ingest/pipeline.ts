@@ -474,15 +474,22 @@ export class IngestPipeline {
   }
 
   private async sendDeadLetters(messages: DeadLetterMessage[]): Promise<void> {
-    await this.retryForever('dead-letter send', () => this.deps.deadLetters.send(messages));
+    await this.retryForever('dead-letter send', () => this.deps.deadLetters.send(messages), 'broker');
   }
 
   /**
    * Retries transient failures until they succeed or shutdown aborts: the data is still in
-   * Kafka (uncommitted) and the consumer is paused behind us, so waiting loses nothing.
+   * Kafka (uncommitted) and the consumer is paused behind us, so waiting loses nothing. Only the
+   * store's own operations count as store retries and report store health: a dead letter sent
+   * while ClickHouse is down must not say the store is back.
    */
-  private async retryForever(what: string, operation: () => Promise<void>): Promise<void> {
+  private async retryForever(
+    what: string,
+    operation: () => Promise<void>,
+    target: 'store' | 'broker' = 'store',
+  ): Promise<void> {
     let failing = false;
+    const store = target === 'store';
     await retry(operation, {
       maxAttempts: Infinity,
       initialDelayMs: this.options.retryInitialDelayMs,
@@ -490,9 +497,11 @@ export class IngestPipeline {
       signal: this.deps.signal,
       onRetry: (error, attempt, delayMs) => {
         failing = true;
-        this.deps.metrics.storeRetries.inc();
-        this.deps.metrics.storeUp.set(0);
-        this.deps.onStoreHealth?.(error as Error);
+        if (store) {
+          this.deps.metrics.storeRetries.inc();
+          this.deps.metrics.storeUp.set(0);
+          this.deps.onStoreHealth?.(error as Error);
+        }
         this.deps.logger.warn(
           { err: error, attempt, delayMs, operation: what },
           'transient failure; retrying',
@@ -500,8 +509,10 @@ export class IngestPipeline {
       },
     });
     if (failing) this.deps.logger.info({ operation: what }, 'recovered');
-    this.deps.metrics.storeUp.set(1);
-    this.deps.onStoreHealth?.(undefined);
+    if (store) {
+      this.deps.metrics.storeUp.set(1);
+      this.deps.onStoreHealth?.(undefined);
+    }
   }
 }
 
