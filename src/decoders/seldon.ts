@@ -66,7 +66,11 @@ export function seldonRecordToHalf(
   maxEventBytes: number,
 ): Decoded<InferenceHalf> {
   if (record.key !== null && invalidUtf8Offset(record.key) >= 0)
-    return rejection('bad_text', 'key', 'the record key (the request id) is not valid UTF-8; send UTF-8 text');
+    return rejection(
+      'bad_text',
+      'key',
+      'the record key (the request id) is not valid UTF-8; send UTF-8 text',
+    );
   const key = record.key === null ? '' : record.key.toString('utf8');
   if (key === '')
     return rejection(
