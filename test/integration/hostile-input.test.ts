@@ -263,9 +263,10 @@ describe('hostile requests over HTTP', () => {
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_body');
     expect(probes).toBeGreaterThan(0);
-    // Not a performance goal (those are benchmarks): the old code blocked the event loop ~6 s on
-    // this body, so any bound far below that tells the two apart on a loaded machine.
-    expect(slowestMs).toBeLessThan(2_000);
+    // Not a performance goal (those are benchmarks) but the finding itself: the old code parsed the
+    // whole body in one synchronous JSON.parse, which held /healthz ~960 ms on this project's
+    // machine (6 s in the report); streamed, the slowest probe took ~80 ms.
+    expect(slowestMs).toBeLessThan(500);
   });
 
   it('answers a store failure with 500 and no database text; the log has it', async () => {
