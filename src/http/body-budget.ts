@@ -93,8 +93,14 @@ export function budgetExhausted(res: Response, budget: BodyBudget): ApiError {
 /**
  * Middleware: reserves each request body against `budget` before it is read, and releases it
  * when the exchange ends. Requests without a body (GET, HEAD, Content-Length 0) pass freely.
+ * `holdsAtMostBytes`: for routes that stream the body, what a request can hold at once whatever
+ * its length (it reserves the smaller of the two, and grows the reservation as it needs).
  */
-export function bodyBudget(budget: BodyBudget, maxBodyBytes: number): RequestHandler {
+export function bodyBudget(
+  budget: BodyBudget,
+  maxBodyBytes: number,
+  holdsAtMostBytes = Infinity,
+): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
     const declared = req.headers['content-length'];
@@ -108,7 +114,7 @@ export function bodyBudget(budget: BodyBudget, maxBodyBytes: number): RequestHan
       discard(req, res);
       return next(new ApiError('payload_too_large'));
     }
-    const reservation = budget.reserve(length);
+    const reservation = budget.reserve(Math.min(length, holdsAtMostBytes));
     if (reservation === undefined) {
       discard(req, res);
       return next(budgetExhausted(res, budget));

@@ -35,7 +35,7 @@ export interface LineRejection {
   readonly message: string;
 }
 
-/** Rows of one request, serialised as they are validated, with where each row ends and its item. */
+/** Rows of one request not yet stored, with where each row ends and its item's index. */
 interface RequestRows {
   readonly bytes: RowBytes;
   readonly ends: number[];
@@ -43,15 +43,22 @@ interface RequestRows {
 }
 
 /**
+ * Rows are stored in parts of about this many bytes as the body streams in, so that a request
+ * holds one part at most whatever its size (small events make rows ~10× their JSON).
+ */
+export const HTTP_INGEST_PART_BYTES = 8 * 1024 * 1024;
+
+/**
  * `POST /v1/predictions` and `POST /v1/outcomes`: the same validation and storage as Kafka ingest,
  * for a JSON array or NDJSON body.
  *
  * The body is streamed, never held: each chunk is split into events as it arrives (body-items.ts),
- * each event parsed, validated and written as its row right away, so a request holds its rows
- * (outside the heap, counted against the shared body budget) and at most one event's bytes. A
- * request whose rows would exceed the budget is answered 429 (or 413 when it could never fit).
- * Nothing is stored before the whole body was read: the answer says what was stored and why each
- * rejected event was rejected.
+ * each event parsed, validated and written as its row right away, and the rows are stored in parts
+ * of HTTP_INGEST_PART_BYTES while reading waits (so a request holds one part and one event at most,
+ * counted against the shared body budget). Most requests fit one part and are stored all or
+ * nothing. The answer says what was stored and why each rejected event was rejected; should
+ * storing fail after a first part was stored, the error says up to which event, so a client
+ * resends only the rest.
  */
 export function ingestRoutes(deps: IngestRouteDeps): Router {
   const router = express.Router();
@@ -59,90 +66,135 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
     (kind: EventKind) =>
     async (req: Request, res: Response): Promise<void> => {
       const topic = `http:${kind}s`;
-      const { rows, rejected, count } = await readEvents(req, res, kind, deps);
-      rejected.sort((a, b) => a.index - b.index);
-      if (count === 0 && rejected.length === 0) {
+      const ingest = new HttpIngest(req, res, kind, deps);
+      try {
+        await ingest.run();
+      } finally {
+        deps.metrics.ingestEvents.inc({ topic, result: 'rejected' }, ingest.rejected.length);
+        deps.metrics.ingestEvents.inc({ topic, result: 'accepted' }, ingest.accepted);
+      }
+      const rejected = ingest.rejected.sort((a, b) => a.index - b.index);
+      if (ingest.items === 0) {
         throw new ApiError(
           'invalid_body',
           `send ${kind}s as a JSON array or as NDJSON (one JSON object per line) in the request body`,
         );
       }
-      if (rows.ends.length === 0) {
-        deps.metrics.ingestEvents.inc({ topic, result: 'rejected' }, rejected.length);
-        throw new ApiError('no_valid_events', undefined, { accepted: 0, rejected });
-      }
-      const refused = await storeRows(kind, rows, deps);
-      for (const { item, error } of refused)
-        rejected.push({
-          index: item,
-          code: 'store_rejected',
-          path: '$',
-          message: `the store refused this event: ${error.publicMessage}`,
-        });
-      rejected.sort((a, b) => a.index - b.index);
-      const accepted = rows.ends.length - refused.length;
-      deps.metrics.ingestEvents.inc({ topic, result: 'rejected' }, rejected.length);
-      if (accepted === 0) throw new ApiError('no_valid_events', undefined, { accepted: 0, rejected });
-      deps.metrics.ingestEvents.inc({ topic, result: 'accepted' }, accepted);
-      res.status(200).json({ accepted, rejected });
+      if (ingest.accepted === 0) throw new ApiError('no_valid_events', undefined, { accepted: 0, rejected });
+      res.status(200).json({ accepted: ingest.accepted, rejected });
     };
-  const budget = bodyBudget(deps.budget, deps.maxBodyBytes);
+  // A request holds one part of rows and one event at most: that is what it reserves.
+  const budget = bodyBudget(deps.budget, deps.maxBodyBytes, HTTP_INGEST_PART_BYTES + deps.maxEventBytes);
   router.post('/v1/predictions', budget, handler('prediction'));
   router.post('/v1/outcomes', budget, handler('outcome'));
   return router;
 }
 
-/** Reads the body chunk by chunk into rows and rejections. */
-async function readEvents(
-  req: Request,
-  res: Response,
-  kind: EventKind,
-  deps: IngestRouteDeps,
-): Promise<{ rows: RequestRows; rejected: LineRejection[]; count: number }> {
-  const receivedAt = (deps.now ?? Date.now)();
-  const splitter = new BodyItemSplitter(deps.maxEventBytes);
-  const rows: RequestRows = { bytes: new RowBytes(64 * 1024), ends: [], items: [] };
-  const rejected: LineRejection[] = [];
-  const reservation = reservationOf(res);
-  let count = 0;
-  let received = 0;
-  const take = (items: readonly BodyItem[]): void => {
-    for (const item of items) {
-      count++;
-      const rejection = addItem(item, kind, receivedAt, splitter.numbering, rows, deps.maxEventBytes);
-      if (rejection !== undefined) rejected.push({ index: item.index, ...rejection });
-    }
-    // Rows may outgrow the body (small events make long rows): they count against the budget too.
-    if (reservation !== undefined) {
-      const grown = reservation.growTo(rows.bytes.length + deps.maxEventBytes);
-      if (grown === 'busy') throw budgetExhausted(res, deps.budget);
-      if (grown === 'too_large')
-        throw new ApiError(
-          'payload_too_large',
-          `the rows of this request's events exceed what the server holds for all requests (http.maxBodyBytesInFlight ${deps.budget.maxBytes} bytes); split it`,
-        );
-    }
-  };
-  try {
-    for await (const chunk of decodedBody(req)) {
-      const bytes = chunk as Buffer;
-      received += bytes.length;
-      if (received > deps.maxBodyBytes) throw new ApiError('payload_too_large');
-      take(splitter.push(bytes));
-    }
-    take(splitter.end());
-  } catch (error) {
-    // Stop reading: drain what the client still sends (holding nothing) and close afterwards.
-    res.setHeader('Connection', 'close');
-    req.resume();
-    if (error instanceof MalformedBody)
-      throw new ApiError(
-        'invalid_body',
-        `the body starts with "[" but is not a valid JSON array (${error.message}); send a JSON array or one JSON object per line`,
-      );
-    throw error;
+/** One ingest request: reads, validates and stores its body part by part. */
+class HttpIngest {
+  readonly rejected: LineRejection[] = [];
+  /** Events stored. */
+  accepted = 0;
+  /** Items seen (valid or not). */
+  items = 0;
+  /** The index of the last item of the parts stored so far, or -1. */
+  private storedThrough = -1;
+  private readonly rows: RequestRows = { bytes: new RowBytes(64 * 1024), ends: [], items: [] };
+  private readonly receivedAt: number;
+  private readonly splitter: BodyItemSplitter;
+
+  constructor(
+    private readonly req: Request,
+    private readonly res: Response,
+    private readonly kind: EventKind,
+    private readonly deps: IngestRouteDeps,
+  ) {
+    this.receivedAt = (deps.now ?? Date.now)();
+    this.splitter = new BodyItemSplitter(deps.maxEventBytes);
   }
-  return { rows, rejected, count };
+
+  async run(): Promise<void> {
+    let received = 0;
+    try {
+      for await (const chunk of decodedBody(this.req)) {
+        const bytes = chunk as Buffer;
+        received += bytes.length;
+        if (received > this.deps.maxBodyBytes) throw new ApiError('payload_too_large');
+        this.take(this.splitter.push(bytes));
+        // Reading waits while a full part is stored: the socket's backpressure bounds the rest.
+        if (this.rows.bytes.length >= HTTP_INGEST_PART_BYTES) await this.storePart();
+      }
+      this.take(this.splitter.end());
+      await this.storePart();
+    } catch (error) {
+      // Stop reading: drain what the client still sends (holding nothing) and close afterwards.
+      this.res.setHeader('Connection', 'close');
+      this.req.resume();
+      throw this.withProgress(
+        error instanceof MalformedBody
+          ? new ApiError(
+              'invalid_body',
+              `the body starts with "[" but is not a valid JSON array (${error.message}); send a JSON array or one JSON object per line`,
+            )
+          : error,
+      );
+    }
+  }
+
+  private take(items: readonly BodyItem[]): void {
+    for (const item of items) {
+      this.items++;
+      const rejection = addItem(
+        item,
+        this.kind,
+        this.receivedAt,
+        this.splitter.numbering,
+        this.rows,
+        this.deps.maxEventBytes,
+      );
+      if (rejection !== undefined) this.rejected.push({ index: item.index, ...rejection });
+    }
+    // Rows may outgrow the body (small events make long rows): they count against the budget.
+    const reservation = reservationOf(this.res);
+    if (reservation === undefined) return;
+    const grown = reservation.growTo(this.rows.bytes.length + this.deps.maxEventBytes);
+    if (grown === 'busy') throw budgetExhausted(this.res, this.deps.budget);
+    if (grown === 'too_large')
+      throw new ApiError(
+        'payload_too_large',
+        `one event's rows exceed what the server holds for all requests (http.maxBodyBytesInFlight ${this.deps.budget.maxBytes} bytes); raise it`,
+      );
+  }
+
+  /** Stores the rows written so far, isolating any the store refuses. */
+  private async storePart(): Promise<void> {
+    const rows = this.rows;
+    if (rows.ends.length === 0) return;
+    const lastItem = rows.items[rows.items.length - 1] as number;
+    const refused = await storeRows(this.kind, rows, this.deps);
+    for (const { item, error } of refused)
+      this.rejected.push({
+        index: item,
+        code: 'store_rejected',
+        path: '$',
+        message: `the store refused this event: ${error.publicMessage}`,
+      });
+    this.accepted += rows.ends.length - refused.length;
+    this.storedThrough = lastItem;
+    rows.ends.length = 0;
+    rows.items.length = 0;
+  }
+
+  /** After a first part was stored, an error says which events are stored, so the rest can be resent. */
+  private withProgress(error: unknown): unknown {
+    if (!(error instanceof ApiError) || this.storedThrough < 0) return error;
+    const what = this.splitter.numbering === 'line' ? 'line' : 'element';
+    return new ApiError(
+      error.code,
+      `${error.message} — the events up to ${what} ${this.storedThrough} were stored (${this.accepted}); resend only those after it`,
+      { accepted: this.accepted, storedThrough: this.storedThrough, rejected: this.rejected },
+    );
+  }
 }
 
 /** The request body as a stream of bytes, inflated when it is gzip or deflate. */
@@ -242,11 +294,11 @@ async function storeRows(
       );
     return refused.map(({ item, error }) => ({ item: item.item, error }));
   } catch (error) {
-    deps.logger.error({ err: error }, 'storing HTTP events failed; nothing of the request was accepted');
+    deps.logger.error({ err: error }, 'storing HTTP events failed');
     const retriable = error instanceof DriftguardError && error.retriable;
     throw new ApiError(
       retriable ? 'store_unavailable' : 'store_failed',
-      `events not stored (${retriable ? 'ClickHouse is unavailable' : 'ClickHouse failed the insert'}); nothing was accepted, resend later`,
+      `events not stored (${retriable ? 'ClickHouse is unavailable' : 'ClickHouse failed the insert'}); resend them later`,
     );
   }
 }
