@@ -284,6 +284,51 @@ describe('ingest from Kafka into ClickHouse', () => {
     expect(retries).toBeGreaterThan(0);
   });
 
+  it('retries through a frozen ClickHouse (request timeouts) and counts every retry', async () => {
+    const clickhouse = await PrivateClickHouse.create();
+    cleanups.push(() => clickhouse.dispose());
+    const s = setup(clickhouse.url);
+    const { kafkaBrokers } = servicesEnv();
+    const dir = await mkdtemp(path.join(tmpdir(), 'driftguard-frozen-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const configFile = path.join(dir, 'driftguard.yaml');
+    await writeFile(configFile, 'clickhouse: { requestTimeoutMs: 1500 }\n');
+    const daemon = await DaemonProcess.start(s.env, ['--config', configFile]);
+    cleanups.push(() => daemon.dispose());
+    const produce = (from: number, count: number): Promise<void> =>
+      kcatProduce(
+        kafkaBrokers,
+        s.topics.predictions,
+        Array.from({ length: count }, (_, i) => ({ value: prediction(from + i) })),
+      );
+    await produce(0, 500);
+    await waitFor(async () => (await storedCount(clickhouse.url, s.db)) === 500, {
+      timeoutMs: 60_000,
+      description: 'first 500 stored',
+    });
+    // A hung server: requests time out rather than being refused. The client's timeout is
+    // transient, so ingest retries (and counts it) instead of restarting the consumer.
+    clickhouse.freeze();
+    try {
+      await produce(500, 500);
+      await waitFor(
+        async () => {
+          const text = await (await fetch(`${daemon.url}/metrics`)).text();
+          return Number(/^driftguard_store_retries_total (\d+)/m.exec(text)?.[1] ?? 0) >= 2;
+        },
+        { timeoutMs: 30_000, description: 'store retries counted while ClickHouse is frozen' },
+      );
+    } finally {
+      clickhouse.thaw();
+    }
+    await waitFor(async () => (await storedCount(clickhouse.url, s.db)) === 1_000, {
+      timeoutMs: 60_000,
+      description: 'all 1000 stored after the thaw',
+    });
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    expect(metrics).toMatch(/^driftguard_consumer_restarts_total 0$/m);
+  });
+
   it('stores around rows the store refuses: each refused record is dead-lettered with the store reason', async () => {
     const s = setup();
     const { kafkaBrokers, clickhouseUrl } = servicesEnv();
