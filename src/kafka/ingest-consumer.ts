@@ -76,8 +76,10 @@ export class IngestConsumer {
   private generation = 0;
   /** The restart under way; restarts run one at a time (kafkajs refuses a second `run`). */
   private restarting: Promise<void> | undefined;
-  /** A restart was asked for while one was under way and after it had started the consumer. */
-  private restartAgain: { error: unknown } | undefined;
+  /** Whether the restart under way has called `run` already. */
+  private restartStartedConsumer = false;
+  /** A restart asked for while one was under way that it cannot fold in: it runs after it. */
+  private restartAgain: { error: unknown; prepare: (() => Promise<void>) | undefined } | undefined;
   /** Set while a restart has not yet brought the consumer back. */
   private restartReason: string | undefined;
   /** Per partition: the high watermark last seen and the offset committed (or fetched from). */
@@ -159,9 +161,9 @@ export class IngestConsumer {
   private requestRestart(error: unknown, prepare?: () => Promise<void>): void {
     this.restartReason ??= errorText(error);
     if (this.restarting !== undefined) {
-      if (prepare !== undefined || this.restartStartedConsumer) this.restartAgain = { error };
+      if (prepare !== undefined || this.restartStartedConsumer)
+        this.restartAgain = { error, prepare: prepare ?? this.restartAgain?.prepare };
       else this.logger.info({ err: error }, 'a consumer restart is already under way; not starting another');
-      if (prepare !== undefined) this.pendingPrepare = prepare;
       return;
     }
     this.restarting = this.restartAfterCrash(error, prepare)
@@ -169,16 +171,10 @@ export class IngestConsumer {
       .finally(() => {
         this.restarting = undefined;
         const again = this.restartAgain;
-        const prepareAgain = this.pendingPrepare;
         this.restartAgain = undefined;
-        this.pendingPrepare = undefined;
-        if (again !== undefined && !this.stopped) this.requestRestart(again.error, prepareAgain);
+        if (again !== undefined && !this.stopped) this.requestRestart(again.error, again.prepare);
       });
   }
-
-  /** Whether the restart under way has called `run` already. */
-  private restartStartedConsumer = false;
-  private pendingPrepare: (() => Promise<void>) | undefined;
 
   private async restartAfterCrash(error: unknown, prepare?: () => Promise<void>): Promise<void> {
     this.restartStartedConsumer = false;
