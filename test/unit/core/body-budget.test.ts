@@ -6,11 +6,12 @@ import { BodyBudget, bodyBudget, reservationOf } from '../../../src/http/body-bu
 
 /** A request with `headers` and a response that records headers and its `close`. */
 function exchange(headers: Record<string, string>) {
+  const recorded: Record<string, string> = {};
   const res = Object.assign(new EventEmitter(), {
-    locals: {} as Record<string, unknown>,
-    headers: {} as Record<string, string>,
+    locals: {},
+    headers: recorded,
     setHeader(name: string, value: string) {
-      this.headers[name.toLowerCase()] = value;
+      recorded[name.toLowerCase()] = value;
     },
   });
   const req = { method: 'POST', headers, resume: () => undefined } as unknown as Request;
