@@ -83,6 +83,14 @@ function checkCrossFieldRules(config: Config): ConfigProblem[] {
       message: `must be at most a third of kafka.sessionTimeoutMs (${config.kafka.sessionTimeoutMs}) so that a slow heartbeat does not evict the consumer; lower it or raise the session timeout`,
     });
   }
+  if (config.http.maxBodyBytesInFlight < config.http.maxBodyBytes) {
+    problems.push({
+      key: 'http.maxBodyBytesInFlight',
+      source: 'config',
+      value: String(config.http.maxBodyBytesInFlight),
+      message: `must be at least http.maxBodyBytes (${config.http.maxBodyBytes}), or the largest accepted body could never be held; raise it or lower http.maxBodyBytes`,
+    });
+  }
   const topics = config.kafka.topics;
   if (topics.deadLetter === topics.predictions || topics.deadLetter === topics.outcomes) {
     problems.push({

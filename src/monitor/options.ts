@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { DeepReadonly } from '../../kernel/deep-readonly.js';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '../../kernel/names.js';
+import { isDetectorName, listDetectors, type DetectorName } from '../../detectors/index.js';
 
 /**
  * The `monitoring:` section of the configuration. Every model seen in the stream is monitored;
@@ -11,9 +13,7 @@ const durationMs = z.number().int().positive();
 const featureName = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, {
   message: 'feature names use letters, digits, ".", "_", ":" and "-" (1-128 characters)',
 });
-const modelName = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, {
-  message: 'model names use letters, digits, ".", "_" and "-" (1-128 characters)',
-});
+const modelName = z.string().regex(MODEL_NAME_PATTERN, { message: MODEL_NAME_RULE });
 
 export const windowSchema = z.discriminatedUnion('type', [
   z
@@ -182,6 +182,7 @@ export const modelMonitoringSchema = z
   })
   .strict()
   .superRefine((model, ctx) => {
+    checkDetectorNames(model.detectors, ctx);
     const seen = new Set<string>();
     model.segments.forEach((spec, i) => {
       const by = spec.feature ?? spec.tag ?? '';
@@ -202,6 +203,33 @@ export const modelMonitoringSchema = z
       }
     });
   });
+
+/**
+ * Detector names refer to the registry in detectors/: an unknown name, or one that cannot test the
+ * kind of feature it is listed under, is refused at boot with the valid names, not discovered as
+ * an error every interval.
+ */
+function checkDetectorNames(
+  detectors: { numeric?: readonly { name: string }[]; categorical?: readonly { name: string }[] } | undefined,
+  ctx: z.RefinementCtx,
+): void {
+  for (const kind of ['numeric', 'categorical'] as const) {
+    (detectors?.[kind] ?? []).forEach((spec, i) => {
+      const valid = listDetectors()
+        .filter((d) => d.kinds.includes(kind))
+        .map((d) => d.name);
+      if (valid.includes(spec.name as DetectorName)) return;
+      const known = isDetectorName(spec.name);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['detectors', kind, i, 'name'],
+        message: known
+          ? `detector "${spec.name}" does not test ${kind} features; for ${kind} features use one of: ${valid.join(', ')} (docs/detectors.md)`
+          : `unknown detector "${spec.name}"; for ${kind} features use one of: ${valid.join(', ')} (docs/detectors.md)`,
+      });
+    });
+  }
+}
 
 export const monitoringSchema = z
   .object({

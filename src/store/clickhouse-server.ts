@@ -5,6 +5,12 @@ import { sqlIdentifier, sqlStringList } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
 import { clusterSettings, clusterTopology, waitingForQuorumTurns } from './cluster-settings.js';
 import { explainTransient, serverErrorCode } from './server-error-codes.js';
+import {
+  classifyClickHouseCode,
+  clickHouseCodeOf,
+  clickHousePublicMessage,
+  clickHouseReason,
+} from './clickhouse-codes.js';
 
 /**
  * The ClickHouse server adapter (HTTP, any version from 18.16 on). The client is private to this
@@ -215,11 +221,19 @@ export function storeError(operation: string, error: unknown): DriftguardError {
     return new DriftguardError(
       'STORE_UNAVAILABLE',
       `ClickHouse cannot complete ${operation} right now (${passing}): ${firstLine(error)}`,
-      { retriable: true, cause: error, details: { serverCode } },
+      {
+        retriable: true,
+        cause: error,
+        details: { serverCode, clickhouseCode: serverCode },
+        publicMessage: clickHousePublicMessage('ClickHouse', operation, serverCode),
+      },
     );
   }
   const code = networkCode(error);
-  const timedOut = error instanceof Error && /timeout/i.test(error.name);
+  // The client reports its own request timeout as a plain Error("Timeout error.") with no code:
+  // that exact text is the only fact there is (a frozen server looks like this).
+  const timedOut =
+    error instanceof Error && (/timeout/i.test(error.name) || error.message === 'Timeout error.');
   if ((code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) || timedOut) {
     return new DriftguardError(
       'STORE_UNAVAILABLE',
@@ -227,10 +241,45 @@ export function storeError(operation: string, error: unknown): DriftguardError {
       { retriable: true, cause: error },
     );
   }
-  return new DriftguardError('STORE_QUERY_FAILED', `ClickHouse rejected ${operation}: ${firstLine(error)}`, {
-    retriable: false,
-    cause: error,
-  });
+  const text = messageOf(error);
+  const clickhouseCode = clickHouseCodeOf(text);
+  const details = clickhouseCode === undefined ? {} : { clickhouseCode };
+  const publicMessage = clickHousePublicMessage('ClickHouse', operation, clickhouseCode);
+  switch (classifyClickHouseCode(clickhouseCode)) {
+    case 'data_refused':
+      return new DriftguardError(
+        'STORE_DATA_REJECTED',
+        `ClickHouse refused the data of ${operation}: ${clickHouseReason(text)}`,
+        {
+          retriable: false,
+          cause: error,
+          details,
+          publicMessage,
+        },
+      );
+    case 'transient':
+      return new DriftguardError(
+        'STORE_UNAVAILABLE',
+        `ClickHouse is busy during ${operation}: ${clickHouseReason(text)}`,
+        {
+          retriable: true,
+          cause: error,
+          details,
+          publicMessage,
+        },
+      );
+    case 'other':
+      return new DriftguardError(
+        'STORE_QUERY_FAILED',
+        `ClickHouse rejected ${operation}: ${firstLine(error)}`,
+        {
+          retriable: false,
+          cause: error,
+          details,
+          publicMessage,
+        },
+      );
+  }
 }
 
 function messageOf(error: unknown): string {

@@ -81,7 +81,7 @@ function sameBytes(expected: Uint8Array, bytes: Buffer, at: number): boolean {
 
 function add(counts: LedgerCounts, model: string, minute: number): void {
   let minutes = counts.get(model);
-  if (minutes === undefined) counts.set(model, (minutes = new Map()));
+  if (minutes === undefined) counts.set(model, (minutes = new Map<number, number>()));
   minutes.set(minute, (minutes.get(minute) ?? 0) + 1);
 }
 

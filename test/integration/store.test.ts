@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DriftguardError } from '../../kernel/errors.js';
 import { migrate } from '../../kernel/migrations.js';
 import { sqlIdentifier, sqlString } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
@@ -103,15 +104,22 @@ describe.each(ENGINES)('store port on the %s backend', (engine) => {
     expect(counts).toEqual({ ledger: '2', events: '4' });
   });
 
-  it('maps a refused statement to a non-retriable STORE_QUERY_FAILED error', async () => {
+  it('maps a refused statement to STORE_QUERY_FAILED and refused data to STORE_DATA_REJECTED, neither retriable', async () => {
     const { store } = await fresh(engine, 'errors');
     await expect(store.select('bad', 'SELECT no_such_column FROM system.one')).rejects.toMatchObject({
       code: 'STORE_QUERY_FAILED',
       retriable: false,
     });
-    await expect(store.insert('predictions', ['{"model": 1, "ts": "not a time"}\n'])).rejects.toMatchObject({
-      code: 'STORE_QUERY_FAILED',
-      retriable: false,
+    // Data a column cannot hold: ingest isolates such rows (and dead-letters them) by this code.
+    const refused = store.insert('predictions', ['{"model": 1, "ts": "not a time"}\n']);
+    await expect(refused).rejects.toMatchObject({ code: 'STORE_DATA_REJECTED', retriable: false });
+    await expect(store.insert('predictions', ['{"model":"m","id":"\\ud800x"}\n'])).rejects.toMatchObject({
+      code: 'STORE_DATA_REJECTED',
+    });
+    // What a client may be told names the code, not the server's text.
+    await refused.catch((error: DriftguardError) => {
+      expect(error.publicMessage).toMatch(/ClickHouse error \d+/);
+      expect(error.publicMessage).not.toMatch(/DB::Exception|not a time/);
     });
   });
 
