@@ -141,6 +141,33 @@ export function clusterSteps(
 }
 
 /**
+ * Folds each column a later step adds to a table that an earlier step of the same list creates
+ * into that CREATE: a fresh cluster schema then runs no ALTER at all. (18.16's DDL worker can die
+ * on a replicated ALTER … ON CLUSTER — two replicas of a shard racing for the task, "Node exists"
+ * — and then executes no DDL until restarted.) The addColumn steps stay: each adds its column
+ * only where it is missing, which is nowhere once the CREATE made it.
+ */
+export function foldAddedColumns(steps: readonly ClusterStep[]): ClusterStep[] {
+  const out = [...steps];
+  const creates = new Map<string, number>();
+  for (const [index, step] of out.entries()) {
+    if (step.kind === 'local' && /^CREATE TABLE/i.test(step.sql)) creates.set(step.table, index);
+    if (step.kind !== 'addColumn') continue;
+    const at = creates.get(step.table);
+    if (at === undefined) continue;
+    const create = out[at];
+    if (create?.kind !== 'local') continue;
+    const open = create.sql.indexOf('(', create.sql.search(/\bON CLUSTER\b/i));
+    const close = matchingParenthesis(create.sql, open);
+    out[at] = {
+      ...create,
+      sql: `${create.sql.slice(0, close)}, ${sqlIdentifier(step.column)} ${step.definition}${create.sql.slice(close)}`,
+    };
+  }
+  return out;
+}
+
+/**
  * The Distributed table's column definitions for a local table's columns (as system.columns
  * lists them). A MATERIALIZED column becomes an ALIAS of the same expression: a Distributed table
  * that declares it MATERIALIZED computes it and sends it along, which the local table refuses

@@ -1,6 +1,7 @@
 import {
   clusterCatalogue,
   clusterSteps,
+  foldAddedColumns,
   createDistributed,
   distributedColumns,
   everyNodeReplicationPath,
@@ -143,12 +144,17 @@ export function clusterSchema(store: Store, cluster: string, migrations: readonl
       );
     },
     async apply(pending, applied) {
-      const steps = pending.flatMap((migration) =>
+      const planned = pending.flatMap((migration) =>
         migration
           .statements(db)
           .flatMap((statement) => clusterSteps(statement, db, target, catalogue))
           .map((item) => ({ item, migration })),
       );
+      const folded = foldAddedColumns(planned.map(({ item }) => item));
+      const steps = planned.map(({ migration }, index) => ({
+        item: folded[index] as ClusterStep,
+        migration,
+      }));
       // Each migration is recorded once its last step has run (and every earlier one's).
       const lastStep = new Map(steps.map(({ migration }, index) => [migration, index]));
       let recorded = 0;

@@ -253,7 +253,7 @@ export const monitoringSchema = z
     /** Cells of the uniform grid ClickHouse counts numeric values in per feature. @default 4096 */
     gridCells: z.number().int().min(64).max(32_768).default(4_096),
     /**
-     * Partial aggregates kept as events are stored (docs/monitoring.md, "Rollups"): a cycle reads
+     * Partial aggregates of the stored rows, per minute and hour (docs/monitoring.md, "Rollups"): a cycle reads
      * per-minute and per-hour states instead of the window's rows.
      */
     rollups: z

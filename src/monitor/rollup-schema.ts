@@ -10,7 +10,7 @@ import type { Migration } from '../../kernel/migrations.js';
  * summed from its minutes.
  *
  * - A ledger, `rollup_ledger` (model, minute, rows inserted), is written by the daemon's ingest
- *   after each insert of rows (src/store/ingest-ledger.ts). It tells the monitor that a minute
+ *   after each insert of rows (src/store/ingest-ledger.ts; the table is an event table, migration 3). It tells the monitor that a minute
  *   changed — a late row, a replayed copy — without reading the rows. It counts inserts, not
  *   distinct rows: only its changes matter. (A materialized view would count every writer's
  *   rows, but on replicated 18.16 tables a view's failed insert makes the retried block of
@@ -86,9 +86,6 @@ export const ROLLUP_MIGRATIONS: readonly Migration[] = [
         model String, bucket DateTime, grid UInt64, ledger Int64, sealed_at_ms UInt64
       ) ENGINE = ReplacingMergeTree(sealed_at_ms) ${partitioned} ORDER BY (model, bucket)`,
       ...ROLLUP_LEVELS.flatMap((level) => tables(db, level)),
-      `CREATE TABLE IF NOT EXISTS ${db}.rollup_ledger (
-        model String, bucket DateTime, n Int64
-      ) ENGINE = SummingMergeTree(n) ${partitioned} ORDER BY (model, bucket)`,
     ],
   },
 ];

@@ -68,4 +68,15 @@ export const EVENT_MIGRATIONS: readonly Migration[] = [
       },
     ],
   },
+  {
+    version: 3,
+    name: 'ingest ledger',
+    // Rows each insert put into each (model, minute), written by the ingest after the rows
+    // (ingest-ledger.ts): the monitor's rollups learn from it which minutes changed.
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.rollup_ledger (
+        model String, bucket DateTime, n Int64
+      ) ENGINE = SummingMergeTree(n) PARTITION BY toYYYYMMDD(bucket) ORDER BY (model, bucket)`,
+    ],
+  },
 ];

@@ -5,6 +5,7 @@ import {
   createDistributed,
   distributedColumns,
   everyShard,
+  foldAddedColumns,
   matchingParenthesis,
 } from '../../../kernel/cluster-ddl.js';
 import type { Migration, Statement } from '../../../kernel/migrations.js';
@@ -160,5 +161,19 @@ describe('cluster DDL', () => {
   it('skips quoted parentheses when matching', () => {
     const sql = '(a, \')\', `b)`, f("c)"), (d))';
     expect(matchingParenthesis(sql, 0)).toBe(sql.length - 1);
+  });
+
+  it('folds a column added later into the CREATE of the same run, and leaves tables it does not create alone', () => {
+    const planned = migrations.flatMap((m) => m.statements(db).flatMap(steps));
+    const folded = foldAddedColumns(planned);
+    const create = folded.find((s) => s.kind === 'local' && s.table === 'events');
+    expect(create?.kind === 'local' && create.sql).toMatch(
+      /\(model String,[^]*ver DateTime, `h` UInt64 MATERIALIZED cityHash64\(id\)\) ENGINE = ReplicatedReplacingMergeTree/,
+    );
+    // The addColumn step stays: it adds the column only where it is missing.
+    expect(folded.filter((s) => s.kind === 'addColumn')).toHaveLength(1);
+    // Only the second migration pending: its table exists already, so the ALTER runs.
+    const later = foldAddedColumns(statementsOf(2).flatMap(steps));
+    expect(later).toEqual(statementsOf(2).flatMap(steps));
   });
 });
