@@ -25,7 +25,12 @@ export function parseInput<T>(
 /** The `:model` path parameter, checked against the router's own name schema. */
 export function modelFromPath(req: Request, names: z.ZodType<string>): string {
   const value = req.params['model'];
-  if (!names.safeParse(value).success)
-    throw new ApiError('invalid_query', `invalid model name ${JSON.stringify(value)}`);
-  return value as string;
+  const result = names.safeParse(value);
+  if (!result.success) {
+    // The name is echoed (shortened) so the client sees what arrived after URL decoding.
+    const shown = JSON.stringify(typeof value === 'string' ? value.slice(0, 140) : value);
+    const rule = result.error.issues.map((i) => i.message).join('; ');
+    throw new ApiError('invalid_query', `invalid model name ${shown} in the path: ${rule}`);
+  }
+  return result.data;
 }

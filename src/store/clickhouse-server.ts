@@ -225,7 +225,9 @@ export function storeError(operation: string, error: unknown): DriftguardError {
         retriable: true,
         cause: error,
         details: { serverCode, clickhouseCode: serverCode },
-        publicMessage: clickHousePublicMessage('ClickHouse', operation, serverCode),
+        // `passing` comes from our own table of codes, never from the server's text, so /readyz
+        // can say which passing state the store is waiting out (a replica down, ZooKeeper gone).
+        publicMessage: `ClickHouse cannot complete ${operation} right now (${passing}); the daemon log has the details`,
       },
     );
   }

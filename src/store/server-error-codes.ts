@@ -5,6 +5,10 @@
  * protocol, not the wording of a message.
  */
 export const TRANSIENT_SERVER_CODES: ReadonlyMap<number, string> = new Map([
+  // On a cluster this is a connection to another node ending mid-statement ("while receiving
+  // packet from …"): a replica SIGKILLed under a Distributed insert. Our own inserts are
+  // well-formed JSON, so it does not come from the data.
+  [32, 'a connection between nodes ended early: a node went away mid-statement'],
   [159, 'a timeout inside ClickHouse'],
   [202, 'too many simultaneous queries'],
   [209, 'a socket timeout between nodes'],
