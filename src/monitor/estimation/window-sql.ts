@@ -150,11 +150,12 @@ export function binnedBranch(
   window: WindowBounds,
   inputs: readonly InputBins[],
 ): string {
-  return `SELECT ${sqlString(model)} AS model, toUInt32(j) AS j, toUInt32(b) AS b, toUInt64(count()) AS n, toFloat64(sum(x)) AS s
+  // ARRAY JOIN aliases differ from the selected ones: 18.16 refuses a duplicate alias.
+  return `SELECT ${sqlString(model)} AS model, toUInt32(input) AS j, toUInt32(bin) AS b, toUInt64(count()) AS n, toFloat64(sum(x)) AS s
 FROM (SELECT [${inputs.map(binExpression).join(', ')}] AS bs, [${inputs.map(binValue).join(', ')}] AS xs
  FROM ${db}.predictions WHERE ${windowFilter(model, window)})
-ARRAY JOIN bs AS b, xs AS x, arrayEnumerate(bs) AS j
-GROUP BY j, b`;
+ARRAY JOIN bs AS bin, xs AS x, arrayEnumerate(bs) AS input
+GROUP BY input, bin`;
 }
 
 /** A row's encoded value of one PCA column (reconstruction.ts encodeValue). */
@@ -216,16 +217,16 @@ export function outputsBranch(
   cells: number,
 ): string {
   const slots = outputs.map((_, i) => sqlNumber(i + 1)).join(', ');
-  const lo = `transform(o, [${slots}], ${floats(outputs.map((o) => o.grid.lo))}, 0.)`;
-  const iw = `transform(o, [${slots}], ${floats(outputs.map((o) => o.grid.inverseWidth))}, 0.)`;
+  const lo = `transform(slot, [${slots}], ${floats(outputs.map((o) => o.grid.lo))}, 0.)`;
+  const iw = `transform(slot, [${slots}], ${floats(outputs.map((o) => o.grid.inverseWidth))}, 0.)`;
   const values = outputs.map((o) => outputValue(o.spec));
-  return `SELECT ${sqlString(model)} AS model, toUInt32(o) AS o, toInt32(greatest(-1., least(${sqlFloat(cells)}, floor((v - ${lo}) * ${iw}))) + 1.) AS cell,
+  return `SELECT ${sqlString(model)} AS model, toUInt32(slot) AS o, toInt32(greatest(-1., least(${sqlFloat(cells)}, floor((v - ${lo}) * ${iw}))) + 1.) AS cell,
  toUInt64(count()) AS n, toFloat64(sum(v)) AS s, toFloat64(sum(v * v)) AS sq, toFloat64(min(v)) AS mn, toFloat64(max(v)) AS mx
 FROM (SELECT [${slots}] AS os, [${values.map((v) => `toFloat64(${v.value})`).join(', ')}] AS vs, [${values.map((v) => `toUInt8(${v.present})`).join(', ')}] AS ps
  FROM ${db}.predictions WHERE ${windowFilter(model, window)})
-ARRAY JOIN os AS o, vs AS v, ps AS p
+ARRAY JOIN os AS slot, vs AS v, ps AS p
 WHERE p = 1
-GROUP BY o, cell`;
+GROUP BY slot, cell`;
 }
 
 /** Predicted labels counted per model (the most frequent 1000 of each). */
