@@ -41,6 +41,8 @@ function push(
 export interface BinaryOptions {
   /** Shift of the inputs' means (covariate shift; the concept stays). */
   readonly shift?: number;
+  /** Spread of the inputs (covariate shift too: < 1 crowds them near the decision boundary). @default 1 */
+  readonly scale?: number;
   /** Share of rows that get an outcome. @default 1 */
   readonly labelled?: number;
   /** Share of rows whose score is sent as a single number rather than a map. @default 0 */
@@ -63,9 +65,10 @@ export function binaryEvent(
   options: BinaryOptions = {},
 ): void {
   const shift = options.shift ?? 0;
-  const x1 = normal(r) + shift;
-  const x2 = normal(r) - 0.6 * shift;
-  const x3 = normal(r) + 0.4 * shift;
+  const scale = options.scale ?? 1;
+  const x1 = normal(r) * scale + shift;
+  const x2 = normal(r) * scale - 0.6 * shift;
+  const x3 = normal(r) * scale + 0.4 * shift;
   const channel = r() < 0.6 ? 'web' : r() < 0.7 ? 'app' : 'shop';
   const y = r() < sigmoid(1.2 * x1 - 0.8 * x2 + 0.5 * x3 - 0.3) ? 'fraud' : 'ok';
   const s = sigmoid(1.6 * (1.1 * x1 - 0.9 * x2 + 0.4 * x3 - 0.2));
@@ -131,7 +134,7 @@ export function multiclassEvent(
       scores: map,
       extra: '',
     },
-    r() < (options.labelled ?? 1) ? (classes[y]) : undefined,
+    r() < (options.labelled ?? 1) ? classes[y] : undefined,
     1_000,
     nowMs,
   );

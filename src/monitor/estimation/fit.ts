@@ -94,7 +94,7 @@ export function fitEstimators(input: FitInput): FittedEstimators {
   }
 
   if (task === 'classification') {
-    const scored = cbpeRows(labelled, classesOf(settings, labelled), settings);
+    const scored = cbpeRows(rows, labelled, classesOf(settings, rows, labelled), settings);
     if ('reason' in scored) unavailable.cbpe = scored.reason;
     else if (needLabels('cbpe', scored.rows.length, 'labelled rows with scores of known classes')) {
       const { source, rows: usable, classes } = scored;
@@ -192,15 +192,17 @@ export function featureColumns(
   });
 }
 
-/** The configured classes, else every label the reference's labelled rows predicted or had, sorted. */
-function classesOf(settings: ResolvedModelSettings, labelled: readonly EstimationRow[]): string[] {
+/** The configured classes, else every label the reference predicted or its outcomes had, sorted. */
+function classesOf(
+  settings: ResolvedModelSettings,
+  rows: readonly EstimationRow[],
+  labelled: readonly EstimationRow[],
+): string[] {
   const configured = settings.task?.type === 'classification' ? settings.task.classes : undefined;
   if (configured !== undefined) return [...configured];
   const seen = new Set<string>();
-  for (const r of labelled) {
-    if (r.predictionLabel !== '') seen.add(r.predictionLabel);
-    if (r.label !== null) seen.add(r.label);
-  }
+  for (const r of rows) if (r.predictionLabel !== '') seen.add(r.predictionLabel);
+  for (const r of labelled) if (r.label !== null) seen.add(r.label);
   return [...seen].sort();
 }
 
@@ -216,21 +218,22 @@ export function scoreOf(row: EstimationRow, cls: string, source: ScoreSource): n
  * classes that have every tracked class's score.
  */
 function cbpeRows(
+  all: readonly EstimationRow[],
   labelled: readonly EstimationRow[],
   found: readonly string[],
   settings: ResolvedModelSettings,
 ): { source: ScoreSource; rows: EstimationRow[]; classes: readonly string[] } | { reason: string } {
   let classes = found;
+  const withMap = all.some((r) => Object.keys(r.scores).length > 0);
+  const withNumber = all.some((r) => r.score !== null);
+  if (!withMap && !withNumber) return { reason: "the reference's events carry no scores" };
   if (classes.length < 2) return { reason: `needs at least 2 classes, the reference has ${classes.length}` };
   if (classes.length > MAX_CBPE_CLASSES)
     return { reason: `tracks at most ${MAX_CBPE_CLASSES} classes, the reference has ${classes.length}` };
-  const withMap = labelled.some((r) => Object.keys(r.scores).length > 0);
-  const withNumber = labelled.some((r) => r.score !== null);
-  if (!withMap && !withNumber) return { reason: "the reference's events carry no scores" };
   let source: ScoreSource;
   if (classes.length === 2) {
     const configured = settings.task?.type === 'classification' && settings.task.classes !== undefined;
-    const inMaps = classes.filter((c) => labelled.some((r) => r.scores[c] !== undefined));
+    const inMaps = classes.filter((c) => all.some((r) => r.scores[c] !== undefined));
     const positive = configured ? (classes[0] as string) : inMaps[0];
     if (positive === undefined) {
       return {
