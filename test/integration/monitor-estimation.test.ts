@@ -1,8 +1,16 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { Alerting } from '../../src/alerts/index.js';
 import type { RuleEvaluation } from '../../src/alerts/types.js';
+import { compileConfig } from '../../src/config/compile.js';
+import { createRetuneWiring } from '../../src/daemon/retune-wiring.js';
+import { createKafka } from '../../src/kafka/client.js';
 import { monitorReadRoutes } from '../../src/http/monitor-routes.js';
 import { performanceRoutes } from '../../src/http/performance-routes.js';
 import { createHttpApp } from '../../src/http/app.js';
@@ -15,7 +23,7 @@ import { createMonitorMetrics } from '../../src/monitor/metrics.js';
 import { Monitor, monitorSources, type MonitorDeps } from '../../src/monitor/monitor.js';
 import { monitoringSchema, type CompiledMonitoring } from '../../src/monitor/options.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
-import { cleanupsAfterEach, ENGINES, migratedDatabase, rng } from '../support/index.js';
+import { cleanupsAfterEach, ENGINES, migratedDatabase, rng, servicesEnv, waitFor } from '../support/index.js';
 import {
   binaryEvent,
   correlatedEvent,
@@ -446,6 +454,110 @@ describe.each(ENGINES)('estimation in the monitor on the %s backend', (engine) =
     expect(((await bad.json()) as { error: { code: string; message: string } }).error).toMatchObject({
       code: 'invalid_query',
       message: expect.stringMatching(/metric/) as unknown,
+    });
+  });
+
+  it('retunes on estimated performance before any label arrives (retune.triggers.rules), and not on a drift that makes the model better', async () => {
+    const { store: port, drop } = await migratedDatabase('monest_retune', ALL_MIGRATIONS, engine);
+    cleanups.push(drop);
+    const dir = await mkdtemp(path.join(tmpdir(), 'monest-retune-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const nowMs = Math.floor(Date.now() / 60_000) * 60_000;
+    const r = rng(23);
+    const rows: StreamRows = emptyRows();
+    let seq = 0;
+    const models = ['fraud', 'shifted', 'steady'];
+    for (let i = 0; i < 10_000; i++) {
+      const ts = nowMs - 8 * 3_600_000 + i * 500;
+      for (const m of models) binaryEvent(rows, r, m, `${m}-${seq++}`, ts, nowMs);
+    }
+    // Two windows without labels: as the reference; then fraud's inputs crowd at its decision
+    // boundary (its accuracy falls, labels will tell in weeks) and shifted's move away from it
+    // (every feature drifts, the model gets better).
+    const ends = [nowMs - WINDOW_MS, nowMs];
+    ends.forEach((end, w) => {
+      for (let i = 0; i < 5_000; i++) {
+        const ts = end - WINDOW_MS + i * 120;
+        binaryEvent(rows, r, 'fraud', `f-${seq++}`, ts, nowMs, { labelled: 0, scale: w === 1 ? 0.25 : 1 });
+        binaryEvent(rows, r, 'shifted', `s-${seq++}`, ts, nowMs, { labelled: 0, shift: w === 1 ? 1.2 : 0 });
+        binaryEvent(rows, r, 'steady', `t-${seq++}`, ts, nowMs, { labelled: 0 });
+      }
+    });
+    await port.insert('predictions', rows.predictions);
+    await port.insert('outcomes', rows.outcomes);
+
+    const model = {
+      task: { type: 'classification', classes: ['fraud', 'ok'] },
+      window: { type: 'time', durationMs: WINDOW_MS },
+      reference: { type: 'first_events', count: 10_000 },
+    };
+    const script = path.resolve(
+      path.dirname(fileURLToPath(import.meta.url)),
+      '..',
+      'fixtures',
+      'trainers',
+      'softmax-regression.js',
+    );
+    const config = compileConfig({
+      kafka: { brokers: servicesEnv().kafkaBrokers.split(',') },
+      monitoring: { models: Object.fromEntries(models.map((m) => [m, model])) },
+      retune: {
+        enabled: true,
+        trainer: { kind: 'command', argv: [process.execPath, script, 'train', '{params_file}'] },
+        // No health state starts a study here: only a breaching estimate does.
+        triggers: { states: [], rules: ['estimated:*'], cooldownMs: 0 },
+        data: { afterDrift: { minLabelledRows: 800, pollIntervalMs: 200, maxWaitMs: 600_000 } },
+        modelStoreDir: path.join(dir, 'models'),
+        workDir: path.join(dir, 'work'),
+      },
+    });
+    const registry = new Registry();
+    const wiring = createRetuneWiring({
+      config,
+      store: port,
+      kafka: createKafka(config.kafka, logger),
+      alerting: new Alerting({ store: port, config: config.alerts, logger, registry }),
+      logger,
+      registry,
+      taskOf: () => 'classification',
+    });
+    await wiring.retuner.start();
+    cleanups.push(() => wiring.retuner.stop());
+    const h = harness(port, config.monitoring, (e, health) => wiring.onEvaluated(e, health));
+
+    const first = await h.cycle(ends[0] as number);
+    for (const m of models) expect(first.get(m)?.status, m).toBe('ok');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await wiring.retuner.listStudies({})).toEqual([]);
+
+    const second = await h.cycle(nowMs);
+    const fraud = second.get('fraud');
+    const accuracy = fraud?.estimation?.metrics.find((m) => m.metric === 'accuracy');
+    expect(accuracy?.breaching).toBe(true);
+    expect(accuracy?.estimated).toBeLessThan(accuracy?.referenceLower ?? 0);
+    expect(accuracy?.realized).toBeNull();
+    expect(fraud?.labelled).toBe(0);
+    expect(breaching(fraud, 'estimated:accuracy')).toBe(true);
+    // shifted drifted on every input (critical), but its estimate did not get worse.
+    const shifted = second.get('shifted');
+    expect(shifted?.status).toBe('critical');
+    expect(breaching(shifted, 'model:drift')).toBe(true);
+    expect(shifted?.rules.filter((x) => x.rule.startsWith('estimated:') && x.breaching)).toEqual([]);
+
+    const studies = await waitFor(
+      async () => {
+        const listed = await wiring.retuner.listStudies({});
+        return listed.length > 0 ? listed : undefined;
+      },
+      { timeoutMs: 10_000, description: 'the estimate to start a study' },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await wiring.retuner.listStudies({})).map((s) => s.model)).toEqual(['fraud']);
+    expect(studies[0]).toMatchObject({ model: 'fraud', trigger: 'monitor', state: 'waiting' });
+    // It learns from the world after the estimate fell, once labels for it arrive.
+    expect(JSON.parse(studies[0]?.window ?? '{}')).toMatchObject({
+      policy: 'drift-onset',
+      onsetMs: nowMs - WINDOW_MS,
     });
   });
 });
