@@ -301,14 +301,18 @@ function withAttribution(
   multivariate: MultivariateResult | undefined,
   performance: AttributionEvidence | undefined,
 ): ModelEvaluation {
-  const effects = e.drift.filter(
+  // A model critical because one of its segments drifted: that segment's effects explain it.
+  const drifted = (segment: string): boolean =>
+    e.rules.some((r) => r.rule === 'model:drift' && r.breaching && (r.segment ?? '') === segment);
+  const segment = drifted('') ? undefined : e.segments.find((s) => drifted(s.segment));
+  const effects = (segment ?? e).drift.filter(
     (d) => d.detector === 'default' && d.details['output'] !== true && d.kind !== 'multivariate',
   );
   const evidence: AttributionEvidence[] = [];
   if (effects.length > 0) {
     evidence.push({
       kind: 'effect',
-      alert: e.rules.some((r) => r.rule === 'model:drift' && r.breaching && (r.segment ?? '') === ''),
+      alert: segment !== undefined || drifted(''),
       values: effects.map((d) => ({ feature: d.feature, value: d.effect ?? 0 })),
     });
   }
@@ -323,7 +327,10 @@ function withAttribution(
   return {
     ...e,
     attribution,
-    reasons: [...e.reasons, `explained by: ${named}`],
+    reasons: [
+      ...e.reasons,
+      `explained by: ${named}${segment === undefined ? '' : ` (drift of segment ${segment.segment})`}`,
+    ],
     rules: e.rules.map((r) =>
       r.breaching && (r.segment ?? '') === ''
         ? { ...r, details: { ...(r.details ?? {}), attribution: details } }
