@@ -210,6 +210,13 @@ export const estimationSchema = z
      * in ClickHouse, and the loss models' fit grows with the cube of their bins. @default 32
      */
     maxFeatures: z.number().int().min(2).max(100).default(32),
+    /**
+     * Window rows the estimates are computed from at most: a larger window is read on a
+     * deterministic sample of about this many rows (one in ceil(events / maxWindowRows), by the
+     * hash of the event id), which bounds the cost of a cycle; the bands are those of the
+     * sample's size. Realized performance reads every labelled row. @default 200000
+     */
+    maxWindowRows: z.number().int().min(1_000).default(200_000),
     /** Reference rows the estimators are fitted on at most (the first ones). @default 20000 */
     maxFitRows: z.number().int().min(1_000).max(200_000).default(20_000),
     /** How often a reference whose estimators still wait for labelled rows is fitted again. @default 900000 */

@@ -250,6 +250,32 @@ describe.each(ENGINES)('estimation aggregates on the %s backend', (engine) => {
         expect(m?.max).toBe(Math.max(...values));
       }
     }
+    // A window larger than maxWindowRows is read on one row in k by the hash of its id: the same
+    // aggregates over exactly those rows.
+    const sampled = await readEstimationAggregates(store, window, HORIZON_MS, GRID_CELLS, [
+      { model: 'bin', estimators: fitted.get('bin') as FittedEstimators, sampleEvery: 3 },
+    ]);
+    const ids = new Set(
+      (
+        await store.select<{ id: string }>(
+          'sample ids',
+          `SELECT id FROM ${sqlIdentifier(store.database)}.predictions WHERE model = 'bin' AND ts_ms >= ${windowStart} AND cityHash64(id) % 3 = 0`,
+        )
+      ).map((x) => x.id),
+    );
+    expect(ids.size).toBeGreaterThan(300);
+    expect(ids.size).toBeLessThan(500);
+    const sample = (await windowRows('bin')).filter((row) => ids.has(row.id));
+    const bin = fitted.get('bin') as FittedEstimators;
+    const pca = bin.reconstruction;
+    if (pca === undefined || bin.cbpe === undefined) throw new Error('no estimators');
+    expect(sampled.get('bin')?.moments?.count).toBe(sample.length);
+    checkMoments(sampled.get('bin')?.moments, bin, sample);
+    expect(sampled.get('bin')?.outputs?.rows).toBe(sample.length);
+    expect(sampled.get('bin')?.cbpe?.count).toBe(sample.length);
+    // Realized ROC AUC reads every labelled row, sampled or not.
+    expect(sampled.get('bin')?.labelled).toEqual(read.get('bin')?.labelled);
+
     // Only the expected outputs: the binary model's map holds both classes, some rows one number.
     expect(fitted.get('bin')?.outputs.map((o) => o.name)).toEqual([
       '__prediction__',

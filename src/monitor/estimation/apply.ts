@@ -46,6 +46,8 @@ export interface ApplyInput {
   readonly aggregates: EstimationAggregates | undefined;
   readonly labels: LabelAggregates | undefined;
   readonly gridCells: number;
+  /** The window was read on one row in this many (estimation.maxWindowRows). @default 1 */
+  readonly sampleEvery?: number;
 }
 
 export function applyEstimation(input: ApplyInput): ModelEvaluation {
@@ -146,7 +148,7 @@ export function applyEstimation(input: ApplyInput): ModelEvaluation {
         count: r.count,
         contributions: r.contributions,
       };
-      drift.push(multivariateRow(multivariate, estimators));
+      drift.push(multivariateRow(multivariate, estimators, input.sampleEvery ?? 1));
       const severity = settings.estimation.multivariate.severity;
       const summary = r.alert
         ? `the joint distribution of the features changed: reconstruction error ${fmt(r.error)} outside its band [${fmt(r.band.lower)}, ${fmt(r.band.upper)}] (reference ${fmt(r.referenceValue)})`
@@ -164,9 +166,9 @@ export function applyEstimation(input: ApplyInput): ModelEvaluation {
     }
 
     // The model's outputs (predicted label or number, scores) drift like features.
-    if (estimators.outputs.length > 0 && aggregates.outputs !== undefined && e.events > 0) {
+    if (estimators.outputs.length > 0 && aggregates.outputs !== undefined && aggregates.outputs.rows > 0) {
       available.push('outputs');
-      const out = outputDrift(estimators.outputs, aggregates.outputs, e.events, settings, input.gridCells);
+      const out = outputDrift(estimators.outputs, aggregates.outputs, settings, input.gridCells);
       drift.push(...out.rows);
       for (const v of out.verdicts) {
         rule({
@@ -200,6 +202,7 @@ export function applyEstimation(input: ApplyInput): ModelEvaluation {
     metrics,
     ...(multivariate === undefined ? {} : { multivariate }),
     estimatedRows,
+    sampleEvery: input.sampleEvery ?? 1,
   };
   const merged: ModelEvaluation = {
     ...e,
@@ -264,7 +267,7 @@ function realizedRow(settings: ResolvedModelSettings, value: number): Performanc
   return { metric: 'roc_auc', value, threshold, breaching };
 }
 
-function multivariateRow(m: MultivariateResult, estimators: FittedEstimators): DriftRow {
+function multivariateRow(m: MultivariateResult, estimators: FittedEstimators, sampleEvery: number): DriftRow {
   const top = [...m.contributions].sort((a, b) => Math.abs(b.value) - Math.abs(a.value)).slice(0, 5);
   return {
     feature: MULTIVARIATE_FEATURE,
@@ -285,6 +288,7 @@ function multivariateRow(m: MultivariateResult, estimators: FittedEstimators): D
       components: estimators.reconstruction?.components.length ?? 0,
       features: estimators.reconstruction?.columns.length ?? 0,
       contributions: top,
+      ...(sampleEvery > 1 ? { sampleEvery } : {}),
     },
   };
 }

@@ -34,10 +34,10 @@ export interface OutputDrift {
 export function outputDrift(
   outputs: readonly OutputSpec[],
   window: OutputAggregates,
-  events: number,
   settings: ResolvedModelSettings,
   gridCells: number,
 ): OutputDrift {
+  const events = window.rows;
   const { grids, cells } = outputGrids(outputs, gridCells);
   const rows: DriftRow[] = [];
   const evidence: FeatureEvidence[] = [];

@@ -7,6 +7,7 @@ import { windowFilter, type WindowBounds } from '../queries.js';
  * reference (again while labels are awaited), never per window.
  */
 export interface EstimationRow {
+  readonly id: string;
   readonly tsMs: number;
   readonly features: Readonly<Record<string, number | string | null>>;
   /** '' when the event carried no label prediction. */
@@ -34,7 +35,7 @@ export function referenceRowsQuery(
   range: WindowBounds | undefined,
 ): string {
   const where = range === undefined ? `model = ${sqlString(model)}` : windowFilter(model, range);
-  return `SELECT ts_ms, num_names, num_values, cat_names, cat_values, missing_names, prediction_label, prediction_number, score, score_classes, score_values, label, label_number, labelled FROM
+  return `SELECT id, ts_ms, num_names, num_values, cat_names, cat_values, missing_names, prediction_label, prediction_number, score, score_classes, score_values, label, label_number, labelled FROM
 (SELECT model, id, ts_ms, num_names, num_values, cat_names, cat_values, missing_names, prediction_label, prediction_number, score, score_classes, score_values
  FROM ${db}.predictions FINAL WHERE ${where} ORDER BY ts_ms, id LIMIT ${sqlNumber(limit)}) AS p
 ALL LEFT JOIN
@@ -44,6 +45,7 @@ ORDER BY ts_ms, id`;
 }
 
 export interface ReferenceRowJson {
+  id: string;
   ts_ms: string;
   num_names: string[];
   num_values: number[];
@@ -72,6 +74,7 @@ export function estimationRow(r: ReferenceRowJson): EstimationRow {
   });
   const labelled = Number(r.labelled) === 1;
   return {
+    id: r.id,
     tsMs: Number(r.ts_ms),
     features,
     predictionLabel: r.prediction_label,

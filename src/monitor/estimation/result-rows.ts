@@ -5,9 +5,11 @@ import type { ModelEvaluation } from '../evaluate.js';
  * (pure; written by monitor-store.ts with the evaluation's other rows, before its health row).
  */
 export function estimationResultRows(e: ModelEvaluation): Record<string, unknown>[] {
-  if (e.estimation === undefined) return [];
+  const report = e.estimation;
+  if (report === undefined) return [];
   const common = windowColumns(e);
-  return e.estimation.metrics.map((m) => ({
+  const sampled = report.sampleEvery > 1 ? { sampleEvery: report.sampleEvery } : {};
+  return report.metrics.map((m) => ({
     ...common,
     segment: '',
     metric: m.metric,
@@ -24,7 +26,7 @@ export function estimationResultRows(e: ModelEvaluation): Record<string, unknown
     coverage: e.coverage,
     threshold: m.threshold,
     breaching: m.breaching ? 1 : 0,
-    details: JSON.stringify(m.details),
+    details: JSON.stringify({ ...m.details, ...sampled }),
   }));
 }
 

@@ -5,6 +5,7 @@ import type { ModelEvaluation, WindowAggregates } from '../evaluate.js';
 import { applyEstimation } from './apply.js';
 import { EstimationStore } from './estimation-store.js';
 import { EstimatorBook, type BookEntry } from './estimator-book.js';
+import { LayoutCache } from '../layouts.js';
 import type { EstimationAggregates } from './types.js';
 import { readEstimationAggregates, type EstimationReadModel } from './window-reads.js';
 
@@ -35,8 +36,12 @@ export interface EstimationPort {
  */
 export function estimationStep(store: Store, logger: Logger): EstimationPort {
   const book = new EstimatorBook(new EstimationStore(store), logger);
+  const layouts = new LayoutCache();
   return {
-    forget: (model) => book.forget(model),
+    forget: (model) => {
+      book.forget(model);
+      layouts.forget(model);
+    },
     async apply(input) {
       const plans = input.group.plans.filter(
         (p) => p.settings.estimation.enabled && input.evaluations.some((e) => e.model === p.model),
@@ -47,7 +52,9 @@ export function estimationStep(store: Store, logger: Logger): EstimationPort {
         entries = await book.entries(plans, input.nowMs);
         const models: EstimationReadModel[] = plans.flatMap((p) => {
           const estimators = entries.get(p.model)?.estimators;
-          return estimators === undefined ? [] : [{ model: p.model, estimators }];
+          const events = input.evaluations.find((e) => e.model === p.model)?.events ?? 0;
+          const sampleEvery = Math.max(1, Math.ceil(events / p.settings.estimation.maxWindowRows));
+          return estimators === undefined ? [] : [{ model: p.model, estimators, sampleEvery }];
         });
         if (models.length > 0)
           aggregates = await readEstimationAggregates(
@@ -56,6 +63,7 @@ export function estimationStep(store: Store, logger: Logger): EstimationPort {
             input.labelHorizonMs,
             input.gridCells,
             models,
+            layouts,
           );
       } catch (error) {
         logger.warn(
@@ -71,6 +79,7 @@ export function estimationStep(store: Store, logger: Logger): EstimationPort {
         return applyEstimation({
           evaluation,
           settings: plan.settings,
+          sampleEvery: Math.max(1, Math.ceil(evaluation.events / plan.settings.estimation.maxWindowRows)),
           estimators: entry?.estimators,
           ...(entry?.unavailable === undefined ? {} : { unavailable: entry.unavailable }),
           aggregates: aggregates.get(evaluation.model),

@@ -79,6 +79,8 @@ export interface EstimationAggregates {
 
 /** The window's outputs: numeric ones by grid cell with moments, the predicted labels counted. */
 export interface OutputAggregates {
+  /** Rows read (the window's, or its sample's): an output's missing values are the rest. */
+  readonly rows: number;
   /** Per numeric output: grid cell → count (cells as the monitor's numeric histogram). */
   readonly cells: ReadonlyMap<string, ReadonlyMap<number, number>>;
   readonly moments: ReadonlyMap<
@@ -127,6 +129,8 @@ export interface EstimationReport {
   readonly multivariate?: MultivariateResult;
   /** Rows with scores the estimate is over (CBPE), or window rows (DLE). */
   readonly estimatedRows: number;
+  /** The window was read on a deterministic sample of one row in this many (1: every row). */
+  readonly sampleEvery: number;
 }
 
 export type { Attribution, FeatureAttribution };

@@ -8,23 +8,29 @@ import type {
 import { binCount } from '../../../detectors/index.js';
 import { sqlIdentifier } from '../../../kernel/sql.js';
 import type { Store } from '../../../kernel/store.js';
-import { referenceGrids, type FeatureGrid, type WindowBounds } from '../queries.js';
+import { isLayoutHash, LayoutCache } from '../layouts.js';
+import { layoutNamesQuery, referenceGrids, type FeatureGrid, type WindowBounds } from '../queries.js';
 import type { FeatureReference } from '../reference.js';
-import type { EstimationAggregates, FittedEstimators, OutputAggregates, OutputSpec } from './types.js';
+import type { EstimationAggregates, FittedEstimators, OutputSpec } from './types.js';
 import {
   binnedBranch,
   cbpeHistogramBranch,
   labelledHistogramBranch,
   momentsBranch,
   outputsBranch,
-  predictedLabelsQuery,
+  predictedLabelsBranch,
   unionAll,
+  windowLayoutsQuery,
+  type FeaturePositions,
+  type WindowRows,
 } from './window-sql.js';
 
 /** A model whose window the estimation step reads: its fitted estimators. */
 export interface EstimationReadModel {
   readonly model: string;
   readonly estimators: FittedEstimators;
+  /** Read one row in this many (a deterministic sample by id) beyond estimation.maxWindowRows. @default 1 */
+  readonly sampleEvery?: number;
 }
 
 /** The grids the numeric outputs are counted on (the monitor's rule for features: queries.ts). */
@@ -42,10 +48,14 @@ export function binnedInputs(estimators: FittedEstimators): readonly InputBins[]
   return estimators.dle?.inputs ?? estimators.errorModel?.inputs;
 }
 
+type Parts = Map<string, { -readonly [K in keyof EstimationAggregates]: EstimationAggregates[K] }>;
+type Select = <T>(operation: string, branches: readonly string[]) => Promise<T[]>;
+
 /**
  * Reads the estimation aggregates of many models' windows (the same bounds): one query per kind
  * of aggregate for all the models that need it (a `UNION ALL` branch each), one after another
- * (each is CPU-bound inside ClickHouse). Models without any estimator are not read.
+ * (each is CPU-bound inside ClickHouse). Models without any estimator are not read. Numeric
+ * features are read by their position in the window's layouts (`layouts` caches the names).
  */
 export async function readEstimationAggregates(
   store: Pick<Store, 'select' | 'database'>,
@@ -53,15 +63,42 @@ export async function readEstimationAggregates(
   horizonMs: number,
   gridCells: number,
   models: readonly EstimationReadModel[],
+  layouts: LayoutCache = new LayoutCache(),
 ): Promise<Map<string, EstimationAggregates>> {
   const db = sqlIdentifier(store.database);
-  const parts = new Map<string, { -readonly [K in keyof EstimationAggregates]: EstimationAggregates[K] }>(
-    models.map((m) => [m.model, {}]),
+  const parts: Parts = new Map(models.map((m) => [m.model, {}]));
+  const select: Select = (operation, branches) =>
+    branches.length === 0 ? Promise.resolve([]) : store.select(operation, unionAll(branches));
+  const reads = models.map((m) => ({
+    ...m,
+    rows: { model: m.model, window, sampleEvery: Math.max(1, Math.floor(m.sampleEvery ?? 1)) },
+  }));
+  await readScores(select, db, horizonMs, reads, parts);
+  const positions = await featurePositions(
+    store,
+    db,
+    window,
+    reads
+      .filter((m) => binnedInputs(m.estimators) !== undefined || m.estimators.reconstruction !== undefined)
+      .map((m) => m.model),
+    layouts,
   );
-  const select = <T>(operation: string, branches: readonly string[]): Promise<T[]> =>
-    branches.length === 0 ? Promise.resolve([]) : store.select<T>(operation, unionAll(branches));
+  await readFeatures(select, db, reads, positions, parts);
+  await readOutputs(select, db, gridCells, reads, parts);
+  return parts;
+}
 
-  const scored = models.flatMap((m) =>
+type Read = EstimationReadModel & { readonly rows: WindowRows };
+
+/** CBPE's score histogram and the labelled scores of realized ROC AUC. */
+async function readScores(
+  select: Select,
+  db: string,
+  horizonMs: number,
+  reads: readonly Read[],
+  parts: Parts,
+) {
+  const scored = reads.flatMap((m) =>
     m.estimators.cbpe === undefined ? [] : [{ ...m, cbpe: m.estimators.cbpe }],
   );
   const histogram = await select<{
@@ -73,7 +110,7 @@ export async function readEstimationAggregates(
     s: number;
   }>(
     'estimation score histogram',
-    scored.map((m) => cbpeHistogramBranch(db, m.model, window, m.cbpe.scores, m.cbpe.model.grid)),
+    scored.map((m) => cbpeHistogramBranch(db, m.rows, m.cbpe.scores, m.cbpe.model.grid)),
   );
   const labelled = await select<{
     model: string;
@@ -83,9 +120,7 @@ export async function readEstimationAggregates(
     negatives: string;
   }>(
     'estimation labelled scores',
-    scored.map((m) =>
-      labelledHistogramBranch(db, m.model, window, horizonMs, m.cbpe.scores, m.cbpe.model.grid),
-    ),
+    scored.map((m) => labelledHistogramBranch(db, m.rows, horizonMs, m.cbpe.scores, m.cbpe.model.grid)),
   );
   for (const m of scored) {
     const { grid, trackedClasses } = m.cbpe.model;
@@ -102,14 +137,24 @@ export async function readEstimationAggregates(
       grid.cells,
     );
   }
+}
 
-  const binned = models.flatMap((m) => {
+/** The loss models' bins and the PCA moments, numeric features by layout position. */
+async function readFeatures(
+  select: Select,
+  db: string,
+  reads: readonly Read[],
+  positions: ReadonlyMap<string, FeaturePositions>,
+  parts: Parts,
+) {
+  const positionsOf = (model: string): FeaturePositions => positions.get(model) ?? new Map();
+  const binned = reads.flatMap((m) => {
     const inputs = binnedInputs(m.estimators);
-    return inputs === undefined ? [] : [{ model: m.model, inputs }];
+    return inputs === undefined ? [] : [{ ...m, inputs }];
   });
   const bins = await select<{ model: string; j: number; b: number; n: string; s: number }>(
     'estimation bins',
-    binned.map((m) => binnedBranch(db, m.model, window, m.inputs)),
+    binned.map((m) => binnedBranch(db, m.rows, m.inputs, positionsOf(m.model))),
   );
   for (const m of binned) {
     const entry = parts.get(m.model);
@@ -119,70 +164,101 @@ export async function readEstimationAggregates(
         m.inputs,
       );
   }
-
-  const pca = models.flatMap((m) =>
-    m.estimators.reconstruction === undefined ? [] : [{ model: m.model, pca: m.estimators.reconstruction }],
+  const pca = reads.flatMap((m) =>
+    m.estimators.reconstruction === undefined ? [] : [{ ...m, pca: m.estimators.reconstruction }],
   );
   const moments = await select<{ model: string; n: string; s: number[]; p: number[] }>(
     'estimation moments',
-    pca.map((m) => momentsBranch(db, m.model, window, m.pca.columns)),
+    pca.map((m) => momentsBranch(db, m.rows, m.pca.columns, positionsOf(m.model))),
   );
   for (const m of pca) {
-    const row = moments.find((r) => r.model === m.model);
     const entry = parts.get(m.model);
-    if (entry !== undefined) entry.moments = momentAggregates(row, m.pca.columns.length);
+    if (entry !== undefined)
+      entry.moments = momentAggregates(
+        moments.find((r) => r.model === m.model),
+        m.pca.columns.length,
+      );
   }
-
-  await readOutputs(store, db, window, gridCells, models, parts);
-  return parts;
 }
 
-async function readOutputs(
+/**
+ * Where each numeric feature is in each of the window's layouts: the window's layout hashes (one
+ * query for every model, reading only `num_layout`), their names looked up once per new layout
+ * and cached.
+ */
+async function featurePositions(
   store: Pick<Store, 'select'>,
   db: string,
   window: WindowBounds,
+  models: readonly string[],
+  layouts: LayoutCache,
+): Promise<Map<string, FeaturePositions>> {
+  const out = new Map<string, FeaturePositions>();
+  if (models.length === 0) return out;
+  const rows = await store.select<{ model: string; layout: string }>(
+    'estimation layouts',
+    windowLayoutsQuery(db, models, window),
+  );
+  for (const { model, layout } of rows) {
+    if (!isLayoutHash(layout) || layouts.get(model, layout) !== undefined) continue;
+    const [named] = await store.select<{ names: string[] }>(
+      'layout names',
+      layoutNamesQuery(db, model, layout),
+    );
+    layouts.add(model, { hash: layout, names: named?.names ?? [] });
+  }
+  for (const model of models) {
+    const positions = new Map<string, { hashes: string[]; positions: number[] }>();
+    for (const { layout } of rows.filter((r) => r.model === model && isLayoutHash(r.layout))) {
+      (layouts.get(model, layout) ?? []).forEach((name, i) => {
+        let at = positions.get(name);
+        if (at === undefined) positions.set(name, (at = { hashes: [], positions: [] }));
+        at.hashes.push(layout);
+        at.positions.push(i + 1);
+      });
+    }
+    out.set(model, positions);
+  }
+  return out;
+}
+
+/** The outputs' grid counts and moments (and the rows read), and the predicted labels. */
+async function readOutputs(
+  select: Select,
+  db: string,
   gridCells: number,
-  models: readonly EstimationReadModel[],
-  parts: Map<string, { outputs?: OutputAggregates }>,
-): Promise<void> {
-  const watched = models.filter((m) => m.estimators.outputs.length > 0);
+  reads: readonly Read[],
+  parts: Parts,
+) {
+  const watched = reads.filter((m) => m.estimators.outputs.length > 0);
   if (watched.length === 0) return;
-  const numeric = watched.flatMap((m) => {
+  const numeric = watched.map((m) => {
     const { grids, cells } = outputGrids(m.estimators.outputs, gridCells);
     const outputs = m.estimators.outputs.flatMap((spec) => {
       const grid = grids.get(spec.name);
       return spec.source === 'label' || grid === undefined ? [] : [{ spec, grid }];
     });
-    return outputs.length === 0 ? [] : [{ model: m.model, outputs, cells }];
+    return { model: m.model, rows: m.rows, outputs, cells };
   });
-  const cellRows =
-    numeric.length === 0
-      ? []
-      : await store.select<{
-          model: string;
-          o: number;
-          cell: number;
-          n: string;
-          s: number;
-          sq: number;
-          mn: number;
-          mx: number;
-        }>(
-          'estimation outputs',
-          unionAll(numeric.map((m) => outputsBranch(db, m.model, window, m.outputs, m.cells))),
-        );
-  const labelModels = watched.filter((m) => m.estimators.outputs.some((o) => o.source === 'label'));
-  const labelRows =
-    labelModels.length === 0
-      ? []
-      : await store.select<{ model: string; v: string; c: string }>(
-          'estimation predicted labels',
-          predictedLabelsQuery(
-            db,
-            labelModels.map((m) => m.model),
-            window,
-          ),
-        );
+  const cellRows = await select<{
+    model: string;
+    o: number;
+    cell: number;
+    n: string;
+    s: number;
+    sq: number;
+    mn: number;
+    mx: number;
+  }>(
+    'estimation outputs',
+    numeric.map((m) => outputsBranch(db, m.rows, m.outputs, m.cells)),
+  );
+  const labelRows = await select<{ model: string; v: string; c: string }>(
+    'estimation predicted labels',
+    watched
+      .filter((m) => m.estimators.outputs.some((o) => o.source === 'label'))
+      .map((m) => predictedLabelsBranch(db, m.rows)),
+  );
   for (const m of watched) {
     const entry = parts.get(m.model);
     if (entry === undefined) continue;
@@ -192,13 +268,18 @@ async function readOutputs(
       string,
       { count: number; sum: number; sumSquares: number; min: number; max: number }
     >();
+    let rows = 0;
     for (const r of cellRows) {
       if (r.model !== m.model) continue;
+      const n = Number(r.n);
+      if (Number(r.o) === 0) {
+        rows += n;
+        continue;
+      }
       const name = slots[Number(r.o) - 1]?.spec.name;
       if (name === undefined) continue;
       let counts = cells.get(name);
       if (counts === undefined) cells.set(name, (counts = new Map<number, number>()));
-      const n = Number(r.n);
       counts.set(Number(r.cell), (counts.get(Number(r.cell)) ?? 0) + n);
       const before = moments.get(name);
       moments.set(name, {
@@ -210,7 +291,7 @@ async function readOutputs(
       });
     }
     const labels = new Map(labelRows.filter((r) => r.model === m.model).map((r) => [r.v, Number(r.c)]));
-    entry.outputs = { cells, moments, labels };
+    entry.outputs = { rows, cells, moments, labels };
   }
 }
 

@@ -19,7 +19,8 @@ import type { OutputSpec, ScoreSource } from './types.js';
  * current engine alike (no parameters; aliases on joined subqueries; the join's right side
  * reduced to one row per key and joined with ALL).
  *
- * These read the window's rows, not the monitor's rollups: every aggregate depends on the
+ * These read the window's rows (a deterministic sample of them beyond `estimation.maxWindowRows`;
+ * realized ROC AUC reads every labelled row), not the monitor's rollups: every aggregate depends on the
  * reference's fitted models (score grid, bins, PCA encoding), as the rollups' grids do, and is
  * wanted only once a model has estimators. The predicted-label counts and the score histogram do
  * not depend on the reference's fit beyond the grid, so a follow-up can roll them up.
@@ -38,8 +39,48 @@ export function unionAll(branches: readonly string[]): string {
   return branches.map((b) => `SELECT * FROM (${b})`).join('\nUNION ALL\n');
 }
 
-const numericPresent = (name: string): string => `has(num_names, ${sqlString(name)})`;
-const numericValue = (name: string): string => `num_values[indexOf(num_names, ${sqlString(name)})]`;
+/**
+ * Where the window's rows are: a model's window, and, when the window holds more rows than the
+ * step reads (`estimation.maxWindowRows`), the deterministic sample of one row in `sampleEvery`
+ * by the hash of its id.
+ */
+export interface WindowRows {
+  readonly model: string;
+  readonly window: WindowBounds;
+  /** 1: every row. */
+  readonly sampleEvery: number;
+}
+
+function rowsFilter(w: WindowRows): string {
+  const sample = w.sampleEvery > 1 ? ` AND cityHash64(id) % ${sqlNumber(w.sampleEvery)} = 0` : '';
+  return `${windowFilter(w.model, w.window)}${sample}`;
+}
+
+/**
+ * Positions of numeric features within the window's layouts (src/monitor/layouts.ts): per
+ * feature, the layouts (`num_layout` hashes) that have it and its 1-based position in each. A
+ * value is then `num_values[transform(num_layout, hashes, positions, 0)]`: a lookup on the
+ * event's layout hash instead of searching its list of names for every feature of every row
+ * (which cost more than everything else the queries do).
+ */
+export type FeaturePositions = ReadonlyMap<
+  string,
+  { readonly hashes: readonly string[]; readonly positions: readonly number[] }
+>;
+
+/** The position expression of a numeric feature ('0' when no layout of the window has it). */
+function position(name: string, positions: FeaturePositions): string {
+  const at = positions.get(name);
+  if (at === undefined || at.hashes.length === 0) return '0';
+  for (const h of at.hashes)
+    if (!/^[0-9]{1,20}$/.test(h)) throw new TypeError(`not a layout hash: ${JSON.stringify(h)}`);
+  return `transform(num_layout, [${at.hashes.map((h) => `toUInt64(${h})`).join(', ')}], [${at.positions.map(sqlNumber).join(', ')}], 0)`;
+}
+
+const numericPresent = (name: string, positions: FeaturePositions): string =>
+  `(${position(name, positions)} > 0)`;
+const numericValue = (name: string, positions: FeaturePositions): string =>
+  `num_values[${position(name, positions)}]`;
 const categoryPresent = (name: string): string => `has(cat_names, ${sqlString(name)})`;
 const categoryValue = (name: string): string => `cat_values[indexOf(cat_names, ${sqlString(name)})]`;
 
@@ -73,14 +114,13 @@ function perClass(source: ScoreSource, grid: ScoreGrid, columns: string): string
  */
 export function cbpeHistogramBranch(
   db: string,
-  model: string,
-  window: WindowBounds,
+  rows: WindowRows,
   source: ScoreSource,
   grid: ScoreGrid,
 ): string {
-  return `SELECT ${sqlString(model)} AS model, toUInt32(k) AS t, toUInt8(prediction_label = cls) AS predicted, ${scoreCell(grid)} AS cell, toUInt64(count()) AS n, toFloat64(sum(sc)) AS s
+  return `SELECT ${sqlString(rows.model)} AS model, toUInt32(k) AS t, toUInt8(prediction_label = cls) AS predicted, ${scoreCell(grid)} AS cell, toUInt64(count()) AS n, toFloat64(sum(sc)) AS s
 FROM (${perClass(source, grid, 'prediction_label')}
- FROM (SELECT prediction_label, score, score_classes, score_values FROM ${db}.predictions WHERE ${windowFilter(model, window)} AND ${scoredRows(source)})
+ FROM (SELECT prediction_label, score, score_classes, score_values FROM ${db}.predictions WHERE ${rowsFilter(rows)} AND ${scoredRows(source)})
  ARRAY JOIN arrayEnumerate(${sqlStringList(source.classes)}) AS t)
 GROUP BY t, predicted, cell`;
 }
@@ -92,8 +132,7 @@ GROUP BY t, predicted, cell`;
  */
 export function labelledHistogramBranch(
   db: string,
-  model: string,
-  window: WindowBounds,
+  { model, window }: Pick<WindowRows, 'model' | 'window'>,
   horizonMs: number,
   source: ScoreSource,
   grid: ScoreGrid,
@@ -111,16 +150,16 @@ GROUP BY t, cell`;
 }
 
 /** A numeric input's value and presence: a feature, or (DLE) the predicted number. */
-function numericInput(name: string): { value: string; present: string } {
+function numericInput(name: string, positions: FeaturePositions): { value: string; present: string } {
   return name === PREDICTION_INPUT
     ? { value: 'ifNull(prediction_number, 0.)', present: 'isNotNull(prediction_number)' }
-    : { value: numericValue(name), present: numericPresent(name) };
+    : { value: numericValue(name, positions), present: numericPresent(name, positions) };
 }
 
 /** Bin of an input (additive-model.ts binOf): value bins, then `other` (categories), then missing. */
-function binExpression(input: InputBins): string {
+function binExpression(input: InputBins, positions: FeaturePositions): string {
   if (input.kind === 'numeric') {
-    const { value, present } = numericInput(input.name);
+    const { value, present } = numericInput(input.name, positions);
     // binIndex: the number of edges strictly below the value.
     const bin =
       input.edges.length === 0 ? '0' : input.edges.map((e) => `(${value} > ${sqlFloat(e)})`).join(' + ');
@@ -134,9 +173,9 @@ function binExpression(input: InputBins): string {
   return `toUInt32(if(${categoryPresent(input.name)}, ${bin}, ${sqlNumber(k + 1)}))`;
 }
 
-function binValue(input: InputBins): string {
+function binValue(input: InputBins, positions: FeaturePositions): string {
   if (input.kind === 'categorical') return '0.';
-  const { value, present } = numericInput(input.name);
+  const { value, present } = numericInput(input.name, positions);
   return `if(${present}, toFloat64(${value}), 0.)`;
 }
 
@@ -146,22 +185,22 @@ function binValue(input: InputBins): string {
  */
 export function binnedBranch(
   db: string,
-  model: string,
-  window: WindowBounds,
+  rows: WindowRows,
   inputs: readonly InputBins[],
+  positions: FeaturePositions,
 ): string {
   // ARRAY JOIN aliases differ from the selected ones: 18.16 refuses a duplicate alias.
-  return `SELECT ${sqlString(model)} AS model, toUInt32(input) AS j, toUInt32(bin) AS b, toUInt64(count()) AS n, toFloat64(sum(x)) AS s
-FROM (SELECT [${inputs.map(binExpression).join(', ')}] AS bs, [${inputs.map(binValue).join(', ')}] AS xs
- FROM ${db}.predictions WHERE ${windowFilter(model, window)})
+  return `SELECT ${sqlString(rows.model)} AS model, toUInt32(input) AS j, toUInt32(bin) AS b, toUInt64(count()) AS n, toFloat64(sum(x)) AS s
+FROM (SELECT [${inputs.map((i) => binExpression(i, positions)).join(', ')}] AS bs, [${inputs.map((i) => binValue(i, positions)).join(', ')}] AS xs
+ FROM ${db}.predictions WHERE ${rowsFilter(rows)})
 ARRAY JOIN bs AS bin, xs AS x, arrayEnumerate(bs) AS input
 GROUP BY input, bin`;
 }
 
 /** A row's encoded value of one PCA column (reconstruction.ts encodeValue). */
-function encoded(column: EncodedColumn): string {
+function encoded(column: EncodedColumn, positions: FeaturePositions): string {
   if (column.kind === 'numeric') {
-    return `if(${numericPresent(column.name)}, (${numericValue(column.name)} - ${sqlFloat(column.mean)}) / ${sqlFloat(column.scale)}, 0.)`;
+    return `if(${numericPresent(column.name, positions)}, (${numericValue(column.name, positions)} - ${sqlFloat(column.mean)}) / ${sqlFloat(column.scale)}, 0.)`;
   }
   const entries = Object.entries(column.frequencies);
   const value = `if(${categoryPresent(column.name)}, ${categoryValue(column.name)}, ${sqlString('__missing__')})`;
@@ -174,19 +213,22 @@ function encoded(column: EncodedColumn): string {
 
 /**
  * PCA reconstruction (MomentAggregates): n, Σ z and Σ z_i z_j (i <= j, packed row by row) of the
- * window's encoded rows.
+ * window's encoded rows. One aggregate per sum, gathered into arrays after aggregation: a third
+ * faster than summing per-row arrays of products (sumForEach), which allocates one per row.
  */
 export function momentsBranch(
   db: string,
-  model: string,
-  window: WindowBounds,
+  rows: WindowRows,
   columns: readonly EncodedColumn[],
+  positions: FeaturePositions,
 ): string {
   const d = columns.length;
   const products: string[] = [];
-  for (let i = 1; i <= d; i++) for (let j = i; j <= d; j++) products.push(`z[${i}] * z[${j}]`);
-  return `SELECT ${sqlString(model)} AS model, toUInt64(count()) AS n, sumForEach(z) AS s, sumForEach([${products.join(', ')}]) AS p
-FROM (SELECT [${columns.map(encoded).join(', ')}] AS z FROM ${db}.predictions WHERE ${windowFilter(model, window)})`;
+  for (let i = 0; i < d; i++) for (let j = i; j < d; j++) products.push(`sum(z${i} * z${j})`);
+  const sums = columns.map((_, i) => `sum(z${i})`);
+  const zs = columns.map((c, i) => `${encoded(c, positions)} AS z${i}`);
+  return `SELECT ${sqlString(rows.model)} AS model, toUInt64(count()) AS n, [${sums.join(', ')}] AS s, [${products.join(', ')}] AS p
+FROM (SELECT ${zs.join(', ')} FROM ${db}.predictions WHERE ${rowsFilter(rows)})`;
 }
 
 function outputValue(spec: OutputSpec): { value: string; present: string } {
@@ -207,31 +249,40 @@ function outputValue(spec: OutputSpec): { value: string; present: string } {
 /**
  * The numeric outputs (predicted number, scores): per output o (1-based, in `outputs` order) and
  * cell of its grid (the monitor's numeric histogram cells: 0 below, 1..cells, cells + 1 above),
- * count, Σ, Σ², min and max.
+ * count, Σ, Σ², min and max. Output 0 is every row read (its count: the rows the outputs' missing
+ * values are counted against).
  */
 export function outputsBranch(
   db: string,
-  model: string,
-  window: WindowBounds,
-  outputs: readonly { readonly spec: OutputSpec; readonly grid: FeatureGrid }[],
+  rows: WindowRows,
+  numeric: readonly { readonly spec: OutputSpec; readonly grid: FeatureGrid }[],
   cells: number,
 ): string {
-  const slots = outputs.map((_, i) => sqlNumber(i + 1)).join(', ');
-  const lo = `transform(slot, [${slots}], ${floats(outputs.map((o) => o.grid.lo))}, 0.)`;
-  const iw = `transform(slot, [${slots}], ${floats(outputs.map((o) => o.grid.inverseWidth))}, 0.)`;
-  const values = outputs.map((o) => outputValue(o.spec));
-  return `SELECT ${sqlString(model)} AS model, toUInt32(slot) AS o, toInt32(greatest(-1., least(${sqlFloat(cells)}, floor((v - ${lo}) * ${iw}))) + 1.) AS cell,
+  const outputs = [{ lo: 0, inverseWidth: 0, value: '0.', present: '1' }].concat(
+    numeric.map((o) => ({ lo: o.grid.lo, inverseWidth: o.grid.inverseWidth, ...outputValue(o.spec) })),
+  );
+  const slots = outputs.map((_, i) => sqlNumber(i)).join(', ');
+  const lo = `transform(slot, [${slots}], ${floats(outputs.map((o) => o.lo))}, 0.)`;
+  const iw = `transform(slot, [${slots}], ${floats(outputs.map((o) => o.inverseWidth))}, 0.)`;
+  const values = outputs;
+  return `SELECT ${sqlString(rows.model)} AS model, toUInt32(slot) AS o, toInt32(greatest(-1., least(${sqlFloat(cells)}, floor((v - ${lo}) * ${iw}))) + 1.) AS cell,
  toUInt64(count()) AS n, toFloat64(sum(v)) AS s, toFloat64(sum(v * v)) AS sq, toFloat64(min(v)) AS mn, toFloat64(max(v)) AS mx
 FROM (SELECT [${slots}] AS os, [${values.map((v) => `toFloat64(${v.value})`).join(', ')}] AS vs, [${values.map((v) => `toUInt8(${v.present})`).join(', ')}] AS ps
- FROM ${db}.predictions WHERE ${windowFilter(model, window)})
+ FROM ${db}.predictions WHERE ${rowsFilter(rows)})
 ARRAY JOIN os AS slot, vs AS v, ps AS p
 WHERE p = 1
 GROUP BY slot, cell`;
 }
 
-/** Predicted labels counted per model (the most frequent 1000 of each). */
-export function predictedLabelsQuery(db: string, models: readonly string[], window: WindowBounds): string {
-  return `SELECT model, prediction_label AS v, toUInt64(count()) AS c FROM ${db}.predictions
-WHERE ${windowFilter(models, window)} AND prediction_label != ''
-GROUP BY model, v ORDER BY model, c DESC, v LIMIT 1000 BY model`;
+/** Predicted labels counted (the most frequent 1000). */
+export function predictedLabelsBranch(db: string, rows: WindowRows): string {
+  // The filter is in a subquery: an alias `model` beside it would shadow the column in WHERE.
+  return `SELECT ${sqlString(rows.model)} AS model, v, toUInt64(count()) AS c
+FROM (SELECT prediction_label AS v FROM ${db}.predictions WHERE ${rowsFilter(rows)} AND prediction_label != '')
+GROUP BY v ORDER BY c DESC, v LIMIT 1000`;
+}
+
+/** The window's numeric layouts per model (reads only the UInt64 `num_layout`). */
+export function windowLayoutsQuery(db: string, models: readonly string[], window: WindowBounds): string {
+  return `SELECT model, toString(num_layout) AS layout FROM ${db}.predictions WHERE ${windowFilter(models, window)} GROUP BY model, num_layout`;
 }

@@ -136,7 +136,7 @@ function aggregatesOf(e: FittedEstimators, rows: readonly EstimationRow[]): Esti
       });
     }
   }
-  out.outputs = { cells: cellCounts, moments, labels };
+  out.outputs = { rows: rows.length, cells: cellCounts, moments, labels };
   return out;
 }
 
@@ -174,10 +174,10 @@ function evaluation(rows: number, overrides: Partial<ModelEvaluation> = {}): Mod
   };
 }
 
-const binaryModel = {
+const binaryModel: NonNullable<MonitoringInput['models']>[string] = {
   task: { type: 'classification', classes: ['fraud', 'ok'] },
   performance: [{ metric: 'roc_auc', min: 0.7 }],
-} as const;
+};
 
 describe('applying the estimators to a window', () => {
   const settings = settingsOf(binaryModel);
@@ -413,7 +413,7 @@ describe('applying the estimators to a window', () => {
     });
     expect(ok).toEqual({
       ...evaluation(100),
-      estimation: { available: [], unavailable: {}, metrics: [], estimatedRows: 0 },
+      estimation: { available: [], unavailable: {}, metrics: [], estimatedRows: 0, sampleEvery: 1 },
     });
   });
 });

@@ -25,7 +25,9 @@ function fit(
   });
 }
 
-const binary = { task: { type: 'classification', classes: ['fraud', 'ok'] } } as const;
+const binary: NonNullable<MonitoringInput['models']>[string] = {
+  task: { type: 'classification', classes: ['fraud', 'ok'] },
+};
 
 describe('fitting the estimators on a reference', () => {
   it('fits CBPE, the error model, PCA and the outputs of a labelled binary classifier with scores', () => {

@@ -68,14 +68,15 @@ describe('estimation aggregates from ClickHouse rows', () => {
   it('binds names and numbers through kernel/sql.ts: quotes escaped, floats at full precision', () => {
     const sql = cbpeHistogramBranch(
       '`db`',
-      "o'brien",
-      { startMs: 0, endMs: 60_000 },
+      { model: "o'brien", window: { startMs: 0, endMs: 60_000 }, sampleEvery: 3 },
       { classes: ["it's"], singleScore: true },
       { lo: 0, hi: 1, cells: 1000 },
     );
     expect(sql).toContain("'o\\'brien' AS model");
     expect(sql).toContain("['it\\'s']");
     expect(sql).not.toMatch(/[^\\]'s'/);
+    // A window larger than maxWindowRows is read on the deterministic sample by id.
+    expect(sql).toContain('cityHash64(id) % 3 = 0');
     expect(sqlFloat(1)).toBe('1.');
     expect(sqlFloat(0.1)).toBe('0.10000000000000001');
     expect(Number(sqlFloat(0.1))).toBe(0.1);

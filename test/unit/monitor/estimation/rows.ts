@@ -4,6 +4,7 @@ import type { EstimationRow } from '../../../../src/monitor/estimation/reference
 /** Reference rows for the estimation unit tests, as the store would give them back (seeded). */
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+const noScores: Readonly<Record<string, number>> = {};
 
 export interface RowOptions {
   readonly seed?: number;
@@ -30,12 +31,13 @@ export function binaryRows(n: number, options: RowOptions = {}): EstimationRow[]
     const labelled = r() < (options.labelled ?? 1);
     const mode = options.scores ?? 'map';
     return {
+      id: String(i),
       tsMs: i * 1_000,
       features: { x1, x2, x3, channel: r() < 0.6 ? 'web' : 'app' },
       predictionLabel: s >= 0.5 ? 'fraud' : 'ok',
       predictionNumber: null,
       score: mode === 'number' ? s : null,
-      scores: mode === 'map' ? { fraud: s, ok: 1 - s } : {},
+      scores: mode === 'map' ? { fraud: s, ok: 1 - s } : noScores,
       label: labelled ? y : null,
       labelNumber: null,
     };
@@ -51,6 +53,7 @@ export function regressionRows(n: number, options: RowOptions = {}): EstimationR
     const x2 = normal(r);
     const y = 3 + 2 * x1 - x2 + normal(r) * (0.5 + Math.abs(x1));
     return {
+      id: String(i),
       tsMs: i * 1_000,
       features: { x1, x2 },
       predictionLabel: '',
@@ -70,6 +73,7 @@ export function correlatedRows(n: number, rho: number, seed = 3): EstimationRow[
     const a = normal(r);
     const b = normal(r);
     return {
+      id: String(i),
       tsMs: i * 1_000,
       features: { x1: a, x2: rho * a + Math.sqrt(1 - rho * rho) * b, x3: normal(r) },
       predictionLabel: a > 0 ? 'yes' : 'no',
