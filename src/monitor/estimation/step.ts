@@ -52,9 +52,13 @@ export function estimationStep(store: Store, logger: Logger): EstimationPort {
         entries = await book.entries(plans, input.nowMs);
         const models: EstimationReadModel[] = plans.flatMap((p) => {
           const estimators = entries.get(p.model)?.estimators;
-          const events = input.evaluations.find((e) => e.model === p.model)?.events ?? 0;
-          const sampleEvery = Math.max(1, Math.ceil(events / p.settings.estimation.maxWindowRows));
-          return estimators === undefined ? [] : [{ model: p.model, estimators, sampleEvery }];
+          const evaluation = input.evaluations.find((e) => e.model === p.model);
+          const sampleEvery = Math.max(
+            1,
+            Math.ceil((evaluation?.events ?? 0) / p.settings.estimation.maxWindowRows),
+          );
+          const labelled = (evaluation?.labelled ?? 0) > 0;
+          return estimators === undefined ? [] : [{ model: p.model, estimators, sampleEvery, labelled }];
         });
         if (models.length > 0)
           aggregates = await readEstimationAggregates(

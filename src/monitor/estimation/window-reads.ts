@@ -31,6 +31,11 @@ export interface EstimationReadModel {
   readonly estimators: FittedEstimators;
   /** Read one row in this many (a deterministic sample by id) beyond estimation.maxWindowRows. @default 1 */
   readonly sampleEvery?: number;
+  /**
+   * Whether the window has labelled rows (the monitor's label join says): without, realized ROC
+   * AUC has nothing to count and its join is skipped. @default true
+   */
+  readonly labelled?: boolean;
 }
 
 /** The grids the numeric outputs are counted on (the monitor's rule for features: queries.ts). */
@@ -120,7 +125,9 @@ async function readScores(
     negatives: string;
   }>(
     'estimation labelled scores',
-    scored.map((m) => labelledHistogramBranch(db, m.rows, horizonMs, m.cbpe.scores, m.cbpe.model.grid)),
+    scored
+      .filter((m) => m.labelled !== false)
+      .map((m) => labelledHistogramBranch(db, m.rows, horizonMs, m.cbpe.scores, m.cbpe.model.grid)),
   );
   for (const m of scored) {
     const { grid, trackedClasses } = m.cbpe.model;
