@@ -99,7 +99,8 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'get',
     path: '/v1/models/{model}/health',
     tag: 'monitor',
-    summary: "A model's latest health (ok, warning, critical) with reasons",
+    summary:
+      "A model's latest health (ok, warning, critical) with reasons and, when warning or critical, the top 5 features that explain it (attribution)",
   },
   {
     method: 'get',
