@@ -54,6 +54,12 @@ export default tseslint.config(
     },
   },
   {
+    // The daemon's promises are awaited or end in a handler: `void promise` hides a rejection that
+    // would kill the process (Node's default for unhandled rejections).
+    files: ['src/**/*.ts'],
+    rules: { '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }] },
+  },
+  {
     files: ['src/store/clickhouse-server.ts', 'src/store/embedded-store.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },

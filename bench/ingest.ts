@@ -21,11 +21,17 @@
  * the store itself (distinct ids, nothing visible twice). For the embedded store, the daemon's
  * CPU includes the engine's; for the server, ClickHouse's CPU is reported beside the daemon's.
  *
+ * With `--cluster`, driftguard then ingests the same stream into the local ClickHouse cluster
+ * (2 shards × 2 replicas, `dev-services up --cluster`: Distributed tables, synchronous inserts with
+ * a quorum of both replicas) and a last line compares it with the single node. On one 2-core
+ * machine no speed-up is expected: the figure shows what replication costs.
+ *
  * Usage: node --import tsx bench/ingest.ts [--events 500000] [--max-in-flight 40000] [--topics 4]
- *   [--store both|server|embedded] [--only driftguard|pipe]
+ *   [--store both|server|embedded] [--only driftguard|pipe] [--cluster] [--rollups on|off]
  * Lines before the last: one check per path (retention, stored, CPU seconds), the settings.
  * Last line: {"bench":"ingest","events":N,"driftguard_events_per_s":x,"baseline_events_per_s":y,"ratio":x/y,
  *   "driftguard_peak_rss_mb":z,"embedded_events_per_s":e,"embedded_over_server":e/x,"embedded_peak_rss_mb":m}
+ * With --cluster, then: {"bench":"ingest-cluster","events":N,"single_node_events_per_s":x,"cluster_events_per_s":y,"ratio":y/x,…}
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -49,6 +55,8 @@ const { values: args } = parseArgs({
     topics: { type: 'string', default: '4' },
     only: { type: 'string' },
     store: { type: 'string', default: 'both' },
+    cluster: { type: 'boolean', default: false },
+    rollups: { type: 'string', default: 'on' },
   },
 });
 if (!['both', 'server', 'embedded'].includes(args.store))
@@ -56,6 +64,8 @@ if (!['both', 'server', 'embedded'].includes(args.store))
 const ENGINES = (args.store === 'both' ? ['server', 'embedded'] : [args.store]) as Array<
   'server' | 'embedded'
 >;
+if (!['on', 'off'].includes(args.rollups)) throw new Error('--rollups is on or off');
+type Engine = 'server' | 'embedded' | 'cluster';
 const EVENTS = Number(args.events);
 const MAX_IN_FLIGHT = Number(args['max-in-flight']);
 const TOPICS = Number(args.topics);
@@ -75,7 +85,7 @@ const POLL_MS = 20;
  */
 const NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '--max-old-space-size=256').split(' ').filter(Boolean);
 
-const services = await servicesUp({ logger: createLogger('warn') });
+const services = await servicesUp({ logger: createLogger('warn'), cluster: args.cluster });
 const clickhouseUrl = services.clickhouseUrl;
 const brokers = services.kafkaBrokers;
 const tcpPort = services.env['DRIFTGUARD_CLICKHOUSE_TCP_PORT'];
@@ -86,8 +96,8 @@ function log(message: string): void {
   process.stderr.write(`[bench:ingest] ${message}\n`);
 }
 
-async function query(sql: string): Promise<string> {
-  const response = await fetch(`${clickhouseUrl}/?query=${encodeURIComponent(sql)}`, { method: 'POST' });
+async function query(sql: string, url = clickhouseUrl): Promise<string> {
+  const response = await fetch(`${url}/?query=${encodeURIComponent(sql)}`, { method: 'POST' });
   const text = await response.text();
   if (!response.ok) throw new Error(`ClickHouse: ${text}`);
   return text.trim();
@@ -307,17 +317,36 @@ function rowsStoredBy(daemonUrl: () => string): () => Promise<number> {
   };
 }
 
+/** The local cluster, when the bench runs with --cluster. */
+const cluster = services.cluster;
+
+/** The daemon's `DRIFTGUARD_*` overrides that point it at the engine's ClickHouse. */
+function engineEnv(engine: Engine): Record<string, string> {
+  if (engine !== 'cluster' || cluster === undefined) return {};
+  return { DRIFTGUARD_CLICKHOUSE_URL: cluster.clickhouseUrl, DRIFTGUARD_CLICKHOUSE_CLUSTER: cluster.cluster };
+}
+
+/** The ClickHouse server processes whose CPU an engine uses (none for embedded: the daemon's). */
+function enginePids(engine: Engine): number[] {
+  if (engine === 'embedded') return [];
+  if (engine === 'cluster')
+    return (cluster?.processes ?? []).filter((p) => p.name !== 'zookeeper').map((p) => p.pid);
+  return [services.services.clickhouse.pid];
+}
+
 /** Distinct ids and rows visible after replays collapse, read from the store the daemon used. */
 async function storedCheck(
-  engine: 'server' | 'embedded',
+  engine: Engine,
   db: string,
   storePath: string,
 ): Promise<{ visible: number; ids: number }> {
   const sql = (table: string): string =>
     `SELECT (SELECT count() FROM ${db}.${table} FINAL) AS visible, (SELECT uniqExact(id) FROM ${db}.${table}) AS ids`;
-  if (engine === 'server') {
-    const [visible, ids] = (await query(`${sql('predictions')} FORMAT TSV`)).split('\t').map(Number);
-    await query(`DROP DATABASE ${db}`);
+  if (engine !== 'embedded') {
+    const url = engine === 'cluster' && cluster !== undefined ? cluster.clickhouseUrl : clickhouseUrl;
+    const onCluster = engine === 'cluster' && cluster !== undefined ? ` ON CLUSTER ${cluster.cluster}` : '';
+    const [visible, ids] = (await query(`${sql('predictions')} FORMAT TSV`, url)).split('\t').map(Number);
+    await query(`DROP DATABASE ${db}${onCluster}`, url);
     return { visible: visible ?? 0, ids: ids ?? 0 };
   }
   const store = await openEmbeddedStore({ path: storePath, database: db, sessions: 1 });
@@ -329,10 +358,7 @@ async function storedCheck(
   }
 }
 
-async function benchDriftguard(
-  stream: readonly Buffer[],
-  engine: 'server' | 'embedded',
-): Promise<PathResult> {
+async function benchDriftguard(stream: readonly Buffer[], engine: Engine): Promise<PathResult> {
   const db = `${run}_dg_${engine}`;
   const topics = Array.from({ length: TOPICS }, (_, i) => `${run}.dg${engine}${i}`);
   await createTopics(topics);
@@ -343,7 +369,7 @@ async function benchDriftguard(
     configFile,
     [
       'store:',
-      `  engine: ${engine}`,
+      `  engine: ${engine === 'embedded' ? 'embedded' : 'server'}`,
       `  path: ${JSON.stringify(path.join(dir, 'store'))}`,
       'kafka:',
       '  topics:',
@@ -354,10 +380,13 @@ async function benchDriftguard(
       ...topics.slice(1).map((topic) => `      - topic: ${topic}`),
       'ingest:',
       `  partitionsConsumedConcurrently: ${TOPICS * PARTITIONS_PER_TOPIC}`,
+      'monitoring:',
+      '  rollups:',
+      `    enabled: ${args.rollups === 'on'}`,
       '',
     ].join('\n'),
   );
-  const env: Record<string, string | undefined> = { ...process.env, ...services.env };
+  const env: Record<string, string | undefined> = { ...process.env, ...services.env, ...engineEnv(engine) };
   for (const name of [
     'DRIFTGUARD_TOPIC_PREDICTIONS',
     'DRIFTGUARD_TOPIC_OUTCOMES',
@@ -385,7 +414,8 @@ async function benchDriftguard(
   let seconds: number;
   let rss: number;
   let daemonCpu: number;
-  const clickhouseCpu0 = cpuSeconds(services.services.clickhouse.pid ?? undefined);
+  const clickhouseCpuNow = (): number => enginePids(engine).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const clickhouseCpu0 = clickhouseCpuNow();
   try {
     // Logs are JSON lines on stderr: the clock starts once the consumer has its partitions.
     if (daemon.stderr === null) throw new Error('no daemon stderr');
@@ -413,7 +443,7 @@ async function benchDriftguard(
     daemon.kill('SIGTERM');
     await new Promise((resolve) => daemon.once('exit', resolve));
   }
-  const clickhouseCpu = cpuSeconds(services.services.clickhouse.pid ?? undefined) - clickhouseCpu0;
+  const clickhouseCpu = clickhouseCpuNow() - clickhouseCpu0;
   const { visible, ids } = await storedCheck(engine, db, path.join(dir, 'store'));
   await rm(dir, { recursive: true, force: true });
   if (visible !== EVENTS || ids !== EVENTS)
@@ -429,7 +459,7 @@ async function benchDriftguard(
       lost: EVENTS - ids,
       daemon_cpu_s: round(daemonCpu),
       // The embedded engine's CPU is the daemon's: the server's is what ClickHouse used meanwhile.
-      clickhouse_cpu_s: engine === 'server' ? round(clickhouseCpu) : 0,
+      clickhouse_cpu_s: round(clickhouseCpu),
       ...retentionFields(retention),
     },
   };
@@ -558,8 +588,9 @@ if (args.only !== 'driftguard') {
   log(`pipe: ${Math.round(pipe.eventsPerS)} events/s, peak RSS ${pipe.peakRssMb} MB`);
   process.stdout.write(`${JSON.stringify({ bench: 'ingest-check', path: 'pipe', ...pipe.check })}\n`);
 }
-const results = new Map<'server' | 'embedded', PathResult>();
-for (const engine of args.only === 'pipe' ? [] : ENGINES) {
+const results = new Map<Engine, PathResult>();
+const engines: Engine[] = [...ENGINES, ...(cluster !== undefined ? (['cluster'] as const) : [])];
+for (const engine of args.only === 'pipe' ? [] : engines) {
   const result = await benchDriftguard(stream, engine);
   results.set(engine, result);
   log(
@@ -579,6 +610,7 @@ process.stdout.write(
     max_in_flight: MAX_IN_FLIGHT,
     fetch_max_wait_ms: FETCH_MAX_WAIT_MS,
     driftguard_node_flags: NODE_FLAGS.join(' '),
+    rollups: args.rollups,
     targets: { events_per_s: 50_000, ratio: 1.0, peak_rss_mb: 300, embedded_over_server: 0.8 },
   })}\n`,
 );
@@ -595,3 +627,20 @@ process.stdout.write(
     embedded_peak_rss_mb: embedded.peakRssMb,
   })}\n`,
 );
+const onCluster = results.get('cluster');
+if (onCluster !== undefined) {
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: 'ingest-cluster',
+      events: EVENTS,
+      shards: 2,
+      replicas_per_shard: 2,
+      single_node_events_per_s: Math.round(driftguard.eventsPerS),
+      cluster_events_per_s: Math.round(onCluster.eventsPerS),
+      ratio: Math.round((onCluster.eventsPerS / driftguard.eventsPerS) * 1000) / 1000,
+      single_node_clickhouse_cpu_s: driftguard.check['clickhouse_cpu_s'],
+      cluster_clickhouse_cpu_s: onCluster.check['clickhouse_cpu_s'],
+      cluster_peak_rss_mb: onCluster.peakRssMb,
+    })}\n`,
+  );
+}

@@ -15,9 +15,13 @@
  * in the last hour (window 1 h): one cycle evaluates them all; also the Prometheus series the
  * monitor exports (per-feature series are bounded by `monitoring.featureMetrics`).
  *
+ * With `--cluster` the same runs also on the local ClickHouse cluster (2 shards × 2 replicas,
+ * `dev-services up --cluster`; summary keys prefixed `cluster_`): on one 2-core machine no speed-up
+ * is expected; it shows what replication costs the load and the cycle.
+ *
  * Usage: node --import tsx bench/monitor.ts [--rows 10000000,50000000] [--features 20]
- *   [--store both|server|embedded] [--fleet-models 1000] [--fleet-events 200] [--no-sweep]
- *   [--no-fleet] [--keep]
+ *   [--store both|server|embedded] [--cluster] [--fleet-models 1000] [--fleet-events 200]
+ *   [--no-sweep] [--no-fleet] [--keep]
  * Lines: one per store and size, one per store's fleet; the last line sums it up:
  * {"bench":"monitor","rows":[...],"features":F,"cycle_s":[...],"scan_s":[...],"flatness":a/b,
  *  "ratio_at_largest":c/s,"fleet_models":M,"fleet_cycle_s":f,"fleet_series":k, "embedded_...": ...}
@@ -45,13 +49,16 @@ const { values: args } = parseArgs({
     'no-sweep': { type: 'boolean', default: false },
     'no-fleet': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
   },
 });
 if (!['both', 'server', 'embedded'].includes(args.store))
   throw new Error('--store is both, server or embedded');
-const ENGINES = (args.store === 'both' ? ['server', 'embedded'] : [args.store]) as Array<
-  'server' | 'embedded'
->;
+type Engine = 'server' | 'embedded' | 'cluster';
+const ENGINES: Engine[] = [
+  ...((args.store === 'both' ? ['server', 'embedded'] : [args.store]) as Engine[]),
+  ...(args.cluster ? (['cluster'] as const) : []),
+];
 const SIZES = args.rows.split(',').map(Number);
 const FEATURES = Number(args.features);
 const FLEET_MODELS = Number(args['fleet-models']);
@@ -69,17 +76,28 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [result, (performance.now() - started) / 1000];
 }
 
-async function openBenchStore(engine: 'server' | 'embedded', database: string): Promise<Store> {
+async function openBenchStore(engine: Engine, database: string): Promise<Store> {
   if (engine === 'embedded')
     return openEmbeddedStore({ path: '.driftguard/bench-monitor-store', database, sessions: 4 });
-  const services = endpointsFromEnv((await servicesUp({ logger })).env);
+  const info = await servicesUp({ logger, cluster: engine === 'cluster' });
+  const cluster = engine === 'cluster' ? info.cluster : undefined;
   return openServerStore({
-    url: services.clickhouseUrl,
+    url: cluster?.clickhouseUrl ?? endpointsFromEnv(info.env).clickhouseUrl,
     database,
     username: 'default',
     password: '',
     requestTimeoutMs: 1_800_000,
+    cluster: cluster?.cluster,
   });
+}
+
+/** Drops a bench database (on every node of the cluster). */
+async function dropBenchDatabase(store: Store, engine: Engine, db: string): Promise<void> {
+  const onCluster =
+    engine === 'cluster'
+      ? ` ON CLUSTER ${(await servicesUp({ logger, cluster: true })).cluster?.cluster ?? ''}`
+      : '';
+  await store.command('drop', `DROP DATABASE IF EXISTS ${db}${onCluster}`);
 }
 
 /** A replica's monitor over `store` (its own caches), at a fixed clock. */
@@ -119,7 +137,7 @@ interface SweepPoint {
   readonly scanS: number;
 }
 
-async function sweepPoint(engine: 'server' | 'embedded', rows: number): Promise<SweepPoint> {
+async function sweepPoint(engine: Engine, rows: number): Promise<SweepPoint> {
   const database = `bench_monitor_${Date.now()}`;
   const store = await openBenchStore(engine, database);
   const db = sqlIdentifier(database);
@@ -187,7 +205,7 @@ async function sweepPoint(engine: 'server' | 'embedded', rows: number): Promise<
     if (events !== rows) throw new Error(`the cycle saw ${events} events, expected ${rows}`);
     return point;
   } finally {
-    if (!args.keep) await store.command('drop', `DROP DATABASE IF EXISTS ${db}`);
+    if (!args.keep) await dropBenchDatabase(store, engine, db);
     await store.close();
   }
 }
@@ -197,7 +215,7 @@ interface FleetResult {
   readonly series: number;
 }
 
-async function fleet(engine: 'server' | 'embedded'): Promise<FleetResult> {
+async function fleet(engine: Engine): Promise<FleetResult> {
   const database = `bench_fleet_${Date.now()}`;
   const store = await openBenchStore(engine, database);
   const db = sqlIdentifier(database);
@@ -262,7 +280,7 @@ FROM numbers(${from}, ${to - from})`;
       throw new Error(`the cycle evaluated ${evaluated} models, expected ${FLEET_MODELS}`);
     return result;
   } finally {
-    if (!args.keep) await store.command('drop', `DROP DATABASE IF EXISTS ${db}`);
+    if (!args.keep) await dropBenchDatabase(store, engine, db);
     await store.close();
   }
 }
@@ -270,7 +288,7 @@ FROM numbers(${from}, ${to - from})`;
 async function main(): Promise<void> {
   const summary: Record<string, unknown> = { bench: 'monitor', rows: SIZES, features: FEATURES };
   for (const engine of ENGINES) {
-    const prefix = engine === 'server' ? '' : 'embedded_';
+    const prefix = engine === 'server' ? '' : `${engine}_`;
     if (!args['no-sweep']) {
       const points: SweepPoint[] = [];
       for (const rows of SIZES) {

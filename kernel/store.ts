@@ -27,13 +27,13 @@ export interface Store {
   /** The TabSeparated text of a SELECT, for large results of numbers parsed by the caller. */
   selectText(operation: string, sql: string): Promise<string>;
   /** A statement without a result: DDL, ALTER, INSERT … SELECT. */
-  command(operation: string, sql: string): Promise<void>;
+  command(operation: string, sql: string, options?: WriteOptions): Promise<void>;
   /**
    * Inserts rows serialised as JSONEachRow lines (each ending in "\n") into a table of
    * `database`; the pieces (strings or UTF-8 bytes, each holding whole lines) are sent in order.
    * Resolves once the rows are stored: inserts are synchronous on every backend.
    */
-  insert(table: string, pieces: ReadonlyArray<string | Uint8Array>): Promise<void>;
+  insert(table: string, pieces: ReadonlyArray<string | Uint8Array>, options?: WriteOptions): Promise<void>;
   /** Resolves when the backend answers; rejects with a STORE_UNAVAILABLE error otherwise. */
   ping(): Promise<void>;
   /** Releases connections or sessions. Idempotent. */
@@ -41,6 +41,15 @@ export interface Store {
 }
 
 export type StoreEngine = 'server' | 'embedded';
+
+export interface WriteOptions {
+  /**
+   * The write inserts rows that may equal an earlier insert's on purpose (a difference, a
+   * count): a replicated table must not drop them as a retried block. (Only replicated tables
+   * deduplicate inserts; elsewhere this changes nothing.) @default false
+   */
+  readonly repeatsRows?: boolean;
+}
 
 /** Inserts row objects, serialised here (one JSON line each), into `table`. */
 export function insertObjects(

@@ -5,6 +5,7 @@
  * sampler and pruner options, which the HPO engine validates).
  */
 import { z } from 'zod';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '../kernel/names.js';
 import {
   compileStudyOptions,
   PRUNER_NAMES,
@@ -145,7 +146,7 @@ export const retuneSchema = z
     /** Whether the daemon runs studies at all (routes still read history). @default false */
     enabled: z.boolean().default(false),
     /** Models the monitor may retune; empty means every model. Manual and API triggers are not limited. @default [] */
-    models: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/)).default([]),
+    models: z.array(z.string().regex(MODEL_NAME_PATTERN, { message: MODEL_NAME_RULE })).default([]),
     /** @default { type: "tfjs" } */
     trainer: retuneTrainerSchema.default({ kind: 'tfjs' }),
     /** Where trials run: GPUs (`auto` asks nvidia-smi) or CPU slots. */

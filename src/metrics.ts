@@ -44,7 +44,7 @@ export function createMetrics(
     }),
     consumerLag: new Gauge({
       name: 'driftguard_consumer_lag',
-      help: 'Records between the last processed offset and the high watermark, per partition.',
+      help: 'Records between the committed offset and the high watermark, per partition: what is not stored and committed yet.',
       labelNames: ['topic', 'partition'] as const,
       registers,
     }),
@@ -62,6 +62,16 @@ export function createMetrics(
       name: 'driftguard_ingest_unpaired_total',
       help: 'Request/response halves (CloudEvents, Seldon) dead-lettered because their partner never came, by side and cause.',
       labelNames: ['side', 'cause'] as const,
+      registers,
+    }),
+    consumerStalled: new Gauge({
+      name: 'driftguard_consumer_stalled',
+      help: '1 while ingest cannot make progress: the consumer restarts after a failure, or records wait and no offset was committed for ingest.stallAfterMs; /readyz says why.',
+      registers,
+    }),
+    consumerRestarts: new Counter({
+      name: 'driftguard_consumer_restarts_total',
+      help: 'Consumer restarts after a crash or a store failure (reading again from the committed offsets).',
       registers,
     }),
     storeUp: new Gauge({

@@ -210,7 +210,7 @@ export class DeliveryDispatcher {
   private async send(sink: Sink, row: PendingDelivery): Promise<DeliveryOutcome> {
     let requests: SinkRequest[];
     try {
-      requests = sink.requests(JSON.parse(row.message) as OutboundMessage, row.deliveryId);
+      requests = sink.requests(JSON.parse(row.message) as OutboundMessage, row.deliveryId, this.deps.now());
     } catch (error) {
       // A row we cannot turn into a request never will be; recording it dead keeps it from
       // blocking the sink's queue forever.

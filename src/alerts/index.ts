@@ -30,4 +30,13 @@ export {
   type PolicyState,
   type RuleState,
 } from './policy.js';
-export { signBody, SIGNATURE_HEADER, DELIVERY_HEADER, EVENT_HEADER } from './sinks/webhook.js';
+export {
+  signBody,
+  signDelivery,
+  verifyWebhookSignature,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  LEGACY_SIGNATURE_HEADER,
+  DELIVERY_HEADER,
+  EVENT_HEADER,
+} from './sinks/webhook.js';

@@ -37,7 +37,7 @@ export const webhookSinkSchema = z
     type: z.literal('webhook'),
     ...sinkCommon,
     url: httpUrl,
-    /** HMAC-SHA256 key for `X-Driftguard-Signature-256`. */
+    /** HMAC-SHA256 key of `X-Driftguard-Signature` (and of the deprecated `X-Driftguard-Signature-256`). */
     secret: z.string().min(16, { message: 'use at least 16 characters (e.g. `openssl rand -hex 32`)' }),
     /** Extra request headers (e.g. an API key the receiver wants). @default {} */
     headers: z.record(z.string(), z.string()).default({}),

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isModelName, MODEL_NAME_RULE } from '../../kernel/names.js';
 
 /**
  * The CLI's client of the daemon's HTTP API: the token from DRIFTGUARD_API_TOKEN, errors turned
@@ -23,6 +24,16 @@ export function withApiOptions(command: Command): Command {
   return command
     .option('--url <url>', 'the daemon HTTP API', DEFAULT_API_URL)
     .option('--json', 'machine-readable output');
+}
+
+/**
+ * `/v1/models/<model>` for a model name given on the command line, refused here (one sentence,
+ * before any request) when it breaks the model-name rule.
+ */
+export function modelPath(model: string): string {
+  if (!isModelName(model))
+    throw new Error(`invalid model name ${JSON.stringify(model.slice(0, 140))}: ${MODEL_NAME_RULE}`);
+  return `/v1/models/${encodeURIComponent(model)}`;
 }
 
 export class ApiClient {

@@ -26,21 +26,36 @@ export function registerDevServicesCommand(program: Command): void {
       'Start the services that are not running (installing them with apt-get when root) and write .driftguard/services.env.',
     )
     .option('--json', 'print the result as JSON')
+    .option(
+      '--cluster',
+      'also start a local ClickHouse cluster (ZooKeeper + 2 shards x 2 replicas) and write .driftguard/cluster.env',
+    )
     .option('--no-install', 'fail instead of running apt-get when a binary is missing')
     .option('--timeout <seconds>', 'how long each service may take to answer', parsePositive, 60)
     .option('--log-level <level>', 'progress log level on stderr', 'info')
-    .action(async (options: { json?: boolean; install: boolean; timeout: number; logLevel: string }) => {
-      const info = await servicesUp({
-        install: options.install,
-        readyTimeoutMs: options.timeout * 1000,
-        logger: createLogger(parseLevel(options.logLevel)),
-      });
-      process.stdout.write(options.json === true ? `${JSON.stringify(info, null, 2)}\n` : formatUp(info));
-    });
+    .action(
+      async (options: {
+        json?: boolean;
+        cluster?: boolean;
+        install: boolean;
+        timeout: number;
+        logLevel: string;
+      }) => {
+        const info = await servicesUp({
+          cluster: options.cluster === true,
+          install: options.install,
+          readyTimeoutMs: options.timeout * 1000,
+          logger: createLogger(parseLevel(options.logLevel)),
+        });
+        process.stdout.write(options.json === true ? `${JSON.stringify(info, null, 2)}\n` : formatUp(info));
+      },
+    );
 
   devServices
     .command('status')
-    .description('Show each service, its pid, ports and whether it answers.')
+    .description(
+      'Show each service (and each process of the local cluster), its pid, ports and whether it answers.',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean }) => {
       const statuses = await servicesStatus();
@@ -52,7 +67,7 @@ export function registerDevServicesCommand(program: Command): void {
   devServices
     .command('down')
     .description(
-      'Stop the services and remove their pid records and services.env (data stays in .driftguard/services/).',
+      'Stop the services and the local cluster, and remove their pid records, services.env and cluster.env (data stays in .driftguard/services/).',
     )
     .option('--log-level <level>', 'progress log level on stderr', 'info')
     .action(async (options: { logLevel: string }) => {
@@ -85,7 +100,14 @@ function formatUp(info: ServicesInfo): string {
       `  ${service.name.padEnd(11)} pid ${String(service.pid).padEnd(8)} ${service.reused ? 'reused' : 'started'}`,
   );
   const env = Object.entries(info.env).map(([key, value]) => `  ${key}=${value}`);
-  return `Services are up:\n${lines.join('\n')}\nWrote ${info.envFile}:\n${env.join('\n')}\n`;
+  const up = `Services are up:\n${lines.join('\n')}\nWrote ${info.envFile}:\n${env.join('\n')}\n`;
+  if (info.cluster === undefined) return up;
+  const nodes = info.cluster.processes.map(
+    (process) =>
+      `  ${process.name.padEnd(16)} pid ${String(process.pid).padEnd(8)} ${process.reused ? 'reused' : 'started'}`,
+  );
+  const clusterEnv = Object.entries(info.cluster.env).map(([key, value]) => `  ${key}=${value}`);
+  return `${up}Cluster ${info.cluster.cluster} is up:\n${nodes.join('\n')}\nWrote ${info.cluster.envFile}:\n${clusterEnv.join('\n')}\n`;
 }
 
 /** A plain-text table: service, state, pid, ports. */

@@ -6,7 +6,7 @@ import { MonitorStore } from '../monitor/monitor-store.js';
 import { buildReferenceProfile, parseSample } from '../monitor/reference.js';
 import { openStore } from '../store/open-store.js';
 import { ALL_MIGRATIONS } from '../store/schema.js';
-import { ApiClient } from './api-client.js';
+import { ApiClient, modelPath } from './api-client.js';
 import { configFromOptions, withConfigOption } from './config-loading.js';
 
 interface StoredReference {
@@ -36,18 +36,15 @@ export function registerMonitorCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       async (model: string, options: { config?: string; file: string; url?: string; json?: boolean }) => {
-        if (!/^[A-Za-z0-9_.-]{1,128}$/.test(model)) {
-          throw new Error(
-            `invalid model name ${JSON.stringify(model)}: use letters, digits, ".", "_" and "-"`,
-          );
-        }
+        // Checked first: a sample stored under a bad name would reach ClickHouse directly.
+        modelPath(model);
         const sample = await readFile(options.file, 'utf8');
         const stored =
           options.url === undefined
             ? await storeDirectly(model, sample, options)
             : await new ApiClient(options.url).call<StoredReference>(
                 'POST',
-                `/v1/models/${encodeURIComponent(model)}/reference`,
+                `${modelPath(model)}/reference`,
                 sample,
               );
         if (options.json) process.stdout.write(`${JSON.stringify(stored)}\n`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import {
   ApiClient,
+  modelPath,
   table,
   withApiOptions,
   type ApiClientDeps,
@@ -113,7 +114,7 @@ export function registerObserveCommands(
       });
       const body = await new ApiClient(options.url, deps).call<DriftJson>(
         'GET',
-        `/v1/models/${encodeURIComponent(model)}/drift?${query.toString()}`,
+        `${modelPath(model)}/drift?${query.toString()}`,
       );
       if (options.json) return print(`${JSON.stringify(body, null, 2)}\n`);
       if (body.results.length === 0) return print(`no drift results for ${model} in the last 24 h\n`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiClient, withApiOptions, type ApiCommandOptions } from './api-client.js';
+import { ApiClient, modelPath, withApiOptions, type ApiCommandOptions } from './api-client.js';
 
 /**
  * `driftguard retune <model>`, `studies`, `promote`, `rollback`: clients of the daemon's HTTP
@@ -78,13 +78,9 @@ export function registerRetuneCommands(program: Command, deps: RetuneCliDeps = {
     .option('--no-wait', 'return the study id at once instead of following the study')
     .action(async (model: string, options: ApiCommandOptions & { force?: boolean; wait: boolean }) => {
       const api = new ApiClient(options.url, deps);
-      const started = await api.call<{ studyId: string }>(
-        'POST',
-        `/v1/models/${encodeURIComponent(model)}/retune`,
-        {
-          ...(options.force === true ? { force: true } : {}),
-        },
-      );
+      const started = await api.call<{ studyId: string }>('POST', `${modelPath(model)}/retune`, {
+        ...(options.force === true ? { force: true } : {}),
+      });
       if (!options.wait) {
         print(
           options.json === true
@@ -112,7 +108,7 @@ export function registerRetuneCommands(program: Command, deps: RetuneCliDeps = {
       if (tty) print('\n');
       const { decisions } = await api.call<{
         decisions: Array<{ studyId: string; promoted: boolean; reason: string }>;
-      }>('GET', `/v1/models/${encodeURIComponent(model)}/decisions`);
+      }>('GET', `${modelPath(model)}/decisions`);
       const decision = decisions.filter((d) => d.studyId === started.studyId).at(-1);
       if (options.json === true) print(`${JSON.stringify({ study, decision: decision ?? null })}\n`);
       else if (decision !== undefined) print(`${decision.reason}\n`);
@@ -163,7 +159,7 @@ export function registerRetuneCommands(program: Command, deps: RetuneCliDeps = {
     const result = await api.call<{
       dryRun: boolean;
       event: { version: string; previousVersion: string };
-    }>('POST', `/v1/models/${encodeURIComponent(model)}/${action}`, {
+    }>('POST', `${modelPath(model)}/${action}`, {
       ...fields,
       ...(options.reason === undefined ? {} : { reason: options.reason }),
       dryRun: options.dryRun === true,

@@ -28,7 +28,12 @@ export function registerStartCommand(program: Command): void {
           exiting = true;
           const forced = setTimeout(() => exit(1), config.shutdownGraceMs);
           forced.unref();
-          void daemon.stop().finally(() => exit(1));
+          daemon
+            .stop()
+            .catch((error: unknown) =>
+              logger.error({ err: error }, 'error while stopping after a fatal error'),
+            )
+            .finally(() => exit(1));
         },
       });
       const shutdown = (signal: NodeJS.Signals): void => {

@@ -83,6 +83,14 @@ function checkCrossFieldRules(config: Config): ConfigProblem[] {
       message: `must be at most a third of kafka.sessionTimeoutMs (${config.kafka.sessionTimeoutMs}) so that a slow heartbeat does not evict the consumer; lower it or raise the session timeout`,
     });
   }
+  if (config.http.maxBodyBytesInFlight < config.http.maxBodyBytes) {
+    problems.push({
+      key: 'http.maxBodyBytesInFlight',
+      source: 'config',
+      value: String(config.http.maxBodyBytesInFlight),
+      message: `must be at least http.maxBodyBytes (${config.http.maxBodyBytes}), or the largest accepted body could never be held; raise it or lower http.maxBodyBytes`,
+    });
+  }
   const topics = config.kafka.topics;
   if (topics.deadLetter === topics.predictions || topics.deadLetter === topics.outcomes) {
     problems.push({
@@ -113,6 +121,23 @@ function checkCrossFieldRules(config: Config): ConfigProblem[] {
       source: 'config',
       value: '-',
       message: 'the dead-letter and events topics must not also be input topics',
+    });
+  }
+  if (config.clickhouse.cluster !== undefined && config.store.engine === 'embedded') {
+    problems.push({
+      key: 'clickhouse.cluster',
+      source: 'config',
+      value: config.clickhouse.cluster,
+      message:
+        'needs a ClickHouse server, but the store is embedded: set clickhouse.url (DRIFTGUARD_CLICKHOUSE_URL) to a node of the cluster, or remove clickhouse.cluster',
+    });
+  }
+  if (config.clickhouse.insertQuorum !== undefined && config.clickhouse.cluster === undefined) {
+    problems.push({
+      key: 'clickhouse.insertQuorum',
+      source: 'config',
+      value: String(config.clickhouse.insertQuorum),
+      message: 'only applies on a cluster: set clickhouse.cluster too, or remove it',
     });
   }
   if (topics.predictions === topics.outcomes) {

@@ -18,6 +18,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { variable: 'DRIFTGUARD_CLICKHOUSE_DATABASE', path: ['clickhouse', 'database'], parse: 'string' },
   { variable: 'DRIFTGUARD_CLICKHOUSE_USER', path: ['clickhouse', 'username'], parse: 'string' },
   { variable: 'DRIFTGUARD_CLICKHOUSE_PASSWORD', path: ['clickhouse', 'password'], parse: 'string' },
+  { variable: 'DRIFTGUARD_CLICKHOUSE_CLUSTER', path: ['clickhouse', 'cluster'], parse: 'string' },
   { variable: 'DRIFTGUARD_STORE', path: ['store', 'engine'], parse: 'string' },
   { variable: 'DRIFTGUARD_STORE_PATH', path: ['store', 'path'], parse: 'string' },
   { variable: 'DRIFTGUARD_HTTP_HOST', path: ['http', 'host'], parse: 'string' },

@@ -81,6 +81,21 @@ export const clickhouseSchema = z
     password: z.string().default(''),
     /** @default 30000 */
     requestTimeoutMs: durationMs.default(30_000),
+    /**
+     * The cluster (a name in the servers' `remote_servers`) whose nodes hold the schema: every
+     * DDL runs ON CLUSTER, tables are replicated (`{shard}`/`{replica}` macros) and sharded behind
+     * Distributed tables of the usual names. Unset: one node. See docs/deployment.md.
+     */
+    cluster: identifier.optional(),
+    /**
+     * On a cluster: how many replicas of a shard must hold a batch before it counts as stored
+     * (and its Kafka offsets are committed). The default, every replica of the smallest shard,
+     * makes every committed row visible on whichever replica a read lands on; while a replica is
+     * down, inserts then wait (ingest backs off, nothing is lost) until it returns. 1 keeps
+     * inserting through a replica outage, but a read may then miss rows a lagging replica has not
+     * fetched yet. @default every replica of a shard
+     */
+    insertQuorum: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -109,7 +124,12 @@ export const ingestSchema = z
      * the number of partitions a replica consumes so that a fetch's batches go into one insert. @default 4
      */
     partitionsConsumedConcurrently: z.number().int().positive().max(64).default(4),
-    /** Backoff for store and broker retries (retried until they succeed or shutdown). */
+    /**
+     * Ingest counts as stalled (`/readyz` not ready, `driftguard_consumer_stalled` 1) when records
+     * wait and no offset was committed for this long. @default 60000
+     */
+    stallAfterMs: z.number().int().min(1_000).default(60_000),
+    /** Backoff for store and broker retries (retried until they succeed or shutdown). @default 200 */
     retryInitialDelayMs: durationMs.default(200),
     /** @default 10000 */
     retryMaxDelayMs: durationMs.default(10_000),
@@ -163,6 +183,16 @@ export const httpSchema = z
      * send one. Only turn on where the network limits who reaches the port. @default false
      */
     openCloudEvents: z.boolean().default(false),
+    /**
+     * Bytes of request bodies held at once across all requests, ingest rows made from them
+     * included: beyond it a request is answered 429 with Retry-After. At least `maxBodyBytes`.
+     * @default 67108864
+     */
+    maxBodyBytesInFlight: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024),
     /** Largest accepted request body. @default 16777216 */
     maxBodyBytes: z
       .number()

@@ -80,7 +80,10 @@ export class ModelOwnership {
       // kafkajs gives up on errors it deems fatal, yet brokers answer group requests with such
       // errors while members join (seen: INVALID_REQUEST to SyncGroup). A replica that stayed out
       // of the group would evaluate nothing, silently: rejoin until stopped.
-      if (!restart) void this.rejoin();
+      if (!restart)
+        this.rejoin().catch((rejoinError: unknown) =>
+          this.logger.error({ err: rejoinError }, 'coordination consumer could not rejoin'),
+        );
     });
     await this.run();
   }

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Admin, Kafka } from 'kafkajs';
 import type { CompiledConfig } from '../config/compile.js';
-import { errorMessage } from '../../kernel/errors.js';
+import { DriftguardError, errorMessage, publicErrorMessage } from '../../kernel/errors.js';
 import { ingestRoutes } from '../http/ingest-routes.js';
 import { createHttpApp, type ReadinessCheck } from '../http/app.js';
 import { HttpServer } from '../http/server.js';
@@ -15,6 +15,7 @@ import {
   type InputFormat,
 } from '../decoders/index.js';
 import { cloudEventsRoute } from '../http/cloudevents-route.js';
+import { BodyBudget, bodyBudget } from '../http/body-budget.js';
 import { Alerting } from '../alerts/index.js';
 import { IngestPipeline } from '../ingest/pipeline.js';
 import { createKafka } from '../kafka/client.js';
@@ -91,7 +92,8 @@ export class Daemon {
   ) {
     this.logger = rootLogger.child({ component: 'daemon' });
     this.metrics = createMetrics();
-    this.events = createEventStore(store);
+    // The ledger tells the rollups (of whichever replica monitors) which minutes changed.
+    this.events = createEventStore(store, { ledger: config.monitoring.rollups.enabled });
     this.kafka = createKafka(config.kafka, rootLogger.child({ component: 'kafka' }));
     this.deadLetters = new KafkaDeadLetterSink(this.kafka, config.kafka.topics.deadLetter);
 
@@ -162,6 +164,7 @@ export class Daemon {
         expireIntervalMs: Math.max(250, Math.min(5_000, Math.floor(config.decoders.pairTimeoutMs / 4))),
         // An embedded store lives in this process: no other replica may consume the group.
         ...(store.engine === 'embedded' ? { soleOwner: { startedAtMs: Date.now() } } : {}),
+        stallAfterMs: config.ingest.stallAfterMs,
       },
       this.metrics,
       rootLogger.child({ component: 'consumer' }),
@@ -211,6 +214,9 @@ export class Daemon {
       (error) => monitorLogger.warn({ err: error }, 'monitor cycle failed; will retry next interval'),
     );
     const estimationStore = new EstimationStore(store);
+    const httpLogger = rootLogger.child({ component: 'http' });
+    // One budget for every request body: memory stays bounded however many requests arrive at once.
+    const budget = new BodyBudget(config.http.maxBodyBytesInFlight);
     const monitorRouteDeps = {
       store: monitorStore,
       estimation: estimationStore,
@@ -218,17 +224,25 @@ export class Daemon {
       config: config.monitoring,
       maxBodyBytes: config.http.maxBodyBytes,
       onReference: (model: string) => this.monitor.invalidate(model),
+      bodyBudget: bodyBudget(budget, config.http.maxBodyBytes),
     };
     const retune = retuneRoutes({ retuner: this.retune.retuner, maxBodyBytes: config.http.maxBodyBytes });
     this.app = createHttpApp({
-      logger: rootLogger.child({ component: 'http' }),
+      logger: httpLogger,
       metrics: this.metrics,
       apiToken: config.http.apiToken,
       protectReads: config.http.protectReads,
       protectMetrics: config.http.protectMetrics,
       readiness: () => this.readiness(),
       writeRoutes: [
-        ingestRoutes({ store: this.events, metrics: this.metrics, maxBodyBytes: config.http.maxBodyBytes }),
+        ingestRoutes({
+          store: this.events,
+          metrics: this.metrics,
+          maxBodyBytes: config.http.maxBodyBytes,
+          maxEventBytes,
+          budget,
+          logger: httpLogger,
+        }),
         monitorWriteRoutes(monitorRouteDeps),
         retune.write,
       ],
@@ -240,6 +254,8 @@ export class Daemon {
           maxBodyBytes: config.http.maxBodyBytes,
           apiToken: config.http.apiToken,
           open: config.http.openCloudEvents,
+          budget,
+          logger: httpLogger,
         }),
       ],
       readRoutes: [
@@ -372,11 +388,18 @@ export class Daemon {
       checks.push({
         name: 'ingest',
         ok: false,
-        reason: `ingest is waiting: ${errorMessage(this.ingestStoreError)}; consumption resumes by itself when it recovers`,
+        reason: `ingest is waiting: ${publicErrorMessage(this.ingestStoreError)}; consumption resumes by itself when it recovers`,
       });
     } else {
       checks.push({ name: 'ingest', ok: true });
     }
+    // Only once running: before that the daemon check says why it is not ready.
+    const consumer = this.state === 'running' ? this.consumer.progress() : { ok: true };
+    checks.push(
+      consumer.ok
+        ? { name: 'consumer', ok: true }
+        : { name: 'consumer', ok: false, reason: consumer.reason ?? 'no progress' },
+    );
     return checks;
   }
 
@@ -388,7 +411,8 @@ export class Daemon {
       return {
         name: 'clickhouse',
         ok: false,
-        reason: `${errorMessage(error)} (${this.store.location})`,
+        // The timeout is ours; a store error says only what a client may see (no database text).
+        reason: `${error instanceof DriftguardError ? error.publicMessage : errorMessage(error)} (${this.store.location})`,
       };
     }
   }
@@ -406,7 +430,7 @@ export class Daemon {
       return {
         name: 'kafka',
         ok: false,
-        reason: `${errorMessage(error)} (${this.config.kafka.brokers.join(',')})`,
+        reason: `${error instanceof Error ? error.message : String(error)} (${this.config.kafka.brokers.join(',')})`,
       };
     }
   }

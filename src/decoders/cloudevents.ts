@@ -1,4 +1,5 @@
 import { rejection, type Decoded } from '../events/types.js';
+import { invalidUtf8Offset } from '../events/storable.js';
 import { checkTimestamp, parseJson } from '../events/validate.js';
 import { headerText, type InputRecord } from '../ingest/record.js';
 import { parseInferenceBody, type InferenceBody } from './inference-body.js';
@@ -51,19 +52,26 @@ export function looksLikeStructuredCloudEvent(value: unknown): boolean {
   return isObject(value) && typeof value.specversion === 'string' && typeof value.type === 'string';
 }
 
-/** Binary mode on Kafka: attributes from `ce_*` headers, datacontenttype from `content-type`. */
-export function binaryEnvelopeFromRecord(record: InputRecord): CloudEventEnvelope {
+/**
+ * Binary mode on Kafka: attributes from `ce_*` headers, datacontenttype from `content-type`.
+ * Attribute values must be UTF-8: bytes that are not are refused rather than replaced.
+ */
+export function binaryEnvelopeFromRecord(record: InputRecord): Decoded<CloudEventEnvelope> {
   const attributes: Record<string, string> = {};
   for (const [name, raw] of Object.entries(record.headers)) {
     const lower = name.toLowerCase();
+    const isAttribute = lower.startsWith('ce_');
+    if (!isAttribute && lower !== 'content-type') continue;
+    if (Buffer.isBuffer(raw) && invalidUtf8Offset(raw) >= 0)
+      return rejection('bad_text', `header ${name}`, 'the header value is not valid UTF-8; send UTF-8 text');
     const value = headerText(raw);
     if (value === undefined) continue;
-    if (lower.startsWith('ce_')) attributes[lower.slice(3)] = value;
-    else if (lower === 'content-type') attributes.datacontenttype = value;
+    if (isAttribute) attributes[lower.slice(3)] = value;
+    else attributes.datacontenttype = value;
   }
   const data: CloudEventData =
     record.value === null ? { kind: 'none' } : { kind: 'bytes', bytes: record.value };
-  return { mode: 'binary', attributes, data, pathPrefix: 'header ce_' };
+  return { ok: true, value: { mode: 'binary', attributes, data, pathPrefix: 'header ce_' } };
 }
 
 /** Structured mode (either transport): the parsed JSON event. */
@@ -258,7 +266,9 @@ export function cloudEventRecordToHalf(
   maxEventBytes: number,
 ): Decoded<InferenceHalf> {
   if (hasCloudEventHeaders(record.headers)) {
-    return cloudEventToHalf(binaryEnvelopeFromRecord(record), record.timestampMs, options, maxEventBytes);
+    const envelope = binaryEnvelopeFromRecord(record);
+    if (!envelope.ok) return envelope;
+    return cloudEventToHalf(envelope.value, record.timestampMs, options, maxEventBytes);
   }
   let event = parsedBody;
   if (event === undefined) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '../../kernel/names.js';
 import { DriftguardError } from '../../kernel/errors.js';
 
 /**
@@ -51,10 +52,7 @@ export const decoderOptionsSchema = z
      * Model name for bare OIP / KServe v1 bodies that name no model (v1 never does).
      * Unset: such records are rejected with `missing_field`.
      */
-    model: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,128}$/)
-      .optional(),
+    model: z.string().regex(MODEL_NAME_PATTERN, { message: MODEL_NAME_RULE }).optional(),
     /**
      * How long a request (or response) waits for its partner before it is dead-lettered as
      * `unpaired`. Its Kafka offset is not committed meanwhile, so this also bounds redelivery
@@ -86,7 +84,9 @@ export const decoderOptionsSchema = z
      * Per-model feature and class naming, keyed by model name.
      * @default {}
      */
-    models: z.record(z.string(), modelMappingSchema).default({}),
+    models: z
+      .record(z.string().regex(MODEL_NAME_PATTERN, { message: MODEL_NAME_RULE }), modelMappingSchema)
+      .default({}),
   })
   .strict();
 

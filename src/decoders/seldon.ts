@@ -1,4 +1,5 @@
 import { rejection, type Decoded } from '../events/types.js';
+import { invalidUtf8Offset } from '../events/storable.js';
 import { parseJson } from '../events/validate.js';
 import { headerText, type InputRecord } from '../ingest/record.js';
 import { parseInferenceBody, type InferenceBody } from './inference-body.js';
@@ -64,6 +65,12 @@ export function seldonRecordToHalf(
   _options: CompiledDecoderOptions,
   maxEventBytes: number,
 ): Decoded<InferenceHalf> {
+  if (record.key !== null && invalidUtf8Offset(record.key) >= 0)
+    return rejection(
+      'bad_text',
+      'key',
+      'the record key (the request id) is not valid UTF-8; send UTF-8 text',
+    );
   const key = record.key === null ? '' : record.key.toString('utf8');
   if (key === '')
     return rejection(

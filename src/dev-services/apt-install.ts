@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { DriftguardError } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 
 /** A binary the services need and the Debian package that ships it. */
-export type BinaryName = 'clickhouse-server' | 'clickhouse-client' | 'kcat' | 'prometheus';
+export type BinaryName = 'clickhouse-server' | 'clickhouse-client' | 'kcat' | 'prometheus' | 'zookeeper';
 
 export interface RequiredBinary {
   binary: BinaryName;
@@ -22,6 +22,19 @@ export const requiredBinaries: readonly RequiredBinary[] = Object.freeze([
   { binary: 'kcat', aptPackage: 'kcat', service: 'kafka' },
   { binary: 'prometheus', aptPackage: 'prometheus', noRecommends: true, service: 'prometheus' },
 ]);
+
+/** What the local ClickHouse cluster needs besides: ZooKeeper (Debian's brings a Java runtime). */
+export const clusterBinaries: readonly RequiredBinary[] = Object.freeze([
+  { binary: 'zookeeper', aptPackage: 'zookeeper', service: 'clickhouse' },
+]);
+
+/** Debian's ZooKeeper is a jar run by java, not an executable on PATH. */
+export const zookeeperJar = '/usr/share/java/zookeeper.jar';
+
+/** The ZooKeeper jar when it and a `java` to run it are installed. */
+export function findZookeeper(jar = zookeeperJar): string | undefined {
+  return existsSync(jar) && findBinary('java') !== undefined ? jar : undefined;
+}
 
 // Debian puts clickhouse-server in /usr/sbin, which is not on a normal user's PATH.
 const extraDirs = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin', '/usr/local/sbin'];
@@ -64,7 +77,7 @@ export interface PackageHost {
 }
 
 export const debianHost: PackageHost = {
-  findBinary: (binary) => findBinary(binary),
+  findBinary: (binary) => (binary === 'zookeeper' ? findZookeeper() : findBinary(binary)),
   isRoot: process.getuid?.() === 0,
   run: runApt,
 };
@@ -73,6 +86,8 @@ export interface EnsureBinariesOptions {
   /** Install what is missing with apt-get when running as root. @default true */
   install: boolean;
   logger: Logger;
+  /** Also ZooKeeper, for the local cluster. @default false */
+  cluster?: boolean;
   /** @default debianHost */
   host?: PackageHost;
   /** Only the binaries these services need. @default every service */
@@ -85,9 +100,12 @@ export interface EnsureBinariesOptions {
  */
 export async function ensureBinaries(options: EnsureBinariesOptions): Promise<Record<BinaryName, string>> {
   const host = options.host ?? debianHost;
-  const wanted = requiredBinaries.filter(
-    (item) => options.services === undefined || options.services.includes(item.service),
-  );
+  const wanted = [
+    ...requiredBinaries.filter(
+      (item) => options.services === undefined || options.services.includes(item.service),
+    ),
+    ...(options.cluster === true ? clusterBinaries : []),
+  ];
   const missingNow = (): RequiredBinary[] =>
     wanted.filter((item) => host.findBinary(item.binary) === undefined);
   let missing = missingNow();
@@ -130,6 +148,8 @@ export async function ensureBinaries(options: EnsureBinariesOptions): Promise<Re
     'clickhouse-client': located('clickhouse-client'),
     kcat: located('kcat'),
     prometheus: located('prometheus'),
+    // Only started for the cluster; without it the name stands in for a path never used.
+    zookeeper: located('zookeeper'),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Local services for development and integration tests: ClickHouse, a Kafka-protocol broker
- * (librdkafka's mock cluster hosted by kcat) and Prometheus, on free loopback ports, detached,
- * recorded under `.driftguard/services/`. See `driftguard dev-services --help`.
+ * (librdkafka's mock cluster hosted by kcat) and Prometheus, and on request a ClickHouse cluster
+ * (ZooKeeper + 2 shards × 2 replicas), on free loopback ports, detached, recorded under
+ * `.driftguard/services/`. See `driftguard dev-services --help`.
  */
 export {
   servicesUp,
@@ -11,6 +12,7 @@ export {
   servicesStatus,
   readServicesEnv,
   readServicesEndpoints,
+  readClusterEndpoints,
   type ServicesOptions,
   type ServicesUpOptions,
   type ServicesInfo,
@@ -29,3 +31,16 @@ export {
   type PrometheusTargetGroup,
 } from './prometheus.js';
 export type { ServiceRecord } from './service.js';
+export {
+  devCluster,
+  clusterEnvNames,
+  clusterEndpointsFromEnv,
+  clusterEndpointsToEnv,
+  clusterNodes,
+  writeClusterNodeFiles,
+  type ClusterEndpoints,
+  type ClusterInfo,
+  type ClusterNodeSpec,
+} from './cluster.js';
+export { startZookeeper, zookeeperAnswers } from './zookeeper.js';
+export { findZookeeper } from './apt-install.js';

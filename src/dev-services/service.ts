@@ -3,12 +3,13 @@ import { DriftguardError } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 import { sleep } from '../../kernel/retry.js';
 import type { BinaryName } from './apt-install.js';
-import { serviceNames, type ServiceName, type ServicesLayout } from './layout.js';
+import type { ServiceName, ServicesLayout } from './layout.js';
 import { isProcessAlive, stopProcess, tailFile } from './process.js';
 
 /** What is recorded about a running service in `.driftguard/services/<name>.pid.json`. */
 export const serviceRecordSchema = z.object({
-  name: z.enum(serviceNames),
+  /** A service name, or a process of the local cluster (`zookeeper`, `clickhouse-<shard>-<replica>`). */
+  name: z.string().regex(/^[a-z0-9-]+$/),
   pid: z.number().int().positive(),
   /** The executable, to recognise the pid as ours (pids are recycled). */
   command: z.string(),
@@ -38,7 +39,7 @@ export interface ServiceDriver {
 }
 
 export interface WaitForReadyOptions {
-  name: ServiceName;
+  name: string;
   pid: number;
   command: string;
   /** Log files whose tails explain a failure. */

@@ -3,6 +3,16 @@ import { DriftguardError, errorMessage } from '../../kernel/errors.js';
 import { createLogger, type Logger } from '../../kernel/logger.js';
 import { ensureBinaries } from './apt-install.js';
 import { clickhouseDriver } from './clickhouse.js';
+import {
+  clusterDown,
+  clusterProcessAnswers,
+  clusterUp,
+  clusterEndpointsFromEnv,
+  clusterLayout,
+  readClusterRecords,
+  type ClusterEndpoints,
+  type ClusterInfo,
+} from './cluster.js';
 import { endpointsFromEnv, endpointsToEnv, envNames, type ServicesEndpoints } from './endpoints.js';
 import { formatEnvFile, parseEnvFile } from './env-file.js';
 import { kafkaDriver } from './kafka.js';
@@ -43,6 +53,11 @@ export interface ServicesUpOptions extends ServicesOptions {
   install?: boolean;
   /** How long each service may take to answer once spawned. @default 60_000 */
   readyTimeoutMs?: number;
+  /**
+   * Also the local ClickHouse cluster (ZooKeeper + 2 shards × 2 replicas; ZooKeeper installed
+   * from Debian when missing), described in `.driftguard/cluster.env`. @default false
+   */
+  cluster?: boolean;
 }
 
 export interface ServiceInfo extends ServiceRecord {
@@ -56,12 +71,15 @@ export interface ServicesInfo extends ServicesEndpoints {
   /** The variables written to the env file. */
   env: Record<string, string>;
   services: Record<ServiceName, ServiceInfo>;
+  /** The local ClickHouse cluster, when `up` was asked for it. */
+  cluster?: ClusterInfo;
 }
 
 export type ServiceState = 'up' | 'down' | 'unresponsive';
 
 export interface ServiceStatus {
-  name: ServiceName;
+  /** A service, or a process of the local cluster (`zookeeper`, `clickhouse-<shard>-<replica>`). */
+  name: string;
   /** `up`: alive and answering; `unresponsive`: alive, not answering; `down`: not running. */
   state: ServiceState;
   pid: number | null;
@@ -82,7 +100,8 @@ function resolve(options: ServicesOptions): { layout: ServicesLayout; logger: Lo
 export async function servicesUp(options: ServicesUpOptions = {}): Promise<ServicesInfo> {
   const { layout, logger } = resolve(options);
   return withLock(layout.lockFile, async () => {
-    const { clickhouse, kafka, prometheus } = await ensureServices(serviceNames, layout, logger, options);
+    const started = await ensureServices(serviceNames, layout, logger, options);
+    const { clickhouse, kafka, prometheus } = started.services;
     if (clickhouse === undefined || kafka === undefined || prometheus === undefined) {
       throw new DriftguardError('INTERNAL', 'a service result is missing', { retriable: false });
     }
@@ -99,7 +118,17 @@ export async function servicesUp(options: ServicesUpOptions = {}): Promise<Servi
       'Local services of driftguard, written by `npx driftguard dev-services up`.\nLoad into a shell with: set -a; . .driftguard/services.env; set +a';
     await writeFileAtomic(layout.envFile, formatEnvFile(env, header));
     logger.info({ envFile: layout.envFile, ...endpoints }, 'local services are up');
-    return { ...endpoints, envFile: layout.envFile, env, services: { clickhouse, kafka, prometheus } };
+    const services = { clickhouse, kafka, prometheus };
+    if (options.cluster !== true) return { ...endpoints, envFile: layout.envFile, env, services };
+    const cluster = await clusterUp({
+      layout,
+      clickhouseServer: started.binaries['clickhouse-server'],
+      zookeeperJar: started.binaries.zookeeper,
+      logger,
+      readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    });
+    logger.info({ envFile: cluster.envFile, nodes: cluster.nodeUrls }, 'local ClickHouse cluster is up');
+    return { ...endpoints, envFile: layout.envFile, env, services, cluster };
   });
 }
 
@@ -120,7 +149,8 @@ export interface BrokerServicesInfo {
 export async function brokerServicesUp(options: ServicesUpOptions = {}): Promise<BrokerServicesInfo> {
   const { layout, logger } = resolve(options);
   return withLock(layout.lockFile, async () => {
-    const { kafka, prometheus } = await ensureServices(['kafka', 'prometheus'], layout, logger, options);
+    const { kafka, prometheus } = (await ensureServices(['kafka', 'prometheus'], layout, logger, options))
+      .services;
     if (kafka === undefined || prometheus === undefined) {
       throw new DriftguardError('INTERNAL', 'a service result is missing', { retriable: false });
     }
@@ -147,8 +177,16 @@ async function ensureServices(
   layout: ServicesLayout,
   logger: Logger,
   options: ServicesUpOptions,
-): Promise<Partial<Record<ServiceName, ServiceInfo>>> {
-  const binaries = await ensureBinaries({ install: options.install ?? true, logger, services: names });
+): Promise<{
+  services: Partial<Record<ServiceName, ServiceInfo>>;
+  binaries: Awaited<ReturnType<typeof ensureBinaries>>;
+}> {
+  const binaries = await ensureBinaries({
+    install: options.install ?? true,
+    logger,
+    services: names,
+    cluster: options.cluster === true,
+  });
   const context = { layout, binaries, logger, readyTimeoutMs: options.readyTimeoutMs ?? 60_000 };
   // Started side by side: ClickHouse's start-up dominates, the others hide behind it.
   const results = await Promise.allSettled(names.map((name) => ensureService(drivers[name], context)));
@@ -163,9 +201,12 @@ async function ensureServices(
       cause: first,
     });
   }
-  return Object.fromEntries(
-    names.map((name, i) => [name, (results[i] as PromiseFulfilledResult<ServiceInfo>).value]),
-  );
+  return {
+    services: Object.fromEntries(
+      names.map((name, i) => [name, (results[i] as PromiseFulfilledResult<ServiceInfo>).value]),
+    ),
+    binaries,
+  };
 }
 
 function port(record: ServiceRecord, role: string): number {
@@ -219,7 +260,10 @@ async function readRecord(layout: ServicesLayout, name: ServiceName): Promise<Se
   return parsed.success && parsed.data.name === name ? parsed.data : undefined;
 }
 
-/** Stops every recorded service and removes the pid records and `services.env`. */
+/**
+ * Stops every recorded service and the local cluster, and removes the pid records,
+ * `services.env` and `cluster.env`.
+ */
 export async function servicesDown(options: ServicesOptions = {}): Promise<ServiceStatus[]> {
   const { layout, logger } = resolve(options);
   return withLock(layout.lockFile, async () => {
@@ -235,7 +279,17 @@ export async function servicesDown(options: ServicesOptions = {}): Promise<Servi
       }),
     );
     await removeFile(layout.envFile);
-    return stopped;
+    const cluster = await clusterDown(layout, logger);
+    return [
+      ...stopped,
+      ...cluster.map((record): ServiceStatus => ({
+        name: record.name,
+        state: 'down',
+        pid: null,
+        ports: {},
+        logFile: record.logFile,
+      })),
+    ];
   });
 }
 
@@ -244,7 +298,24 @@ export async function servicesStatus(
   options: Pick<ServicesOptions, 'rootDir'> = {},
 ): Promise<ServiceStatus[]> {
   const layout = servicesLayout(options.rootDir);
-  return Promise.all(
+  const cluster = await Promise.all(
+    (await readClusterRecords(layout)).map(async (record): Promise<ServiceStatus> => {
+      const alive = isProcessAlive(record.pid, record.command);
+      const state: ServiceState = !alive
+        ? 'down'
+        : (await clusterProcessAnswers(record))
+          ? 'up'
+          : 'unresponsive';
+      return {
+        name: record.name,
+        state,
+        pid: alive ? record.pid : null,
+        ports: record.ports,
+        logFile: record.logFile,
+      };
+    }),
+  );
+  const services = await Promise.all(
     serviceNames.map(async (name): Promise<ServiceStatus> => {
       const record = await readRecord(layout, name);
       if (record === undefined) return { name, state: 'down', pid: null, ports: {}, logFile: null };
@@ -257,6 +328,7 @@ export async function servicesStatus(
       return { name, state, pid: alive ? record.pid : null, ports: record.ports, logFile: record.logFile };
     }),
   );
+  return [...services, ...cluster];
 }
 
 /**
@@ -289,4 +361,26 @@ export async function readServicesEndpoints(
   options: Pick<ServicesOptions, 'rootDir'> = {},
 ): Promise<ServicesEndpoints> {
   return endpointsFromEnv(await readServicesEnv(options));
+}
+
+/**
+ * The local cluster's endpoints from `.driftguard/cluster.env` (written by
+ * `servicesUp({ cluster: true })`). Fails with the command to run when it does not exist.
+ */
+export async function readClusterEndpoints(
+  options: Pick<ServicesOptions, 'rootDir'> = {},
+): Promise<ClusterEndpoints> {
+  const { envFile } = clusterLayout(servicesLayout(options.rootDir));
+  try {
+    return clusterEndpointsFromEnv(parseEnvFile(await readFile(envFile, 'utf8')));
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) {
+      throw new DriftguardError(
+        'SERVICE_START_FAILED',
+        `${envFile} does not exist: start the cluster with \`npx driftguard dev-services up --cluster\``,
+        { retriable: false, cause: error },
+      );
+    }
+    throw error;
+  }
 }

@@ -52,7 +52,15 @@ export type RejectionCode =
   | 'non_finite_number'
   | 'oversized'
   | 'unsupported_format'
-  | 'unpaired';
+  | 'unpaired'
+  /** Text the store cannot hold as sent: invalid UTF-8, a lone surrogate, a control character in a name. */
+  | 'bad_text'
+  /** Arrays and objects nested deeper than MAX_JSON_DEPTH. */
+  | 'too_deep'
+  /** The store refused the record's row (found by isolating it from its group insert). */
+  | 'store_rejected'
+  /** A decoder failed on the record (a bug): dead-lettered rather than stalling its partition. */
+  | 'decode_failed';
 
 export type Decoded<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly rejection: Rejection };

@@ -3,8 +3,12 @@ import {
   MAX_FEATURE_NAME_LENGTH,
   MAX_FEATURES,
   MAX_ID_LENGTH,
+  MAX_JSON_DEPTH,
+  MAX_TIMESTAMP_MS,
   MODEL_NAME_PATTERN,
+  MODEL_NAME_RULE,
 } from './limits.js';
+import { invalidUtf8Offset, jsonDepth, nameTextProblem, valueDepth, valueTextProblem } from './storable.js';
 import {
   rejection,
   type Decoded,
@@ -55,7 +59,7 @@ function checkModel(value: unknown): Decoded<string> {
     return rejection(
       'bad_model_name',
       '$.model',
-      `model name ${JSON.stringify(value.slice(0, 140))} must match ${MODEL_NAME_PATTERN.source} (letters, digits, "_", ".", "-"; 1-128 characters)`,
+      `model name ${JSON.stringify(value.slice(0, 140))} must match ${MODEL_NAME_PATTERN.source}: ${MODEL_NAME_RULE}`,
     );
   }
   return { ok: true, value };
@@ -75,18 +79,40 @@ function checkId(value: unknown): Decoded<string> {
   if (value.length === 0 || value.length > MAX_ID_LENGTH) {
     return rejection('bad_id', '$.id', `id must be 1-${MAX_ID_LENGTH} characters, got ${value.length}`);
   }
+  const problem = nameTextProblem(value);
+  if (problem !== undefined) return rejection('bad_text', '$.id', `the id ${problem}`);
   return { ok: true, value };
 }
 
-/** ISO 8601 with a zone, or epoch milliseconds. A missing timestamp falls back to `fallbackMs`. */
+/** The range of event times the store holds, in words. */
+const TIMESTAMP_RANGE =
+  "1970-01-01T00:00:00Z to 2106-02-06T23:59:59.999Z (the times the store's DateTime holds)";
+
+/** Whether epoch milliseconds are a time the store holds (see MAX_TIMESTAMP_MS). */
+export function isStorableTimestamp(ms: number): boolean {
+  return ms >= 0 && ms <= MAX_TIMESTAMP_MS;
+}
+
+/**
+ * ISO 8601 with a zone, or epoch milliseconds, within what the store holds. A missing timestamp
+ * falls back to `fallbackMs` (the record's time), which must be storable too.
+ */
 export function checkTimestamp(value: unknown, fallbackMs: number, path = '$.timestamp'): Decoded<number> {
-  if (value === undefined || value === null) return { ok: true, value: fallbackMs };
+  if (value === undefined || value === null) {
+    if (Number.isFinite(fallbackMs) && isStorableTimestamp(fallbackMs))
+      return { ok: true, value: Math.trunc(fallbackMs) };
+    return rejection(
+      'bad_timestamp',
+      path,
+      `no timestamp, and the record's own time (${String(fallbackMs)} ms) is outside ${TIMESTAMP_RANGE}; send a timestamp`,
+    );
+  }
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0 || value > 253_402_300_799_999) {
+    if (!Number.isFinite(value) || !isStorableTimestamp(value)) {
       return rejection(
         'bad_timestamp',
         path,
-        `epoch milliseconds must be a finite number between 0 and year 9999, got ${describe(value)}`,
+        `epoch milliseconds must be a finite number from ${TIMESTAMP_RANGE}, got ${describe(value)}`,
       );
     }
     return { ok: true, value: Math.trunc(value) };
@@ -101,8 +127,10 @@ export function checkTimestamp(value: unknown, fallbackMs: number, path = '$.tim
       );
     }
     const ms = Date.parse(value);
-    if (Number.isNaN(ms) || ms < 0)
+    if (Number.isNaN(ms))
       return rejection('bad_timestamp', path, `${JSON.stringify(value)} is not a valid date`);
+    if (!isStorableTimestamp(ms))
+      return rejection('bad_timestamp', path, `${JSON.stringify(value)} is outside ${TIMESTAMP_RANGE}`);
     return { ok: true, value: ms };
   }
   return rejection(
@@ -141,6 +169,9 @@ function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
         `feature names must be 1-${MAX_FEATURE_NAME_LENGTH} characters`,
       );
     }
+    const nameProblem = nameTextProblem(name);
+    if (nameProblem !== undefined)
+      return rejection('bad_text', featurePath(name), `the feature name ${nameProblem}`);
     const v = value[name];
     if (v === null) continue;
     if (typeof v === 'number') {
@@ -159,6 +190,9 @@ function checkFeatures(value: unknown): Decoded<Record<string, FeatureValue>> {
           featurePath(name),
           `categorical values are limited to ${MAX_CATEGORY_LENGTH} characters`,
         );
+      const valueProblem = valueTextProblem(v);
+      if (valueProblem !== undefined)
+        return rejection('bad_text', featurePath(name), `the value ${valueProblem}`);
       continue;
     }
     if (typeof v === 'boolean') {
@@ -193,6 +227,8 @@ function checkLabel(value: unknown, path: string, what: string): Decoded<number 
   if (typeof value === 'string') {
     if (value.length > MAX_CATEGORY_LENGTH)
       return rejection('oversized', path, `${what} labels are limited to ${MAX_CATEGORY_LENGTH} characters`);
+    const problem = valueTextProblem(value);
+    if (problem !== undefined) return rejection('bad_text', path, `the ${what} ${problem}`);
     return { ok: true, value };
   }
   if (typeof value === 'boolean') return { ok: true, value: String(value) };
@@ -213,6 +249,9 @@ function checkScores(value: unknown): Decoded<Scores | null> {
     );
   for (const cls of Object.keys(value)) {
     const p = value[cls];
+    const problem = nameTextProblem(cls);
+    if (problem !== undefined)
+      return rejection('bad_text', `$.scores[${JSON.stringify(cls)}]`, `the class name ${problem}`);
     if (typeof p === 'number' && Number.isFinite(p)) continue;
     if (typeof p !== 'number')
       return rejection(
@@ -225,14 +264,30 @@ function checkScores(value: unknown): Decoded<Scores | null> {
   return { ok: true, value: value as Record<string, number> };
 }
 
-function extraFields(input: JsonObject, known: ReadonlySet<string>): string {
+/**
+ * Unknown top-level fields as JSON text, or a rejection when they nest deeper than the store path
+ * can serialise (JSON.stringify recurses). Parsed input was depth-checked already (parseJson);
+ * this guards values built in-process.
+ */
+function extraFields(input: JsonObject, known: ReadonlySet<string>): Decoded<string> {
   let extra: JsonObject | undefined;
   for (const key of Object.keys(input)) {
     if (known.has(key)) continue;
     extra ??= {};
-    extra[key] = input[key];
+    const value = input[key];
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      valueDepth(value, MAX_JSON_DEPTH - 1) >= MAX_JSON_DEPTH
+    )
+      return rejection(
+        'too_deep',
+        `$[${JSON.stringify(key)}]`,
+        `unknown field ${JSON.stringify(key.slice(0, 60))} nests more than ${MAX_JSON_DEPTH - 1} levels deep; flatten it`,
+      );
+    extra[key] = value;
   }
-  return extra === undefined ? '' : JSON.stringify(extra);
+  return { ok: true, value: extra === undefined ? '' : JSON.stringify(extra) };
 }
 
 /**
@@ -244,12 +299,13 @@ function plainValidFeatures(features: JsonObject): boolean {
   let count = 0;
   for (const name in features) {
     if (++count > MAX_FEATURES) return false;
-    if (name.length === 0 || name.length > MAX_FEATURE_NAME_LENGTH) return false;
+    if (name.length === 0 || name.length > MAX_FEATURE_NAME_LENGTH || nameTextProblem(name) !== undefined)
+      return false;
     const v = features[name];
     if (typeof v === 'number') {
       if (!Number.isFinite(v)) return false;
     } else if (typeof v === 'string') {
-      if (v.length > MAX_CATEGORY_LENGTH) return false;
+      if (v.length > MAX_CATEGORY_LENGTH || valueTextProblem(v) !== undefined) return false;
     } else if (v !== null) return false;
   }
   return true;
@@ -266,18 +322,28 @@ function plainValidPrediction(input: JsonObject, fallbackTimestampMs: number): P
   if (typeof model !== 'string' || !MODEL_NAME_PATTERN.test(model)) return undefined;
   const rawId = input.id;
   let id: string;
-  if (typeof rawId === 'string' && rawId.length > 0 && rawId.length <= MAX_ID_LENGTH) id = rawId;
+  if (
+    typeof rawId === 'string' &&
+    rawId.length > 0 &&
+    rawId.length <= MAX_ID_LENGTH &&
+    nameTextProblem(rawId) === undefined
+  )
+    id = rawId;
   else if (typeof rawId === 'number' && Number.isSafeInteger(rawId)) id = String(rawId);
   else return undefined;
   const version = input.version;
-  if (version !== undefined && version !== null && typeof version !== 'string' && typeof version !== 'number')
-    return undefined;
-  let timestampMs = fallbackTimestampMs;
+  if (typeof version === 'string') {
+    if (nameTextProblem(version) !== undefined) return undefined;
+  } else if (version !== undefined && version !== null && typeof version !== 'number') return undefined;
+  let timestampMs: number;
   const timestamp = input.timestamp;
   if (typeof timestamp === 'number') {
-    if (!(timestamp >= 0 && timestamp <= 253_402_300_799_999)) return undefined;
+    if (!isStorableTimestamp(timestamp)) return undefined;
     timestampMs = Math.trunc(timestamp);
-  } else if (timestamp !== undefined && timestamp !== null) return undefined;
+  } else if (timestamp === undefined || timestamp === null) {
+    if (!isStorableTimestamp(fallbackTimestampMs)) return undefined;
+    timestampMs = Math.trunc(fallbackTimestampMs);
+  } else return undefined;
   let features = input.features;
   if (features === undefined || features === null) features = {};
   else if (!isObject(features) || !plainValidFeatures(features)) return undefined;
@@ -287,7 +353,8 @@ function plainValidPrediction(input: JsonObject, fallbackTimestampMs: number): P
     if (!Number.isFinite(rawPrediction)) return undefined;
     prediction = rawPrediction;
   } else if (typeof rawPrediction === 'string') {
-    if (rawPrediction.length > MAX_CATEGORY_LENGTH) return undefined;
+    if (rawPrediction.length > MAX_CATEGORY_LENGTH || valueTextProblem(rawPrediction) !== undefined)
+      return undefined;
     prediction = rawPrediction;
   } else if (rawPrediction !== undefined && rawPrediction !== null) return undefined;
   let scores = input.scores;
@@ -297,9 +364,12 @@ function plainValidPrediction(input: JsonObject, fallbackTimestampMs: number): P
   } else if (isObject(scores)) {
     for (const cls in scores) {
       const p = scores[cls];
-      if (typeof p !== 'number' || !Number.isFinite(p)) return undefined;
+      if (typeof p !== 'number' || !Number.isFinite(p) || nameTextProblem(cls) !== undefined)
+        return undefined;
     }
   } else if (scores !== null) return undefined;
+  const extra = extraFields(input, PREDICTION_FIELDS);
+  if (!extra.ok) return undefined;
   return {
     model,
     version: version === undefined || version === null ? '' : String(version),
@@ -308,7 +378,7 @@ function plainValidPrediction(input: JsonObject, fallbackTimestampMs: number): P
     features: features as Record<string, FeatureValue>,
     prediction,
     scores: scores as Scores | null,
-    extra: extraFields(input, PREDICTION_FIELDS),
+    extra: extra.value,
   };
 }
 
@@ -344,6 +414,10 @@ export function validatePredictionFully(
       `expected a version string or number, got ${describe(version)}`,
     );
   }
+  if (typeof version === 'string') {
+    const problem = nameTextProblem(version);
+    if (problem !== undefined) return rejection('bad_text', '$.version', `the version ${problem}`);
+  }
   const timestamp = checkTimestamp(input.timestamp, fallbackTimestampMs);
   if (!timestamp.ok) return timestamp;
   const features = checkFeatures(input.features);
@@ -356,6 +430,8 @@ export function validatePredictionFully(
   }
   const scores = checkScores(input.scores);
   if (!scores.ok) return scores;
+  const extra = extraFields(input, PREDICTION_FIELDS);
+  if (!extra.ok) return extra;
   return {
     ok: true,
     value: {
@@ -366,7 +442,7 @@ export function validatePredictionFully(
       features: features.value,
       prediction,
       scores: scores.value,
-      extra: extraFields(input, PREDICTION_FIELDS),
+      extra: extra.value,
     },
   };
 }
@@ -389,6 +465,8 @@ export function validateOutcome(input: unknown, fallbackTimestampMs: number): De
   }
   const label = checkLabel(input.label, '$.label', 'label');
   if (!label.ok) return label;
+  const extra = extraFields(input, OUTCOME_FIELDS);
+  if (!extra.ok) return extra;
   return {
     ok: true,
     value: {
@@ -396,12 +474,19 @@ export function validateOutcome(input: unknown, fallbackTimestampMs: number): De
       id: id.value,
       timestampMs: timestamp.value,
       label: label.value,
-      extra: extraFields(input, OUTCOME_FIELDS),
+      extra: extra.value,
     },
   };
 }
 
-/** Parse bytes as JSON, mapping failure to a rejection rather than an exception. */
+const BOM = '\ufeff';
+
+/**
+ * Parses an event's bytes as JSON, mapping every failure to a rejection rather than an exception:
+ * more than `maxBytes`, bytes that are not UTF-8 (refused, not replaced), nesting deeper than
+ * MAX_JSON_DEPTH (refused before JSON.parse builds it), invalid JSON. A leading byte-order mark is
+ * skipped, as RFC 8259 allows.
+ */
 export function parseJson(bytes: Buffer | string, maxBytes: number): Decoded<unknown> {
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length;
   if (size > maxBytes)
@@ -410,7 +495,24 @@ export function parseJson(bytes: Buffer | string, maxBytes: number): Decoded<unk
       '$',
       `event is ${size} bytes; the limit is ${maxBytes} (ingest.maxEventBytes)`,
     );
-  const text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
+  if (typeof bytes !== 'string') {
+    const invalid = invalidUtf8Offset(bytes);
+    if (invalid >= 0)
+      return rejection(
+        'bad_text',
+        '$',
+        `byte ${invalid} (0x${(bytes[invalid] ?? 0).toString(16).padStart(2, '0')}) is not valid UTF-8; send UTF-8 text`,
+      );
+  }
+  const deep = jsonDepth(bytes);
+  if (deep.at >= 0)
+    return rejection(
+      'too_deep',
+      '$',
+      `arrays and objects nest more than ${MAX_JSON_DEPTH} levels deep (at byte ${deep.at}); flatten the event`,
+    );
+  let text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
+  if (text.startsWith(BOM)) text = text.slice(1);
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {

@@ -18,6 +18,15 @@ export const API_ERRORS = {
     message: 'none of the submitted events is valid; see "rejected" for each reason',
   },
   payload_too_large: { status: 413, message: 'request body too large: split it or raise http.maxBodyBytes' },
+  too_busy: {
+    status: 429,
+    message:
+      'the server holds as many request bodies as it may (http.maxBodyBytesInFlight); retry after Retry-After seconds',
+  },
+  unsupported_encoding: {
+    status: 415,
+    message: 'unsupported Content-Encoding: send the body as is (identity), gzip or deflate',
+  },
   invalid_query: { status: 400, message: 'a query or path parameter is not valid' },
   model_not_found: { status: 404, message: 'no such model, or it has not been evaluated yet' },
   study_not_found: { status: 404, message: 'no such retune study: list them with GET /v1/studies' },
@@ -35,6 +44,7 @@ export const API_ERRORS = {
   },
   not_found: { status: 404, message: 'no such route: see /openapi.json' },
   store_unavailable: { status: 503, message: 'ClickHouse is unavailable; retry later' },
+  store_failed: { status: 500, message: 'ClickHouse failed the request; the daemon log has the details' },
   internal: { status: 500, message: 'internal error; see the daemon log' },
 } as const;
 

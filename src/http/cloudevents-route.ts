@@ -4,8 +4,11 @@ import type { Metrics } from '../metrics.js';
 import { retry } from '../../kernel/retry.js';
 import { predictionRow } from '../store/event-rows.js';
 import type { EventStore } from '../store/event-store.js';
+import type { Logger } from '../../kernel/logger.js';
+import { DriftguardError } from '../../kernel/errors.js';
 import { ApiError } from './api-errors.js';
 import { requireToken } from './auth.js';
+import { bodyBudget, type BodyBudget } from './body-budget.js';
 
 export interface CloudEventsRouteDeps {
   readonly ingest: HttpCloudEventIngest;
@@ -15,6 +18,9 @@ export interface CloudEventsRouteDeps {
   /** Undefined when the route is open (http.openCloudEvents). */
   readonly apiToken: string | undefined;
   readonly open: boolean;
+  /** Shared with every route: bounds what all requests hold together (see body-budget.ts). */
+  readonly budget: BodyBudget;
+  readonly logger: Logger;
   readonly now?: () => number;
 }
 
@@ -30,6 +36,7 @@ export function cloudEventsRoute(deps: CloudEventsRouteDeps): Router {
   router.post(
     '/v1/cloudevents',
     ...auth,
+    bodyBudget(deps.budget, deps.maxBodyBytes),
     express.raw({ type: () => true, limit: deps.maxBodyBytes }),
     async (req, res) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -58,11 +65,18 @@ export function cloudEventsRoute(deps: CloudEventsRouteDeps): Router {
         await retry(() => deps.store.insert({ predictions: lines, outcomes: [] }), {
           maxAttempts: 3,
           initialDelayMs: 100,
+          onRetry: (error, attempt) => {
+            deps.metrics.storeRetries.inc();
+            deps.logger.warn({ err: error, attempt }, 'storing CloudEvents predictions failed; retrying');
+          },
         });
       } catch (error) {
+        // The database's text goes to the log, never into the answer.
+        deps.logger.error({ err: error }, 'storing CloudEvents predictions failed');
+        const retriable = error instanceof DriftguardError && error.retriable;
         throw new ApiError(
-          'store_unavailable',
-          `predictions not stored: ${(error as Error).message}; resend both halves later`,
+          retriable ? 'store_unavailable' : 'store_failed',
+          'predictions not stored; resend both halves later',
         );
       }
       deps.metrics.ingestEvents.inc({ topic, result: 'accepted' }, lines.length);

@@ -7,6 +7,7 @@ import type { AttributionRow, EstimationStore } from '../monitor/estimation/esti
 import { buildReferenceProfile, parseSample, SampleError } from '../monitor/reference.js';
 import { modelSettings, type CompiledMonitoring, type ResolvedModelSettings } from '../monitor/options.js';
 import { DriftguardError } from '../../kernel/errors.js';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '../../kernel/names.js';
 import { ApiError } from './api-errors.js';
 import { modelFromPath, parseInput } from './request-input.js';
 
@@ -23,12 +24,14 @@ export interface MonitorRoutesDeps {
   readonly config: CompiledMonitoring;
   readonly maxBodyBytes: number;
   readonly onReference?: (model: string) => void;
+  /** Reserves request bodies against the shared budget (see body-budget.ts). */
+  readonly bodyBudget?: express.RequestHandler;
   readonly now?: () => number;
   /** The features explaining a warning or critical model, served with its health. */
   readonly estimation?: Pick<EstimationStore, 'latestAttribution'>;
 }
 
-const modelParam = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/);
+const modelParam = z.string().regex(MODEL_NAME_PATTERN, { message: MODEL_NAME_RULE });
 const paging = {
   limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(100),
   offset: z.coerce.number().int().min(0).default(0),
@@ -154,6 +157,7 @@ export function monitorWriteRoutes(deps: MonitorRoutesDeps): Router {
   const now = deps.now ?? Date.now;
   router.post(
     '/v1/models/:model/reference',
+    ...(deps.bodyBudget === undefined ? [] : [deps.bodyBudget]),
     express.text({ type: () => true, limit: deps.maxBodyBytes }),
     async (req, res) => {
       const name = model(req);

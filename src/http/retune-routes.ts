@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Retuner } from '../../retune/orchestrator/index.js';
 import { RetuneError } from '../../retune/registry/index.js';
 import { DriftguardError } from '../../kernel/errors.js';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '../../kernel/names.js';
 import { ApiError } from './api-errors.js';
 import { modelFromPath, parseInput } from './request-input.js';
 
@@ -40,7 +41,7 @@ export interface RetuneRoutesDeps {
 
 export const MAX_STUDIES_LIMIT = 500;
 
-const modelParam = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/);
+const modelParam = z.string().regex(MODEL_NAME_PATTERN, { message: MODEL_NAME_RULE });
 const studiesQuery = z
   .object({
     model: modelParam.optional(),
@@ -73,7 +74,11 @@ const model = (req: Request): string => modelFromPath(req, modelParam);
 /** Maps the retune taxonomy onto the API catalogue by code. */
 export function toRetuneApiError(error: unknown): unknown {
   if (error instanceof DriftguardError && error.code === 'STORE_UNAVAILABLE') {
-    return new ApiError('store_unavailable', `ClickHouse is unavailable (${error.message}); retry later`);
+    // The store's own text stays in the log (the error handler logs the cause), out of the answer.
+    return new ApiError(
+      'store_unavailable',
+      `ClickHouse is unavailable (${error.publicMessage}); retry later`,
+    );
   }
   if (!(error instanceof RetuneError)) return error;
   switch (error.code) {

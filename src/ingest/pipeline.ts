@@ -1,7 +1,7 @@
 import type { Logger } from '../../kernel/logger.js';
 import type { Metrics } from '../metrics.js';
 import { retry } from '../../kernel/retry.js';
-import type { EventStore, SerializedRows } from '../store/event-store.js';
+import type { EventStore } from '../store/event-store.js';
 import { outcomeRow, predictionRow } from '../store/event-rows.js';
 import { RowBytes } from '../store/row-bytes.js';
 import { deadLetterMessage, type DeadLetterMessage, type DeadLetterSink } from './dead-letter.js';
@@ -10,6 +10,9 @@ import { GroupCommitBuffer } from './group-commit-buffer.js';
 import { OffsetTrackers, type OffsetTracker } from './offset-tracker.js';
 import { isPlainText, PlainRowWriter, type RowSource } from './plain-rows.js';
 import type { InputRecord, RecordRef } from './record.js';
+import { insertIsolatingRefused, isDataRefusal } from './refused-rows.js';
+import type { Rejection } from '../events/types.js';
+import type { DriftguardError } from '../../kernel/errors.js';
 
 const NEWLINE = 0x0a;
 
@@ -53,12 +56,34 @@ export interface SubmittedBatch {
  * One batch's rows, serialised: its JSONEachRow lines as one Buffer per table, outside the heap.
  * A batch's thousands of lines as strings would each outlive a few young-generation collections
  * while they wait for the insert, and be copied into the old one.
+ *
+ * Each row's end and record are kept too (two numbers a row), and the batch's records stay
+ * referenced until the rows are stored: should the store refuse a row, its record is found and
+ * dead-lettered with the store's reason while every other row is stored (see storeAroundRefused).
  */
 interface RowChunk {
   readonly predictions: Buffer;
   readonly predictionRows: number;
   readonly outcomes: Buffer;
   readonly outcomeRows: number;
+  readonly records: readonly InputRecord[];
+  readonly predictionRowsOf: RowIndex;
+  readonly outcomeRowsOf: RowIndex;
+  /** Records accepted by the decoders, by topic: counted once their rows are stored. */
+  readonly accepted: Map<string, number>;
+}
+
+/** Where each row of one table ends in its Buffer, and which record (index into `records`) made it. */
+interface RowIndex {
+  readonly ends: number[];
+  readonly records: number[];
+}
+
+/** One row of a group, located for isolating a refusal. */
+interface LocatedRow {
+  readonly chunk: RowChunk;
+  readonly record: number;
+  readonly bytes: Buffer;
 }
 
 /** Per partition of a batch: its tracker when the batch was decoded, and the batch's last offset. */
@@ -121,6 +146,9 @@ export class IngestPipeline {
     const outcomes = this.outcomeBytes;
     let predictionRows = 0;
     let outcomeRows = 0;
+    const predictionRowsOf: RowIndex = { ends: [], records: [] };
+    const outcomeRowsOf: RowIndex = { ends: [], records: [] };
+    const accepted = new Map<string, number>();
     let chunk: RowChunk;
     try {
       // Also lets batches handed over together all enter before any is decoded, so that the
@@ -132,14 +160,20 @@ export class IngestPipeline {
       let plainSource = false;
       let current: BatchPartition | undefined;
       let decoder: RecordDecoder | undefined;
-      // Accepted records are counted per run of one topic: one counter update per batch, not per record.
+      // Accepted records are counted per run of one topic, and reported once stored.
       let acceptedInRun = 0;
       const countRun = (): void => {
         if (current !== undefined && acceptedInRun > 0)
-          this.deps.metrics.ingestEvents.inc({ topic: current.topic, result: 'accepted' }, acceptedInRun);
+          accepted.set(current.topic, (accepted.get(current.topic) ?? 0) + acceptedInRun);
         acceptedInRun = 0;
       };
-      for (const record of records) {
+      const reject = (record: InputRecord, why: Rejection): void => {
+        deadLetters.push(deadLetterMessage(record, why, now));
+        this.deps.metrics.deadLettered.inc({ topic: record.topic, code: why.code });
+        this.deps.metrics.ingestEvents.inc({ topic: record.topic, result: 'rejected' });
+      };
+      for (let index = 0; index < records.length; index++) {
+        const record = records[index] as InputRecord;
         if (
           current === undefined ||
           current.partition !== record.partition ||
@@ -167,44 +201,71 @@ export class IngestPipeline {
           );
           continue;
         }
-        // The fast lane: a plain native event's row, straight from its bytes.
-        const value = record.value;
-        const kind = value !== null && plainSource ? decoder.nativeKind?.(record) : undefined;
-        if (kind !== undefined) {
-          source.offset = record.offset;
-          if (kind === 'prediction') {
-            if (this.plainRows.writePrediction(value as Buffer, record.timestampMs, source, predictions)) {
-              predictionRows++;
+        // A decoder that throws (a bug) costs its record, never the partition: rows it wrote are
+        // taken back and the record is dead-lettered with the error.
+        const predictionsBefore = predictions.length;
+        const outcomesBefore = outcomes.length;
+        let output: ReturnType<RecordDecoder['decode']>;
+        try {
+          // The fast lane: a plain native event's row, straight from its bytes.
+          const value = record.value;
+          const kind = value !== null && plainSource ? decoder.nativeKind?.(record) : undefined;
+          if (kind !== undefined) {
+            source.offset = record.offset;
+            if (kind === 'prediction') {
+              if (this.plainRows.writePrediction(value as Buffer, record.timestampMs, source, predictions)) {
+                predictionRows++;
+                predictionRowsOf.ends.push(predictions.length);
+                predictionRowsOf.records.push(index);
+                acceptedInRun++;
+                continue;
+              }
+            } else if (this.plainRows.writeOutcome(value as Buffer, record.timestampMs, source, outcomes)) {
+              outcomeRows++;
+              outcomeRowsOf.ends.push(outcomes.length);
+              outcomeRowsOf.records.push(index);
               acceptedInRun++;
               continue;
             }
-          } else if (this.plainRows.writeOutcome(value as Buffer, record.timestampMs, source, outcomes)) {
-            outcomeRows++;
-            acceptedInRun++;
-            continue;
           }
-        }
-        const output = decoder.decode(record, now);
-        if (output.rejection !== undefined) {
-          deadLetters.push(deadLetterMessage(record, output.rejection, now));
-          this.deps.metrics.deadLettered.inc({ topic: record.topic, code: output.rejection.code });
-          this.deps.metrics.ingestEvents.inc({ topic: record.topic, result: 'rejected' });
-        } else if (!output.held) {
-          acceptedInRun++;
-        }
-        if (output.predictions.length > 0 || output.outcomes.length > 0) {
-          const sourceText = source.prefix + record.offset;
-          for (const event of output.predictions) {
-            predictions.text(JSON.stringify(predictionRow(event, sourceText, now)));
-            predictions.byte(NEWLINE);
-            predictionRows++;
+          output = decoder.decode(record, now);
+          if (output.predictions.length > 0 || output.outcomes.length > 0) {
+            const sourceText = source.prefix + record.offset;
+            for (const event of output.predictions) {
+              predictions.text(JSON.stringify(predictionRow(event, sourceText, now)));
+              predictions.byte(NEWLINE);
+              predictionRowsOf.ends.push(predictions.length);
+              predictionRowsOf.records.push(index);
+            }
+            for (const event of output.outcomes) {
+              outcomes.text(JSON.stringify(outcomeRow(event, sourceText, now)));
+              outcomes.byte(NEWLINE);
+              outcomeRowsOf.ends.push(outcomes.length);
+              outcomeRowsOf.records.push(index);
+            }
           }
-          for (const event of output.outcomes) {
-            outcomes.text(JSON.stringify(outcomeRow(event, sourceText, now)));
-            outcomes.byte(NEWLINE);
-            outcomeRows++;
-          }
+        } catch (error) {
+          predictions.length = predictionsBefore;
+          outcomes.length = outcomesBefore;
+          predictionRowsOf.ends.length = predictionRows;
+          predictionRowsOf.records.length = predictionRows;
+          outcomeRowsOf.ends.length = outcomeRows;
+          outcomeRowsOf.records.length = outcomeRows;
+          this.deps.logger.error(
+            { err: error, topic: record.topic, partition: record.partition, offset: record.offset },
+            'decoding a record failed; dead-lettering it',
+          );
+          reject(record, {
+            code: 'decode_failed',
+            path: '$',
+            message: `driftguard failed to decode this record (${errorText(error)}); please report it with the record`,
+          });
+          continue;
         }
+        predictionRows += output.predictions.length;
+        outcomeRows += output.outcomes.length;
+        if (output.rejection !== undefined) reject(record, output.rejection);
+        else if (!output.held) acceptedInRun++;
         if (output.released) for (const ref of output.released) released.push(ref);
         if (output.held === true) current.tracker.hold(record.offset);
       }
@@ -214,6 +275,10 @@ export class IngestPipeline {
         predictionRows,
         outcomes: outcomes.take(),
         outcomeRows,
+        records,
+        predictionRowsOf,
+        outcomeRowsOf,
+        accepted,
       };
     } catch (error) {
       predictions.clear();
@@ -221,16 +286,15 @@ export class IngestPipeline {
       this.buffer.leave();
       throw error;
     }
-    const accepted = predictionRows + outcomeRows;
     const bytes = chunk.predictions.length + chunk.outcomes.length;
-    const rowsStored = this.buffer.add(chunk, accepted, bytes);
+    const rowsStored = this.buffer.add(chunk, predictionRows + outcomeRows, bytes);
     this.deps.metrics.bufferedRows.set(this.buffer.bufferedRows);
     const sent = deadLetters.length > 0 ? this.sendDeadLetters(deadLetters) : Promise.resolve();
     const own = Promise.all([rowsStored, sent]);
     // Not awaited when an earlier batch failed: that rejection is the one reported.
     own.catch(() => undefined);
     // In submission order: a batch's offsets count as stored only after every earlier batch's did.
-    const stored = this.tail.then(() => own).then(() => this.complete(partitions, released));
+    const stored = this.tail.then(() => own).then(() => this.complete(partitions, released, accepted));
     this.tail = stored;
     // The caller may await `stored` later, or never (shutdown): its rejection is not unhandled.
     stored.catch(() => undefined);
@@ -287,8 +351,14 @@ export class IngestPipeline {
     return entry;
   }
 
-  /** A batch is stored: advance its partitions' commit points and release what it paired. */
-  private complete(partitions: readonly BatchPartition[], released: readonly RecordRef[]): Commits {
+  /** A batch is stored: count it, advance its partitions' commit points and release what it paired. */
+  private complete(
+    partitions: readonly BatchPartition[],
+    released: readonly RecordRef[],
+    accepted: ReadonlyMap<string, number>,
+  ): Commits {
+    for (const [topic, count] of accepted)
+      if (count > 0) this.deps.metrics.ingestEvents.inc({ topic, result: 'accepted' }, count);
     const commits: Commits = new Map();
     for (const { topic, partition, tracker, lastOffset } of partitions) {
       // A partition revoked (or reset) since the batch was decoded: its new owner replays it.
@@ -322,7 +392,7 @@ export class IngestPipeline {
    * Stores a group's batches in one insert per table. Each batch's string is streamed as it is:
    * joining them first would copy the whole body (megabytes) once more per insert.
    */
-  private storeChunks(chunks: readonly RowChunk[]): Promise<void> {
+  private async storeChunks(chunks: readonly RowChunk[]): Promise<void> {
     let predictionRows = 0;
     let outcomeRows = 0;
     const predictions: Buffer[] = [];
@@ -333,27 +403,93 @@ export class IngestPipeline {
       if (chunk.predictionRows > 0) predictions.push(chunk.predictions);
       if (chunk.outcomeRows > 0) outcomes.push(chunk.outcomes);
     }
-    return this.storeRows({ predictions, outcomes }, predictionRows, outcomeRows);
-  }
-
-  private async storeRows(rows: SerializedRows, predictionRows: number, outcomeRows: number): Promise<void> {
     const stopTimer = this.deps.metrics.insertSeconds.startTimer();
-    await this.retryForever('store batch', () => this.deps.store.insert(rows));
-    stopTimer();
+    try {
+      await this.retryForever('store batch', () => this.deps.store.insert({ predictions, outcomes }));
+    } catch (error) {
+      if (!isDataRefusal(error)) throw error;
+      await this.storeAroundRefused(chunks, error);
+      return;
+    } finally {
+      stopTimer();
+    }
     this.deps.metrics.insertRows.inc({ table: 'predictions' }, predictionRows);
     this.deps.metrics.insertRows.inc({ table: 'outcomes' }, outcomeRows);
   }
 
+  /**
+   * The store refused a group's data: store its rows again in halves until the refused ones stand
+   * alone, dead-letter their records with the store's reason and count them, and store the rest.
+   * The group completes (and its offsets commit) once that is done.
+   */
+  private async storeAroundRefused(chunks: readonly RowChunk[], first: DriftguardError): Promise<void> {
+    this.deps.logger.warn(
+      { reason: first.message },
+      'the store refused a group insert; isolating the rows it refuses',
+    );
+    const refused = new Map<RowChunk, Map<number, DriftguardError>>();
+    for (const table of ['predictions', 'outcomes'] as const) {
+      const rows = locateRows(chunks, table);
+      const found = await insertIsolatingRefused(rows, (part) =>
+        this.retryForever('store rows', () =>
+          this.deps.store.insert({
+            predictions: table === 'predictions' ? part.map((row) => row.bytes) : [],
+            outcomes: table === 'outcomes' ? part.map((row) => row.bytes) : [],
+          }),
+        ),
+      );
+      this.deps.metrics.insertRows.inc({ table }, rows.length - found.length);
+      for (const { item, error } of found) {
+        const byRecord = refused.get(item.chunk) ?? new Map<number, DriftguardError>();
+        refused.set(item.chunk, byRecord);
+        if (!byRecord.has(item.record)) byRecord.set(item.record, error);
+      }
+    }
+    const now = this.now();
+    const messages: DeadLetterMessage[] = [];
+    for (const [chunk, byRecord] of refused) {
+      for (const [index, error] of byRecord) {
+        const record = chunk.records[index] as InputRecord;
+        messages.push(
+          deadLetterMessage(
+            record,
+            {
+              code: 'store_rejected',
+              path: '$',
+              message: `the store refused this record's row: ${error.message}`,
+            },
+            now,
+          ),
+        );
+        this.deps.metrics.deadLettered.inc({ topic: record.topic, code: 'store_rejected' });
+        this.deps.metrics.ingestEvents.inc({ topic: record.topic, result: 'rejected' });
+        chunk.accepted.set(record.topic, (chunk.accepted.get(record.topic) ?? 0) - 1);
+      }
+    }
+    this.deps.logger.warn(
+      { deadLettered: messages.length, reason: first.message },
+      'stored a refused group without the records the store refuses; dead-lettered those',
+    );
+    if (messages.length > 0) await this.sendDeadLetters(messages);
+  }
+
   private async sendDeadLetters(messages: DeadLetterMessage[]): Promise<void> {
-    await this.retryForever('dead-letter send', () => this.deps.deadLetters.send(messages));
+    await this.retryForever('dead-letter send', () => this.deps.deadLetters.send(messages), 'broker');
   }
 
   /**
    * Retries transient failures until they succeed or shutdown aborts: the data is still in
-   * Kafka (uncommitted) and the consumer is paused behind us, so waiting loses nothing.
+   * Kafka (uncommitted) and the consumer is paused behind us, so waiting loses nothing. Only the
+   * store's own operations count as store retries and report store health: a dead letter sent
+   * while ClickHouse is down must not say the store is back.
    */
-  private async retryForever(what: string, operation: () => Promise<void>): Promise<void> {
+  private async retryForever(
+    what: string,
+    operation: () => Promise<void>,
+    target: 'store' | 'broker' = 'store',
+  ): Promise<void> {
     let failing = false;
+    const store = target === 'store';
     await retry(operation, {
       maxAttempts: Infinity,
       initialDelayMs: this.options.retryInitialDelayMs,
@@ -361,9 +497,11 @@ export class IngestPipeline {
       signal: this.deps.signal,
       onRetry: (error, attempt, delayMs) => {
         failing = true;
-        this.deps.metrics.storeRetries.inc();
-        this.deps.metrics.storeUp.set(0);
-        this.deps.onStoreHealth?.(error as Error);
+        if (store) {
+          this.deps.metrics.storeRetries.inc();
+          this.deps.metrics.storeUp.set(0);
+          this.deps.onStoreHealth?.(error as Error);
+        }
         this.deps.logger.warn(
           { err: error, attempt, delayMs, operation: what },
           'transient failure; retrying',
@@ -371,7 +509,31 @@ export class IngestPipeline {
       },
     });
     if (failing) this.deps.logger.info({ operation: what }, 'recovered');
-    this.deps.metrics.storeUp.set(1);
-    this.deps.onStoreHealth?.(undefined);
+    if (store) {
+      this.deps.metrics.storeUp.set(1);
+      this.deps.onStoreHealth?.(undefined);
+    }
   }
+}
+
+/** The rows of `table` across a group's chunks, each as its own bytes (views, not copies). */
+function locateRows(chunks: readonly RowChunk[], table: 'predictions' | 'outcomes'): LocatedRow[] {
+  const rows: LocatedRow[] = [];
+  for (const chunk of chunks) {
+    const bytes = table === 'predictions' ? chunk.predictions : chunk.outcomes;
+    const index = table === 'predictions' ? chunk.predictionRowsOf : chunk.outcomeRowsOf;
+    let start = 0;
+    for (let i = 0; i < index.ends.length; i++) {
+      const end = index.ends[i] as number;
+      rows.push({ chunk, record: index.records[i] as number, bytes: bytes.subarray(start, end) });
+      start = end;
+    }
+  }
+  return rows;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error
+    ? `${error.name}: ${error.message}`.slice(0, 300)
+    : String(error).slice(0, 300);
 }

@@ -1,10 +1,12 @@
+import { isModelNameByte } from '../../kernel/names.js';
 import {
   MAX_CATEGORY_LENGTH,
   MAX_FEATURE_NAME_LENGTH,
   MAX_FEATURES,
   MAX_ID_LENGTH,
+  MAX_TIMESTAMP_MS,
 } from '../events/limits.js';
-import { checkTimestamp } from '../events/validate.js';
+import { checkTimestamp, isStorableTimestamp } from '../events/validate.js';
 import type { RowBytes } from '../store/row-bytes.js';
 
 /**
@@ -58,8 +60,6 @@ const MAX_FIXED_LEADING_ZEROS = 5;
 /** Larger objects take the full path, whose duplicate handling needs no quadratic check. */
 const MAX_PAIRWISE_NAMES = 64;
 const MAX_SCORE_CLASSES = 1_024;
-/** The largest epoch milliseconds the full path accepts (year 9999). */
-const MAX_TIMESTAMP_MS = 253_402_300_799_999;
 
 /** Top-level fields of native events; an event kind allows a set of them (bits by index). */
 const FIELDS = ['model', 'version', 'id', 'timestamp', 'features', 'prediction', 'scores', 'label'];
@@ -113,13 +113,6 @@ const isDigit = (byte: number): boolean => byte >= DIGIT_0 && byte <= DIGIT_9;
 /** Printable ASCII other than the quote and backslash: JSON text that means itself. */
 const isPlainByte = (byte: number): boolean =>
   byte >= 0x20 && byte < 0x7f && byte !== QUOTE && byte !== BACKSLASH;
-const isModelByte = (byte: number): boolean =>
-  (byte >= 0x61 && byte <= 0x7a) || // a-z
-  (byte >= 0x41 && byte <= 0x5a) || // A-Z
-  isDigit(byte) ||
-  byte === 0x5f || // _
-  byte === DOT ||
-  byte === MINUS;
 
 /** Name/value pairs of one JSON object (features or scores), as spans of the event's bytes. */
 class Entries {
@@ -486,7 +479,7 @@ export class PlainRowWriter {
     const length = this.valueEnd - this.valueStart;
     if (length < 1 || length > 128) return false;
     for (let i = this.valueStart; i < this.valueEnd; i++)
-      if (!isModelByte(this.source[i] as number)) return false;
+      if (!isModelNameByte(this.source[i] as number, i === this.valueStart)) return false;
     return true;
   }
 
@@ -513,9 +506,10 @@ export class PlainRowWriter {
   }
 
   private fallbackTime(fallbackTimestampMs: number): boolean {
-    // JSON.stringify writes a non-finite number as null: the full path decides such records.
-    if (!Number.isFinite(fallbackTimestampMs)) return false;
-    this.time.ms = fallbackTimestampMs;
+    // A record time the store cannot hold (or JSON.stringify would write as null): the full path
+    // decides, with its reason.
+    if (!Number.isFinite(fallbackTimestampMs) || !isStorableTimestamp(fallbackTimestampMs)) return false;
+    this.time.ms = Math.trunc(fallbackTimestampMs);
     this.time.start = -1;
     return true;
   }

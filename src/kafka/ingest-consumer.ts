@@ -1,11 +1,11 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { backoffDelayMs, defaultRetryOptions, sleep } from '../../kernel/retry.js';
 import type { Logger } from '../../kernel/logger.js';
-import { DriftguardError } from '../../kernel/errors.js';
 import type { Metrics } from '../metrics.js';
 import { isRefused, soleOwnerAssigner } from './sole-owner-assigner.js';
 import type { Commits, IngestPipeline, SubmittedBatch } from '../ingest/pipeline.js';
 import type { InputRecord } from '../ingest/record.js';
+import { DriftguardError, errorMessage } from '../../kernel/errors.js';
 
 /** Consumer restarts after crashes kafkajs will not retry, within CRASH_WINDOW_MS, before giving up. */
 const MAX_CRASH_RESTARTS = 5;
@@ -37,7 +37,23 @@ export interface IngestConsumerOptions {
    * that started first keeps every partition, a later one is refused (see sole-owner-assigner.ts).
    */
   readonly soleOwner?: { readonly startedAtMs: number };
+  /**
+   * The consumer counts as stalled (not ready, `driftguard_consumer_stalled` 1) when records wait
+   * and no offset was committed for this long. @default 60000
+   */
+  readonly stallAfterMs?: number;
+  /** Injected for tests. @default Date.now */
+  readonly now?: () => number;
 }
+
+/** Whether the consumer makes progress, and why not. */
+export interface ConsumerProgress {
+  readonly ok: boolean;
+  readonly reason?: string;
+}
+
+/** How often progress is checked (gauge and state-change logs). */
+const WATCHDOG_INTERVAL_MS = 1_000;
 
 /**
  * The Kafka side of ingest. Pull-based backpressure: kafkajs fetches again only after every
@@ -64,6 +80,23 @@ export class IngestConsumer {
   private storeFailure: unknown;
   /** Counts those restarts: failures of batches from before one are already dealt with. */
   private generation = 0;
+  /** The restart under way; restarts run one at a time (kafkajs refuses a second `run`). */
+  private restarting: Promise<void> | undefined;
+  /** Whether the restart under way has called `run` already. */
+  private restartStartedConsumer = false;
+  /** A restart asked for while one was under way that it cannot fold in: it runs after it. */
+  private restartAgain: { error: unknown; prepare: (() => Promise<void>) | undefined } | undefined;
+  /** Set while a restart has not yet brought the consumer back. */
+  private restartReason: string | undefined;
+  /** Per partition: the high watermark last seen and the offset committed (or fetched from). */
+  private readonly positions = new Map<
+    string,
+    { topic: string; partition: number; highWatermark: bigint; committed: bigint }
+  >();
+  private lastProgressAtMs: number;
+  private watchdog: NodeJS.Timeout | undefined;
+  private stalled = false;
+  private readonly now: () => number;
 
   constructor(
     kafka: Kafka,
@@ -99,8 +132,10 @@ export class IngestConsumer {
       // kafkajs gives up on errors it deems fatal, yet brokers answer group requests with such
       // errors during rebalances (seen: INVALID_REQUEST to SyncGroup while two members join).
       // Restart a few times with backoff before declaring the process failed.
-      void this.restartAfterCrash(error);
+      this.requestRestart(error);
     });
+    this.now = options.now ?? Date.now;
+    this.lastProgressAtMs = this.now();
   }
 
   private owned = new Map<string, Set<number>>();
@@ -114,6 +149,10 @@ export class IngestConsumer {
     if (revoked.length > 0) {
       this.logger.info({ revoked }, 'partitions revoked');
       this.pipeline.revoke(revoked);
+      for (const { topic, partition } of revoked) {
+        this.positions.delete(`${topic}/${partition}`);
+        this.metrics.consumerLag.remove({ topic, partition: String(partition) });
+      }
     }
     this.owned = new Map(
       Object.entries(assignment).map(([topic, partitions]) => [topic, new Set(partitions)]),
@@ -122,8 +161,33 @@ export class IngestConsumer {
 
   private crashRestarts: number[] = [];
 
-  /** `prepare` runs first, for a restart kafkajs did not stop the consumer for. */
+  /**
+   * Restarts the consumer after `error`, one restart at a time. A request that arrives while a
+   * restart is under way is folded into it when that restart has not started the consumer yet (it
+   * will start a fresh one), and runs after it otherwise: two crashes close together never start
+   * two consumers, which kafkajs refuses ("Cannot subscribe to topic while consumer is running").
+   * `prepare` (stopping after a store failure) runs first, inside the same turn.
+   */
+  private requestRestart(error: unknown, prepare?: () => Promise<void>): void {
+    this.restartReason ??= errorText(error);
+    if (this.restarting !== undefined) {
+      if (prepare !== undefined || this.restartStartedConsumer)
+        this.restartAgain = { error, prepare: prepare ?? this.restartAgain?.prepare };
+      else this.logger.info({ err: error }, 'a consumer restart is already under way; not starting another');
+      return;
+    }
+    this.restarting = this.restartAfterCrash(error, prepare)
+      .catch((restartError: unknown) => this.onCrash(restartError, false))
+      .finally(() => {
+        this.restarting = undefined;
+        const again = this.restartAgain;
+        this.restartAgain = undefined;
+        if (again !== undefined && !this.stopped) this.requestRestart(again.error, again.prepare);
+      });
+  }
+
   private async restartAfterCrash(error: unknown, prepare?: () => Promise<void>): Promise<void> {
+    this.restartStartedConsumer = false;
     const now = Date.now();
     this.crashRestarts = this.crashRestarts.filter((at) => now - at < CRASH_WINDOW_MS);
     if (this.crashRestarts.length >= MAX_CRASH_RESTARTS) {
@@ -131,6 +195,7 @@ export class IngestConsumer {
       return;
     }
     this.crashRestarts.push(now);
+    this.metrics.consumerRestarts.inc();
     const delayMs = backoffDelayMs(this.crashRestarts.length, {
       ...defaultRetryOptions,
       initialDelayMs: 500,
@@ -139,14 +204,14 @@ export class IngestConsumer {
       { attempt: this.crashRestarts.length, delayMs },
       'restarting the consumer after a crash',
     );
-    try {
-      await prepare?.();
-      await sleep(delayMs);
-      if (this.stopped) return;
-      await this.run();
-    } catch (restartError) {
-      this.onCrash(restartError, false);
-    }
+    await prepare?.();
+    await sleep(delayMs);
+    if (this.stopped) return;
+    // Whatever state the last crash left kafkajs in, start from a stopped consumer.
+    await this.consumer.stop();
+    this.restartStartedConsumer = true;
+    await this.run();
+    this.restartReason = undefined;
   }
 
   /** Set when the group already has its one consumer (an embedded store's daemon). */
@@ -166,7 +231,77 @@ export class IngestConsumer {
     await this.run();
     if (this.refusal !== undefined) throw this.refusal;
     this.scheduleExpiry();
+    this.lastProgressAtMs = this.now();
+    this.scheduleWatchdog();
     this.logger.info({ topics: this.options.topics, groupId: this.options.groupId }, 'consuming');
+  }
+
+  /**
+   * Whether the consumer makes progress: not while it restarts after a failure, nor while records
+   * wait (lag) and no offset was committed for `stallAfterMs`.
+   */
+  progress(): ConsumerProgress {
+    if (this.restartReason !== undefined)
+      return {
+        ok: false,
+        reason: `the consumer is restarting after a failure (${this.restartReason}); it reads again from the committed offsets`,
+      };
+    const waiting = this.lagTotal();
+    const idleMs = this.now() - this.lastProgressAtMs;
+    const stallAfterMs = this.options.stallAfterMs ?? 60_000;
+    if (waiting > 0 && idleMs >= stallAfterMs)
+      return {
+        ok: false,
+        reason: `${waiting} records wait and no offset was committed for ${Math.round(idleMs / 1000)} s (ingest.stallAfterMs ${stallAfterMs})`,
+      };
+    return { ok: true };
+  }
+
+  /** Records between the committed offsets and the high watermarks, over every owned partition. */
+  private lagTotal(): number {
+    let total = 0n;
+    for (const position of this.positions.values())
+      if (position.highWatermark > position.committed) total += position.highWatermark - position.committed;
+    return Number(total);
+  }
+
+  private scheduleWatchdog(): void {
+    if (this.stopped) return;
+    this.watchdog = setTimeout(() => {
+      const progress = this.progress();
+      const stalled = !progress.ok;
+      this.metrics.consumerStalled.set(stalled ? 1 : 0);
+      if (stalled !== this.stalled) {
+        this.stalled = stalled;
+        if (stalled) this.logger.warn({ reason: progress.reason }, 'ingest cannot make progress');
+        else this.logger.info('ingest makes progress again');
+      }
+      this.scheduleWatchdog();
+    }, WATCHDOG_INTERVAL_MS);
+    this.watchdog.unref();
+  }
+
+  /**
+   * Updates a partition's position and its lag gauge (records not yet committed). `fetchedFrom`
+   * stands in for the commit point of a partition this process has not committed yet.
+   */
+  private track(
+    topic: string,
+    partition: number,
+    update: { highWatermark?: bigint; committed?: bigint; fetchedFrom?: bigint },
+  ): void {
+    const key = `${topic}/${partition}`;
+    let position = this.positions.get(key);
+    if (position === undefined) {
+      const start = update.committed ?? update.fetchedFrom;
+      if (start === undefined) return;
+      position = { topic, partition, highWatermark: start, committed: start };
+      this.positions.set(key, position);
+    }
+    if (update.highWatermark !== undefined) position.highWatermark = update.highWatermark;
+    if (update.committed !== undefined) position.committed = update.committed;
+    const lag = position.highWatermark - position.committed;
+    this.metrics.consumerLag.set({ topic, partition: String(partition) }, lag > 0n ? Number(lag) : 0);
   }
 
   private async run(): Promise<void> {
@@ -212,11 +347,12 @@ export class IngestConsumer {
     // Advance the fetch position past the whole batch, held records included: they are in memory
     // and pinned by the commit point, which is what survives a restart.
     payload.resolveOffset(batch.lastOffset());
-    const lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n);
-    this.metrics.consumerLag.set(
-      { topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, lag),
-    );
+    // Lag counts what is not committed yet: a consumer that fetches but cannot store shows it.
+    // Until this process commits a partition, its fetch position stands in for the commit point.
+    this.track(batch.topic, batch.partition, {
+      fetchedFrom: BigInt(batch.firstOffset() ?? batch.lastOffset()),
+      highWatermark: BigInt(batch.highWatermark),
+    });
     this.commitWhenStored(submitted);
   }
 
@@ -238,7 +374,7 @@ export class IngestConsumer {
     if (this.stopped || this.storeFailure !== undefined) return;
     this.storeFailure = error;
     this.logger.error({ err: error }, 'storing a batch failed; consuming again from the committed offsets');
-    void this.restartAfterCrash(error, async () => {
+    this.requestRestart(error, async () => {
       await this.quiesce();
       await this.consumer.stop();
       this.generation++;
@@ -293,6 +429,8 @@ export class IngestConsumer {
           await this.consumer.commitOffsets(
             [...commits.values()].map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset })),
           );
+          this.lastProgressAtMs = this.now();
+          for (const c of commits.values()) this.track(c.topic, c.partition, { committed: BigInt(c.offset) });
         } catch (error) {
           // Not fatal: an uncommitted offset is replayed later and its rows collapse in the store.
           this.logger.warn({ err: error }, 'offset commit failed; records will be replayed');
@@ -322,6 +460,7 @@ export class IngestConsumer {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.expireTimer);
+    clearTimeout(this.watchdog);
     await this.quiesce();
     await this.consumer.disconnect();
   }
@@ -338,4 +477,10 @@ export class IngestConsumer {
     await this.pipeline.drain();
     await this.committing;
   }
+}
+
+/** A failure in words fit for /readyz: a store error's public message (no database text). */
+function errorText(error: unknown): string {
+  const text = error instanceof DriftguardError ? error.publicMessage : errorMessage(error);
+  return text.split('\n')[0]?.slice(0, 300) ?? '';
 }

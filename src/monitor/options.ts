@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { DeepReadonly } from '../../kernel/deep-readonly.js';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '../../kernel/names.js';
+import { isDetectorName, listDetectors, type DetectorName } from '../../detectors/index.js';
 
 /**
  * The `monitoring:` section of the configuration. Every model seen in the stream is monitored;
@@ -11,9 +13,7 @@ const durationMs = z.number().int().positive();
 const featureName = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, {
   message: 'feature names use letters, digits, ".", "_", ":" and "-" (1-128 characters)',
 });
-const modelName = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, {
-  message: 'model names use letters, digits, ".", "_" and "-" (1-128 characters)',
-});
+const modelName = z.string().regex(MODEL_NAME_PATTERN, { message: MODEL_NAME_RULE });
 
 export const windowSchema = z.discriminatedUnion('type', [
   z
@@ -257,6 +257,7 @@ export const modelMonitoringSchema = z
   })
   .strict()
   .superRefine((model, ctx) => {
+    checkDetectorNames(model.detectors, ctx);
     const seen = new Set<string>();
     model.segments.forEach((spec, i) => {
       const by = spec.feature ?? spec.tag ?? '';
@@ -277,6 +278,33 @@ export const modelMonitoringSchema = z
       }
     });
   });
+
+/**
+ * Detector names refer to the registry in detectors/: an unknown name, or one that cannot test the
+ * kind of feature it is listed under, is refused at boot with the valid names, not discovered as
+ * an error every interval.
+ */
+function checkDetectorNames(
+  detectors: { numeric?: readonly { name: string }[]; categorical?: readonly { name: string }[] } | undefined,
+  ctx: z.RefinementCtx,
+): void {
+  for (const kind of ['numeric', 'categorical'] as const) {
+    (detectors?.[kind] ?? []).forEach((spec, i) => {
+      const valid = listDetectors()
+        .filter((d) => d.kinds.includes(kind))
+        .map((d) => d.name);
+      if (valid.includes(spec.name as DetectorName)) return;
+      const known = isDetectorName(spec.name);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['detectors', kind, i, 'name'],
+        message: known
+          ? `detector "${spec.name}" does not test ${kind} features; for ${kind} features use one of: ${valid.join(', ')} (docs/detectors.md)`
+          : `unknown detector "${spec.name}"; for ${kind} features use one of: ${valid.join(', ')} (docs/detectors.md)`,
+      });
+    });
+  }
+}
 
 export const monitoringSchema = z
   .object({
@@ -300,7 +328,7 @@ export const monitoringSchema = z
     /** Cells of the uniform grid ClickHouse counts numeric values in per feature. @default 4096 */
     gridCells: z.number().int().min(64).max(32_768).default(4_096),
     /**
-     * Partial aggregates kept as events are stored (docs/monitoring.md, "Rollups"): a cycle reads
+     * Partial aggregates of the stored rows, per minute and hour (docs/monitoring.md, "Rollups"): a cycle reads
      * per-minute and per-hour states instead of the window's rows.
      */
     rollups: z

@@ -1,13 +1,11 @@
 import type { Logger } from '../../kernel/logger.js';
 import { sqlIdentifier } from '../../kernel/sql.js';
-import { insertObjects, type Store } from '../../kernel/store.js';
-import { minuteRanges, minutesOf, MinuteProofs, type WindowSplit } from './rollup-plan.js';
+import type { Store } from '../../kernel/store.js';
+import { hoursOf, minuteRanges, minutesOf, MinuteProofs, type WindowSplit } from './rollup-plan.js';
 import {
   correctMinutesStatements,
-  currentGridsQuery,
   finalMinuteCountsQuery,
   gridCoverageQuery,
-  gridRows,
   hourStatusQuery,
   minuteEventsQuery,
   sealedGridId,
@@ -17,6 +15,12 @@ import {
   type ModelGrids,
   type SecondsRange,
 } from './rollup-sql.js';
+
+/**
+ * Corrections and seals insert differences, and two can be equal (a late row in a minute, then
+ * another): a replicated table would drop the second as a retried block.
+ */
+const REPEATS_ROWS = { repeatsRows: true } as const;
 
 export interface RollupKeeperOptions {
   /**
@@ -46,10 +50,10 @@ interface ModelWork {
 }
 
 /**
- * Keeps owned models' rollups fit to read (see rollup-schema.ts): publishes each model's grid to
- * the views, proves the window's sealed minutes against the rows (FINAL) and corrects those that
- * differ (a replay, a late row, rows stored before the grid), and rolls proved minutes up into
- * hours. A cycle prepares all its models with a handful of queries; a model with more minutes
+ * Keeps owned models' rollups fit to read (see rollup-schema.ts): proves the window's sealed
+ * minutes against the rows (FINAL) and writes the difference where they differ — all of a minute
+ * the first time it is sealed, a late row's share later, the cells on a new reference's grid —
+ * and rolls proved minutes up into hours. A cycle prepares all its models with a handful of queries; a model with more minutes
  * to prove than a cycle should wait for is proved in the background (one job per model), and
  * reads its rows meanwhile.
  */
@@ -57,9 +61,12 @@ export class RollupKeeper {
   private readonly db: string;
   private readonly proofs = new MinuteProofs();
   private readonly jobs = new Map<string, Promise<void>>();
-  /** The grid id each model's views use, as last published or read. */
-  private readonly published = new Map<string, number>();
   private readonly now: () => number;
+  /**
+   * The latest seal version seen or written: a new seal's version is above it, so it replaces
+   * the previous one even when the clock has not moved (or moved back).
+   */
+  private sealVersion = 0;
 
   constructor(
     private readonly store: Store,
@@ -68,33 +75,6 @@ export class RollupKeeper {
   ) {
     this.db = sqlIdentifier(store.database);
     this.now = options.now ?? Date.now;
-  }
-
-  /** Makes the views count each model's cells on its grid from now on (once per grid). */
-  async publishGrids(targets: readonly RollupTarget[]): Promise<void> {
-    const due = targets.filter((t) => this.published.get(t.model) !== t.grid.id);
-    if (due.length === 0) return;
-    const rows = await this.store.select<{ model: string; feature: string; grid: string }>(
-      'current grids',
-      currentGridsQuery(
-        this.db,
-        due.map((t) => t.model),
-      ),
-    );
-    const current = new Map(rows.map((r) => [`${r.model}:${r.feature}`, Number(r.grid)]));
-    const stale = due.filter((t) =>
-      [...t.grid.features.keys()].some((f) => current.get(`${t.model}:${f}`) !== t.grid.id),
-    );
-    if (stale.length > 0) {
-      const nowMs = this.now();
-      await insertObjects(
-        this.store,
-        'monitor_grids',
-        stale.flatMap((t) => gridRows(t.model, t.grid, nowMs)),
-      );
-      for (const t of stale) this.logger.info({ model: t.model, grid: t.grid.id }, 'rollup grid published');
-    }
-    for (const t of due) this.published.set(t.model, t.grid.id);
   }
 
   /**
@@ -134,7 +114,6 @@ export class RollupKeeper {
 
   forget(model: string): void {
     this.proofs.forget(model);
-    this.published.delete(model);
   }
 
   private inBackground(work: ModelWork): void {
@@ -175,7 +154,7 @@ export class RollupKeeper {
     const counts =
       allRanges.length === 0
         ? new Map<string, Map<number, number>>()
-        : await this.minuteCounts(models, allRanges);
+        : await this.minuteCounts(models, allRanges, 'rollup_ledger');
     return targets.flatMap((target) => {
       const minutes = this.proofs.unproved(
         target.model,
@@ -198,6 +177,8 @@ export class RollupKeeper {
       minutes: string;
       sealed: string;
       grid: string;
+      has_seal: number;
+      version: string;
     }>(
       'rollup hours',
       hourStatusQuery(
@@ -208,25 +189,35 @@ export class RollupKeeper {
     );
     const grids = new Map(targets.map((t) => [t.model, sealedGridId(t.grid)]));
     const unsealed = new Map<string, number[]>();
-    for (const row of rows) {
-      // An hour whose minutes hold nothing needs no seal: it reads as empty either way.
-      if (Number(row.minutes) === 0 && Number(row.sealed) === 0) continue;
-      if (Number(row.sealed) === Number(row.minutes) && Number(row.grid) === grids.get(row.model)) continue;
-      const list = unsealed.get(row.model) ?? [];
-      list.push(Number(row.h));
-      unsealed.set(row.model, list);
+    for (const row of rows) this.sealVersion = Math.max(this.sealVersion, Number(row.version));
+    // Every hour needs a seal, an empty one too: rows written without the ledger (a backfill) are
+    // found when the hour's minutes are proved. A sealed hour stays sealed while its ledger count
+    // and its grid are unchanged.
+    const sealed = new Set(
+      rows
+        .filter(
+          (r) =>
+            Number(r.sealed) === Number(r.minutes) &&
+            Number(r.grid) === grids.get(r.model) &&
+            Number(r.has_seal) === 1,
+        )
+        .map((r) => `${r.model}\t${Number(r.h)}`),
+    );
+    for (const target of targets) {
+      const open = hoursOf(hours).filter((h) => !sealed.has(`${target.model}\t${h}`));
+      if (open.length > 0) unsealed.set(target.model, open);
     }
-    for (const list of unsealed.values()) list.sort((a, b) => a - b);
     return unsealed;
   }
 
   private async minuteCounts(
     models: readonly string[],
     ranges: readonly SecondsRange[],
+    table: 'rollup_events_1m' | 'rollup_ledger',
   ): Promise<Map<string, Map<number, number>>> {
     const rows = await this.store.select<{ model: string; b: number; n: string }>(
-      'rollup minutes',
-      minuteEventsQuery(this.db, models, ranges),
+      table === 'rollup_ledger' ? 'ledger minutes' : 'rollup minutes',
+      minuteEventsQuery(this.db, models, ranges, table),
     );
     return byModel(rows, (r) => [Number(r.b), Number(r.n)]);
   }
@@ -252,12 +243,15 @@ export class RollupKeeper {
     const grids = new Map(
       parts.filter((p) => p.target.grid.features.size > 0).map((p) => [p.target.model, p.target.grid]),
     );
+    // The ledger first: a row inserted meanwhile then either shows in both reads, or moves the
+    // ledger past the count proved here (and the minute is proved again).
+    const ledger = await this.minuteCounts(models, ranges, 'rollup_ledger');
     const [finals, rollups, coverage] = await Promise.all([
       this.store.select<{ model: string; b: number; n: string }>(
         'rows per minute',
         finalMinuteCountsQuery(this.db, models, ranges),
       ),
-      this.minuteCounts(models, ranges),
+      this.minuteCounts(models, ranges, 'rollup_events_1m'),
       grids.size === 0
         ? Promise.resolve([])
         : this.store.select<{ model: string; b: number; cells: string; values: string }>(
@@ -282,8 +276,8 @@ export class RollupKeeper {
     }
     await this.correct(wrong);
     for (const { target, minutes } of parts) {
-      const rows = truth.get(target.model);
-      for (const m of minutes) this.proofs.prove(target.model, target.grid.id, m, rows?.get(m) ?? 0);
+      const counts = ledger.get(target.model);
+      for (const m of minutes) this.proofs.prove(target.model, target.grid.id, m, counts?.get(m) ?? 0);
     }
   }
 
@@ -296,30 +290,32 @@ export class RollupKeeper {
     const grids: ModelGrids = new Map([...wrong].map(([model, w]) => [model, w.grid]));
     const ranges = minuteRanges([...new Set([...wrong.values()].flatMap((w) => w.minutes))]);
     for (const statement of correctMinutesStatements(this.db, grids, ranges))
-      await this.store.command('correct rollups', statement);
+      await this.store.command('correct rollups', statement, REPEATS_ROWS);
     this.logger.info(
       { models: wrong.size, minutes: [...wrong.values()].reduce((n, w) => n + w.minutes.length, 0) },
       'rollup minutes corrected from the rows',
     );
   }
 
-  /** Seals each work's hours, every model of one hour in the same statements. */
+  /**
+   * Seals each work's hours, every model of one hour in the same statements, at the ledger count
+   * its minutes were proved with: a row that arrived since leaves the seal behind the ledger, so
+   * the hour is proved again.
+   */
   private async seal(works: readonly ModelWork[]): Promise<void> {
     const byHour = new Map<number, RollupTarget[]>();
     for (const work of works)
       for (const hour of work.hours) byHour.set(hour, [...(byHour.get(hour) ?? []), work.target]);
     for (const [hourS, targets] of [...byHour].sort((a, b) => a[0] - b[0])) {
-      const counts = await this.minuteCounts(
-        targets.map((t) => t.model),
-        [{ fromS: hourS, toS: hourS + 3600 }],
-      );
+      const minutes = minutesOf([{ fromS: hourS, toS: hourS + 3600 }]);
       const seals: HourSeal[] = targets.map((t) => ({
         model: t.model,
         grid: t.grid,
-        events: [...(counts.get(t.model)?.values() ?? [])].reduce((sum, n) => sum + n, 0),
+        ledger: this.proofs.provedCount(t.model, t.grid.id, minutes),
       }));
-      for (const statement of sealHourStatements(this.db, hourS, seals, this.now()))
-        await this.store.command('seal rollup hour', statement);
+      this.sealVersion = Math.max(this.now(), this.sealVersion + 1);
+      for (const statement of sealHourStatements(this.db, hourS, seals, this.sealVersion))
+        await this.store.command('seal rollup hour', statement, REPEATS_ROWS);
     }
   }
 }

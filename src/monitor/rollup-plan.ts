@@ -80,14 +80,15 @@ export function hoursOf(range: SecondsRange | undefined): number[] {
 }
 
 /**
- * Minutes proved to match the rows, per model: each with the rollup's event count and the grid
- * its cells were proved on. A proof holds while the minute's rollup count is unchanged (a replay
- * or a late row changes it) and the grid is the same. Pure: the queries run in rollup-keeper.ts.
+ * Minutes proved to match the rows, per model: each with the ledger's count (rows inserted into
+ * the minute, read before the rows were) and the grid its cells were proved on. A proof holds
+ * while the minute's ledger count is unchanged (a replay or a late row changes it) and the grid
+ * is the same. Pure: the queries run in rollup-keeper.ts.
  */
 export class MinuteProofs {
   private readonly byModel = new Map<string, { grid: number; counts: Map<number, number> }>();
 
-  /** Minutes whose current rollup count (absent: 0) is not the count they were proved with. */
+  /** Minutes whose current ledger count (absent: 0) is not the count they were proved with. */
   unproved(
     model: string,
     grid: number,
@@ -97,6 +98,13 @@ export class MinuteProofs {
     const known = this.byModel.get(model);
     const proved = known?.grid === grid ? known.counts : undefined;
     return minutes.filter((m) => proved?.get(m) !== (counts.get(m) ?? 0));
+  }
+
+  /** The sum of the counts `minutes` were proved with (0 for a minute not proved). */
+  provedCount(model: string, grid: number, minutes: readonly number[]): number {
+    const known = this.byModel.get(model);
+    if (known?.grid !== grid) return 0;
+    return minutes.reduce((sum, m) => sum + (known.counts.get(m) ?? 0), 0);
   }
 
   prove(model: string, grid: number, minute: number, count: number): void {

@@ -1,30 +1,36 @@
 import type { Migration } from '../../kernel/migrations.js';
-import { sqlString } from '../../kernel/sql.js';
-import { MISSING_MARKER } from './queries.js';
 
 /**
- * Partial aggregates of the window's rows, kept as events are stored, so that a monitor cycle
- * merges O(buckets × cells) states instead of scanning rows (docs/monitoring.md, "Rollups").
+ * Partial aggregates of the windows' rows, so that a monitor cycle merges O(buckets × cells)
+ * states instead of scanning rows (docs/monitoring.md, "Rollups").
  *
- * Per model and minute: event counts, numeric moments (count, sum, sum of squares,
- * min, max) per feature, numeric counts per cell of the feature's reference grid, and category
- * counts per feature (missing values under a marker). Materialized views fill the minute tables
- * from every insert into `predictions`; the monitor keeps the hour tables (ClickHouse 18.16 does
- * not cascade one view's writes into another view) and the minute tables' corrections:
+ * Per model and minute: event counts, numeric moments (count, sum, sum of squares, min, max) per
+ * feature, numeric counts per cell of the feature's reference grid (tagged with the grid's id),
+ * and category counts per feature (missing values under a marker); per model and hour, the same
+ * summed from its minutes.
  *
- * - Grids: the cells a value falls in depend on the model's reference, so the views look up each
- *   feature's grid in `monitor_grids` (written by the monitor when it loads a reference) and tag
- *   every cell row with the grid's id. Rows stored before a grid existed get their cells for it
- *   by a rebuild from the raw rows.
- * - Replays: at-least-once ingest may store a row twice; the views count both copies, the
- *   ReplacingMergeTree keeps one. The monitor proves each minute's count against the raw rows
- *   with FINAL and, where they differ, inserts the difference (counts and sums are signed).
+ * - A ledger, `rollup_ledger` (model, minute, rows inserted), is written by the daemon's ingest
+ *   after each insert of rows (src/store/ingest-ledger.ts; the table is an event table, migration 3). It tells the monitor that a minute
+ *   changed — a late row, a replayed copy — without reading the rows. It counts inserts, not
+ *   distinct rows: only its changes matter. (A materialized view would count every writer's
+ *   rows, but on replicated 18.16 tables a view's failed insert makes the retried block of
+ *   events be stored twice.)
+ * - Everything else is filled by the monitor's keeper (rollup-keeper.ts), off the ingest path:
+ *   once a minute is sealed (older than `monitoring.rollups.openMs`) it aggregates the minute's
+ *   rows (FINAL, so a replayed copy counts once) for every model of a cycle in one statement per
+ *   table, inserting the difference between the rows and what the rollup holds (again for a
+ *   minute whose ledger moved, which takes in a late row's share). Views that
+ *   ARRAY JOIN every feature of every inserted row cost the ingest path ~15% of its CPU; a
+ *   statement per cycle over an hour's rows costs the monitor a fraction of one full scan.
+ * - Rows written by anything else (an INSERT … SELECT backfill) are taken in when their minutes
+ *   are first proved; to have them taken into minutes already proved, write their counts to the
+ *   ledger too (docs/monitoring.md, "Rollups").
  *
  * Tables are partitioned by day like the events, so retention drops them with the events.
  * Readers never rely on merges: they GROUP BY and sum (-Merge the states).
  */
 
-/** The rollup levels: minutes (kept by materialized views) and hours (kept by the monitor). */
+/** The rollup levels: minutes and hours. */
 export const ROLLUP_LEVELS = ['1m', '1h'] as const;
 export type RollupLevel = (typeof ROLLUP_LEVELS)[number];
 
@@ -62,12 +68,6 @@ function tables(db: string, level: RollupLevel): string[] {
   ];
 }
 
-/** The latest grid of every (model, feature), as the views and rebuilds join it. */
-export function latestGrids(db: string): string {
-  return `(SELECT model, feature AS name, argMax(grid, updated_at_ms) AS grid, argMax(lo, updated_at_ms) AS lo,
-  argMax(iw, updated_at_ms) AS iw, argMax(cells, updated_at_ms) AS cells FROM ${db}.monitor_grids GROUP BY model, feature)`;
-}
-
 /**
  * The cell of `value` on a grid (lo, iw = cells / width, cells): 1..cells inside, 0 below,
  * cells + 1 at or above the top — the same cells as the raw histogram query (queries.ts).
@@ -76,49 +76,16 @@ export function cellExpression(value: string, lo: string, iw: string, cells: str
   return `toInt32(greatest(-1., least(toFloat64(${cells}), floor((${value} - ${lo}) * ${iw}))) + 1)`;
 }
 
-const minute = 'toStartOfMinute(ts)';
-
-function views(db: string): string[] {
-  const missing = sqlString(MISSING_MARKER);
-  return [
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.rollup_events_1m_mv TO ${db}.rollup_events_1m AS
-      SELECT model, ${minute} AS bucket, toInt64(count()) AS n
-      FROM ${db}.predictions GROUP BY model, bucket`,
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.rollup_moments_1m_mv TO ${db}.rollup_moments_1m AS
-      SELECT model, ${minute} AS bucket, name AS feature, sumState(toInt64(1)) AS n, sumState(value) AS s,
-        sumState(value * value) AS sq, minState(value) AS mn, maxState(value) AS mx
-      FROM ${db}.predictions ARRAY JOIN num_names AS name, num_values AS value
-      GROUP BY model, bucket, feature`,
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.rollup_cells_1m_mv TO ${db}.rollup_cells_1m AS
-      SELECT model, ${minute} AS bucket, name AS feature, grid, ${cellExpression('value', 'lo', 'iw', 'cells')} AS cell,
-        toInt64(count()) AS n
-      FROM ${db}.predictions ARRAY JOIN num_names AS name, num_values AS value
-      ALL INNER JOIN ${latestGrids(db)} AS g USING (model, name)
-      GROUP BY model, bucket, feature, grid, cell`,
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.rollup_categories_1m_mv TO ${db}.rollup_categories_1m AS
-      SELECT model, ${minute} AS bucket, name AS feature, value, toInt64(count()) AS n
-      FROM ${db}.predictions
-      ARRAY JOIN arrayConcat(cat_names, missing_names) AS name,
-        arrayConcat(cat_values, arrayMap(x -> ${missing}, missing_names)) AS value
-      GROUP BY model, bucket, feature, value`,
-  ];
-}
-
 export const ROLLUP_MIGRATIONS: readonly Migration[] = [
   {
     version: 12,
     name: 'monitor rollups',
     statements: (db) => [
-      `CREATE TABLE IF NOT EXISTS ${db}.monitor_grids (
-        model String, feature String, grid UInt64, lo Float64, iw Float64, cells UInt32, updated_at_ms UInt64
-      ) ENGINE = ReplacingMergeTree(updated_at_ms) ORDER BY (model, feature)`,
-      // Which hours the monitor has rolled up, from how many events and on which grid.
+      // Which hours the monitor has rolled up, at which ledger count and on which grid.
       `CREATE TABLE IF NOT EXISTS ${db}.rollup_hours (
-        model String, bucket DateTime, grid UInt64, events Int64, sealed_at_ms UInt64
+        model String, bucket DateTime, grid UInt64, ledger Int64, sealed_at_ms UInt64
       ) ENGINE = ReplacingMergeTree(sealed_at_ms) ${partitioned} ORDER BY (model, bucket)`,
       ...ROLLUP_LEVELS.flatMap((level) => tables(db, level)),
-      // Views last: every table they write exists.
-      ...views(db),
     ],
   },
 ];

@@ -78,54 +78,32 @@ export function gridCellExpression(grids: ModelGrids, value: string, name: strin
   return cellExpression(value, lo, iw, cells);
 }
 
-export type GridRow = {
-  readonly model: string;
-  readonly feature: string;
-  readonly grid: number;
-  readonly lo: number;
-  readonly iw: number;
-  readonly cells: number;
-  readonly updated_at_ms: number;
-};
-
-/** The rows that publish a model's grid to the materialized views. */
-export function gridRows(model: string, grid: GridSpec, nowMs: number): GridRow[] {
-  return [...grid.features.values()].map((g) => ({
-    model,
-    feature: g.name,
-    grid: grid.id,
-    lo: g.lo,
-    iw: g.inverseWidth,
-    cells: grid.cells,
-    updated_at_ms: nowMs,
-  }));
-}
-
-/** The grid the views currently use per feature of each model. */
-export function currentGridsQuery(db: string, models: readonly string[]): string {
-  return `SELECT model, feature, argMax(grid, updated_at_ms) AS grid FROM ${db}.monitor_grids WHERE ${modelsFilter(models)} GROUP BY model, feature`;
-}
-
 // ---- status and proofs ---------------------------------------------------------------------
 
-/** Events per model and minute stored in the minute rollup, in the given ranges. */
+/** Events per model and minute held by the minute rollup (or the ledger), in the given ranges. */
 export function minuteEventsQuery(
   db: string,
   models: readonly string[],
   ranges: readonly SecondsRange[],
+  table: 'rollup_events_1m' | 'rollup_ledger' = 'rollup_events_1m',
 ): string {
-  return `SELECT model, toUInt32(bucket) AS b, sum(n) AS n FROM ${db}.rollup_events_1m
+  return `SELECT model, toUInt32(bucket) AS b, sum(n) AS n FROM ${db}.${table}
 WHERE ${modelsFilter(models)} AND ${rangesFilter('bucket', ranges)} GROUP BY model, b`;
 }
 
-/** Per model and hour of the range: the events its minutes hold, and the hour's seal (events, grid). */
+/**
+ * Per model and hour of the range: the ledger's count of its minutes, and the hour's seal (the
+ * ledger count it was sealed at, and its grid, from its latest version).
+ */
 export function hourStatusQuery(db: string, models: readonly string[], hours: SecondsRange): string {
   const where = `${modelsFilter(models)} AND bucket >= ${at(hours.fromS)} AND bucket < ${at(hours.toS)}`;
-  return `SELECT model, h, sumIf(v, src = 1) AS minutes, sumIf(v, src = 2) AS sealed, maxIf(g, src = 2) AS grid FROM (
-  SELECT model, toUInt32(${HOUR}) AS h, sum(n) AS v, toUInt64(0) AS g, 1 AS src FROM ${db}.rollup_events_1m
-    WHERE ${where} GROUP BY model, h
+  return `SELECT model, h, sumIf(v, src = 1) AS minutes, sumIf(v, src = 2) AS sealed, maxIf(g, src = 2) AS grid,
+  toUInt8(countIf(src = 2) > 0) AS has_seal, max(ver) AS version FROM (
+  SELECT model, toUInt32(${HOUR}) AS h, sum(n) AS v, toUInt64(0) AS g, toUInt64(0) AS ver, 1 AS src
+    FROM ${db}.rollup_ledger WHERE ${where} GROUP BY model, h
   UNION ALL
-  SELECT model, toUInt32(bucket) AS h, argMax(events, sealed_at_ms) AS v, argMax(grid, sealed_at_ms) AS g, 2 AS src
+  SELECT model, toUInt32(bucket) AS h, argMax(ledger, sealed_at_ms) AS v, argMax(grid, sealed_at_ms) AS g,
+      max(sealed_at_ms) AS ver, 2 AS src
     FROM ${db}.rollup_hours WHERE ${where} GROUP BY model, h
 ) GROUP BY model, h`;
 }
@@ -160,7 +138,7 @@ export function gridCoverageQuery(db: string, grids: ModelGrids, ranges: readonl
 
 /**
  * Statements that make the models' minute rollups of `ranges` equal to the raw rows (FINAL):
- * each inserts the difference, so running one twice, or beside the views, converges (minutes
+ * each inserts the difference, so running one twice, or beside the ledger view, converges (minutes
  * that already match insert nothing). Cells are corrected on each model's grid only (cells of
  * other grids are never read).
  */
@@ -239,7 +217,8 @@ SELECT model, bucket, feature, sumState(dn), sumState(ds), sumState(dsq), minSta
 export interface HourSeal {
   readonly model: string;
   readonly grid: GridSpec;
-  readonly events: number;
+  /** The ledger's count of the hour's minutes when they were proved. */
+  readonly ledger: number;
 }
 
 /**
@@ -293,10 +272,10 @@ SELECT model, h, feature, grid, cell, sum(n) AS d FROM (
 ) GROUP BY model, h, feature, grid, cell HAVING d != 0`);
   }
   statements.push(
-    `INSERT INTO ${db}.rollup_hours (model, bucket, grid, events, sealed_at_ms) VALUES ${seals
+    `INSERT INTO ${db}.rollup_hours (model, bucket, grid, ledger, sealed_at_ms) VALUES ${seals
       .map(
         (s) =>
-          `(${sqlString(s.model)}, ${at(hourS)}, ${sqlNumber(sealedGridId(s.grid))}, ${sqlNumber(s.events)}, ${sqlNumber(nowMs)})`,
+          `(${sqlString(s.model)}, ${at(hourS)}, ${sqlNumber(sealedGridId(s.grid))}, ${sqlNumber(s.ledger)}, ${sqlNumber(nowMs)})`,
       )
       .join(', ')}`,
   );

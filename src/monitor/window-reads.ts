@@ -9,9 +9,8 @@ import type { RowWindowReader } from './row-window-reader.js';
 type RowReads = Pick<RowWindowReader, 'aggregates' | 'labelsOf'>;
 import { readWindows, type WindowReadModel } from './window-reader.js';
 
-/** The rollups as the monitor uses them: grids published, windows readied, then read. */
+/** The rollups as the monitor uses them: windows readied, then read. */
 export interface RollupPort {
-  publishGrids(targets: readonly RollupTarget[]): Promise<void>;
   prepare(targets: readonly RollupTarget[], split: WindowSplit): Promise<Map<string, RollupReadiness>>;
   read(split: WindowSplit, models: readonly WindowReadModel[]): Promise<Map<string, WindowAggregates>>;
   forget(model: string): void;
@@ -25,7 +24,6 @@ export function storeRollups(
 ): RollupPort & { settled(model?: string): Promise<void> } {
   const keeper = new RollupKeeper(store, options, logger);
   return {
-    publishGrids: (targets) => keeper.publishGrids(targets),
     prepare: (targets, split) => keeper.prepare(targets, split),
     read: (split, models) => readWindows(store, split, models),
     forget: (model) => keeper.forget(model),
@@ -85,11 +83,10 @@ export async function readGroup(
   return reads;
 }
 
-/** The group's models whose rollups can be read now (their grids published first). */
+/** The group's models whose rollups can be read now. */
 async function readyModels(group: ReadGroup, rollups: RollupPort | undefined): Promise<ReadGroup['plans']> {
   if (rollups === undefined || group.split === undefined) return [];
   const targets = group.plans.map((p) => ({ model: p.model, grid: p.reference.grid }));
-  await rollups.publishGrids(targets);
   const readiness = await rollups.prepare(targets, group.split);
   return group.plans.filter((p) => readiness.get(p.model) === 'ready');
 }

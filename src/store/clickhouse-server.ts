@@ -3,6 +3,14 @@ import { Readable } from 'node:stream';
 import { DriftguardError } from '../../kernel/errors.js';
 import { sqlIdentifier, sqlStringList } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
+import { clusterSettings, clusterTopology, waitingForQuorumTurns } from './cluster-settings.js';
+import { explainTransient, serverErrorCode } from './server-error-codes.js';
+import {
+  classifyClickHouseCode,
+  clickHouseCodeOf,
+  clickHousePublicMessage,
+  clickHouseReason,
+} from './clickhouse-codes.js';
 
 /**
  * The ClickHouse server adapter (HTTP, any version from 18.16 on). The client is private to this
@@ -12,6 +20,7 @@ import type { Store } from '../../kernel/store.js';
  * settings are known (18.16 rejects any setting it does not know, so each is sent only where it
  * exists): 64-bit integers quoted in JSON, synchronous inserts, the new analyzer where there is
  * one, non-null defaults in outer joins, and a query size that fits the monitor's histogram query.
+ * On a cluster (`cluster` set) the read-your-writes settings of cluster-settings.ts are added.
  */
 export interface ServerStoreOptions {
   readonly url: string;
@@ -20,6 +29,8 @@ export interface ServerStoreOptions {
   readonly password: string;
   readonly requestTimeoutMs: number;
   readonly cluster?: string | undefined;
+  /** On a cluster: replicas that must hold an insert (see cluster-settings.ts). */
+  readonly insertQuorum?: number | undefined;
 }
 
 /** Settings every query runs with, where the server knows them. */
@@ -52,14 +63,14 @@ export function openServerStore(options: ServerStoreOptions): Store {
   let known: Promise<Settings> | undefined;
   /** Asks the server once which pinned settings it has; asks again after a failure. */
   const settings = (): Promise<Settings> => {
-    known ??= pinnedSettings(client).catch((error: unknown) => {
+    known ??= pinnedSettings(client, options).catch((error: unknown) => {
       known = undefined;
       throw error;
     });
     return known;
   };
   let closed: Promise<void> | undefined;
-  return {
+  const store: Store = {
     engine: 'server',
     database: options.database,
     cluster: options.cluster,
@@ -91,20 +102,27 @@ export function openServerStore(options: ServerStoreOptions): Store {
       }
     },
 
-    async command(operation, sql) {
+    async command(operation, sql, commandOptions) {
       try {
-        await client.command({ query: sql, clickhouse_settings: await settings() });
+        const pinned = await settings();
+        await client.command({
+          query: sql,
+          clickhouse_settings:
+            commandOptions?.repeatsRows === true ? { ...pinned, insert_deduplicate: 0 } : pinned,
+        });
       } catch (error) {
         throw storeError(operation, error);
       }
     },
 
-    async insert(table, pieces) {
+    async insert(table, pieces, insertOptions) {
       if (pieces.length === 0) return;
       try {
+        const pinned = await settings();
         const result = await client.exec({
           query: `INSERT INTO ${sqlIdentifier(options.database)}.${sqlIdentifier(table)} FORMAT JSONEachRow`,
-          clickhouse_settings: await settings(),
+          clickhouse_settings:
+            insertOptions?.repeatsRows === true ? { ...pinned, insert_deduplicate: 0 } : pinned,
           // Many short lines (row-at-a-time callers) are joined rather than written one write each.
           values: Readable.from(pieces.length > MAX_STREAMED_PIECES ? [joinPieces(pieces)] : pieces, {
             objectMode: false,
@@ -130,15 +148,31 @@ export function openServerStore(options: ServerStoreOptions): Store {
       return closed;
     },
   };
+  return options.cluster === undefined ? store : waitingForQuorumTurns(store);
 }
 
-async function pinnedSettings(client: ClickHouseClient): Promise<Settings> {
-  const result = await client.query({
-    query: `SELECT name FROM system.settings WHERE has(${sqlStringList(Object.keys(PINNED_SETTINGS))}, name)`,
-    format: 'JSONEachRow',
-  });
-  const present = new Set((await result.json<{ name: string }>()).map((row) => row.name));
-  return Object.fromEntries(Object.entries(PINNED_SETTINGS).filter(([name]) => present.has(name)));
+async function pinnedSettings(client: ClickHouseClient, options: ServerStoreOptions): Promise<Settings> {
+  const select = async <Row>(query: string): Promise<Row[]> =>
+    (await client.query({ query, format: 'JSONEachRow' })).json<Row>();
+  const wanted =
+    options.cluster === undefined
+      ? PINNED_SETTINGS
+      : {
+          ...PINNED_SETTINGS,
+          ...clusterSettings({
+            topology: await clusterTopology(select, options.cluster, withoutCredentials(options.url)),
+            insertQuorum: options.insertQuorum,
+            requestTimeoutMs: options.requestTimeoutMs,
+          }),
+        };
+  const present = new Set(
+    (
+      await select<{ name: string }>(
+        `SELECT name FROM system.settings WHERE has(${sqlStringList(Object.keys(wanted))}, name)`,
+      )
+    ).map((row) => row.name),
+  );
+  return Object.fromEntries(Object.entries(wanted).filter(([name]) => present.has(name)));
 }
 
 /** Above this many strings, an insert body is joined into one before it is sent. */
@@ -176,12 +210,30 @@ const TRANSIENT_NETWORK_CODES = new Set([
 
 /**
  * Maps a client error to the taxonomy. Retriability is decided from structured facts: a Node
- * network error code, or the client's timeout; a server-side SQL error is not retriable.
+ * network error code, the client's timeout, or a server error code that names a passing state (a
+ * replica or ZooKeeper down, merges behind); any other server-side SQL error is not retriable.
  */
 export function storeError(operation: string, error: unknown): DriftguardError {
   if (error instanceof DriftguardError) return error;
+  const serverCode = serverErrorCode(error);
+  const passing = serverCode === undefined ? undefined : explainTransient(serverCode, messageOf(error));
+  if (passing !== undefined) {
+    return new DriftguardError(
+      'STORE_UNAVAILABLE',
+      `ClickHouse cannot complete ${operation} right now (${passing}): ${firstLine(error)}`,
+      {
+        retriable: true,
+        cause: error,
+        details: { serverCode, clickhouseCode: serverCode },
+        publicMessage: clickHousePublicMessage('ClickHouse', operation, serverCode),
+      },
+    );
+  }
   const code = networkCode(error);
-  const timedOut = error instanceof Error && /timeout/i.test(error.name);
+  // The client reports its own request timeout as a plain Error("Timeout error.") with no code:
+  // that exact text is the only fact there is (a frozen server looks like this).
+  const timedOut =
+    error instanceof Error && (/timeout/i.test(error.name) || error.message === 'Timeout error.');
   if ((code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) || timedOut) {
     return new DriftguardError(
       'STORE_UNAVAILABLE',
@@ -189,11 +241,53 @@ export function storeError(operation: string, error: unknown): DriftguardError {
       { retriable: true, cause: error },
     );
   }
-  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-  return new DriftguardError('STORE_QUERY_FAILED', `ClickHouse rejected ${operation}: ${message}`, {
-    retriable: false,
-    cause: error,
-  });
+  const text = messageOf(error);
+  const clickhouseCode = clickHouseCodeOf(text);
+  const details = clickhouseCode === undefined ? {} : { clickhouseCode };
+  const publicMessage = clickHousePublicMessage('ClickHouse', operation, clickhouseCode);
+  switch (classifyClickHouseCode(clickhouseCode)) {
+    case 'data_refused':
+      return new DriftguardError(
+        'STORE_DATA_REJECTED',
+        `ClickHouse refused the data of ${operation}: ${clickHouseReason(text)}`,
+        {
+          retriable: false,
+          cause: error,
+          details,
+          publicMessage,
+        },
+      );
+    case 'transient':
+      return new DriftguardError(
+        'STORE_UNAVAILABLE',
+        `ClickHouse is busy during ${operation}: ${clickHouseReason(text)}`,
+        {
+          retriable: true,
+          cause: error,
+          details,
+          publicMessage,
+        },
+      );
+    case 'other':
+      return new DriftguardError(
+        'STORE_QUERY_FAILED',
+        `ClickHouse rejected ${operation}: ${firstLine(error)}`,
+        {
+          retriable: false,
+          cause: error,
+          details,
+          publicMessage,
+        },
+      );
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function firstLine(error: unknown): string {
+  return messageOf(error).split('\n')[0] ?? '';
 }
 
 function networkCode(error: unknown): string | undefined {

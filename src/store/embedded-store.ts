@@ -5,6 +5,7 @@ import type { Session as ChdbSession } from 'chdb';
 import { DriftguardError } from '../../kernel/errors.js';
 import { sqlIdentifier } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
+import { classifyClickHouseCode, clickHousePublicMessage, clickHouseReason } from './clickhouse-codes.js';
 
 /**
  * The embedded adapter: the current ClickHouse engine in-process (npm `chdb`), its tables on disk
@@ -88,6 +89,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
       return run(operation, sql, 'TabSeparated');
     },
 
+    // The embedded engine's tables are not replicated: no insert is ever dropped as a repeat.
     async command(operation, sql) {
       await run(operation, sql, 'TabSeparated');
     },
@@ -228,10 +230,40 @@ function embeddedError(operation: string, error: unknown): DriftguardError {
       cause: error,
     });
   }
-  return new DriftguardError('STORE_QUERY_FAILED', `embedded ClickHouse rejected ${operation}: ${message}`, {
-    retriable: false,
-    cause: error,
-  });
+  const code = (error as { clickhouseCode?: unknown } | null)?.clickhouseCode;
+  const clickhouseCode = typeof code === 'number' ? code : undefined;
+  const details = clickhouseCode === undefined ? {} : { clickhouseCode };
+  const publicMessage = clickHousePublicMessage('embedded ClickHouse', operation, clickhouseCode);
+  switch (classifyClickHouseCode(clickhouseCode)) {
+    case 'data_refused':
+      return new DriftguardError(
+        'STORE_DATA_REJECTED',
+        `embedded ClickHouse refused the data of ${operation}: ${clickHouseReason(message ?? '')}`,
+        { retriable: false, cause: error, details, publicMessage },
+      );
+    case 'transient':
+      return new DriftguardError(
+        'STORE_UNAVAILABLE',
+        `embedded ClickHouse is busy during ${operation}: ${message}`,
+        {
+          retriable: true,
+          cause: error,
+          details,
+          publicMessage,
+        },
+      );
+    case 'other':
+      return new DriftguardError(
+        'STORE_QUERY_FAILED',
+        `embedded ClickHouse rejected ${operation}: ${message}`,
+        {
+          retriable: false,
+          cause: error,
+          details,
+          publicMessage,
+        },
+      );
+  }
 }
 
 /**

@@ -11,6 +11,9 @@ export const EVENT_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'events',
+    // On a cluster every copy of one event (a replay) and its outcome land on one shard: FINAL
+    // collapses replays there, and a prediction meets its outcome on the same node.
+    shardingKeys: { predictions: 'cityHash64(model, id)', outcomes: 'cityHash64(model, id)' },
     statements: (db) => [
       `CREATE TABLE IF NOT EXISTS ${db}.predictions (
         model String,
@@ -63,6 +66,17 @@ export const EVENT_MIGRATIONS: readonly Migration[] = [
           definition: 'UInt64 MATERIALIZED cityHash64(num_names)',
         },
       },
+    ],
+  },
+  {
+    version: 3,
+    name: 'ingest ledger',
+    // Rows each insert put into each (model, minute), written by the ingest after the rows
+    // (ingest-ledger.ts): the monitor's rollups learn from it which minutes changed.
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.rollup_ledger (
+        model String, bucket DateTime, n Int64
+      ) ENGINE = SummingMergeTree(n) PARTITION BY toYYYYMMDD(bucket) ORDER BY (model, bucket)`,
     ],
   },
 ];

@@ -1,4 +1,5 @@
 import type { Store } from '../../kernel/store.js';
+import { ledgerCounts, ledgerRows } from './ingest-ledger.js';
 
 /** Tables the ingest path writes. */
 export type EventTable = 'predictions' | 'outcomes';
@@ -19,14 +20,31 @@ export interface EventStore {
   ping(): Promise<void>;
 }
 
-/** The ingest port over the storage port: both tables' rows stored together. */
-export function createEventStore(store: Store): EventStore {
+export interface EventStoreOptions {
+  /**
+   * Also write the ingest ledger (rows per model and minute, ingest-ledger.ts) after the rows,
+   * for the monitor's rollups. @default true
+   */
+  readonly ledger?: boolean;
+}
+
+/**
+ * The ingest port over the storage port: both tables' rows stored together, then the ledger of
+ * the predictions. The ledger comes after the rows, so a keeper that sees it also sees them; a
+ * crash in between leaves the batch uncommitted, and its replay writes the ledger.
+ */
+export function createEventStore(store: Store, options: EventStoreOptions = {}): EventStore {
   return {
     async insert(rows) {
       await Promise.all([
         store.insert('predictions', rows.predictions),
         store.insert('outcomes', rows.outcomes),
       ]);
+      if (options.ledger === false || rows.predictions.length === 0) return;
+      // Two batches can have equal counts (one late row in a minute, then another): both count.
+      await store.insert('rollup_ledger', ledgerRows(ledgerCounts(rows.predictions)), {
+        repeatsRows: true,
+      });
     },
     ping: () => store.ping(),
   };

@@ -1,3 +1,4 @@
+import { everyShard, localTable } from '../../kernel/cluster-ddl.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { Store } from '../../kernel/store.js';
 import { ROLLUP_TABLE_NAMES } from '../monitor/rollup-schema.js';
@@ -9,9 +10,20 @@ import { sqlIdentifier, sqlString, sqlStringList } from '../../kernel/sql.js';
  * `store.retentionDays`; evaluation history and the alert log by month (`toYYYYMM(...)`, ids
  * `YYYYMM`) and kept `store.historyRetentionDays`: a month goes once all of it is older.
  * Current state (alert_state, reference profiles) and the retune registry are never swept.
+ *
+ * On a cluster, partition operations do not go through Distributed tables and a plain ALTER
+ * reaches the one node it was sent to: partitions are listed on every shard (`cluster()` over
+ * system.parts of the local tables) and each is dropped `ON CLUSTER`, which each shard runs once
+ * and replicates to all of its replicas.
  */
 /** Events and their rollups (monitor/rollup-schema.ts): day partitions, one horizon. */
-export const EVENT_TABLES = ['predictions', 'outcomes', ...ROLLUP_TABLE_NAMES, 'rollup_hours'] as const;
+export const EVENT_TABLES = [
+  'predictions',
+  'outcomes',
+  ...ROLLUP_TABLE_NAMES,
+  'rollup_ledger',
+  'rollup_hours',
+] as const;
 export const HISTORY_TABLES = [
   'drift_results',
   'performance_results',
@@ -66,19 +78,25 @@ export async function dropExpiredPartitions(
   const swept = sweeps.flatMap((sweep) => sweep.tables);
   if (swept.length === 0) return [];
   const dropped: string[] = [];
-  const { database } = store;
-  // One look at system.parts for every swept table; the cutoffs are applied per table below.
+  const { database, cluster } = store;
+  // The tables that hold the parts: each table itself on one node, its local table on a cluster.
+  const stored = (table: string): string => (cluster === undefined ? table : localTable(table));
+  const source = cluster === undefined ? 'system.parts' : everyShard(cluster, 'parts');
+  // One look at the parts of every swept table; the cutoffs are applied per table below.
   const parts = await store.select<{ table: string; partition: string }>(
     'retention sweep',
-    `SELECT DISTINCT table, partition FROM system.parts WHERE database = ${sqlString(database)} AND active AND has(${sqlStringList(swept)}, table)`,
+    `SELECT DISTINCT table, partition FROM ${source} WHERE database = ${sqlString(database)} AND active AND has(${sqlStringList(swept.map(stored))}, table)`,
   );
+  const onCluster = cluster === undefined ? '' : ` ON CLUSTER ${sqlIdentifier(cluster)}`;
   for (const { tables, days, id, cutoff } of sweeps) {
     const oldest = cutoff(nowMs, days);
-    for (const { table, partition } of parts) {
-      if (!tables.includes(table) || !id.test(partition) || partition >= oldest) continue;
+    for (const part of parts) {
+      const table = tables.find((name) => stored(name) === part.table);
+      const { partition } = part;
+      if (table === undefined || !id.test(partition) || partition >= oldest) continue;
       await store.command(
         'retention sweep',
-        `ALTER TABLE ${sqlIdentifier(database)}.${sqlIdentifier(table)} DROP PARTITION ID ${sqlString(partition)}`,
+        `ALTER TABLE ${sqlIdentifier(database)}.${sqlIdentifier(stored(table))}${onCluster} DROP PARTITION ID ${sqlString(partition)}`,
       );
       logger.info({ table, partition, retentionDays: days }, 'dropped expired partition');
       dropped.push(`${table}/${partition}`);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Alerting, type AlertingDeps } from '../../src/alerts/alerting.js';
+import { verifyWebhookSignature } from '../../src/alerts/sinks/webhook.js';
 import { DriftguardError } from '../../kernel/errors.js';
 import { ALERT_MIGRATIONS } from '../../src/alerts/migrations.js';
 import type { AlertsConfigInput } from '../../src/alerts/options.js';
@@ -143,6 +144,17 @@ describe.each(ENGINES)('alerting with a real receiver on the %s backend', (engin
       .update(request?.body ?? '')
       .digest('hex')}`;
     expect(timingSafeEqual(Buffer.from(signature), Buffer.from(expected))).toBe(true);
+    // The timestamped signature a receiver checks, as docs/alerts.md shows: fresh now, stale later.
+    const timestamped = String(request?.headers['x-driftguard-signature']);
+    expect(timestamped).toMatch(
+      new RegExp(`^t=${String(request?.headers['x-driftguard-timestamp'])},v1=[0-9a-f]{64}$`),
+    );
+    expect(verifyWebhookSignature(SECRET, timestamped, request?.body ?? '', Date.now())).toEqual({
+      ok: true,
+    });
+    expect(verifyWebhookSignature(SECRET, timestamped, request?.body ?? '', Date.now() + 600_000).ok).toBe(
+      false,
+    );
     expect(request?.headers['x-driftguard-event']).toBe('alert.firing');
     expect(request?.headers['x-driftguard-delivery']).toMatch(/^[0-9a-f]{32}$/);
     expect(request?.headers['content-type']).toBe('application/json');
@@ -249,8 +261,11 @@ describe.each(ENGINES)('alerting with a real receiver on the %s backend', (engin
           )
         )[0]?.n !== '0' || undefined,
     );
-    expect(await registryA.getSingleMetricAsString('driftguard_alert_deliveries_total')).toMatch(
-      /sink="hook",result="failed"} [1-9]/,
+    // The dispatcher counts an attempt once its row is stored, so the counter may trail the row.
+    await waitFor(async () =>
+      /sink="hook",result="failed"} [1-9]/.test(
+        await registryA.getSingleMetricAsString('driftguard_alert_deliveries_total'),
+      ),
     );
     // ...then the receiver stops listening altogether (connection refused), and the daemon restarts.
     await receiver.close();
@@ -324,6 +339,15 @@ describe.each(ENGINES)('alerting with a real receiver on the %s backend', (engin
     expect(after?.headers['x-driftguard-delivery']).toBe(before?.headers['x-driftguard-delivery']);
     expect(after?.body).toBe(before?.body);
     expect(after?.headers['x-driftguard-signature-256']).toBe(before?.headers['x-driftguard-signature-256']);
+    // The timestamped signature is made anew for each attempt, over the same body.
+    expect(
+      verifyWebhookSignature(
+        SECRET,
+        String(after?.headers['x-driftguard-signature']),
+        after?.body ?? '',
+        Date.now(),
+      ).ok,
+    ).toBe(true);
     await waitFor(async () => (await restarted.listAlerts())[0]?.deliveries[0]?.status === 'delivered');
     // Once recorded, it is not sent again.
     await new Promise((resolve) => setTimeout(resolve, 300));

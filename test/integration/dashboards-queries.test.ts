@@ -2,13 +2,14 @@ import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlString } from '../../kernel/sql.js';
-import type { Store, StoreEngine } from '../../kernel/store.js';
+import type { Store } from '../../kernel/store.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
 import { DaemonProcess } from '../support/daemon-process.js';
 import {
   addPrometheusTarget,
   dropDatabase,
   ENGINES,
+  type TestBackend,
   kcatProduce,
   prometheusQuery,
   removePrometheusTarget,
@@ -96,9 +97,9 @@ function comparable(rows: readonly Record<string, unknown>[]): unknown[] {
   return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, round(v)])));
 }
 
-describe('dashboard SQL on ClickHouse 18.16 and the current engine, with the daemon schema and demo-like data', () => {
-  const backends = new Map<StoreEngine, { store: Store; tables: string[]; drop: () => Promise<void> }>();
-  const run = async (engine: StoreEngine, sql: string): Promise<Record<string, unknown>[]> => {
+describe('dashboard SQL on ClickHouse 18.16, the current engine and the 18.16 cluster, with the daemon schema and demo-like data', () => {
+  const backends = new Map<TestBackend, { store: Store; tables: string[]; drop: () => Promise<void> }>();
+  const run = async (engine: TestBackend, sql: string): Promise<Record<string, unknown>[]> => {
     const backend = backends.get(engine);
     if (backend === undefined) throw new Error(`no ${engine} store`);
     return backend.store.select<Record<string, unknown>>(
@@ -140,7 +141,11 @@ describe('dashboard SQL on ClickHouse 18.16 and the current engine, with the dae
 
   it.each(clickhouseQueries.map((q) => [q.label, q] as const))('%s', async (_label, query) => {
     const sql = expandClickhouseSql(query.target.rawSql ?? '', sqlContext(query.dashboard));
-    const [server, embedded] = [await run('server', sql), await run('embedded', sql)];
+    const [server, embedded, cluster] = [
+      await run('server', sql),
+      await run('embedded', sql),
+      await run('cluster', sql),
+    ];
     expect(server.length, `no rows from: ${sql}`).toBeGreaterThan(0);
     if (query.target.format === 0) {
       // A time series frame needs a time column named `time`.
@@ -149,6 +154,8 @@ describe('dashboard SQL on ClickHouse 18.16 and the current engine, with the dae
     expect(comparable(embedded), `the current engine answers differently: ${sql}`).toEqual(
       comparable(server),
     );
+    // Through Distributed tables over two shards: the same rows, FINAL and argMax included.
+    expect(comparable(cluster), `the cluster answers differently: ${sql}`).toEqual(comparable(server));
   });
 });
 

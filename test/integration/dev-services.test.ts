@@ -12,6 +12,7 @@ import {
   prometheusQuery,
   removePrometheusTarget,
   servicesEnv,
+  clusterEnv,
   uniqueName,
   waitFor,
 } from '../support/index.js';
@@ -134,12 +135,30 @@ describe('local services', () => {
     }
   });
 
-  it('a second servicesUp reuses the running services (same pids and ports)', async () => {
+  it('a second servicesUp reuses the running services and cluster (same pids and ports)', async () => {
     const before = await servicesStatus();
-    const info = await servicesUp({ logger: createLogger('silent') });
+    // ZooKeeper and 2 shards x 2 replicas of ClickHouse, beside the three services.
+    expect(before.map((status) => status.name).sort()).toEqual(
+      [
+        'clickhouse',
+        'clickhouse-1-1',
+        'clickhouse-1-2',
+        'clickhouse-2-1',
+        'clickhouse-2-2',
+        'kafka',
+        'prometheus',
+        'zookeeper',
+      ].sort(),
+    );
+    const info = await servicesUp({ logger: createLogger('silent'), cluster: true });
+    const processes = new Map<string, { reused: boolean; pid: number; ports: Record<string, number> }>([
+      ...Object.values(info.services).map((service) => [service.name, service] as const),
+      ...(info.cluster?.processes ?? []).map((process) => [process.name, process] as const),
+    ]);
     for (const status of before) {
       expect(status.state).toBe('up');
-      const service = info.services[status.name];
+      const service = processes.get(status.name);
+      if (service === undefined) throw new Error(`servicesUp did not report ${status.name}`);
       expect(service.reused).toBe(true);
       expect(service.pid).toBe(status.pid);
       expect(service.ports).toEqual(status.ports);
@@ -147,5 +166,36 @@ describe('local services', () => {
     expect(info.kafkaBrokers).toBe(services.kafkaBrokers);
     expect(info.clickhouseUrl).toBe(services.clickhouseUrl);
     expect(info.prometheusUrl).toBe(services.prometheusUrl);
+    expect(info.cluster?.nodeUrls).toEqual(clusterEnv().nodeUrls);
+  });
+
+  it('the cluster has 2 shards of 2 replicas, each node with its own macros, sharing one ZooKeeper', async () => {
+    const { cluster, nodeUrls } = clusterEnv();
+    expect(nodeUrls).toHaveLength(4);
+    const macros = await Promise.all(
+      nodeUrls.map(async (url) => {
+        const rows = await clickhouseQuery<{ macro: string; substitution: string }>(
+          url,
+          'SELECT macro, substitution FROM system.macros ORDER BY macro',
+        );
+        return Object.fromEntries(rows.map((row) => [row.macro, row.substitution]));
+      }),
+    );
+    expect(macros).toEqual([
+      { replica: 'clickhouse-1-1', shard: '1' },
+      { replica: 'clickhouse-1-2', shard: '1' },
+      { replica: 'clickhouse-2-1', shard: '2' },
+      { replica: 'clickhouse-2-2', shard: '2' },
+    ]);
+    const [shape] = await clickhouseQuery<{ shards: string; nodes: string }>(
+      nodeUrls[0] ?? '',
+      `SELECT uniqExact(shard_num) AS shards, count() AS nodes FROM system.clusters WHERE cluster = '${cluster}'`,
+    );
+    expect(shape).toEqual({ shards: '2', nodes: '4' });
+    const [zookeeper] = await clickhouseQuery<{ n: string }>(
+      nodeUrls[3] ?? '',
+      "SELECT count() AS n FROM system.zookeeper WHERE path = '/'",
+    );
+    expect(Number(zookeeper?.n)).toBeGreaterThan(0);
   });
 });

@@ -40,8 +40,11 @@ interface Harness {
   crashes: unknown[];
 }
 
-/** Assembles the consumer as the daemon does, around `wrap(store)`. */
-async function startConsumer(wrap: (store: EventStore) => EventStore): Promise<Harness> {
+/** Assembles the consumer as the daemon does, around `wrap(store)` (and `Pipeline`, for faults). */
+async function startConsumer(
+  wrap: (store: EventStore) => EventStore,
+  Pipeline: typeof IngestPipeline = IngestPipeline,
+): Promise<Harness> {
   const { kafkaBrokers, clickhouseUrl } = servicesEnv();
   const name = uniqueName('consumer');
   const topic = `${name}.p`;
@@ -67,7 +70,7 @@ async function startConsumer(wrap: (store: EventStore) => EventStore): Promise<H
   const deadLetters = new KafkaDeadLetterSink(kafka, `${name}.dlq`);
   cleanups.push(() => deadLetters.close());
   const metrics = createMetrics(new Registry(), { defaultMetrics: false });
-  const pipeline = new IngestPipeline(config.ingest, {
+  const pipeline = new Pipeline(config.ingest, {
     decoders: new Map([[topic, createNativeDecoder('prediction', config.ingest.maxEventBytes)]]),
     store: wrap(createEventStore(clickhouse)),
     deadLetters,
@@ -181,5 +184,47 @@ describe('ingest consumer', () => {
     expect(stored).toBeGreaterThan(0);
     // Everything consumed was stored and committed: the next owner starts right after it.
     expect(await committedTotal(h.groupId, h.topic)).toBe(stored);
+  });
+
+  it('restarts once at a time when a crash and a store failure come together (issue 16, item 3)', async () => {
+    let calls = 0;
+    /**
+     * The first batch fails to store for good; the batch handed over with it makes kafkajs itself
+     * crash (a non-retriable error out of eachBatch), so two restarts are asked for at once. Later
+     * batches go through unharmed.
+     */
+    class FaultyPipeline extends IngestPipeline {
+      override async submit(records: Parameters<IngestPipeline['submit']>[0]) {
+        calls++;
+        if (calls === 1) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const failed = Promise.reject(
+            new DriftguardError('STORE_QUERY_FAILED', 'injected store failure', { retriable: false }),
+          );
+          failed.catch(() => undefined);
+          return { stored: failed };
+        }
+        if (calls === 2)
+          throw Object.assign(new Error('injected crash'), { name: 'InjectedCrash', retriable: false });
+        return super.submit(records);
+      }
+    }
+    const h = await startConsumer((store) => store, FaultyPipeline);
+    const total = 2_000;
+    // Two partitions' batches arrive in one fetch: the first fails storing, the second crashes.
+    await kcatProduce(servicesEnv().kafkaBrokers, h.topic, events(total).slice(0, total / 2), {
+      partition: 0,
+    });
+    await kcatProduce(servicesEnv().kafkaBrokers, h.topic, events(total).slice(total / 2), { partition: 1 });
+    await h.consumer.start();
+    cleanups.push(() => h.consumer.stop());
+    await waitFor(async () => (await distinctIds(h.db)) === total, {
+      timeoutMs: 90_000,
+      description: `all ${total} events stored after the double failure`,
+    });
+    expect(calls).toBeGreaterThan(2);
+    // No restart failed ("Cannot subscribe to topic while consumer is running"): nothing fatal.
+    expect(h.crashes).toEqual([]);
+    expect(h.consumer.progress()).toEqual({ ok: true });
   });
 });

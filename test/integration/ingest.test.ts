@@ -278,6 +278,98 @@ describe('ingest from Kafka into ClickHouse', () => {
       description: 'ready again',
     });
     expect(await duplicatesVisible(clickhouse.url, s.db)).toBe(0);
+    // Every retry through the outage is counted.
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    const retries = Number(/^driftguard_store_retries_total (\d+)/m.exec(metrics)?.[1] ?? 0);
+    expect(retries).toBeGreaterThan(0);
+  });
+
+  it('retries through a frozen ClickHouse (request timeouts) and counts every retry', async () => {
+    const clickhouse = await PrivateClickHouse.create();
+    cleanups.push(() => clickhouse.dispose());
+    const s = setup(clickhouse.url);
+    const { kafkaBrokers } = servicesEnv();
+    const dir = await mkdtemp(path.join(tmpdir(), 'driftguard-frozen-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const configFile = path.join(dir, 'driftguard.yaml');
+    await writeFile(configFile, 'clickhouse: { requestTimeoutMs: 1500 }\n');
+    const daemon = await DaemonProcess.start(s.env, ['--config', configFile]);
+    cleanups.push(() => daemon.dispose());
+    const produce = (from: number, count: number): Promise<void> =>
+      kcatProduce(
+        kafkaBrokers,
+        s.topics.predictions,
+        Array.from({ length: count }, (_, i) => ({ value: prediction(from + i) })),
+      );
+    await produce(0, 500);
+    await waitFor(async () => (await storedCount(clickhouse.url, s.db)) === 500, {
+      timeoutMs: 60_000,
+      description: 'first 500 stored',
+    });
+    // A hung server: requests time out rather than being refused. The client's timeout is
+    // transient, so ingest retries (and counts it) instead of restarting the consumer.
+    clickhouse.freeze();
+    try {
+      await produce(500, 500);
+      await waitFor(
+        async () => {
+          const text = await (await fetch(`${daemon.url}/metrics`)).text();
+          return Number(/^driftguard_store_retries_total (\d+)/m.exec(text)?.[1] ?? 0) >= 2;
+        },
+        { timeoutMs: 30_000, description: 'store retries counted while ClickHouse is frozen' },
+      );
+    } finally {
+      clickhouse.thaw();
+    }
+    await waitFor(async () => (await storedCount(clickhouse.url, s.db)) === 1_000, {
+      timeoutMs: 60_000,
+      description: 'all 1000 stored after the thaw',
+    });
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    expect(metrics).toMatch(/^driftguard_consumer_restarts_total 0$/m);
+  });
+
+  it('stores around rows the store refuses: each refused record is dead-lettered with the store reason', async () => {
+    const s = setup();
+    const { kafkaBrokers, clickhouseUrl } = servicesEnv();
+    cleanups.push(() => dropDatabase(clickhouseUrl, s.db));
+    const daemon = await DaemonProcess.start(s.env);
+    cleanups.push(() => daemon.dispose());
+    // A column narrower than the validator allows (as an operator's ALTER could leave it): the
+    // validator passes "v2" as a version, ClickHouse refuses it in a UInt8 (Code 27). A real
+    // refusal by the real store, of a few records among many, on every partition.
+    await clickhouseQuery(clickhouseUrl, `ALTER TABLE ${s.db}.predictions MODIFY COLUMN version UInt8`);
+    const events = Array.from({ length: 600 }, (_, i) => ({
+      value: JSON.stringify({
+        model: 'narrow',
+        id: `n-${i}`,
+        version: i % 200 === 7 ? 'v2' : '7',
+        features: { x: i },
+      }),
+    }));
+    await kcatProduce(kafkaBrokers, s.topics.predictions, events);
+    await waitFor(async () => (await storedCount(clickhouseUrl, s.db)) === 597, {
+      timeoutMs: 60_000,
+      description: 'the 597 storable events stored',
+    });
+    const dead = await kcatConsume(kafkaBrokers, s.topics.deadLetter, { count: 3, timeoutMs: 30_000 });
+    expect(dead.map((m) => (JSON.parse(m.value ?? '{}') as { id: string }).id).sort()).toEqual([
+      'n-207',
+      'n-407',
+      'n-7',
+    ]);
+    for (const message of dead) {
+      expect(message.headers['driftguard-reason-code']).toBe('store_rejected');
+      expect(message.headers['driftguard-reason']).toMatch(/Cannot parse input/);
+    }
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    expect(metrics).toContain(
+      `driftguard_dead_lettered_total{topic="${s.topics.predictions}",code="store_rejected"} 3`,
+    );
+    expect(metrics).toContain(
+      `driftguard_ingest_events_total{topic="${s.topics.predictions}",result="accepted"} 597`,
+    );
+    expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
   });
 });
 
@@ -329,5 +421,72 @@ describe('ingest over HTTP', () => {
 
     expect(await storedCount(clickhouseUrl, s.db)).toBe(2);
     expect(await storedCount(clickhouseUrl, s.db, 'outcomes')).toBe(2);
+  });
+
+  it('stores two concurrent 14 MB posts of small events under --max-old-space-size=256, and Kafka ingest goes on', async () => {
+    const s = setup();
+    const { kafkaBrokers, clickhouseUrl } = servicesEnv();
+    cleanups.push(() => dropDatabase(clickhouseUrl, s.db));
+    const daemon = await DaemonProcess.start({ ...s.env, NODE_OPTIONS: '--max-old-space-size=256' });
+    cleanups.push(() => daemon.dispose());
+    // Small events: the most objects and rows per megabyte (the old code died on these).
+    const body = (tag: string): Buffer => {
+      const lines: string[] = [];
+      let bytes = 0;
+      for (let i = 0; bytes < 14 * 1024 * 1024; i++) {
+        const line = JSON.stringify({ model: tag, id: `${tag}-${i}`, features: { x: i % 100 } });
+        lines.push(line);
+        bytes += line.length + 1;
+      }
+      return Buffer.from(lines.join('\n'));
+    };
+    const [a, b] = [body('big_a'), body('big_b')];
+    const answers = await Promise.all(
+      [a, b].map((payload) =>
+        fetch(`${daemon.url}/v1/predictions`, {
+          method: 'POST',
+          body: payload,
+          headers: { authorization: `Bearer ${TOKEN}` },
+        }),
+      ),
+    );
+    // Streamed and stored in parts, each request holds ~9 MB of the 64 MiB budget: both are stored.
+    const results = await Promise.all(
+      answers.map(async (answer) => ({
+        status: answer.status,
+        body: (await answer.json()) as { accepted: number },
+      })),
+    );
+    expect(results.map((r) => r.status)).toEqual([200, 200]);
+    const countOf = async (model: string): Promise<number> =>
+      Number(
+        (
+          await clickhouseQuery<{ c: string }>(
+            clickhouseUrl,
+            `SELECT uniqExact(id) AS c FROM ${s.db}.predictions WHERE model = '${model}'`,
+          )
+        )[0]?.c ?? 0,
+      );
+    expect([await countOf('big_a'), await countOf('big_b')]).toEqual(results.map((r) => r.body.accepted));
+    expect(results[0]?.body.accepted).toBe(a.toString().split('\n').length);
+    expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
+    await kcatProduce(
+      kafkaBrokers,
+      s.topics.predictions,
+      Array.from({ length: 100 }, (_, i) => ({ value: prediction(i, 'after_big') })),
+    );
+    await waitFor(
+      async () =>
+        Number(
+          (
+            await clickhouseQuery<{ c: string }>(
+              clickhouseUrl,
+              `SELECT count() AS c FROM ${s.db}.predictions FINAL WHERE model = 'after_big'`,
+            )
+          )[0]?.c ?? 0,
+        ) === 100,
+      { timeoutMs: 60_000, description: 'Kafka ingest after the big posts' },
+    );
+    expect(daemon.logs.some((l) => /heap out of memory/i.test(l.msg))).toBe(false);
   });
 });

@@ -9,7 +9,7 @@ import { DaemonProcess } from '../support/daemon-process.js';
 import {
   cleanupsAfterEach,
   clickhouseQuery,
-  dropDatabase,
+  daemonClickhouse,
   kcatProduce,
   normal,
   rng,
@@ -34,11 +34,14 @@ interface Received {
 
 const cleanups = cleanupsAfterEach();
 
-describe('monitoring end to end', () => {
+// On the ClickHouse server, and on the cluster (its Distributed tables, label joins across shards).
+describe.each(['server', 'cluster'] as const)('monitoring end to end on the %s', (backend) => {
   it('goes critical on a shift, sends one signed firing alert, resolves after the return; a stationary model fires nothing', async () => {
-    const { kafkaBrokers, clickhouseUrl } = servicesEnv();
+    const { kafkaBrokers } = servicesEnv();
+    const clickhouse = daemonClickhouse(backend);
+    const clickhouseUrl = clickhouse.url;
     const name = uniqueName('mondrift');
-    cleanups.push(() => dropDatabase(clickhouseUrl, name));
+    cleanups.push(() => clickhouse.drop(name));
     const received: Received[] = [];
     const server: Server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -84,8 +87,7 @@ alerts:
     const daemon = await DaemonProcess.start(
       {
         DRIFTGUARD_KAFKA_BROKERS: kafkaBrokers,
-        DRIFTGUARD_CLICKHOUSE_URL: clickhouseUrl,
-        DRIFTGUARD_CLICKHOUSE_DATABASE: name,
+        ...clickhouse.env(name),
         DRIFTGUARD_TOPIC_PREDICTIONS: `${name}.p`,
         DRIFTGUARD_TOPIC_OUTCOMES: `${name}.o`,
         DRIFTGUARD_TOPIC_DEAD_LETTER: `${name}.dlq`,

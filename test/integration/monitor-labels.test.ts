@@ -6,7 +6,7 @@ import { DaemonProcess } from '../support/daemon-process.js';
 import {
   cleanupsAfterEach,
   clickhouseQuery,
-  dropDatabase,
+  daemonClickhouse,
   kcatProduce,
   servicesEnv,
   uniqueName,
@@ -22,11 +22,14 @@ const TOKEN = 'labels-test-token-0123456789';
 
 const cleanups = cleanupsAfterEach();
 
-describe('monitor with late labels', () => {
+// On the ClickHouse server, and on the cluster (its Distributed tables, label joins across shards).
+describe.each(['server', 'cluster'] as const)('monitor with late labels on the %s', (backend) => {
   it('reports accuracy and coverage once outcomes arrive, joined by id within the horizon', async () => {
-    const { kafkaBrokers, clickhouseUrl } = servicesEnv();
+    const { kafkaBrokers } = servicesEnv();
+    const clickhouse = daemonClickhouse(backend);
+    const clickhouseUrl = clickhouse.url;
     const name = uniqueName('monlab');
-    cleanups.push(() => dropDatabase(clickhouseUrl, name));
+    cleanups.push(() => clickhouse.drop(name));
     const dir = await mkdtemp(path.join(tmpdir(), 'driftguard-lab-'));
     const configFile = path.join(dir, 'driftguard.yaml');
     await writeFile(
@@ -47,8 +50,7 @@ describe('monitor with late labels', () => {
     const daemon = await DaemonProcess.start(
       {
         DRIFTGUARD_KAFKA_BROKERS: kafkaBrokers,
-        DRIFTGUARD_CLICKHOUSE_URL: clickhouseUrl,
-        DRIFTGUARD_CLICKHOUSE_DATABASE: name,
+        ...clickhouse.env(name),
         DRIFTGUARD_TOPIC_PREDICTIONS: `${name}.p`,
         DRIFTGUARD_TOPIC_OUTCOMES: `${name}.o`,
         DRIFTGUARD_TOPIC_DEAD_LETTER: `${name}.dlq`,

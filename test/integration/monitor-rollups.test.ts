@@ -11,6 +11,7 @@ import { splitWindow } from '../../src/monitor/rollup-plan.js';
 import type { GridSpec } from '../../src/monitor/rollup-sql.js';
 import { readWindows } from '../../src/monitor/window-reader.js';
 import { predictionRow } from '../../src/store/event-rows.js';
+import { createEventStore } from '../../src/store/event-store.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
 import { cleanupsAfterEach, ENGINES, migratedDatabase, rng } from '../support/index.js';
 
@@ -59,11 +60,12 @@ function events(
   });
 }
 
+const lines = (list: readonly PredictionEvent[], atMs: number): string[] =>
+  list.map((e) => `${JSON.stringify(predictionRow(e, 'test', atMs))}\n`);
+
+/** Stores rows as the daemon's ingest does: the rows, then their ledger. */
 async function insert(store: Store, list: readonly PredictionEvent[], atMs: number): Promise<void> {
-  await store.insert(
-    'predictions',
-    list.map((e) => `${JSON.stringify(predictionRow(e, 'test', atMs))}\n`),
-  );
+  await createEventStore(store).insert({ predictions: lines(list, atMs), outcomes: [] });
 }
 
 function grid(id: number, sample: readonly PredictionEvent[], scale = 1): GridSpec {
@@ -136,9 +138,8 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
     const context = await setup();
     const first = events(4_000, T0 - 10 * 60_000, 1_000, 1);
     const spec = grid(1, first);
-    // Half of the rows are stored before the grid exists: their cells come from the correction.
+    // Two inserts: the keeper seals minutes from whatever the rows hold, however they arrived.
     await insert(context.store, first.slice(0, 2_000), T0);
-    await context.keeper.publishGrids([{ model: 'roll', grid: spec }]);
     await insert(context.store, first.slice(2_000), T0);
     // 10 min before T0 .. ~57 min after T0 + 1 h: fragments, minutes, one whole hour, minutes.
     const window = { startMs: T0 - 9 * 60_000 - 500, endMs: T0 + HOUR + 56 * 60_000 + 250 };
@@ -150,19 +151,18 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
     expect(raw.events).toBeGreaterThan(3_000);
     expect(comparable(rolled)).toEqual(comparable(raw));
     expect(rolled.newFeatures).toEqual(['extra_num']);
-    // The hour is sealed with its events and grid.
-    const [seal] = await context.store.select<{ events: string; grid: string }>(
+    // The hour is sealed with the ledger's count of its minutes, and its grid.
+    const [seal] = await context.store.select<{ ledger: string; grid: string }>(
       'seal',
-      `SELECT argMax(events, sealed_at_ms) AS events, argMax(grid, sealed_at_ms) AS grid FROM ${context.store.database}.rollup_hours WHERE model = 'roll'`,
+      `SELECT argMax(ledger, sealed_at_ms) AS ledger, argMax(grid, sealed_at_ms) AS grid FROM ${context.store.database}.rollup_hours WHERE model = 'roll'`,
     );
-    expect(seal).toEqual({ events: '3400', grid: '1' }); // events 600..3999 fall in that hour
+    expect(seal).toEqual({ ledger: '3400', grid: '1' }); // events 600..3999 fall in that hour
   });
 
   it('counts a replayed batch once, and takes in late rows of a sealed hour', async () => {
     const context = await setup();
     const list = events(3_000, T0, 1_500, 2);
     const spec = grid(2, list);
-    await context.keeper.publishGrids([{ model: 'roll', grid: spec }]);
     await insert(context.store, list, T0);
     const window = { startMs: T0, endMs: T0 + 2 * HOUR };
     const sealedBefore = T0 + 2 * HOUR;
@@ -181,13 +181,11 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
     const context = await setup();
     const list = events(2_000, T0, 3_000, 4);
     const first = grid(3, list);
-    await context.keeper.publishGrids([{ model: 'roll', grid: first }]);
     await insert(context.store, list, T0);
     const window = { startMs: T0, endMs: T0 + 2 * HOUR };
     expect(comparable((await bothWays(context, window, first, T0 + 2 * HOUR)).rolled)).toBeDefined();
-    // A new reference: another grid (a different range), published after the rows were stored.
+    // A new reference: another grid (a different range) over minutes already sealed on the first.
     const second = grid(4, list, 0.5);
-    await context.keeper.publishGrids([{ model: 'roll', grid: second }]);
     const slow = new RollupKeeper(context.store, { syncMinutes: 5, now: () => T0 + 5 * HOUR }, logger);
     const split = splitWindow(window, T0 + 2 * HOUR);
     const prepare = async () => (await slow.prepare([{ model: 'roll', grid: second }], split)).get('roll');
@@ -206,7 +204,6 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
       const list = events(1_200, T0 + i * 7_000, 2_500, 10 + i).map((e) => ({ ...e, model }));
       const spec = grid(20 + i, list, 1 + i);
       specs.set(model, spec);
-      await context.keeper.publishGrids([{ model, grid: spec }]);
       await insert(context.store, list, T0);
     }
     const window = { startMs: T0 + 30_001, endMs: T0 + HOUR + 20 * 60_000 };
@@ -237,5 +234,31 @@ describe.each(ENGINES)('monitor rollups on the %s backend', (engine) => {
       if (rolled === undefined) throw new Error(`no read of ${model}`);
       expect(comparable(rolled)).toEqual(comparable(raw));
     }
+  });
+
+  it('takes in a backfill written without the ledger when minutes are first proved, and later ones through the ledger', async () => {
+    const context = await setup();
+    const list = events(2_400, T0, 1_500, 5);
+    const spec = grid(5, list);
+    // An INSERT of rows that bypasses the daemon's ingest: no ledger.
+    await context.store.insert('predictions', lines(list.slice(0, 1_200), T0));
+    const window = { startMs: T0, endMs: T0 + 2 * HOUR };
+    const sealedBefore = T0 + 2 * HOUR;
+    const first = await bothWays(context, window, spec, sealedBefore);
+    expect(first.raw.events).toBe(1_200);
+    expect(comparable(first.rolled)).toEqual(comparable(first.raw));
+    // Another backfill into the proved (and sealed) hours: unseen until its counts reach the ledger.
+    await context.store.insert('predictions', lines(list.slice(1_200), T0 + 1_000));
+    const unseen = await bothWays(context, window, spec, sealedBefore);
+    expect(unseen.raw.events).toBe(2_400);
+    expect(unseen.rolled.events).toBe(1_200);
+    // docs/monitoring.md: write the backfill's counts to the ledger, and the next cycle takes it in.
+    const db = context.store.database;
+    await context.store.command(
+      'ledger',
+      `INSERT INTO ${db}.rollup_ledger (model, bucket, n) SELECT model, toStartOfMinute(ts) AS bucket, count() FROM ${db}.predictions WHERE ingested_at = toDateTime(${Math.floor((T0 + 1_000) / 1000)}) GROUP BY model, bucket`,
+    );
+    const after = await bothWays(context, window, spec, sealedBefore);
+    expect(comparable(after.rolled)).toEqual(comparable(after.raw));
   });
 });

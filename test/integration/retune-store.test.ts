@@ -9,18 +9,19 @@ import {
   type TrialRow,
 } from '../../retune/store/index.js';
 import type { Store } from '../../kernel/store.js';
-import { migratedDatabase } from '../support/index.js';
+import { ENGINES, migratedDatabase, type TestBackend } from '../support/index.js';
 
 /**
  * One contract, three adapters: the in-memory fake the unit tests use, and the ClickHouse SQL
- * adapter on both storage backends (the 18.16 server and the current engine embedded).
+ * adapter on every storage backend (the 18.16 server, the current engine embedded, and the 18.16
+ * cluster behind Distributed tables).
  */
 type Storage = StudyStorage & RegistryStorage;
 
-const stores: Record<'server' | 'embedded', Store | undefined> = { server: undefined, embedded: undefined };
+const stores: Partial<Record<TestBackend, Store>> = {};
 const drops: Array<() => Promise<void>> = [];
 beforeAll(async () => {
-  for (const engine of ['server', 'embedded'] as const) {
+  for (const engine of ENGINES) {
     const { store, drop } = await migratedDatabase('retune_store', RETUNE_MIGRATIONS, engine);
     stores[engine] = store;
     drops.push(drop);
@@ -30,7 +31,7 @@ afterAll(async () => {
   for (const drop of drops) await drop();
 });
 
-function sqlAdapter(engine: 'server' | 'embedded'): Storage {
+function sqlAdapter(engine: TestBackend): Storage {
   const store = stores[engine];
   if (store === undefined) throw new Error(`no ${engine} store`);
   return new ClickHouseRetuneStore(store);
@@ -85,6 +86,7 @@ const adapters: Array<[string, () => Storage]> = [
   ['memory', () => new MemoryRetuneStorage()],
   ['clickhouse server', () => sqlAdapter('server')],
   ['clickhouse embedded', () => sqlAdapter('embedded')],
+  ['clickhouse cluster', () => sqlAdapter('cluster')],
 ];
 
 describe.each(adapters)('retune storage contract (%s)', (name, make) => {

@@ -10,7 +10,7 @@ import { createKafka } from '../../src/kafka/client.js';
 import { Alerting } from '../../src/alerts/alerting.js';
 import { ALERT_MIGRATIONS } from '../../src/alerts/migrations.js';
 import { createLogger } from '../../kernel/logger.js';
-import type { Store, StoreEngine } from '../../kernel/store.js';
+import type { Store } from '../../kernel/store.js';
 import { KafkaEventPublisher } from '../../src/kafka/event-publisher.js';
 import { migrate } from '../../kernel/migrations.js';
 import {
@@ -22,8 +22,10 @@ import {
 import {
   cleanupsAfterEach,
   ENGINES,
+  type TestBackend,
   kcatConsume,
   migratedDatabase,
+  optimizeFinal,
   servicesEnv,
   uniqueName,
   waitFor,
@@ -42,7 +44,7 @@ interface Env {
   notes: Array<{ kind: string; summary: string }>;
 }
 
-async function environmentOn(engine: StoreEngine): Promise<Env> {
+async function environmentOn(engine: TestBackend): Promise<Env> {
   const { db, store, drop } = await migratedDatabase('retune', RETUNE_MIGRATIONS, engine);
   const dir = await mkdtemp(path.join(tmpdir(), 'retune-'));
   cleanup.push(drop);
@@ -149,7 +151,7 @@ describe.each(ENGINES)('Retuner on the %s backend and the real Kafka', (engine) 
     const version = `${studyId}-t${view?.bestTrial}`;
     // The dashboards read "latest" with FINAL: rows written within one second must collapse
     // onto the last one written (ReplacingMergeTree keeps the last row of a version tie).
-    await q(`OPTIMIZE TABLE ${env.db}.studies FINAL`);
+    await optimizeFinal(env.store, 'studies');
     const final = await q<{ state: string; best_trial: number }>(
       `SELECT state, best_trial FROM ${env.db}.studies FINAL WHERE study_id = '${studyId}'`,
     );

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store, StoreEngine } from '../../kernel/store.js';
+import type { Store } from '../../kernel/store.js';
 import type { OutcomeEvent, PredictionEvent } from '../../src/events/types.js';
 import { MonitorStore } from '../../src/monitor/monitor-store.js';
 import { RowWindowReader } from '../../src/monitor/row-window-reader.js';
@@ -7,7 +7,7 @@ import type { ModelEvaluation } from '../../src/monitor/evaluate.js';
 import { labelledEventsSql } from '../../retune/data/load.js';
 import { outcomeRow, predictionRow } from '../../src/store/event-rows.js';
 import { ALL_MIGRATIONS } from '../../src/store/schema.js';
-import { ENGINES, migratedDatabase } from '../support/index.js';
+import { ENGINES, migratedDatabase, type TestBackend } from '../support/index.js';
 
 /**
  * The monitor's and the retune loader's queries that the other suites do not reach, on every
@@ -63,7 +63,7 @@ async function seed(store: Store): Promise<void> {
 }
 
 const backends = new Map<
-  StoreEngine,
+  TestBackend,
   { store: Store; monitor: MonitorStore; rows: RowWindowReader; drop: () => Promise<void> }
 >();
 beforeAll(async () => {
@@ -77,7 +77,7 @@ afterAll(async () => {
   for (const { drop } of backends.values()) await drop();
 });
 
-function backend(engine: StoreEngine): { store: Store; monitor: MonitorStore; rows: RowWindowReader } {
+function backend(engine: TestBackend): { store: Store; monitor: MonitorStore; rows: RowWindowReader } {
   const found = backends.get(engine);
   if (found === undefined) throw new Error(`no ${engine} backend`);
   return found;
@@ -166,28 +166,46 @@ describe(`store queries on ${ENGINES.join(' and ')}, with the same answers`, () 
 
   it('counts stored rows per model, in all and since a window start, and knows the task and tag values', async () => {
     // Plain counts: a replayed copy counts until a merge (the API says so). Merge first, so that
-    // the answer does not depend on when the background merge happens.
-    for (const engine of ENGINES) {
+    // the answer does not depend on when the background merge happens. On the 18.16 cluster the
+    // newest quorum-written part is never merged (OPTIMIZE fails on it), so there the replayed
+    // copies (one prediction, one outcome) may still count.
+    const merged = ENGINES.filter((engine) => engine !== 'cluster');
+    const countsOn = (engine: TestBackend) =>
+      backend(engine).monitor.storedCounts(new Map([['demand', T0 + 30_000]]), 0);
+    for (const engine of merged) {
       const { store } = backend(engine);
       for (const table of ['predictions', 'outcomes'])
         await store.command('merge', `OPTIMIZE TABLE ${store.database}.${table} FINAL`);
     }
-    const counts = await onEvery(({ monitor }) =>
-      monitor.storedCounts(new Map([['demand', T0 + 30_000]]), 0),
-    );
-    expect([...counts.entries()]).toEqual([
-      ['demand', { predictions: { total: 40, window: 10 }, outcomes: { total: 21, window: 1 } }],
-    ]);
+    const expected = { predictions: { total: 40, window: 10 }, outcomes: { total: 21, window: 1 } };
+    for (const engine of merged)
+      expect([...(await countsOn(engine)).entries()], engine).toEqual([['demand', expected]]);
+    if (ENGINES.includes('cluster')) {
+      const [[model, counts] = []] = [...(await countsOn('cluster')).entries()];
+      expect(model).toBe('demand');
+      expect([40, 41]).toContain(counts?.predictions.total);
+      expect([21, 22]).toContain(counts?.outcomes.total);
+      expect([counts?.predictions.window, counts?.outcomes.window]).toEqual([10, 1]);
+    }
     expect(
       await onEvery(async ({ monitor }) =>
         (await monitor.inferTasks(['demand'], window.startMs)).get('demand'),
       ),
     ).toBe('regression');
-    const versions = await onEvery(({ monitor }) => monitor.tagCounts('demand', window, 'version'));
-    expect([...versions.entries()]).toEqual([
-      ['v1', 30],
-      ['v2', 10],
-    ]);
+    // Tag counts pick the segments worth evaluating: plain counts too (p5, replayed, is a v1).
+    const versionsOn = async (engine: TestBackend) => [
+      ...(await backend(engine).monitor.tagCounts('demand', window, 'version')).entries(),
+    ];
+    for (const engine of merged)
+      expect(await versionsOn(engine), engine).toEqual([
+        ['v1', 30],
+        ['v2', 10],
+      ]);
+    if (ENGINES.includes('cluster')) {
+      const [[, v1] = [], ...rest] = await versionsOn('cluster');
+      expect([30, 31]).toContain(v1);
+      expect(rest).toEqual([['v2', 10]]);
+    }
   });
 
   it('writes an evaluation to every result table and reads back history and health', async () => {

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DriftguardError } from '../../kernel/errors.js';
 import { migrate } from '../../kernel/migrations.js';
 import { sqlIdentifier, sqlString } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
@@ -87,15 +88,38 @@ describe.each(ENGINES)('store port on the %s backend', (engine) => {
     expect(Number(ts?.s)).toBe(1_700_000_000);
   });
 
-  it('maps a refused statement to a non-retriable STORE_QUERY_FAILED error', async () => {
+  it('keeps equal writes marked repeatsRows, inserts and INSERT … SELECT alike', async () => {
+    const { db, store } = await fresh(engine, 'repeats');
+    const line = `${JSON.stringify({ model: 'm', bucket: 1_795_399_200, n: 1 })}\n`;
+    const select = `INSERT INTO ${db}.rollup_events_1m (model, bucket, n) SELECT 'm', toDateTime(1795399200), toInt64(2)`;
+    for (let i = 0; i < 2; i++) {
+      await store.insert('rollup_ledger', [line], { repeatsRows: true });
+      await store.command('repeat', select, { repeatsRows: true });
+    }
+    const [counts] = await store.select<{ ledger: string; events: string }>(
+      'counts',
+      `SELECT (SELECT sum(n) FROM ${db}.rollup_ledger) AS ledger, (SELECT sum(n) FROM ${db}.rollup_events_1m) AS events`,
+    );
+    // On a replicated table an unmarked repeat would be dropped as a retried block.
+    expect(counts).toEqual({ ledger: '2', events: '4' });
+  });
+
+  it('maps a refused statement to STORE_QUERY_FAILED and refused data to STORE_DATA_REJECTED, neither retriable', async () => {
     const { store } = await fresh(engine, 'errors');
     await expect(store.select('bad', 'SELECT no_such_column FROM system.one')).rejects.toMatchObject({
       code: 'STORE_QUERY_FAILED',
       retriable: false,
     });
-    await expect(store.insert('predictions', ['{"model": 1, "ts": "not a time"}\n'])).rejects.toMatchObject({
-      code: 'STORE_QUERY_FAILED',
-      retriable: false,
+    // Data a column cannot hold: ingest isolates such rows (and dead-letters them) by this code.
+    const refused = store.insert('predictions', ['{"model": 1, "ts": "not a time"}\n']);
+    await expect(refused).rejects.toMatchObject({ code: 'STORE_DATA_REJECTED', retriable: false });
+    await expect(store.insert('predictions', ['{"model":"m","id":"\\ud800x"}\n'])).rejects.toMatchObject({
+      code: 'STORE_DATA_REJECTED',
+    });
+    // What a client may be told names the code, not the server's text.
+    await refused.catch((error: DriftguardError) => {
+      expect(error.publicMessage).toMatch(/ClickHouse error \d+/);
+      expect(error.publicMessage).not.toMatch(/DB::Exception|not a time/);
     });
   });
 
@@ -107,20 +131,22 @@ describe.each(ENGINES)('store port on the %s backend', (engine) => {
       .map((d) => `('m', toDateTime(${Math.floor((now - d * 86_400_000) / 1000)}), ${sqlString(`id-${d}`)})`)
       .join(', ');
     await store.command('seed', `INSERT INTO ${db}.predictions (model, ts, id) VALUES ${values}`);
+    // The ingest ledger of those rows, as the daemon's ingest writes it.
+    await store.command(
+      'seed ledger',
+      `INSERT INTO ${db}.rollup_ledger (model, bucket, n) SELECT model, toStartOfMinute(ts), count() FROM ${db}.predictions GROUP BY model, ts`,
+    );
     const dropped = await dropExpiredPartitions(store, { events: 30, history: 0 }, now, logger);
     // The monitor's rollups of those days go with them.
     expect(dropped.sort()).toEqual([
       'predictions/20261014',
       'predictions/20261023',
-      'rollup_events_1m/20261014',
-      'rollup_events_1m/20261023',
+      'rollup_ledger/20261014',
+      'rollup_ledger/20261023',
     ]);
     const left = await store.select<{ id: string }>('left', `SELECT id FROM ${db}.predictions ORDER BY id`);
     expect(left.map((r) => r.id)).toEqual(['id-0', 'id-1', 'id-29']);
-    const rolled = await store.select<{ n: string }>(
-      'rolled',
-      `SELECT sum(n) AS n FROM ${db}.rollup_events_1m`,
-    );
+    const rolled = await store.select<{ n: string }>('rolled', `SELECT sum(n) AS n FROM ${db}.rollup_ledger`);
     expect(rolled).toEqual([{ n: '3' }]);
   });
 

@@ -1,7 +1,7 @@
 /** Helpers for integration tests against the real local services (see test/global-setup.ts). */
 export { uniqueName } from './names.js';
 export { waitFor, type WaitForOptions } from './wait.js';
-export { servicesEnv } from './services.js';
+export { servicesEnv, clusterEnv } from './services.js';
 export {
   kcatProduce,
   kcatConsume,
@@ -19,5 +19,15 @@ export {
 } from './prometheus.js';
 export { rng, normal } from './random.js';
 export { cleanupsAfterEach } from './cleanups.js';
-export { ENGINES, embeddedTestPath, migratedDatabase, openTestStore } from './database.js';
+export {
+  ENGINES,
+  daemonClickhouse,
+  type DaemonClickhouse,
+  dropStoreDatabase,
+  embeddedTestPath,
+  migratedDatabase,
+  openTestStore,
+  optimizeFinal,
+  type TestBackend,
+} from './database.js';
 export { startDaemonWithTrial, processGone, type DaemonWithTrial } from './orphan-trials.js';

@@ -74,7 +74,18 @@ export class PrivateClickHouse {
     this.child = undefined;
   }
 
+  /** Freezes the server (SIGSTOP): connections are accepted and never answered, as a hung server's. */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async dispose(): Promise<void> {
+    this.thaw();
     await this.stop();
     await rm(this.dir, { recursive: true, force: true });
   }

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
+import path from 'node:path';
 import {
+  clusterEndpointsFromEnv,
   endpointsFromEnv,
   parseEnvFile,
   servicesLayout,
+  type ClusterEndpoints,
   type ServicesEndpoints,
 } from '../../src/dev-services/index.js';
 
@@ -11,6 +14,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Provided by test/global-setup.ts for the `integration` project. */
     driftguardServices: ServicesEndpoints;
+    /** The local ClickHouse cluster, provided by test/global-setup.ts. */
+    driftguardCluster: ClusterEndpoints;
   }
 }
 
@@ -35,4 +40,24 @@ export function servicesEnv(): ServicesEndpoints {
     );
   }
   return endpointsFromEnv(parseEnvFile(text));
+}
+
+/**
+ * The local ClickHouse cluster (2 shards × 2 replicas): what test/global-setup.ts provided, else
+ * `.driftguard/cluster.env` (`npx driftguard dev-services up --cluster`).
+ */
+export function clusterEnv(): ClusterEndpoints {
+  const provided = inject('driftguardCluster') as ClusterEndpoints | undefined;
+  if (provided !== undefined) return provided;
+  const envFile = path.join(servicesLayout().rootDir, '.driftguard', 'cluster.env');
+  let text: string;
+  try {
+    text = readFileSync(envFile, 'utf8');
+  } catch (error) {
+    throw new Error(
+      'no local cluster: run the integration project (its global setup starts it) or `npx driftguard dev-services up --cluster`',
+      { cause: error },
+    );
+  }
+  return clusterEndpointsFromEnv(parseEnvFile(text));
 }

@@ -2,7 +2,10 @@ import type { SinkConfig } from '../options.js';
 import type { OutboundMessage, Severity } from '../types.js';
 import { severityRank } from '../types.js';
 
-/** One HTTP request a sink wants made. Built purely, so every retry sends the same bytes. */
+/**
+ * One HTTP request a sink wants made. Built purely: every retry sends the same body, and the same
+ * headers but for a signature's timestamp, which is the time of the attempt.
+ */
 export interface SinkRequest {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -21,8 +24,11 @@ export interface Sink {
   readonly timeoutMs: number;
   /** The part of `message` this sink takes (severity filter, events on/off); null for nothing. */
   select(message: OutboundMessage): OutboundMessage | null;
-  /** The requests of one delivery, made in order; all must succeed. */
-  requests(message: OutboundMessage, deliveryId: string): SinkRequest[];
+  /**
+   * The requests of one delivery, made in order; all must succeed. `nowMs`: the time of this
+   * attempt (signed by the webhook sink, so a receiver can refuse a replayed delivery).
+   */
+  requests(message: OutboundMessage, deliveryId: string, nowMs: number): SinkRequest[];
 }
 
 /** The severities a sink accepts: its explicit list, else everything at or above minSeverity. */

@@ -7,11 +7,13 @@ import { createSinks } from '../../../src/alerts/sinks/create-sinks.js';
 import { classifyStatus, deliverRequests, type FetchLike } from '../../../src/alerts/sinks/http-delivery.js';
 import { pagerdutyChangeEvent, pagerdutyEvent } from '../../../src/alerts/sinks/pagerduty.js';
 import { escapeMrkdwn } from '../../../src/alerts/sinks/slack.js';
+import { verifyWebhookSignature } from '../../../src/alerts/sinks/webhook.js';
 import { selectMessage, type Sink } from '../../../src/alerts/sinks/sink.js';
 import type { ModelEvent, Notification, OutboundMessage } from '../../../src/alerts/types.js';
 import { T0, WINDOW_MS, evaluation, policyOptions } from './fixtures.js';
 
 const SECRET = 'a-very-secret-hmac-key';
+const NOW_MS = T0 + 5_000;
 const EXTERNAL = 'https://driftguard.example.com';
 
 const config = compileAlertsOptions({
@@ -106,7 +108,7 @@ describe('sink selection', () => {
 describe('generic webhook', () => {
   it('signs the raw body with HMAC-SHA256 and carries delivery id and event name', () => {
     const message = alertMessage();
-    const [request] = sink('hook').requests(message, 'delivery-1');
+    const [request] = sink('hook').requests(message, 'delivery-1', NOW_MS);
     expect(request?.url).toBe('https://hooks.example.com/in');
     expect(request?.headers).toMatchObject({
       'content-type': 'application/json',
@@ -116,16 +118,39 @@ describe('generic webhook', () => {
     });
     const body = request?.body ?? '';
     expect(JSON.parse(body)).toEqual(message.type === 'alert' ? message.notification : null);
-    // What a receiver does: recompute and compare in constant time.
+    // The legacy header, kept for one release: HMAC of the body alone.
     const expected = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`);
     const received = Buffer.from(request?.headers['x-driftguard-signature-256'] ?? '');
     expect(received.length).toBe(expected.length);
     expect(timingSafeEqual(received, expected)).toBe(true);
   });
 
+  it('signs the time of sending with the body, so a receiver can refuse a replay', () => {
+    const [request] = sink('hook').requests(alertMessage(), 'delivery-1', NOW_MS);
+    const body = request?.body ?? '';
+    const header = request?.headers['x-driftguard-signature'];
+    const t = Math.floor(NOW_MS / 1000);
+    expect(request?.headers['x-driftguard-timestamp']).toBe(String(t));
+    // What a receiver does, by hand: HMAC over "<t>.<raw body>".
+    const mac = createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex');
+    expect(header).toBe(`t=${t},v1=${mac}`);
+    expect(verifyWebhookSignature(SECRET, header, body, NOW_MS + 60_000)).toEqual({ ok: true });
+    // Replayed ten minutes later: refused, though the HMAC still matches.
+    expect(verifyWebhookSignature(SECRET, header, body, NOW_MS + 600_000)).toMatchObject({ ok: false });
+    expect(verifyWebhookSignature(SECRET, header, `${body} `, NOW_MS)).toMatchObject({ ok: false });
+    expect(verifyWebhookSignature('another-secret-0123456789', header, body, NOW_MS)).toMatchObject({
+      ok: false,
+    });
+    expect(verifyWebhookSignature(SECRET, undefined, body, NOW_MS)).toMatchObject({ ok: false });
+    // A retry a minute later is signed anew with its own time; the body is the same bytes.
+    const [retry] = sink('hook').requests(alertMessage(), 'delivery-1', NOW_MS + 60_000);
+    expect(retry?.body).toBe(body);
+    expect(retry?.headers['x-driftguard-timestamp']).toBe(String(t + 60));
+  });
+
   it('builds byte-identical requests for a retry', () => {
     const message = alertMessage();
-    expect(sink('hook').requests(message, 'd')).toEqual(sink('hook').requests(message, 'd'));
+    expect(sink('hook').requests(message, 'd', NOW_MS)).toEqual(sink('hook').requests(message, 'd', NOW_MS));
   });
 
   it('sends model events with a model.<kind> event name', () => {
@@ -137,7 +162,7 @@ describe('generic webhook', () => {
       summary: 'v7 promoted',
       atMs: T0,
     };
-    const [request] = sink('hook').requests({ type: 'event', event }, 'd');
+    const [request] = sink('hook').requests({ type: 'event', event }, 'd', NOW_MS);
     expect(request?.headers['x-driftguard-event']).toBe('model.promotion');
     expect(JSON.parse(request?.body ?? '')).toEqual(event);
   });
@@ -147,7 +172,7 @@ describe('Slack', () => {
   it('posts {text, blocks} with one section per alert and escapes mrkdwn', () => {
     const message = selectMessage({ minSeverity: 'warning', events: true }, alertMessage());
     if (message === null) throw new Error('unreachable');
-    const [request] = sink('slack').requests(message, 'd');
+    const [request] = sink('slack').requests(message, 'd', NOW_MS);
     const payload = JSON.parse(request?.body ?? '') as {
       text: string;
       blocks: { type: string; text?: { text: string } }[];
@@ -161,7 +186,7 @@ describe('Slack', () => {
   });
 
   it('only an "ok" reply counts as posted', () => {
-    const [request] = sink('slack').requests(alertMessage(), 'd');
+    const [request] = sink('slack').requests(alertMessage(), 'd', NOW_MS);
     expect(request?.checkReply?.('ok')).toBeNull();
     expect(request?.checkReply?.('invalid_blocks')).toMatch(/did not answer "ok"/);
   });
@@ -202,7 +227,7 @@ describe('PagerDuty Events v2', () => {
 
   it('resolves with only routing_key, event_action and dedup_key, one event per alert', () => {
     const notification = mixedNotification();
-    const requests = sink('pd').requests({ type: 'alert', notification }, 'd');
+    const requests = sink('pd').requests({ type: 'alert', notification }, 'd', NOW_MS);
     expect(requests.map((r) => r.url)).toEqual([
       'https://events.pagerduty.com/v2/enqueue',
       'https://events.pagerduty.com/v2/enqueue',
@@ -240,7 +265,7 @@ describe('PagerDuty Events v2', () => {
       details: { version: 7 },
       atMs: T0,
     };
-    const [request] = sink('pd').requests({ type: 'event', event }, 'd');
+    const [request] = sink('pd').requests({ type: 'event', event }, 'd', NOW_MS);
     expect(request?.url).toBe('https://events.pagerduty.com/v2/change/enqueue');
     expect(JSON.parse(request?.body ?? '')).toEqual(
       pagerdutyChangeEvent(event, { routingKey: 'R0UTING', source: 'driftguard' }),
@@ -316,7 +341,7 @@ describe('Alertmanager webhook v4', () => {
   it('sends the configured receiver name and only the severities asked for', () => {
     const selected = sink('am').select(alertMessage());
     if (selected === null) throw new Error('unreachable');
-    const [request] = sink('am').requests(selected, 'd');
+    const [request] = sink('am').requests(selected, 'd', NOW_MS);
     const body = JSON.parse(request?.body ?? '') as { receiver: string; status: string; alerts: unknown[] };
     expect(body.receiver).toBe('am');
     expect(body.status).toBe('resolved');

@@ -104,9 +104,83 @@ describe('compileConfig', () => {
     expect(problems[0]).toMatchObject({ key: 'kafka.topics.inputs', value: 'predictions' });
   });
 
+  it('reads the cluster from DRIFTGUARD_CLICKHOUSE_CLUSTER and refuses it without a server', () => {
+    const config = compileConfig(
+      { clickhouse: { insertQuorum: 2 } },
+      { DRIFTGUARD_CLICKHOUSE_URL: 'http://ch-1:8123', DRIFTGUARD_CLICKHOUSE_CLUSTER: 'events' },
+    );
+    expect(config.clickhouse).toMatchObject({ url: 'http://ch-1:8123', cluster: 'events', insertQuorum: 2 });
+    expect(config.store.engine).toBe('server');
+    const problems = problemsOf(() => compileConfig({ clickhouse: { cluster: 'events' } }, {}));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        key: 'clickhouse.cluster',
+        value: 'events',
+        message: expect.stringContaining('set clickhouse.url (DRIFTGUARD_CLICKHOUSE_URL)') as string,
+      }),
+    ]);
+    expect(
+      problemsOf(() => compileConfig({ clickhouse: { url: 'http://ch:8123', insertQuorum: 2 } }, {}))[0],
+    ).toMatchObject({
+      key: 'clickhouse.insertQuorum',
+      message: expect.stringContaining('clickhouse.cluster') as string,
+    });
+    expect(
+      problemsOf(() => compileConfig({}, { DRIFTGUARD_CLICKHOUSE_CLUSTER: 'two words' }))[0],
+    ).toMatchObject({ key: 'clickhouse.cluster', source: 'environment DRIFTGUARD_CLICKHOUSE_CLUSTER' });
+  });
+
   it('refuses a short API token', () => {
     expect(problemsOf(() => compileConfig({}, { DRIFTGUARD_API_TOKEN: 'short' }))[0]).toMatchObject({
       key: 'http.apiToken',
     });
+  });
+
+  it('refuses detector names the registry does not have, or that cannot test the feature kind, naming the valid ones', () => {
+    const problems = problemsOf(() =>
+      compileConfig(
+        {
+          monitoring: {
+            models: {
+              fraud: {
+                detectors: { numeric: [{ name: 'ks' }, { name: 'kss' }], categorical: [{ name: 'ks' }] },
+              },
+            },
+          },
+        },
+        {},
+        'my.yaml',
+      ),
+    );
+    expect(problems.map((p) => [p.key, p.value, p.source])).toEqual([
+      ['monitoring.models.fraud.detectors.numeric[1].name', '"kss"', 'my.yaml'],
+      ['monitoring.models.fraud.detectors.categorical[0].name', '"ks"', 'my.yaml'],
+    ]);
+    expect(problems[0]?.message).toBe(
+      'unknown detector "kss"; for numeric features use one of: ks, psi, wasserstein, jensen_shannon, hellinger, energy, cramer_von_mises (docs/detectors.md)',
+    );
+    expect(problems[1]?.message).toContain(
+      'does not test categorical features; for categorical features use one of: psi, jensen_shannon',
+    );
+  });
+
+  it('refuses model names that are path specials wherever a config names a model', () => {
+    const problems = problemsOf(() =>
+      compileConfig({
+        monitoring: { models: { '..': {} } },
+        decoders: { model: '.', models: { '-x': { inputs: { input0: ['a'] } } } },
+        retune: { models: ['..'] },
+      }),
+    );
+    expect(problems.map((p) => p.key).sort()).toEqual(
+      ['decoders.model', 'decoders.models.-x', 'monitoring.models...', 'retune.models[0]'].sort(),
+    );
+  });
+
+  it('refuses an in-flight body budget smaller than the largest body', () => {
+    const problems = problemsOf(() =>
+      compileConfig({ http: { maxBodyBytes: 1_000_000, maxBodyBytesInFlight: 10 } }),
+    );
+    expect(problems.map((p) => p.key)).toEqual(['http.maxBodyBytesInFlight']);
   });
 });

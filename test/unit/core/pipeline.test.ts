@@ -309,3 +309,119 @@ describe('IngestPipeline, pipelined', () => {
     expect([...(await second.stored).values()][0]?.offset).toBe('2');
   });
 });
+
+describe('IngestPipeline and rows the store refuses', () => {
+  /**
+   * A store that refuses every insert holding a row with `"id":"poison-…"`, as ClickHouse refuses
+   * a whole insert for one value it cannot parse (the real refusal is in the integration tests).
+   */
+  function refusingHarness() {
+    const stored: SerializedRows[] = [];
+    const dead: DeadLetterMessage[] = [];
+    let inserts = 0;
+    const metrics = createMetrics(new Registry(), { defaultMetrics: false });
+    const text = (rows: SerializedRows): string =>
+      [...rows.predictions, ...rows.outcomes]
+        .map((piece) => (typeof piece === 'string' ? piece : Buffer.from(piece).toString('utf8')))
+        .join('');
+    const pipeline = new IngestPipeline(options, {
+      decoders: new Map([
+        ['predictions', createDecoder('prediction', {}, 10_000)],
+        ['outcomes', createDecoder('outcome', {}, 10_000)],
+      ]),
+      store: {
+        insert: async (rows) => {
+          inserts++;
+          if (text(rows).includes('"id":"poison-'))
+            throw new DriftguardError('STORE_DATA_REJECTED', 'ClickHouse refused the data: bad value', {
+              retriable: false,
+            });
+          stored.push(rows);
+        },
+        ping: async () => undefined,
+      },
+      deadLetters: { send: async (messages) => void dead.push(...messages) },
+      metrics,
+      logger: pino({ level: 'silent' }),
+    });
+    return { pipeline, stored, dead, metrics, inserts: () => inserts };
+  }
+
+  it('dead-letters only the refused records, with the store reason, stores the rest and commits past all', async () => {
+    const { pipeline, stored, dead, metrics, inserts } = refusingHarness();
+    const records = [
+      ...Array.from({ length: 100 }, (_, i) => record(i, { model: 'm', id: `ok-${i}` })),
+      record(100, { model: 'm', id: 'poison-1' }),
+      ...Array.from({ length: 50 }, (_, i) =>
+        record(101 + i, { model: 'm', id: `late-${i}` }, 'predictions', 1),
+      ),
+      record(
+        151,
+        { model: 'm', id: 'poison-2', features: { é: 'non-ascii: full decoder' } },
+        'predictions',
+        1,
+      ),
+      record(152, { model: 'm', id: 'poison-3', label: 1 }, 'outcomes'),
+      record(153, { model: 'm', id: 'fine', label: 1 }, 'outcomes'),
+    ];
+    const commits = await pipeline.processBatch(records);
+    const ids = [...storedLines(stored), ...storedLines(stored, 'outcomes')].map(
+      (line) => (JSON.parse(line) as { id: string }).id,
+    );
+    expect(new Set(ids).size).toBe(151);
+    expect(ids.some((id) => id.startsWith('poison'))).toBe(false);
+    expect(
+      dead.map((m) => [m.headers['driftguard-source-offset'], m.headers['driftguard-reason-code']]),
+    ).toEqual([
+      ['100', 'store_rejected'],
+      ['151', 'store_rejected'],
+      ['152', 'store_rejected'],
+    ]);
+    expect(String(dead[0]?.headers['driftguard-reason'])).toContain('bad value');
+    expect(dead[0]?.value?.toString()).toBe('{"model":"m","id":"poison-1"}');
+    expect([...commits.values()]).toEqual([
+      { topic: 'predictions', partition: 0, offset: '101' },
+      { topic: 'predictions', partition: 1, offset: '152' },
+      { topic: 'outcomes', partition: 0, offset: '154' },
+    ]);
+    // Bisection, not one insert per row.
+    expect(inserts()).toBeLessThan(60);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('driftguard_dead_lettered_total{topic="predictions",code="store_rejected"} 2');
+    expect(text).toContain('driftguard_ingest_events_total{topic="predictions",result="accepted"} 150');
+    expect(text).toContain('driftguard_ingest_events_total{topic="predictions",result="rejected"} 2');
+  });
+
+  it('dead-letters a record whose decoder throws instead of failing the batch', async () => {
+    const stored: SerializedRows[] = [];
+    const dead: DeadLetterMessage[] = [];
+    const native = createNativeDecoder('prediction', 10_000);
+    const pipeline = new IngestPipeline(options, {
+      decoders: new Map([
+        [
+          'predictions',
+          {
+            decode: (r, now) => {
+              if (r.value?.toString().includes('boom'))
+                throw new RangeError('Maximum call stack size exceeded');
+              return native.decode(r, now);
+            },
+          },
+        ],
+      ]),
+      store: { insert: async (rows) => void stored.push(rows), ping: async () => undefined },
+      deadLetters: { send: async (messages) => void dead.push(...messages) },
+      metrics: createMetrics(new Registry(), { defaultMetrics: false }),
+      logger: pino({ level: 'silent' }),
+    });
+    const commits = await pipeline.processBatch([
+      record(0, { model: 'm', id: 'a' }),
+      record(1, { model: 'm', id: 'boom' }),
+      record(2, { model: 'm', id: 'b' }),
+    ]);
+    expect(storedLines(stored).map((line) => (JSON.parse(line) as { id: string }).id)).toEqual(['a', 'b']);
+    expect(dead.map((m) => m.headers['driftguard-reason-code'])).toEqual(['decode_failed']);
+    expect(String(dead[0]?.headers['driftguard-reason'])).toContain('RangeError');
+    expect([...commits.values()][0]?.offset).toBe('3');
+  });
+});

@@ -4,6 +4,7 @@ import { PlainRowWriter } from '../../../src/ingest/plain-rows.js';
 import { outcomeRow, predictionRow } from '../../../src/store/event-rows.js';
 import { RowBytes } from '../../../src/store/row-bytes.js';
 import { validateOutcome, validatePrediction } from '../../../src/events/validate.js';
+import { MAX_TIMESTAMP_MS } from '../../../src/events/limits.js';
 
 /**
  * The fast lane must write exactly the row the full path (validate + row + JSON.stringify) writes,
@@ -51,11 +52,17 @@ function full(kind: 'prediction' | 'outcome', text: string, recordMs = RECORD_MS
 }
 
 /** Fast and full agree wherever the fast lane writes; returns whether it wrote. */
-function agree(kind: 'prediction' | 'outcome', text: string): boolean {
-  const written = fast(kind, text);
-  if (written !== undefined) expect(written).toBe(full(kind, text));
+function agree(kind: 'prediction' | 'outcome', text: string, recordMs = RECORD_MS): boolean {
+  const written = fast(kind, text, recordMs);
+  if (written !== undefined) expect(written).toBe(full(kind, text, recordMs));
   return written !== undefined;
 }
+
+/** Record times: mostly ordinary, sometimes ones the store cannot hold (then the event's own time decides). */
+const recordTime = fc.oneof(
+  { weight: 8, arbitrary: fc.constant(RECORD_MS) },
+  { weight: 1, arbitrary: fc.constantFrom(-1, 0, MAX_TIMESTAMP_MS, MAX_TIMESTAMP_MS + 1, 1.5, 1e300) },
+);
 
 // ---- raw JSON text generators ----
 
@@ -141,8 +148,22 @@ const scoresText = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('null', '{"a":"x"}', '{"a":null}', '[0.5]', 'true') },
 );
 const modelText = fc.oneof(
-  { weight: 6, arbitrary: fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/).map((s) => `"${s}"`) },
-  { weight: 1, arbitrary: fc.constantFrom('""', '"a b"', `"${'m'.repeat(129)}"`, '7', 'null', '"a/b"') },
+  { weight: 6, arbitrary: fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,11}$/).map((s) => `"${s}"`) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '""',
+      '"a b"',
+      `"${'m'.repeat(129)}"`,
+      '7',
+      'null',
+      '"a/b"',
+      '"."',
+      '".."',
+      '"-x"',
+      '".x"',
+    ),
+  },
 );
 const idText = fc.oneof(
   { weight: 5, arbitrary: plainString },
@@ -150,11 +171,11 @@ const idText = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('""', `"${'i'.repeat(257)}"`, 'null', 'true', '"\\u0069d"') },
 );
 const timestampText = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 253_402_300_799_999 }).map(String) },
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: MAX_TIMESTAMP_MS }).map(String) },
   {
     weight: 2,
     arbitrary: fc
-      .date({ min: new Date(0), max: new Date('9999-12-31'), noInvalidDate: true })
+      .date({ min: new Date(0), max: new Date(MAX_TIMESTAMP_MS), noInvalidDate: true })
       .map((d) => JSON.stringify(d.toISOString())),
   },
   { weight: 1, arbitrary: numberText },
@@ -168,6 +189,12 @@ const timestampText = fc.oneof(
       '"2026-13-40T00:00:00Z"',
       '-1',
       '253402300800000',
+      '4294943999999',
+      '4294944000000',
+      '4294967295999',
+      '"2106-02-06T23:59:59.999Z"',
+      '"2106-02-07T00:00:00Z"',
+      '"2500-01-01T00:00:00Z"',
       '1795399200000.5',
       '1.7953992e12',
       'true',
@@ -223,8 +250,8 @@ describe('plain-row fast lane', () => {
   it('writes exactly the full path row for every prediction it takes, and nothing for one it rejects', () => {
     let taken = 0;
     fc.assert(
-      fc.property(eventText(predictionFields, ['model', 'id']), (text) => {
-        if (agree('prediction', text)) taken++;
+      fc.property(eventText(predictionFields, ['model', 'id']), recordTime, (text, recordMs) => {
+        if (agree('prediction', text, recordMs)) taken++;
       }),
       { numRuns: 20_000 },
     );
@@ -235,8 +262,8 @@ describe('plain-row fast lane', () => {
   it('does the same for outcomes', () => {
     let taken = 0;
     fc.assert(
-      fc.property(eventText(outcomeFields, ['model', 'id', 'label']), (text) => {
-        if (agree('outcome', text)) taken++;
+      fc.property(eventText(outcomeFields, ['model', 'id', 'label']), recordTime, (text, recordMs) => {
+        if (agree('outcome', text, recordMs)) taken++;
       }),
       { numRuns: 10_000 },
     );
@@ -260,9 +287,9 @@ describe('plain-row fast lane', () => {
           version: fc.oneof(plainString, fc.nat().map(String), fc.constant('null')),
           id: fc.oneof(plainString, fc.integer({ min: -1e9, max: 1e9 }).map(String)),
           timestamp: fc.oneof(
-            fc.integer({ min: 0, max: 253_402_300_799_999 }).map(String),
+            fc.integer({ min: 0, max: MAX_TIMESTAMP_MS }).map(String),
             fc
-              .date({ min: new Date(0), max: new Date('9999-12-31'), noInvalidDate: true })
+              .date({ min: new Date(0), max: new Date(MAX_TIMESTAMP_MS), noInvalidDate: true })
               .map((d) => `"${d.toISOString()}"`),
             fc.constant('null'),
           ),
@@ -329,6 +356,9 @@ describe('plain-row fast lane', () => {
       expect(fast('prediction', text)).toBeUndefined();
     expect(fast('outcome', '{"model":"m","id":"1"}')).toBeUndefined(); // no label
     expect(fast('prediction', '{"model":"m","id":"1"}', Number.NaN)).toBeUndefined();
+    // A record time the store cannot hold: the full path rejects the event with its reason.
+    expect(fast('prediction', '{"model":"m","id":"1"}', MAX_TIMESTAMP_MS + 1)).toBeUndefined();
+    expect(fast('prediction', '{"model":"..","id":"1"}')).toBeUndefined();
   });
 
   it('copies large values with a native copy and grows its buffer', () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { DriftguardError } from '../../../kernel/errors.js';
-import { splitBody } from '../../../src/http/ingest-routes.js';
 import { tokenMatches } from '../../../src/http/auth.js';
 import { backoffDelayMs, retry } from '../../../kernel/retry.js';
 import { cutoffMonthPartition, cutoffPartition } from '../../../src/store/retention.js';
@@ -68,20 +67,6 @@ describe('retry', () => {
     );
     controller.abort(new Error('shutting down'));
     await expect(pending).rejects.toThrow('shutting down');
-  });
-});
-
-describe('HTTP body splitting', () => {
-  it('reads a JSON array by index and NDJSON by line, skipping blank lines', () => {
-    expect(splitBody('[{"a":1},{"a":2}]')).toEqual({
-      items: [{ a: 1 }, { a: 2 }],
-      rejected: [],
-      numbering: 'index',
-    });
-    const ndjson = splitBody('{"a":1}\n\nnope\n{"a":2}\n');
-    expect(ndjson.items[0]).toEqual({ a: 1 });
-    expect(ndjson.items[3]).toEqual({ a: 2 });
-    expect(ndjson.rejected).toEqual([expect.objectContaining({ index: 3, code: 'not_json' })]);
   });
 });
 

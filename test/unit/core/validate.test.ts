@@ -9,6 +9,13 @@ import {
 
 const NOW = 1_795_399_200_000;
 
+/** `depth` nested arrays around 1, built without recursion. */
+function deep(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+}
+
 describe('validatePrediction', () => {
   it('accepts the documented example and keeps unknown fields verbatim', () => {
     const result = validatePrediction(
@@ -72,6 +79,26 @@ describe('validatePrediction', () => {
     [{ model: 'm', id: 'a', prediction: [1] }, 'wrong_type', '$.prediction'],
     [{ model: 'm', id: 'a', scores: { a: 'high' } }, 'wrong_type', '$.scores["a"]'],
     [{ model: 'm', id: 'a', scores: NaN }, 'non_finite_number', '$.scores'],
+    // Names that are path specials or would read as options (issue 16, item 7).
+    [{ model: '..', id: 'a' }, 'bad_model_name', '$.model'],
+    [{ model: '.', id: 'a' }, 'bad_model_name', '$.model'],
+    [{ model: '.hidden', id: 'a' }, 'bad_model_name', '$.model'],
+    [{ model: '-rf', id: 'a' }, 'bad_model_name', '$.model'],
+    // What the store cannot hold (issue 16, items 1 and 4).
+    [{ model: 'm', id: 'a', timestamp: 4_294_944_000_000 }, 'bad_timestamp', '$.timestamp'],
+    [{ model: 'm', id: 'a', timestamp: '2500-01-01T00:00:00Z' }, 'bad_timestamp', '$.timestamp'],
+    [{ model: 'm', id: 'a', timestamp: '2106-02-07T00:00:00Z' }, 'bad_timestamp', '$.timestamp'],
+    [{ model: 'm', id: 'a', timestamp: 253_402_300_799_999 }, 'bad_timestamp', '$.timestamp'],
+    [{ model: 'm', id: 'a', features: { s: '\ud800x' } }, 'bad_text', '$.features["s"]'],
+    [{ model: 'm', id: 'a', features: { s: 'x\udc00' } }, 'bad_text', '$.features["s"]'],
+    [{ model: 'm', id: 'a', features: { '\ud800': 1 } }, 'bad_text', '$.features["\\ud800"]'],
+    [{ model: 'm', id: 'a', features: { 'a\u0000b': 1 } }, 'bad_text', '$.features["a\\u0000b"]'],
+    [{ model: 'm', id: 'a\nb' }, 'bad_text', '$.id'],
+    [{ model: 'm', id: '\udfff' }, 'bad_text', '$.id'],
+    [{ model: 'm', id: 'a', version: 'v\u0007' }, 'bad_text', '$.version'],
+    [{ model: 'm', id: 'a', prediction: '\ud83d' }, 'bad_text', '$.prediction'],
+    [{ model: 'm', id: 'a', scores: { 'c\u0001': 0.5 } }, 'bad_text', '$.scores["c\\u0001"]'],
+    [{ model: 'm', id: 'a', extra: deep(64) }, 'too_deep', '$["extra"]'],
   ])('rejects %j with %s at %s', (input, code, path) => {
     const result = validatePrediction(input, NOW);
     expect(result.ok).toBe(false);
@@ -80,6 +107,38 @@ describe('validatePrediction', () => {
       expect(result.rejection.path).toBe(path);
       expect(result.rejection.message.length).toBeGreaterThan(10);
     }
+  });
+});
+
+describe('text and times the store holds', () => {
+  it('stores valid surrogate pairs, NUL and newlines in values, and times up to 2106', () => {
+    const event = validatePrediction(
+      {
+        model: 'm',
+        id: 'a',
+        timestamp: '2106-02-06T23:59:59.999Z',
+        features: { emoji: '\ud83d\ude00', nul: 'a\u0000b', lines: 'a\nb', '\ud83d\ude00': 1 },
+        prediction: 'é\u0000',
+      },
+      NOW,
+    );
+    expect(event).toMatchObject({ ok: true, value: { timestampMs: 4_294_943_999_999 } });
+  });
+
+  it('rejects a record time the store cannot hold when the event has none, and names the fix', () => {
+    const result = validatePrediction({ model: 'm', id: 'a' }, 4_294_944_000_000);
+    expect(result).toMatchObject({ ok: false, rejection: { code: 'bad_timestamp', path: '$.timestamp' } });
+    expect(!result.ok && result.rejection.message).toMatch(/send a timestamp/);
+    expect(validateOutcome({ model: 'm', id: 'a', label: 1 }, -1)).toMatchObject({
+      ok: false,
+      rejection: { code: 'bad_timestamp' },
+    });
+  });
+
+  it('keeps unknown fields nested up to the limit and refuses deeper ones without a stack overflow', () => {
+    expect(validatePrediction({ model: 'm', id: 'a', extra: deep(62) }, NOW).ok).toBe(true);
+    const result = validatePrediction({ model: 'm', id: 'a', extra: deep(50_000) }, NOW);
+    expect(result).toMatchObject({ ok: false, rejection: { code: 'too_deep' } });
   });
 });
 
@@ -105,6 +164,26 @@ describe('parseJson and checkTimestamp', () => {
     expect(parseJson('{"a":1}', 3)).toMatchObject({ ok: false, rejection: { code: 'oversized' } });
     expect(parseJson('{', 100)).toMatchObject({ ok: false, rejection: { code: 'not_json' } });
     expect(parseJson('{"a":1}', 100)).toEqual({ ok: true, value: { a: 1 } });
+  });
+
+  it('refuses bytes that are not UTF-8 and nesting beyond the limit before parsing, and skips a BOM', () => {
+    const invalid = parseJson(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), 100);
+    expect(invalid).toMatchObject({ ok: false, rejection: { code: 'bad_text', path: '$' } });
+    expect(!invalid.ok && invalid.rejection.message).toMatch(/byte 2 \(0xff\)/);
+    // A 16 MB run of "[" is refused at its 65th byte, long before JSON.parse would see it.
+    const brackets = Buffer.alloc(16 * 1024 * 1024, '[');
+    expect(parseJson(brackets, 32 * 1024 * 1024)).toMatchObject({
+      ok: false,
+      rejection: { code: 'too_deep' },
+    });
+    expect(parseJson(`${'['.repeat(64)}${']'.repeat(64)}`, 1000).ok).toBe(true);
+    expect(parseJson(`${'['.repeat(65)}${']'.repeat(65)}`, 1000).ok).toBe(false);
+    // Brackets inside strings do not count.
+    expect(parseJson(`{"a":"${'['.repeat(100)}"}`, 1000)).toEqual({
+      ok: true,
+      value: { a: '['.repeat(100) },
+    });
+    expect(parseJson(Buffer.from('\ufeff{"a":1}'), 100)).toEqual({ ok: true, value: { a: 1 } });
   });
 
   it('reads zone offsets', () => {
@@ -144,6 +223,14 @@ describe('validatePrediction fast path', () => {
     ['an array of scores', { ...base, scores: [0.4] }],
     ['an object prediction', { ...base, prediction: {} }],
     ['an object version', { ...base, version: {} }],
+    ['a lone surrogate in a category', { ...base, features: { c: '\ud800' } }],
+    ['a control character in a feature name', { ...base, features: { 'a\tb': 1 } }],
+    ['a control character in an id', { ...base, id: 'a\u0000' }],
+    ['a lone surrogate in a version', { ...base, version: '\udc00' }],
+    ['a lone surrogate in a prediction', { ...base, prediction: '\udc00' }],
+    ['a control character in a class name', { ...base, scores: { '\u007f': 1 } }],
+    ['a timestamp after 2106', { ...base, timestamp: 4_294_944_000_000 }],
+    ['deep unknown fields', { ...base, nested: deep(70) }],
     ['not an object', [base]],
   ];
   it.each(cases)('agrees with the full checks on %s', (_, input) => {

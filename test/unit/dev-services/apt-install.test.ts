@@ -30,8 +30,29 @@ describe('ensureBinaries', () => {
       'clickhouse-client': '/usr/bin/clickhouse-client',
       kcat: '/usr/bin/kcat',
       prometheus: '/usr/bin/prometheus',
+      // Not required without the cluster: the name stands in for a path that is never used.
+      zookeeper: 'zookeeper',
     });
     expect(host.commands).toEqual([]);
+  });
+
+  it('installs ZooKeeper (with the Java it depends on) only when the cluster is asked for', async () => {
+    const host = fakeHost(['clickhouse-server', 'clickhouse-client', 'kcat', 'prometheus'], true);
+    await ensureBinaries({ install: true, logger, host });
+    expect(host.commands).toEqual([]);
+    const binaries = await ensureBinaries({ install: true, logger, host, cluster: true });
+    expect(host.commands).toEqual([
+      ['apt-get', 'update'],
+      ['apt-get', 'install', '-y', 'zookeeper'],
+    ]);
+    expect(binaries.zookeeper).toBe('/usr/bin/zookeeper');
+  });
+
+  it('without root, names ZooKeeper among what the cluster misses', async () => {
+    const host = fakeHost(['clickhouse-server', 'clickhouse-client', 'kcat', 'prometheus'], false);
+    await expect(ensureBinaries({ install: true, logger, host, cluster: true })).rejects.toThrow(
+      'Missing zookeeper (not running as root, so they cannot be installed here). Install them with: sudo apt-get update && sudo apt-get install -y zookeeper',
+    );
   });
 
   it('installs what is missing as root: one update, then the installs', async () => {

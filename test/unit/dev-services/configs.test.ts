@@ -4,6 +4,14 @@ import { aptCommands, requiredBinaries } from '../../../src/dev-services/apt-ins
 import { renderClickhouseConfig, renderClickhouseUsers } from '../../../src/dev-services/clickhouse.js';
 import { endpointsFromEnv, endpointsToEnv } from '../../../src/dev-services/endpoints.js';
 import { renderPrometheusConfig } from '../../../src/dev-services/prometheus.js';
+import {
+  clusterEndpointsFromEnv,
+  clusterEndpointsToEnv,
+  clusterNodes,
+  renderClusterNodeConfig,
+  type ClusterNodeSpec,
+} from '../../../src/dev-services/cluster.js';
+import { renderZookeeperConfig } from '../../../src/dev-services/zookeeper.js';
 
 describe('ClickHouse config', () => {
   const config = renderClickhouseConfig({
@@ -104,5 +112,66 @@ describe('service endpoints in the environment', () => {
     expect(() =>
       endpointsFromEnv({ ...endpointsToEnv(endpoints), DRIFTGUARD_CLICKHOUSE_TCP_PORT: 'x' }),
     ).toThrow(/not a port/);
+  });
+});
+
+describe('local cluster configs', () => {
+  const nodes = clusterNodes(
+    2,
+    2,
+    Array.from({ length: 12 }, (_, i) => 2000 + i),
+  );
+
+  it('lays out 2 shards x 2 replicas, 3 ports each', () => {
+    expect(nodes.map((n) => [n.name, n.shard, n.replica, n.httpPort, n.tcpPort, n.interserverPort])).toEqual([
+      ['clickhouse-1-1', 1, 1, 2000, 2001, 2002],
+      ['clickhouse-1-2', 1, 2, 2003, 2004, 2005],
+      ['clickhouse-2-1', 2, 1, 2006, 2007, 2008],
+      ['clickhouse-2-2', 2, 2, 2009, 2010, 2011],
+    ]);
+  });
+
+  it('names every replica of every shard by its TCP port, the node macros, ZooKeeper and the DDL queue', () => {
+    const xml = renderClusterNodeConfig({
+      cluster: 'dg',
+      nodes,
+      self: nodes[2] as ClusterNodeSpec,
+      zookeeperPort: 3000,
+    });
+    expect(xml).toContain(
+      '<shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>2001</port></replica><replica><host>127.0.0.1</host><port>2004</port></replica></shard>',
+    );
+    expect(xml).toContain('<port>2007</port></replica><replica><host>127.0.0.1</host><port>2010</port>');
+    expect(xml).toMatch(/<macros>\s*<shard>2<\/shard>\s*<replica>clickhouse-2-1<\/replica>\s*<\/macros>/);
+    expect(xml).toContain('<node><host>127.0.0.1</host><port>3000</port></node>');
+    expect(xml).toContain('<session_timeout_ms>6000</session_timeout_ms>');
+    expect(xml).toContain('<path>/clickhouse/task_queue/ddl</path>');
+    // An XML comment may not hold "--": ClickHouse refuses the whole file.
+    expect(xml).not.toMatch(/<!--[^]*--[^>][^]*-->/);
+  });
+
+  it('runs ZooKeeper on loopback with the probe commands and short sessions allowed', () => {
+    const cfg = renderZookeeperConfig({ dataDir: '/d', clientPort: 3000 });
+    expect(cfg).toContain('clientPort=3000\nclientPortAddress=127.0.0.1');
+    expect(cfg).toContain('admin.enableServer=false');
+    expect(cfg).toContain('4lw.commands.whitelist=ruok,srvr');
+    expect(cfg).toContain('maxSessionTimeout=10000');
+  });
+
+  it('round-trips cluster.env', () => {
+    const endpoints = {
+      cluster: 'driftguard',
+      clickhouseUrl: 'http://127.0.0.1:2000',
+      nodeUrls: ['http://127.0.0.1:2000', 'http://127.0.0.1:2003'],
+      zookeeper: '127.0.0.1:3000',
+    };
+    const env = clusterEndpointsToEnv(endpoints);
+    expect(env).toMatchObject({
+      DRIFTGUARD_CLICKHOUSE_URL: 'http://127.0.0.1:2000',
+      DRIFTGUARD_CLICKHOUSE_CLUSTER: 'driftguard',
+      DRIFTGUARD_CLICKHOUSE_NODES: 'http://127.0.0.1:2000,http://127.0.0.1:2003',
+    });
+    expect(clusterEndpointsFromEnv(env)).toEqual(endpoints);
+    expect(() => clusterEndpointsFromEnv({})).toThrow('DRIFTGUARD_CLICKHOUSE_CLUSTER is not set');
   });
 });

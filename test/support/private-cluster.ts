@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  clusterNodes,
+  findBinary,
+  findZookeeper,
+  writeClusterNodeFiles,
+  zookeeperAnswers,
+  type ClusterNodeSpec,
+} from '../../src/dev-services/index.js';
+import { clickhouseVersion } from '../../src/dev-services/clickhouse.js';
+import { findFreePorts } from '../../src/dev-services/ports.js';
+import { renderZookeeperConfig } from '../../src/dev-services/zookeeper.js';
+import { waitFor } from './wait.js';
+
+/**
+ * A ClickHouse cluster of a test's own (ZooKeeper + 2 shards × 2 replicas, the same configs as
+ * `dev-services up --cluster`), so a test can kill a replica or stop ZooKeeper — real faults —
+ * without disturbing the shared cluster other test files use. Ports stay the same across
+ * restarts, as a restarted production server's would.
+ */
+export class PrivateCluster {
+  readonly name = 'driftguard';
+  private readonly children = new Map<string, ChildProcess>();
+
+  private constructor(
+    private readonly dir: string,
+    readonly nodes: readonly ClusterNodeSpec[],
+    readonly zookeeperPort: number,
+  ) {}
+
+  static async create(): Promise<PrivateCluster> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'driftguard-cluster-'));
+    const [zookeeperPort = 0, ...ports] = await findFreePorts(13);
+    const nodes = clusterNodes(2, 2, ports);
+    const cluster = new PrivateCluster(dir, nodes, zookeeperPort);
+    await mkdir(path.join(dir, 'zookeeper', 'data'), { recursive: true });
+    await writeFile(
+      path.join(dir, 'zookeeper', 'zoo.cfg'),
+      renderZookeeperConfig({ dataDir: path.join(dir, 'zookeeper', 'data'), clientPort: zookeeperPort }),
+    );
+    for (const node of nodes)
+      await writeClusterNodeFiles(path.join(dir, node.name), nodes, node, zookeeperPort);
+    await cluster.startZookeeper();
+    await Promise.all(nodes.map((_, index) => cluster.startNode(index)));
+    return cluster;
+  }
+
+  /** The node a daemon talks to (shard 1, replica 1). */
+  get url(): string {
+    return this.nodeUrl(0);
+  }
+
+  nodeUrl(index: number): string {
+    return `http://127.0.0.1:${this.nodes[index]?.httpPort ?? 0}`;
+  }
+
+  async startZookeeper(): Promise<void> {
+    const jar = findZookeeper();
+    const java = findBinary('java');
+    if (jar === undefined || java === undefined)
+      throw new Error('ZooKeeper is not installed: run `npx driftguard dev-services up --cluster` as root');
+    const logging = '/usr/share/java/slf4j-simple.jar';
+    this.spawn('zookeeper', java, [
+      '-Xmx128m',
+      '-XX:+UseSerialGC',
+      '-XX:TieredStopAtLevel=1',
+      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+      '-cp',
+      existsSync(logging) ? `${jar}:${logging}` : jar,
+      'org.apache.zookeeper.server.ZooKeeperServerMain',
+      path.join(this.dir, 'zookeeper', 'zoo.cfg'),
+    ]);
+    await waitFor(() => zookeeperAnswers(this.zookeeperPort), {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      description: 'private ZooKeeper to answer',
+    });
+  }
+
+  /** Stops ZooKeeper (SIGTERM, as an operator or an orchestrator would). */
+  stopZookeeper(): Promise<void> {
+    return this.stop('zookeeper', 'SIGTERM');
+  }
+
+  async startNode(index: number): Promise<void> {
+    const node = this.nodes[index];
+    const binary = findBinary('clickhouse-server');
+    if (node === undefined || binary === undefined)
+      throw new Error(`no node ${index} or no clickhouse-server`);
+    this.spawn(node.name, binary, [`--config-file=${path.join(this.dir, node.name, 'config.xml')}`]);
+    await waitFor(() => clickhouseVersion(node.httpPort), {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      description: `${node.name} to answer`,
+    });
+  }
+
+  /** Kills a node outright, as a crash would. */
+  killNode(index: number): Promise<void> {
+    return this.stop(this.nodes[index]?.name ?? '', 'SIGKILL');
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.children.keys()].map((name) => this.stop(name, 'SIGKILL')));
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private spawn(name: string, command: string, args: string[]): void {
+    const child = spawn(command, args, { cwd: this.dir, stdio: 'ignore' });
+    this.children.set(name, child);
+  }
+
+  private async stop(name: string, signal: NodeJS.Signals): Promise<void> {
+    const child = this.children.get(name);
+    this.children.delete(name);
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+}
