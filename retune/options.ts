@@ -233,6 +233,21 @@ export const retuneSchema = z
         /** Health statuses (from the monitor: ok, warning, critical) that start a study. @default ["critical"] */
         states: z.array(z.enum(['ok', 'warning', 'critical'])).default(['critical']),
         /**
+         * Monitor rules whose breach starts a study whatever the health (a trailing `*` matches a
+         * prefix): `estimated:*` retunes when performance estimated without labels (CBPE, DLE)
+         * leaves its band or crosses its threshold, before any label arrives;
+         * `model:multivariate_drift` on a change of the joint distribution. Whole-model rules
+         * only (not a segment's). @default []
+         */
+        rules: z
+          .array(
+            z.string().regex(/^[A-Za-z0-9_.:-]+\*?$/, {
+              message:
+                'a rule id (e.g. estimated:accuracy), optionally ending in * to match a prefix (estimated:*)',
+            }),
+          )
+          .default([]),
+        /**
          * Consecutive evaluations a model's health must stay in `states` before a study starts, so
          * that one noisy window does not buy a study. Counted per replica: a model that moves to
          * another replica starts counting again. @default 1

@@ -86,6 +86,16 @@ export interface TriggerOptions {
 export interface HealthContext {
   /** The start of the first evaluation window of the model's current non-ok streak. */
   readonly driftOnsetMs?: number;
+  /** Ids of the whole model's rules breaching in this evaluation (`triggers.rules` matches them). */
+  readonly breachingRules?: readonly string[];
+}
+
+/** Whether a breaching rule matches a `triggers.rules` pattern (exact, or a prefix ending in `*`). */
+export function ruleTriggers(patterns: readonly string[], breaching: readonly string[]): string | undefined {
+  for (const rule of breaching) {
+    for (const p of patterns) if (p.endsWith('*') ? rule.startsWith(p.slice(0, -1)) : rule === p) return rule;
+  }
+  return undefined;
 }
 
 export interface TriggerResult {
@@ -201,8 +211,9 @@ export class Retuner {
   }
 
   /**
-   * The monitor's hook: starts a study when `status` is one of `triggers.states`; never throws for
-   * policy refusals. `context.driftOnsetMs` anchors the study's data after the drift.
+   * The monitor's hook: starts a study when `status` is one of `triggers.states` or a breaching rule
+   * matches `triggers.rules`; never throws for policy refusals. `context.driftOnsetMs` anchors the
+   * study's data after the drift.
    */
   async onHealth(
     model: string,
@@ -210,7 +221,8 @@ export class Retuner {
     context: HealthContext = {},
   ): Promise<TriggerResult | undefined> {
     if (!this.config.enabled) return undefined;
-    if (!(this.config.triggers.states as readonly string[]).includes(status)) {
+    const byRule = ruleTriggers(this.config.triggers.rules, context.breachingRules ?? []);
+    if (!(this.config.triggers.states as readonly string[]).includes(status) && byRule === undefined) {
       this.healthStreaks.delete(model);
       return undefined;
     }
@@ -222,6 +234,7 @@ export class Retuner {
       this.logger.debug({ model, status, streak, needed }, 'health trigger waits for more evaluations');
       return undefined;
     }
+    if (byRule !== undefined) this.logger.info({ model, status, rule: byRule }, 'retune triggered by a rule');
     try {
       return await this.trigger(model, {
         source: 'monitor',

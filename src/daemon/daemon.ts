@@ -35,6 +35,8 @@ import { hostname } from 'node:os';
 import { ModelOwnership } from '../coordination/ownership.js';
 import { createMonitorMetrics, Monitor, monitorSources } from '../monitor/monitor.js';
 import { monitorReadRoutes, monitorWriteRoutes } from '../http/monitor-routes.js';
+import { performanceRoutes } from '../http/performance-routes.js';
+import { EstimationStore } from '../monitor/estimation/estimation-store.js';
 import { modelSettings } from '../monitor/options.js';
 import { openApiRoute } from '../http/openapi.js';
 import { retuneRoutes } from '../http/retune-routes.js';
@@ -211,11 +213,13 @@ export class Daemon {
       },
       (error) => monitorLogger.warn({ err: error }, 'monitor cycle failed; will retry next interval'),
     );
+    const estimationStore = new EstimationStore(store);
     const httpLogger = rootLogger.child({ component: 'http' });
     // One budget for every request body: memory stays bounded however many requests arrive at once.
     const budget = new BodyBudget(config.http.maxBodyBytesInFlight);
     const monitorRouteDeps = {
       store: monitorStore,
+      estimation: estimationStore,
       alerting: this.alerting,
       config: config.monitoring,
       maxBodyBytes: config.http.maxBodyBytes,
@@ -254,7 +258,12 @@ export class Daemon {
           logger: httpLogger,
         }),
       ],
-      readRoutes: [monitorReadRoutes(monitorRouteDeps), retune.read, openApiRoute(DRIFTGUARD_VERSION)],
+      readRoutes: [
+        monitorReadRoutes(monitorRouteDeps),
+        performanceRoutes({ estimation: estimationStore }),
+        retune.read,
+        openApiRoute(DRIFTGUARD_VERSION),
+      ],
     });
     this.http = new HttpServer(this.app);
     const retentionLogger = rootLogger.child({ component: 'retention' });

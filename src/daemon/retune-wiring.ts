@@ -36,7 +36,15 @@ export interface RetuneWiring {
    * a failure (the store down while a study is created) is logged and the next evaluation retries.
    */
   onEvaluated(
-    evaluation: { readonly model: string; readonly status: string },
+    evaluation: {
+      readonly model: string;
+      readonly status: string;
+      readonly rules: ReadonlyArray<{
+        readonly rule: string;
+        readonly breaching: boolean;
+        readonly segment?: string;
+      }>;
+    },
     health: { readonly driftOnsetMs?: number },
   ): void;
 }
@@ -90,8 +98,12 @@ export function createRetuneWiring(deps: RetuneWiringDeps): RetuneWiring {
   return {
     retuner,
     onEvaluated(evaluation, health) {
+      // The whole model's breaching rules, for `retune.triggers.rules` (e.g. estimated:*).
+      const breachingRules = evaluation.rules
+        .filter((r) => r.breaching && (r.segment ?? '') === '')
+        .map((r) => r.rule);
       retuner
-        .onHealth(evaluation.model, evaluation.status, health)
+        .onHealth(evaluation.model, evaluation.status, { ...health, breachingRules })
         .catch((error: unknown) =>
           logger.warn(
             { err: error, model: evaluation.model },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Alerting } from '../alerts/index.js';
 import { MAX_LIST_LIMIT } from '../alerts/index.js';
 import type { HealthRow, MonitorStore, StoredCounts } from '../monitor/monitor-store.js';
+import type { AttributionRow, EstimationStore } from '../monitor/estimation/estimation-store.js';
 import { buildReferenceProfile, parseSample, SampleError } from '../monitor/reference.js';
 import { modelSettings, type CompiledMonitoring, type ResolvedModelSettings } from '../monitor/options.js';
 import { DriftguardError } from '../../kernel/errors.js';
@@ -26,6 +27,8 @@ export interface MonitorRoutesDeps {
   /** Reserves request bodies against the shared budget (see body-budget.ts). */
   readonly bodyBudget?: express.RequestHandler;
   readonly now?: () => number;
+  /** The features explaining a warning or critical model, served with its health. */
+  readonly estimation?: Pick<EstimationStore, 'latestAttribution'>;
 }
 
 const modelParam = z.string().regex(MODEL_NAME_PATTERN, { message: MODEL_NAME_RULE });
@@ -93,13 +96,17 @@ export function monitorReadRoutes(deps: MonitorRoutesDeps): Router {
     });
   });
   router.get('/v1/models/:model/health', async (req, res) => {
-    const [h] = await deps.store.latestHealth(model(req)).catch(storeFailure);
+    const name = model(req);
+    const [[h], attribution] = await Promise.all([
+      deps.store.latestHealth(name).catch(storeFailure),
+      deps.estimation?.latestAttribution(name).catch(storeFailure) ?? Promise.resolve([]),
+    ]);
     if (h === undefined)
       throw new ApiError(
         'model_not_found',
         `no evaluation of model ${JSON.stringify(req.params['model'])} yet`,
       );
-    res.json(healthJson(h));
+    res.json({ ...healthJson(h), attribution: attribution.map(attributionJson) });
   });
   router.get('/v1/models/:model/drift', async (req, res) => {
     const q = parseInput(driftQuery, req.query, 'query');
@@ -206,6 +213,19 @@ function storedJson(counts: StoredCounts | undefined, window: ResolvedModelSetti
     window: window.type === 'time' ? (c?.window ?? 0) : Math.min(c?.total ?? 0, window.count),
   });
   return { predictions: of(counts?.predictions), outcomes: of(counts?.outcomes) };
+}
+
+/** One ranked feature: its share of blame and the raw evidence of each kind (null where not used). */
+function attributionJson(a: AttributionRow) {
+  return {
+    rank: Number(a.rank),
+    feature: a.feature,
+    score: a.score,
+    effect: a.effect,
+    reconstruction: a.reconstruction,
+    performance: a.performance,
+    basis: a.basis === '' ? [] : a.basis.split(','),
+  };
 }
 
 function healthJson(h: HealthRow) {

@@ -99,7 +99,8 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'get',
     path: '/v1/models/{model}/health',
     tag: 'monitor',
-    summary: "A model's latest health (ok, warning, critical) with reasons",
+    summary:
+      "A model's latest health (ok, warning, critical) with reasons and, when warning or critical, the top 5 features that explain it (attribution)",
   },
   {
     method: 'get',
@@ -119,6 +120,24 @@ export const OPERATIONS: readonly Operation[] = [
       },
       ...page,
     ],
+  },
+  {
+    method: 'get',
+    path: '/v1/models/{model}/performance',
+    tag: 'monitor',
+    summary:
+      'Estimated performance (CBPE, DLE) per evaluation window with its band, beside the realized value and label coverage; and which estimators are fitted',
+    query: [
+      { name: 'from', schema: { type: 'integer' }, description: 'epoch ms; default 24 h before `to`' },
+      { name: 'to', schema: { type: 'integer' }, description: 'epoch ms; default now' },
+      {
+        name: 'metric',
+        schema: { type: 'string', enum: ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'mae', 'rmse'] },
+        description: 'only this metric',
+      },
+      ...page,
+    ],
+    ok: { status: 200, description: 'results newest first', schema: ref('Performance') },
   },
   {
     method: 'post',
@@ -286,6 +305,60 @@ export function openApiDocument(version: string): Schema {
               required: ['code', 'message'],
               properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
             },
+          },
+        },
+        Performance: {
+          type: 'object',
+          properties: {
+            model: { type: 'string' },
+            fromMs: { type: 'integer' },
+            toMs: { type: 'integer' },
+            estimators: {
+              type: 'object',
+              nullable: true,
+              description:
+                'the newest fit on the reference: rows, labelledRows, waitingForLabels, and per estimator "fitted" or the reason it is not',
+            },
+            results: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: [
+                  'metric',
+                  'estimated',
+                  'estimatedLower',
+                  'estimatedUpper',
+                  'realized',
+                  'labelCoverage',
+                ],
+                properties: {
+                  evaluatedAtMs: { type: 'integer' },
+                  windowStartMs: { type: 'integer' },
+                  windowEndMs: { type: 'integer' },
+                  metric: { type: 'string' },
+                  method: { type: 'string', enum: ['cbpe', 'dle'] },
+                  estimated: { type: 'number', nullable: true },
+                  estimatedLower: { type: 'number', nullable: true },
+                  estimatedUpper: { type: 'number', nullable: true },
+                  realized: {
+                    type: 'number',
+                    nullable: true,
+                    description: "on the window's labelled rows; null while none arrived",
+                  },
+                  labelCoverage: { type: 'number' },
+                  labelled: { type: 'integer' },
+                  events: { type: 'integer' },
+                  referenceValue: { type: 'number', nullable: true },
+                  referenceLower: { type: 'number', nullable: true },
+                  referenceUpper: { type: 'number', nullable: true },
+                  threshold: { type: 'number', nullable: true },
+                  breaching: { type: 'boolean' },
+                },
+              },
+            },
+            limit: { type: 'integer' },
+            offset: { type: 'integer' },
+            nextOffset: { type: 'integer', nullable: true },
           },
         },
         IngestResult: {

@@ -18,6 +18,7 @@ import type { RuleEvaluation } from '../alerts/index.js';
 import type { ResolvedModelSettings } from './options.js';
 import type { FeatureGrid } from './queries.js';
 import type { ReferenceProfile } from './reference.js';
+import type { Attribution, EstimationReport } from './estimation/types.js';
 
 /**
  * The pure half of a monitor cycle: ClickHouse aggregates + the reference → drift, quality and
@@ -55,7 +56,8 @@ export type HealthStatus = 'ok' | 'warning' | 'critical';
 
 export interface DriftRow {
   readonly feature: string;
-  readonly kind: 'numeric' | 'categorical';
+  /** 'multivariate': the joint distribution (estimation step, feature `__multivariate__`). */
+  readonly kind: 'numeric' | 'categorical' | 'multivariate';
   readonly detector: string;
   readonly statistic: number;
   readonly pValue: number | null;
@@ -105,6 +107,10 @@ export interface ModelEvaluation {
   readonly segment: string;
   /** The segments evaluated beside the whole model; empty for a segment or without `segments`. */
   readonly segments: readonly SegmentEvaluation[];
+  /** Estimated performance and multivariate drift (src/monitor/estimation/), when evaluated. */
+  readonly estimation?: EstimationReport;
+  /** The features that explain a warning or critical model, ranked (at most 5), and the evidence used. */
+  readonly attribution?: Attribution;
 }
 
 /** One segment's evaluation, with the reference it was compared with. */
@@ -386,7 +392,8 @@ export function evaluateModel(input: EvaluateInput): ModelEvaluation {
   };
 }
 
-function detectorRow(
+/** One per-feature detector's result as a drift row (also used for the model's outputs). */
+export function detectorRow(
   feature: string,
   kind: 'numeric' | 'categorical',
   name: string,

@@ -11,6 +11,7 @@ import {
   type WindowBounds,
 } from './queries.js';
 import type { ReferenceProfile, SampleRow } from './reference.js';
+import { attributionRows, estimationResultRows } from './estimation/result-rows.js';
 
 /**
  * The monitor's adapter over the storage port for everything but window aggregates (those are
@@ -193,6 +194,8 @@ export class MonitorStore {
       this.insert('performance_results', all('performance')),
       this.insert('quality_results', all('quality')),
       this.insert('segment_quality_results', all('segmentQuality')),
+      this.insert('estimation_results', evaluations.flatMap(estimationResultRows)),
+      this.insert('feature_attribution', evaluations.flatMap(attributionRows)),
     ]);
     await this.insert('model_health', all('health'));
   }

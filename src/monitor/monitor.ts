@@ -13,6 +13,7 @@ import { SegmentEvaluator } from './segment-evaluator.js';
 import { withSegments } from './segments.js';
 import { seriesOf } from './series.js';
 import { readGroup, storeRollups, type RollupPort } from './window-reads.js';
+import { estimationStep, type EstimationPort } from './estimation/step.js';
 import type { Store } from '../../kernel/store.js';
 
 export { createMonitorMetrics, type MonitorMetrics } from './metrics.js';
@@ -47,6 +48,8 @@ export interface MonitorSources {
   readonly rows: RowReadsPort;
   /** The rollups; without, every window is read from its rows. */
   readonly rollups: RollupPort | undefined;
+  /** Estimated performance, multivariate and output drift, attribution; without, none of them. */
+  readonly estimation?: EstimationPort;
 }
 
 /** The monitor's sources over the storage port, rollups as configured. */
@@ -59,6 +62,7 @@ export function monitorSources(
   readonly store: MonitorStore;
   readonly rows: RowWindowReader;
   readonly rollups: ReturnType<typeof storeRollups> | undefined;
+  readonly estimation: EstimationPort;
 } {
   return {
     store: new MonitorStore(store),
@@ -70,6 +74,7 @@ export function monitorSources(
           logger,
         )
       : undefined,
+    estimation: estimationStep(store, logger),
   };
 }
 
@@ -134,6 +139,7 @@ export class Monitor {
       this.series.release(model);
       this.rows.forget(model);
       this.deps.rollups?.forget(model);
+      this.deps.estimation?.forget(model);
       this.onsets.forget(model);
       this.deps.alerting?.release(model);
       this.deps.onReleased?.(model);
@@ -246,7 +252,16 @@ export class Monitor {
         this.failed(plan.model, error);
       }
     }
-    return evaluations;
+    const { estimation, config } = this.deps;
+    if (estimation === undefined || evaluations.length === 0) return evaluations;
+    return estimation.apply({
+      group,
+      evaluations,
+      reads,
+      nowMs,
+      gridCells: config.gridCells,
+      labelHorizonMs: config.labelHorizonMs,
+    });
   }
 
   private async evaluateModel(

@@ -90,12 +90,13 @@ const performanceMetric = z.enum([
   'rmse',
   'mape',
   'r2',
+  'roc_auc',
 ]);
 
 export const performanceSchema = z
   .object({
     metric: performanceMetric,
-    /** Breaching when the metric falls below this (accuracy, f1, r2). */
+    /** Breaching when the metric falls below this (accuracy, f1, r2, roc_auc). */
     min: z.number().optional(),
     /** Breaching when the metric rises above this (mae, rmse, mape). */
     max: z.number().optional(),
@@ -151,6 +152,78 @@ export const segmentSchema = z
     }
   });
 
+/** Metrics estimated without labels: CBPE for classifiers with scores, DLE for regression. */
+export const ESTIMATED_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'mae', 'rmse'] as const;
+
+/**
+ * Performance estimation without labels, multivariate drift and output drift for one model
+ * (docs/monitoring.md, "Estimated performance, multivariate drift, attribution"). The
+ * estimators are fitted once per reference from its rows in the event store (labelled ones for
+ * CBPE and DLE); a model whose reference lacks what one needs is reported as such.
+ */
+export const estimationSchema = z
+  .object({
+    /** Fit and evaluate the estimators for this model. @default true */
+    enabled: z.boolean().default(true),
+    /**
+     * Thresholds on estimated metrics (accuracy, precision, recall, f1, roc_auc for classifiers;
+     * mae, rmse for regression): rule `estimated:<metric>:threshold`, critical. @default []
+     */
+    performance: z
+      .array(
+        z
+          .object({
+            metric: z.enum(ESTIMATED_METRICS),
+            /** Breaching when the estimate falls below this. */
+            min: z.number().optional(),
+            /** Breaching when the estimate rises above this. */
+            max: z.number().optional(),
+          })
+          .strict()
+          .refine((t) => (t.min === undefined) !== (t.max === undefined), {
+            message: 'give exactly one of `min` and `max`',
+          }),
+      )
+      .default([]),
+    /**
+     * Severity of rule `estimated:<metric>`: the estimate left its reference band on the side
+     * where the model is worse (lower accuracy, higher MAE). @default "warning"
+     */
+    bandSeverity: z.enum(['warning', 'critical']).default('warning'),
+    multivariate: z
+      .object({
+        /** PCA reconstruction error of the joint distribution (rule `model:multivariate_drift`). @default true */
+        enabled: z.boolean().default(true),
+        /** @default "warning" */
+        severity: z.enum(['warning', 'critical']).default('warning'),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Drift of the model's outputs (`__prediction__`, `__score__`, `__score__:<class>`) against
+     * the reference's, with the same tests as features (rule `drift:<output>:default`, warning).
+     * @default true
+     */
+    outputDrift: z.boolean().default(true),
+    /**
+     * Features the estimators use at most (the first by name): PCA sums d(d+1)/2 products per row
+     * in ClickHouse, and the loss models' fit grows with the cube of their bins. @default 32
+     */
+    maxFeatures: z.number().int().min(2).max(100).default(32),
+    /**
+     * Window rows the estimates are computed from at most: a larger window is read on a
+     * deterministic sample of about this many rows (one in ceil(events / maxWindowRows), by the
+     * hash of the event id), which bounds the cost of a cycle; the bands are those of the
+     * sample's size. Realized performance reads every labelled row. @default 200000
+     */
+    maxWindowRows: z.number().int().min(1_000).default(200_000),
+    /** Reference rows the estimators are fitted on at most (the first ones). @default 20000 */
+    maxFitRows: z.number().int().min(1_000).max(200_000).default(20_000),
+    /** How often a reference whose estimators still wait for labelled rows is fitted again. @default 900000 */
+    refitIntervalMs: durationMs.default(900_000),
+  })
+  .strict();
+
 export const modelMonitoringSchema = z
   .object({
     /** Feature kinds; features not listed are inferred from the stored events. @default {} */
@@ -179,6 +252,8 @@ export const modelMonitoringSchema = z
      * (docs/monitoring.md, Segments). @default []
      */
     segments: z.array(segmentSchema).max(4).default([]),
+    /** Estimated performance, multivariate and output drift (docs/monitoring.md). */
+    estimation: estimationSchema.prefault({}),
   })
   .strict()
   .superRefine((model, ctx) => {
@@ -314,6 +389,7 @@ export type ReferenceConfig = z.output<typeof referenceSchema>;
 export type DetectorConfig = z.output<typeof detectorSpec>;
 export type PerformanceConfig = z.output<typeof performanceSchema>;
 export type SegmentConfig = z.output<typeof segmentSchema>;
+export type EstimationConfig = z.output<typeof estimationSchema>;
 
 export type CompiledMonitoring = DeepReadonly<MonitoringConfig>;
 

@@ -1,6 +1,7 @@
 import type { ModelEvaluation } from './evaluate.js';
 import type { MonitorMetrics, SeriesValue } from './metrics.js';
 import type { CompiledMonitoring } from './options.js';
+import { estimationSeries } from './estimation/series.js';
 
 const STATUS_VALUE = { ok: 0, warning: 1, critical: 2 } as const;
 
@@ -30,6 +31,7 @@ export function seriesOf(
     values.push([m.drifted, labels, d.drifted ? 1 : 0]);
   }
   for (const p of e.performance) values.push([m.performance, { model, metric: p.metric }, p.value]);
+  values.push(...estimationSeries(e, m));
   for (const s of e.segments) {
     const segment = s.segment;
     values.push([m.segmentHealth, { model, segment }, STATUS_VALUE[s.status]]);

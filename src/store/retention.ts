@@ -30,6 +30,8 @@ export const HISTORY_TABLES = [
   'quality_results',
   'segment_quality_results',
   'model_health',
+  'estimation_results',
+  'feature_attribution',
   'alert_notifications',
   'alert_outbox',
   'alert_deliveries',

@@ -1,5 +1,6 @@
 import { ALERT_MIGRATIONS } from '../alerts/migrations.js';
 import { MONITOR_MIGRATIONS } from '../monitor/migrations.js';
+import { ESTIMATION_MIGRATIONS } from '../monitor/estimation/migrations.js';
 import { ROLLUP_MIGRATIONS } from '../monitor/rollup-schema.js';
 import { RETUNE_MIGRATIONS } from '../../retune/store/index.js';
 import type { Migration } from '../../kernel/migrations.js';
@@ -13,6 +14,7 @@ export const ALL_MIGRATIONS: readonly Migration[] = [
   ...EVENT_MIGRATIONS,
   ...MONITOR_MIGRATIONS,
   ...ROLLUP_MIGRATIONS,
+  ...ESTIMATION_MIGRATIONS,
   ...ALERT_MIGRATIONS,
   ...RETUNE_MIGRATIONS,
 ];

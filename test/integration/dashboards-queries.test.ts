@@ -307,7 +307,7 @@ describe('dashboard PromQL and alerting rules against Prometheus scraping a runn
       expect(missing, `${metric} is read by a dashboard but not exposed`).not.toContain(metric);
     }
     const expectedLater =
-      /^driftguard_(model_health|feature_drift|performance_metric|label_coverage|monitor_|retune_|promotions_|alert|ingest_unpaired|store_retries)/;
+      /^driftguard_(model_health|feature_drift|performance_metric|label_coverage|monitor_|retune_|promotions_|alert|ingest_unpaired|store_retries|estimated_performance|multivariate_drift)/;
     for (const metric of missing)
       expect(metric, `unexpected missing metric ${metric}`).toMatch(expectedLater);
   });
@@ -341,6 +341,7 @@ describe('dashboard PromQL and alerting rules against Prometheus scraping a runn
       'DriftguardConsumerLagGrowing',
       'DriftguardDeadLettersRising',
       'DriftguardDown',
+      'DriftguardEstimatedPerformanceDegraded',
       'DriftguardIngestStalled',
       'DriftguardModelCritical',
       'DriftguardStoreDown',

@@ -138,7 +138,11 @@ describe.each(ENGINES)('monitor segments on the %s backend', (engine) => {
     ]);
     expect(shop.drift.find((d) => d.feature === 'x' && d.detector === 'default')?.drifted).toBe(false);
     expect(shop.status).toBe('critical');
-    expect(shop.reasons).toEqual([expect.stringMatching(/^segment country=DE: 1 of 2 features drifted: x$/)]);
+    // The critical model's reasons end with the features that explain it (x, shifted in DE).
+    expect(shop.reasons).toEqual([
+      expect.stringMatching(/^segment country=DE: 1 of 2 features drifted: x$/),
+      expect.stringMatching(/^explained by: x (0\.\d+|1)\b.* \(drift of segment country=DE\)$/),
+    ]);
     const de = shop.segments.find((s) => s.segment === 'country=DE');
     expect(de?.events).toBeGreaterThan(400);
     expect(de?.drift.map((d) => d.feature)).not.toContain('country');

@@ -170,7 +170,7 @@ describe('dashboards', () => {
     },
   );
 
-  it('cover the data the brief names: drift, heatmap, distributions, performance, quality, retune', () => {
+  it('cover the data the brief names: drift, heatmap, distributions, performance, estimated performance, multivariate drift, attribution, quality, retune', () => {
     const titles = (uid: string): string[] => {
       const found = dashboards.find((d) => d.dashboard.uid === uid);
       return found ? allPanels(found.dashboard).map((p) => `${p.type}:${p.title}`) : [];
@@ -183,6 +183,9 @@ describe('dashboards', () => {
         expect.stringMatching(/^table:Outcome labels/),
         expect.stringMatching(/^timeseries:Label coverage/),
         expect.stringMatching(/^table:Data-quality rules/),
+        expect.stringMatching(/^timeseries:Estimated vs realized performance$/),
+        expect.stringMatching(/^timeseries:Multivariate drift: reconstruction error/),
+        expect.stringMatching(/^table:Features that explain the model/),
       ]),
     );
     expect(titles('driftguard-retune')).toEqual(
@@ -286,6 +289,7 @@ describe('Prometheus alerting rules', () => {
       'DriftguardConsumerLagGrowing',
       'DriftguardDeadLettersRising',
       'DriftguardDown',
+      'DriftguardEstimatedPerformanceDegraded',
       'DriftguardIngestStalled',
       'DriftguardModelCritical',
       'DriftguardStoreDown',

@@ -5,7 +5,9 @@ import { insertObjects, type Store } from '../../../kernel/store.js';
  * panel's SQL (test/integration/dashboards-queries.test.ts). Two models: `fraud` (a binary
  * classifier with labels) and `demand` (a regression). 12 hours of history ending at `nowSec`,
  * so both the dashboard range (last 6 h) and its baseline (the 6 h before) hold data. Drift
- * starts on `amount` 3 hours ago, which makes `fraud` critical.
+ * starts on `amount` 3 hours ago, which makes `fraud` critical: its estimated performance falls
+ * (labels arrive two hours late, so the newest windows have an estimate and no realized value),
+ * the reconstruction error leaves its band and `amount` explains it.
  */
 
 type Row = Record<string, unknown>;
@@ -118,6 +120,8 @@ export async function seedDashboardData(store: Store, nowSec: number): Promise<v
   ]);
 
   const drift: Row[] = [];
+  const estimated: Row[] = [];
+  const attribution: Row[] = [];
   const performance: Row[] = [];
   const quality: Row[] = [];
   const health: Row[] = [];
@@ -170,6 +174,77 @@ export async function seedDashboardData(store: Store, nowSec: number): Promise<v
         coverage: 20 / 30,
       });
     }
+    // Estimated performance: labels arrive after two hours, so the newest windows have none.
+    const labelled = evaluatedAt < nowSec - 2 * HOUR;
+    for (const [model, method, metric, value, realized] of [
+      ['fraud', 'cbpe', 'accuracy', drifted ? 0.82 : 0.92, drifted ? 0.8 : 0.93],
+      ['fraud', 'cbpe', 'roc_auc', drifted ? 0.86 : 0.95, drifted ? 0.84 : 0.95],
+      ['demand', 'dle', 'mae', drifted ? 6.1 : 4.2, drifted ? 6.4 : 4.1],
+    ] as const) {
+      const loss = method === 'dle';
+      const lower = value * 0.97;
+      const upper = value * 1.03;
+      const referenceValue = loss ? 4.2 : metric === 'accuracy' ? 0.92 : 0.95;
+      estimated.push({
+        model,
+        ...window,
+        segment: '',
+        metric,
+        method,
+        estimated: value,
+        estimated_lower: lower,
+        estimated_upper: upper,
+        reference_value: referenceValue,
+        reference_lower: referenceValue * 0.96,
+        reference_upper: referenceValue * 1.04,
+        realized: labelled ? realized : null,
+        labelled: labelled ? 30 : 0,
+        total: 30,
+        coverage: labelled ? 1 : 0,
+        threshold: null,
+        breaching: (loss ? value > referenceValue * 1.04 : value < referenceValue * 0.96) ? 1 : 0,
+        details: '{}',
+      });
+    }
+    // Multivariate drift: the reconstruction error leaves its band with the drift.
+    drift.push({
+      model: 'fraud',
+      ...window,
+      segment: '',
+      feature: '__multivariate__',
+      kind: 'multivariate',
+      detector: 'pca_reconstruction',
+      statistic: drifted ? 1.9 : 1.2 + random() * 0.05,
+      p_value: null,
+      effect: drifted ? 0.7 : 0.02,
+      threshold: 1.35,
+      drifted: drifted ? 1 : 0,
+      status: drifted ? 'drifted' : 'ok',
+      window_count: 30,
+      reference_count: 50_000,
+      details:
+        '{"referenceValue":1.2,"lower":1.05,"upper":1.35,"components":2,"features":3,"contributions":[]}',
+    });
+    if (drifted) {
+      for (const [rank, feature, score, effect, reconstruction] of [
+        [1, 'amount', 0.71, 0.35, 0.5],
+        [2, 'age', 0.19, 0.06, 0.12],
+        [3, 'country', 0.1, 0.04, 0.05],
+      ] as const) {
+        attribution.push({
+          model: 'fraud',
+          ...window,
+          status: 'critical',
+          rank,
+          feature,
+          score,
+          effect,
+          reconstruction,
+          performance: null,
+          basis: 'effect,reconstruction',
+        });
+      }
+    }
     quality.push(
       {
         model: 'fraud',
@@ -207,6 +282,8 @@ export async function seedDashboardData(store: Store, nowSec: number): Promise<v
     }
   }
   await insert(store, 'drift_results', drift);
+  await insert(store, 'estimation_results', estimated);
+  await insert(store, 'feature_attribution', attribution);
   await insert(store, 'performance_results', performance);
   await insert(store, 'quality_results', quality);
   await insert(store, 'model_health', health);

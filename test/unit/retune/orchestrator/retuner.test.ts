@@ -4,6 +4,8 @@ import path from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Retuner, type RetuneProgressEvent } from '../../../../retune/orchestrator/index.js';
+import { ruleTriggers } from '../../../../retune/orchestrator/retuner.js';
+import { compileRetuneOptions } from '../../../../retune/options.js';
 import { MemoryRetuneStorage } from '../../../../retune/store/index.js';
 import { createLogger } from '../../../../kernel/logger.js';
 import {
@@ -67,6 +69,48 @@ describe('Retuner triggers', () => {
     expect(text).toMatch(/driftguard_promotions_total\{model="churn",decision="promoted"\} 1/);
     expect(text).toMatch(/driftguard_retune_studies_running 0/);
     await retuner.stop();
+  });
+
+  it('starts on a breaching rule named by triggers.rules whatever the health (estimated:*), exact or by prefix', async () => {
+    const { retuner } = await make({
+      triggers: {
+        cooldownMs: 0,
+        maxConcurrentStudies: 1,
+        states: [],
+        rules: ['estimated:*', 'model:multivariate_drift'],
+      },
+    });
+    await retuner.start();
+    // No state triggers, and rules that are not named do not either.
+    expect(await retuner.onHealth('churn', 'critical', { breachingRules: ['model:drift'] })).toBeUndefined();
+    expect(
+      await retuner.onHealth('churn', 'warning', { breachingRules: ['estimate:accuracy'] }),
+    ).toBeUndefined();
+    const started = await retuner.onHealth('churn', 'warning', {
+      breachingRules: ['drift:x:default', 'estimated:accuracy'],
+      driftOnsetMs: 1_000,
+    });
+    expect(started?.model).toBe('churn');
+    expect((await retuner.waitForStudy(started?.studyId ?? '')).record.trigger).toBe('monitor');
+    const exact = await retuner.onHealth('other', 'ok', { breachingRules: ['model:multivariate_drift'] });
+    expect(exact?.model).toBe('other');
+    await retuner.waitForStudy(exact?.studyId ?? '');
+    await retuner.stop();
+  });
+
+  it('matches rule patterns exactly or by a trailing * prefix', () => {
+    expect(ruleTriggers(['estimated:*'], ['model:drift', 'estimated:roc_auc'])).toBe('estimated:roc_auc');
+    expect(ruleTriggers(['estimated:accuracy'], ['estimated:accuracy:threshold'])).toBeUndefined();
+    expect(ruleTriggers(['estimated:accuracy*'], ['estimated:accuracy:threshold'])).toBe(
+      'estimated:accuracy:threshold',
+    );
+    expect(ruleTriggers([], ['estimated:accuracy'])).toBeUndefined();
+  });
+
+  it('refuses a rule pattern that is not a rule id, naming the form', () => {
+    expect(() => compileRetuneOptions({ triggers: { rules: ['estimated:acc uracy'] } })).toThrow(
+      /a rule id \(e\.g\. estimated:accuracy\), optionally ending in \* to match a prefix/,
+    );
   });
 
   it('waits for consecutiveEvaluations in a trigger state, and a healthy one resets the count', async () => {
