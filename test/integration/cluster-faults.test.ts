@@ -128,7 +128,8 @@ async function notReady(
   );
 }
 
-describe('a ClickHouse cluster under ingest', () => {
+// Longer than the suite's 2 minutes: a node restarted on a loaded machine can take one of its own.
+describe('a ClickHouse cluster under ingest', { timeout: 300_000 }, () => {
   it('loses nothing and shows nothing twice when a replica is SIGKILLed mid-ingest, and the replica catches up', async () => {
     const cluster = await PrivateCluster.create();
     cleanups.push(() => cluster.dispose());

@@ -194,9 +194,9 @@ describe('the schema on a cluster, node by node', () => {
         node,
         `SELECT (SELECT count() FROM system.tables WHERE database = '${db}') AS tables, (SELECT count() FROM system.columns WHERE database = '${db}' AND name = 'num_layout') AS layout`,
       );
-      // 27 tables, each local and Distributed, and schema_migrations; num_layout on both
+      // 30 tables, each local and Distributed, and schema_migrations; num_layout on both
       // predictions tables.
-      expect(row, `node ${node}`).toEqual({ tables: '55', layout: '2' });
+      expect(row, `node ${node}`).toEqual({ tables: '61', layout: '2' });
     }
   });
 
@@ -320,7 +320,7 @@ describe('the schema on a cluster, node by node', () => {
         `SELECT name FROM system.tables WHERE database = '${old.db}' AND name != 'schema_migrations' ORDER BY name`,
       )
     ).map((t) => t.name);
-    expect(tables).toHaveLength(27);
+    expect(tables).toHaveLength(30);
     const { clickhouseTcpPort } = servicesEnv();
     for (const table of tables) {
       await clickhouseQuery(

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -92,11 +92,26 @@ export class PrivateCluster {
     if (node === undefined || binary === undefined)
       throw new Error(`no node ${index} or no clickhouse-server`);
     this.spawn(node.name, binary, [`--config-file=${path.join(this.dir, node.name, 'config.xml')}`]);
-    await waitFor(() => clickhouseVersion(node.httpPort), {
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      description: `${node.name} to answer`,
-    });
+    const child = this.children.get(node.name);
+    const errorLog = path.join(this.dir, node.name, 'logs', 'clickhouse-server.err.log');
+    // A node restarted after SIGKILL on a loaded machine (the whole suite beside it) has been
+    // seen to take over a minute to load its replicated tables; a timeout names what it logged.
+    await waitFor(
+      async () => {
+        if (child !== undefined && (child.exitCode !== null || child.signalCode !== null))
+          throw new Error(
+            `${node.name} exited (${String(child.exitCode ?? child.signalCode)}): ${tail(errorLog)}`,
+          );
+        return clickhouseVersion(node.httpPort);
+      },
+      {
+        timeoutMs: 150_000,
+        intervalMs: 200,
+        get description() {
+          return `${node.name} to answer (its error log ends: ${tail(errorLog)})`;
+        },
+      },
+    );
   }
 
   /** Kills a node outright, as a crash would. */
@@ -121,5 +136,14 @@ export class PrivateCluster {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
     await exited;
+  }
+}
+
+/** The last lines of a log file, or why there are none. */
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-6).join(' / ').slice(-1500);
+  } catch {
+    return '(no log)';
   }
 }

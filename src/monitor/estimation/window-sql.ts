@@ -272,7 +272,10 @@ export function outputsBranch(
   numeric: readonly { readonly spec: OutputSpec; readonly grid: FeatureGrid }[],
   cells: number,
 ): string {
-  const outputs = [{ lo: 0, inverseWidth: 0, value: '0.', present: '1' }].concat(
+  // Slot 0 counts the rows. Its "present" reads a column: on an 18.16 Distributed table a
+  // subquery of constants only loses its WHERE's model condition ("Not found column
+  // equals(model, …) in block"), tested on the cluster.
+  const outputs = [{ lo: 0, inverseWidth: 0, value: '0.', present: 'notEmpty(model)' }].concat(
     numeric.map((o) => ({ lo: o.grid.lo, inverseWidth: o.grid.inverseWidth, ...outputValue(o.spec) })),
   );
   const slots = outputs.map((_, i) => sqlNumber(i)).join(', ');
