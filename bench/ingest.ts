@@ -27,10 +27,12 @@
  * machine no speed-up is expected: the figure shows what replication costs.
  *
  * Usage: node --import tsx bench/ingest.ts [--events 500000] [--max-in-flight 40000] [--topics 4]
- *   [--store both|server|embedded] [--only driftguard|pipe] [--cluster] [--rollups on|off]
+ *   [--store both|server|embedded] [--only driftguard|pipe] [--cluster] [--rollups on|off|both]
  * Lines before the last: one check per path (retention, stored, CPU seconds), the settings.
  * Last line: {"bench":"ingest","events":N,"driftguard_events_per_s":x,"baseline_events_per_s":y,"ratio":x/y,
  *   "driftguard_peak_rss_mb":z,"embedded_events_per_s":e,"embedded_over_server":e/x,"embedded_peak_rss_mb":m}
+ * With --rollups both, the server run (rollups on) is followed by one with rollups off (no ingest
+ * ledger): {"bench":"ingest-rollups","rollups_on_events_per_s":a,"rollups_off_events_per_s":b,"cost":1-a/b,…}
  * With --cluster, then: {"bench":"ingest-cluster","events":N,"single_node_events_per_s":x,"cluster_events_per_s":y,"ratio":y/x,…}
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -64,7 +66,7 @@ if (!['both', 'server', 'embedded'].includes(args.store))
 const ENGINES = (args.store === 'both' ? ['server', 'embedded'] : [args.store]) as Array<
   'server' | 'embedded'
 >;
-if (!['on', 'off'].includes(args.rollups)) throw new Error('--rollups is on or off');
+if (!['on', 'off', 'both'].includes(args.rollups)) throw new Error('--rollups is on, off or both');
 type Engine = 'server' | 'embedded' | 'cluster';
 const EVENTS = Number(args.events);
 const MAX_IN_FLIGHT = Number(args['max-in-flight']);
@@ -358,9 +360,14 @@ async function storedCheck(
   }
 }
 
-async function benchDriftguard(stream: readonly Buffer[], engine: Engine): Promise<PathResult> {
-  const db = `${run}_dg_${engine}`;
-  const topics = Array.from({ length: TOPICS }, (_, i) => `${run}.dg${engine}${i}`);
+async function benchDriftguard(
+  stream: readonly Buffer[],
+  engine: Engine,
+  rollups = args.rollups !== 'off',
+): Promise<PathResult> {
+  const name = `${engine}${rollups ? '' : '_norollups'}`;
+  const db = `${run}_dg_${name}`;
+  const topics = Array.from({ length: TOPICS }, (_, i) => `${run}.dg${name}${i}`);
   await createTopics(topics);
   const dir = await mkdtemp(path.join(tmpdir(), 'bench-ingest-'));
   const configFile = path.join(dir, 'driftguard.yaml');
@@ -374,15 +381,15 @@ async function benchDriftguard(stream: readonly Buffer[], engine: Engine): Promi
       'kafka:',
       '  topics:',
       `    predictions: ${topics[0]}`,
-      `    outcomes: ${run}.dg${engine}.outcomes`,
-      `    deadLetter: ${run}.dg${engine}.dlq`,
+      `    outcomes: ${run}.dg${name}.outcomes`,
+      `    deadLetter: ${run}.dg${name}.dlq`,
       '    inputs:',
       ...topics.slice(1).map((topic) => `      - topic: ${topic}`),
       'ingest:',
       `  partitionsConsumedConcurrently: ${TOPICS * PARTITIONS_PER_TOPIC}`,
       'monitoring:',
       '  rollups:',
-      `    enabled: ${args.rollups === 'on'}`,
+      `    enabled: ${rollups}`,
       '',
     ].join('\n'),
   );
@@ -627,6 +634,26 @@ process.stdout.write(
     embedded_peak_rss_mb: embedded.peakRssMb,
   })}\n`,
 );
+if (args.rollups === 'both' && args.only !== 'pipe') {
+  // The same stream again on the server with rollups off: what the ingest ledger costs.
+  const off = await benchDriftguard(stream, 'server', false);
+  log(`driftguard (server store, rollups off): ${Math.round(off.eventsPerS)} events/s`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'ingest-check', path: 'driftguard-server-rollups-off', ...off.check })}\n`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: 'ingest-rollups',
+      events: EVENTS,
+      rollups_on_events_per_s: Math.round(driftguard.eventsPerS),
+      rollups_off_events_per_s: Math.round(off.eventsPerS),
+      cost: Math.round((1 - driftguard.eventsPerS / off.eventsPerS) * 1000) / 1000,
+      rollups_on_daemon_cpu_s: driftguard.check['daemon_cpu_s'],
+      rollups_off_daemon_cpu_s: off.check['daemon_cpu_s'],
+      target_cost: 0.15,
+    })}\n`,
+  );
+}
 const onCluster = results.get('cluster');
 if (onCluster !== undefined) {
   process.stdout.write(

@@ -5,8 +5,8 @@
  * Sweep: a model with 20 numeric features and N predictions spread over one day (window: 25 h,
  * so every row is in it), for each N of `--rows` (default 10M and 50M). The rows are generated
  * inside ClickHouse (`INSERT ... SELECT ... FROM numbers(N)`), never pushed through Node; the
- * first 100,000 are stored first and the reference is built from them (so the views count the
- * rest on its grid as they are stored, as in production), then the rest. The first cycle after
+ * first 100,000 are stored first and the reference is built from them (so its grid exists before
+ * the rest arrive, as in production), then the rest. The first cycle after
  * the load proves the rollups against the rows (in the background; timed apart), then steady
  * cycles are timed (best of 3), interleaved with the bare scan (count, sum, min, max per feature,
  * no FINAL) of the window's rows. The cycle should stay flat as N grows, and far below the scan.
@@ -117,11 +117,45 @@ function monitorOn(store: Store, input: MonitoringInput, nowMs: number, registry
   return { monitor, settled: () => sources.rollups?.settled() ?? Promise.resolve(), registry };
 }
 
+/** How generated rows are spread: SQL expressions over `number` (a row of `numbers()`). */
+interface Spread {
+  readonly model: string;
+  readonly seconds: string;
+}
+
+/**
+ * Loads rows with `insert` (an INSERT ... SELECT over `numbers(from, to - from)`), then writes
+ * their counts per (model, minute) to the ingest ledger, as the daemon's ingest does after every
+ * insert: the rollups learn from the ledger which proved minutes changed (docs/monitoring.md,
+ * "Writers other than the daemon"). The counts come from the same numbers, not from a scan.
+ */
+async function loadWithLedger(
+  store: Store,
+  db: string,
+  insert: string,
+  spread: Spread,
+  from: number,
+  to: number,
+): Promise<void> {
+  await store.command('load', insert);
+  await store.command(
+    'load ledger',
+    `INSERT INTO ${db}.rollup_ledger (model, bucket, n)
+SELECT ${spread.model} AS m, toStartOfMinute(toDateTime(${spread.seconds})) AS b, toInt64(count())
+FROM numbers(${from}, ${to - from}) GROUP BY m, b`,
+    { repeatsRows: true },
+  );
+}
+
+/** The sweep's spread: `rows` rows over one day ending at endS. */
+function sweepSpread(rows: number, endS: number): Spread {
+  return { model: "'bench'", seconds: `(${endS - DAY_S} + intDiv(number * ${DAY_S}, ${rows}))` };
+}
+
 /** Rows `from..to` of `rows` over one day ending at endS, 20 features of different shapes. */
 function loadSql(db: string, model: string, from: number, to: number, rows: number, endS: number): string {
-  const startS = endS - DAY_S;
   const names = `[${Array.from({ length: FEATURES }, (_, i) => `'f${i}'`).join(', ')}]`;
-  const t = `(${startS} + intDiv(number * ${DAY_S}, ${rows}))`;
+  const t = sweepSpread(rows, endS).seconds;
   return `INSERT INTO ${db}.predictions (model, ts, ts_ms, id, version, num_names, num_values, prediction_label, ingested_at)
 SELECT '${model}', toDateTime(${t}), ${t} * 1000 + number % 1000, toString(number), '1', ${names},
  arrayMap(i -> multiIf(i % 3 = 0, (cityHash64(number, i) % 1000000) / 1000000.0 * (i + 1),
@@ -154,10 +188,25 @@ async function sweepPoint(engine: Engine, rows: number): Promise<SweepPoint> {
     };
     const live = monitorOn(store, input, nowMs);
     // The reference's rows first: its grid exists before the rest arrive, as in production.
-    await store.command('load', loadSql(db, 'bench', 0, REFERENCE_ROWS, rows, endS));
+    const spread = sweepSpread(rows, endS);
+    await loadWithLedger(
+      store,
+      db,
+      loadSql(db, 'bench', 0, REFERENCE_ROWS, rows, endS),
+      spread,
+      0,
+      REFERENCE_ROWS,
+    );
     const [, referenceS] = await timed(() => live.monitor.evaluate('bench', nowMs));
     const [, loadS] = await timed(() =>
-      store.command('load', loadSql(db, 'bench', REFERENCE_ROWS, rows, rows, endS)),
+      loadWithLedger(
+        store,
+        db,
+        loadSql(db, 'bench', REFERENCE_ROWS, rows, rows, endS),
+        spread,
+        REFERENCE_ROWS,
+        rows,
+      ),
     );
     // The first cycle after the load proves every minute against the rows (in the background).
     const [, proveS] = await timed(async () => {
@@ -226,12 +275,15 @@ async function fleet(engine: Engine): Promise<FleetResult> {
     const total = FLEET_MODELS * FLEET_EVENTS;
     const names = `[${Array.from({ length: FEATURES }, (_, i) => `'f${i}'`).join(', ')}]`;
     // Each model's events spread over the last hour; the first half of each model's events first.
+    const spread: Spread = {
+      model: `concat('m', toString(number % ${FLEET_MODELS}))`,
+      seconds: `(${endS - 3600} + intDiv(number * 3590, ${total}))`,
+    };
     const load = (
       from: number,
       to: number,
     ): string => `INSERT INTO ${db}.predictions (model, ts, ts_ms, id, version, num_names, num_values, prediction_label, ingested_at)
-SELECT concat('m', toString(number % ${FLEET_MODELS})), toDateTime(${endS - 3600} + intDiv(number * 3590, ${total})),
- (${endS - 3600} + intDiv(number * 3590, ${total})) * 1000, toString(number), '1', ${names},
+SELECT ${spread.model}, toDateTime(${spread.seconds}), ${spread.seconds} * 1000, toString(number), '1', ${names},
  arrayMap(i -> (cityHash64(number, i) % 10000) / 100.0, range(${FEATURES})), if(number % 2 = 0, 'yes', 'no'), now()
 FROM numbers(${from}, ${to - from})`;
     const registry = new Registry();
@@ -242,9 +294,9 @@ FROM numbers(${from}, ${to - from})`;
       },
     };
     const { monitor, settled } = monitorOn(store, input, nowMs, registry);
-    await store.command('load', load(0, total / 2));
+    await loadWithLedger(store, db, load(0, total / 2), spread, 0, total / 2);
     const [first, referencesS] = await timed(() => monitor.runCycle());
-    await store.command('load', load(total / 2, total));
+    await loadWithLedger(store, db, load(total / 2, total), spread, total / 2, total);
     const [, proveS] = await timed(async () => {
       await monitor.runCycle();
       await settled();
