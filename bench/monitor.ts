@@ -169,6 +169,26 @@ interface SweepPoint {
   readonly rows: number;
   readonly cycleS: number;
   readonly scanS: number;
+  /** The same cycle with the estimation step off (drift, quality and labels only). */
+  readonly driftCycleS: number;
+}
+
+/**
+ * `input` with the estimation step off for every model: the estimation step (issue 15) still
+ * reads the window's rows, so its cost is shown apart from the rest of the cycle's.
+ */
+function withoutEstimation(input: MonitoringInput, models: readonly string[]): MonitoringInput {
+  return {
+    ...input,
+    models: Object.fromEntries(models.map((m) => [m, { estimation: { enabled: false } }])),
+  };
+}
+
+/** The best of three cycles of `run`, in seconds. */
+async function bestOfThree(run: () => Promise<unknown>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) times.push((await timed(run))[1]);
+  return times;
 }
 
 async function sweepPoint(engine: Engine, rows: number): Promise<SweepPoint> {
@@ -233,7 +253,14 @@ async function sweepPoint(engine: Engine, rows: number): Promise<SweepPoint> {
     }
     // A replica that just took the model over: no proofs cached, hours sealed already.
     const [, coldS] = await timed(() => monitorOn(store, input, nowMs).monitor.evaluate('bench', nowMs));
-    const point = { rows, cycleS: Math.min(...cycles), scanS: Math.min(...scans) };
+    const drift = monitorOn(store, withoutEstimation(input, ['bench']), nowMs);
+    const driftCycles = await bestOfThree(() => drift.monitor.evaluate('bench', nowMs));
+    const point = {
+      rows,
+      cycleS: Math.min(...cycles),
+      scanS: Math.min(...scans),
+      driftCycleS: Math.min(...driftCycles),
+    };
     console.log(
       JSON.stringify({
         store: engine,
@@ -249,6 +276,9 @@ async function sweepPoint(engine: Engine, rows: number): Promise<SweepPoint> {
         cycle_s: round(point.cycleS),
         scan_s: round(point.scanS),
         ratio: round(point.cycleS / point.scanS),
+        cycles_without_estimation_s: driftCycles.map(round),
+        cycle_without_estimation_s: round(point.driftCycleS),
+        ratio_without_estimation: round(point.driftCycleS / point.scanS),
       }),
     );
     if (events !== rows) throw new Error(`the cycle saw ${events} events, expected ${rows}`);
@@ -262,6 +292,7 @@ async function sweepPoint(engine: Engine, rows: number): Promise<SweepPoint> {
 interface FleetResult {
   readonly cycleS: number;
   readonly series: number;
+  readonly driftCycleS: number;
 }
 
 async function fleet(engine: Engine): Promise<FleetResult> {
@@ -312,7 +343,16 @@ FROM numbers(${from}, ${to - from})`;
     const series = text
       .split('\n')
       .filter((line) => line.startsWith('driftguard_') && line.includes('model=')).length;
-    const result = { cycleS: Math.min(...cycles), series };
+    const drift = monitorOn(
+      store,
+      withoutEstimation(
+        input,
+        Array.from({ length: FLEET_MODELS }, (_, i) => `m${i}`),
+      ),
+      nowMs,
+    ).monitor;
+    const driftCycles = await bestOfThree(() => drift.runCycle());
+    const result = { cycleS: Math.min(...cycles), series, driftCycleS: Math.min(...driftCycles) };
     console.log(
       JSON.stringify({
         store: engine,
@@ -326,6 +366,8 @@ FROM numbers(${from}, ${to - from})`;
         cycles_s: cycles.map(round),
         cycle_s: round(result.cycleS),
         prometheus_series: series,
+        cycles_without_estimation_s: driftCycles.map(round),
+        cycle_without_estimation_s: round(result.driftCycleS),
       }),
     );
     if (evaluated !== FLEET_MODELS)
@@ -355,6 +397,9 @@ async function main(): Promise<void> {
           [`${prefix}scan_s`]: points.map((p) => round(p.scanS)),
           [`${prefix}flatness`]: round(last.cycleS / first.cycleS),
           [`${prefix}ratio_at_largest`]: round(last.cycleS / last.scanS),
+          [`${prefix}cycle_without_estimation_s`]: points.map((p) => round(p.driftCycleS)),
+          [`${prefix}flatness_without_estimation`]: round(last.driftCycleS / first.driftCycleS),
+          [`${prefix}ratio_at_largest_without_estimation`]: round(last.driftCycleS / last.scanS),
         });
       }
     }
@@ -365,6 +410,7 @@ async function main(): Promise<void> {
         [`${prefix}fleet_models`]: FLEET_MODELS,
         [`${prefix}fleet_cycle_s`]: round(result.cycleS),
         [`${prefix}fleet_series`]: result.series,
+        [`${prefix}fleet_cycle_without_estimation_s`]: round(result.driftCycleS),
       });
     }
   }
