@@ -272,30 +272,17 @@ export function evaluateModel(input: EvaluateInput): ModelEvaluation {
   const decision = decideModelDrift(evidence, { alpha: settings.alpha });
   for (const verdict of decision.features) {
     const kind = reference.features[verdict.feature]?.kind ?? 'numeric';
-    const current = windowProfiles.get(verdict.feature);
-    const ref = reference.features[verdict.feature];
-    const effectThreshold =
-      kind === 'numeric' ? settings.numericEffectThreshold : settings.categoricalEffectThreshold;
-    drift.push({
-      feature: verdict.feature,
-      kind,
-      detector: 'default',
-      statistic: verdict.effectSize ?? 0,
-      pValue: verdict.adjustedPValue ?? null,
-      effect: verdict.effectSize ?? null,
-      threshold: effectThreshold,
-      drifted: verdict.drifted,
-      status: verdict.adjustedPValue === undefined ? 'not_computable' : verdict.drifted ? 'drifted' : 'ok',
-      windowCount: current?.count ?? 0,
-      referenceCount: ref?.profile.count ?? 0,
-      details: { reason: verdict.reason, alpha: settings.alpha, correction: decision.rule.correction },
+    const row = verdictRow(verdict, kind, settings, decision, {
+      window: windowProfiles.get(verdict.feature)?.count ?? 0,
+      reference: reference.features[verdict.feature]?.profile.count ?? 0,
     });
+    drift.push(row);
     rule({
       rule: `drift:${verdict.feature}:default`,
       severity: 'warning',
       breaching: verdict.drifted,
       value: verdict.effectSize ?? null,
-      threshold: effectThreshold,
+      threshold: row.threshold,
       summary: `${verdict.feature}: ${verdict.reason}`,
     });
   }
@@ -339,15 +326,8 @@ export function evaluateModel(input: EvaluateInput): ModelEvaluation {
 
   const { performance, labelled } = performanceRows(settings, aggregates.labels);
   for (const p of performance) {
-    if (p.threshold === null) continue;
-    rule({
-      rule: `performance:${p.metric}`,
-      severity: 'critical',
-      breaching: p.breaching,
-      value: p.value,
-      threshold: p.threshold,
-      summary: `${p.metric} = ${formatNumber(p.value)} on ${labelled} labelled events (threshold ${formatNumber(p.threshold)})`,
-    });
+    const r = performanceRule(p, labelled);
+    if (r !== undefined) rule(r);
   }
 
   const reasons: string[] = [];
@@ -389,6 +369,38 @@ export function evaluateModel(input: EvaluateInput): ModelEvaluation {
     rules,
     segment: input.segment ?? '',
     segments: [],
+  };
+}
+
+type ModelDecision = ReturnType<typeof decideModelDrift>;
+
+/** The default decision rule's verdict on a feature (or an output) as a drift row. */
+export function verdictRow(
+  verdict: ModelDecision['features'][number],
+  kind: DriftRow['kind'],
+  settings: ResolvedModelSettings,
+  decision: ModelDecision,
+  counts: { readonly window: number; readonly reference: number },
+  details: Record<string, unknown> = {},
+): DriftRow {
+  return {
+    feature: verdict.feature,
+    kind,
+    detector: 'default',
+    statistic: verdict.effectSize ?? 0,
+    pValue: verdict.adjustedPValue ?? null,
+    effect: verdict.effectSize ?? null,
+    threshold: kind === 'numeric' ? settings.numericEffectThreshold : settings.categoricalEffectThreshold,
+    drifted: verdict.drifted,
+    status: verdict.adjustedPValue === undefined ? 'not_computable' : verdict.drifted ? 'drifted' : 'ok',
+    windowCount: counts.window,
+    referenceCount: counts.reference,
+    details: {
+      reason: verdict.reason,
+      alpha: settings.alpha,
+      correction: decision.rule.correction,
+      ...details,
+    },
   };
 }
 
@@ -499,6 +511,22 @@ function binaryCounts(
   return { tp, fp, fn, tn };
 }
 
-function formatNumber(value: number): string {
+/** The rule of a realized metric with a threshold (critical), for the monitor and the estimation step. */
+export function performanceRule(
+  p: PerformanceRow,
+  labelled: number,
+): Omit<RuleEvaluation, 'model' | 'windowStartMs' | 'windowEndMs' | 'evaluatedAtMs'> | undefined {
+  if (p.threshold === null) return undefined;
+  return {
+    rule: `performance:${p.metric}`,
+    severity: 'critical',
+    breaching: p.breaching,
+    value: p.value,
+    threshold: p.threshold,
+    summary: `${p.metric} = ${formatNumber(p.value)} on ${labelled} labelled events (threshold ${formatNumber(p.threshold)})`,
+  };
+}
+
+export function formatNumber(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toPrecision(4);
 }

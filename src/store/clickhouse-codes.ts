@@ -1,3 +1,5 @@
+import { DriftguardError } from '../../kernel/errors.js';
+
 /**
  * ClickHouse error codes the store adapters map onto the error taxonomy by number, never by
  * message text. The server adapter reads the code from the exception text (`Code: NNN`, the only
@@ -54,6 +56,51 @@ export function clickHousePublicMessage(who: string, operation: string, code: nu
   const which =
     code === undefined ? '' : ` (ClickHouse error ${code}${name === undefined ? '' : ` ${name}`})`;
   return `${who} failed ${operation}${which}; the daemon log has the details`;
+}
+
+/** What the error's own message says after each kind of failure (the server's text, trimmed). */
+export interface FailureTexts {
+  readonly refused: string;
+  readonly busy: string;
+  readonly rejected: string;
+}
+
+/**
+ * A ClickHouse failure by its code, for both adapters (`who` names the engine): refused data is
+ * STORE_DATA_REJECTED, a busy server STORE_UNAVAILABLE (retriable), anything else
+ * STORE_QUERY_FAILED; the public message carries none of the server's text.
+ */
+export function clickHouseFailure(
+  who: string,
+  operation: string,
+  clickhouseCode: number | undefined,
+  texts: FailureTexts,
+  cause: unknown,
+): DriftguardError {
+  const details = clickhouseCode === undefined ? {} : { clickhouseCode };
+  const publicMessage = clickHousePublicMessage(who, operation, clickhouseCode);
+  switch (classifyClickHouseCode(clickhouseCode)) {
+    case 'data_refused':
+      return new DriftguardError(
+        'STORE_DATA_REJECTED',
+        `${who} refused the data of ${operation}: ${texts.refused}`,
+        { retriable: false, cause, details, publicMessage },
+      );
+    case 'transient':
+      return new DriftguardError('STORE_UNAVAILABLE', `${who} is busy during ${operation}: ${texts.busy}`, {
+        retriable: true,
+        cause,
+        details,
+        publicMessage,
+      });
+    case 'other':
+      return new DriftguardError('STORE_QUERY_FAILED', `${who} rejected ${operation}: ${texts.rejected}`, {
+        retriable: false,
+        cause,
+        details,
+        publicMessage,
+      });
+  }
 }
 
 /** The code in a ClickHouse exception text (`Code: 25, e.displayText() = …` or `Code: 25. DB::Exception…`). */

@@ -5,12 +5,7 @@ import { sqlIdentifier, sqlStringList } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
 import { clusterSettings, clusterTopology, waitingForQuorumTurns } from './cluster-settings.js';
 import { explainTransient, serverErrorCode } from './server-error-codes.js';
-import {
-  classifyClickHouseCode,
-  clickHouseCodeOf,
-  clickHousePublicMessage,
-  clickHouseReason,
-} from './clickhouse-codes.js';
+import { clickHouseCodeOf, clickHouseFailure, clickHouseReason } from './clickhouse-codes.js';
 
 /**
  * The ClickHouse server adapter (HTTP, any version from 18.16 on). The client is private to this
@@ -244,44 +239,14 @@ export function storeError(operation: string, error: unknown): DriftguardError {
     );
   }
   const text = messageOf(error);
-  const clickhouseCode = clickHouseCodeOf(text);
-  const details = clickhouseCode === undefined ? {} : { clickhouseCode };
-  const publicMessage = clickHousePublicMessage('ClickHouse', operation, clickhouseCode);
-  switch (classifyClickHouseCode(clickhouseCode)) {
-    case 'data_refused':
-      return new DriftguardError(
-        'STORE_DATA_REJECTED',
-        `ClickHouse refused the data of ${operation}: ${clickHouseReason(text)}`,
-        {
-          retriable: false,
-          cause: error,
-          details,
-          publicMessage,
-        },
-      );
-    case 'transient':
-      return new DriftguardError(
-        'STORE_UNAVAILABLE',
-        `ClickHouse is busy during ${operation}: ${clickHouseReason(text)}`,
-        {
-          retriable: true,
-          cause: error,
-          details,
-          publicMessage,
-        },
-      );
-    case 'other':
-      return new DriftguardError(
-        'STORE_QUERY_FAILED',
-        `ClickHouse rejected ${operation}: ${firstLine(error)}`,
-        {
-          retriable: false,
-          cause: error,
-          details,
-          publicMessage,
-        },
-      );
-  }
+  const reason = clickHouseReason(text);
+  return clickHouseFailure(
+    'ClickHouse',
+    operation,
+    clickHouseCodeOf(text),
+    { refused: reason, busy: reason, rejected: firstLine(error) },
+    error,
+  );
 }
 
 function messageOf(error: unknown): string {

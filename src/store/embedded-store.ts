@@ -5,7 +5,7 @@ import type { Session as ChdbSession } from 'chdb';
 import { DriftguardError } from '../../kernel/errors.js';
 import { sqlIdentifier } from '../../kernel/sql.js';
 import type { Store } from '../../kernel/store.js';
-import { classifyClickHouseCode, clickHousePublicMessage, clickHouseReason } from './clickhouse-codes.js';
+import { clickHouseFailure, clickHouseReason } from './clickhouse-codes.js';
 
 /**
  * The embedded adapter: the current ClickHouse engine in-process (npm `chdb`), its tables on disk
@@ -231,39 +231,13 @@ function embeddedError(operation: string, error: unknown): DriftguardError {
     });
   }
   const code = (error as { clickhouseCode?: unknown } | null)?.clickhouseCode;
-  const clickhouseCode = typeof code === 'number' ? code : undefined;
-  const details = clickhouseCode === undefined ? {} : { clickhouseCode };
-  const publicMessage = clickHousePublicMessage('embedded ClickHouse', operation, clickhouseCode);
-  switch (classifyClickHouseCode(clickhouseCode)) {
-    case 'data_refused':
-      return new DriftguardError(
-        'STORE_DATA_REJECTED',
-        `embedded ClickHouse refused the data of ${operation}: ${clickHouseReason(message ?? '')}`,
-        { retriable: false, cause: error, details, publicMessage },
-      );
-    case 'transient':
-      return new DriftguardError(
-        'STORE_UNAVAILABLE',
-        `embedded ClickHouse is busy during ${operation}: ${message}`,
-        {
-          retriable: true,
-          cause: error,
-          details,
-          publicMessage,
-        },
-      );
-    case 'other':
-      return new DriftguardError(
-        'STORE_QUERY_FAILED',
-        `embedded ClickHouse rejected ${operation}: ${message}`,
-        {
-          retriable: false,
-          cause: error,
-          details,
-          publicMessage,
-        },
-      );
-  }
+  return clickHouseFailure(
+    'embedded ClickHouse',
+    operation,
+    typeof code === 'number' ? code : undefined,
+    { refused: clickHouseReason(message ?? ''), busy: String(message), rejected: String(message) },
+    error,
+  );
 }
 
 /**

@@ -2,13 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../kernel/logger.js';
-import { createKafka } from '../../src/kafka/client.js';
 import { DaemonProcess } from '../support/daemon-process.js';
 import { PrivateCluster } from '../support/private-cluster.js';
 import {
   cleanupsAfterEach,
   clickhouseQuery,
+  committedTotal,
   kcatProduce,
   servicesEnv,
   uniqueName,
@@ -87,21 +86,6 @@ async function localCount(url: string, db: string): Promise<number> {
   return Number(row?.n);
 }
 
-/** Offsets the consumer group has committed on the topic, summed over its partitions. */
-async function committed(groupId: string, topic: string): Promise<number> {
-  const admin = createKafka(
-    { clientId: 'test-admin', brokers: [servicesEnv().kafkaBrokers] },
-    createLogger('silent'),
-  ).admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** The first failing `check` of /readyz whose reason matches `why`. */
 async function notReady(
   daemon: DaemonProcess,
@@ -158,7 +142,7 @@ describe('a ClickHouse cluster under ingest', { timeout: 300_000 }, () => {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     // Not all committed: no batch counts as stored without its quorum. (Rows of a batch that
     // waits for it can already be visible on the live replica: the stored count is no measure.)
-    expect(await committed(`${db}-group`, topic)).toBeLessThan(total);
+    expect(await committedTotal(`${db}-group`, topic)).toBeLessThan(total);
     expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
 
     const restartedAt = Date.now();

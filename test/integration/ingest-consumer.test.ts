@@ -16,6 +16,7 @@ import { EVENT_MIGRATIONS } from '../../src/store/event-migrations.js';
 import {
   cleanupsAfterEach,
   clickhouseQuery,
+  committedTotal,
   dropDatabase,
   kcatProduce,
   servicesEnv,
@@ -113,21 +114,6 @@ async function distinctIds(db: string): Promise<number> {
     `SELECT uniqExact(id) AS c FROM ${db}.predictions`,
   );
   return Number(rows[0]?.c ?? 0);
-}
-
-/** The group's committed offsets, summed over partitions (each partition's offsets start at 0). */
-async function committedTotal(groupId: string, topic: string): Promise<number> {
-  const admin = createKafka(
-    { clientId: 'test', brokers: [servicesEnv().kafkaBrokers] },
-    createLogger('silent'),
-  ).admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 describe('ingest consumer', () => {

@@ -10,6 +10,7 @@ export {
   type KcatProduceOptions,
   type KcatConsumeOptions,
 } from './kcat.js';
+export { committedTotal } from './kafka-offsets.js';
 export { clickhouseQuery, createDatabase, dropDatabase, type ClickhouseQueryOptions } from './clickhouse.js';
 export {
   addPrometheusTarget,

@@ -7,12 +7,14 @@ import {
   type AttributionEvidence,
 } from '../../../detectors/index.js';
 import type { RuleEvaluation, Severity } from '../../alerts/index.js';
-import type {
-  DriftRow,
-  HealthStatus,
-  LabelAggregates,
-  ModelEvaluation,
-  PerformanceRow,
+import {
+  formatNumber as fmt,
+  performanceRule,
+  type DriftRow,
+  type HealthStatus,
+  type LabelAggregates,
+  type ModelEvaluation,
+  type PerformanceRow,
 } from '../evaluate.js';
 import type { ResolvedModelSettings } from '../options.js';
 import { cbpeRows, dleRows } from './estimated-metrics.js';
@@ -184,15 +186,9 @@ export function applyEstimation(input: ApplyInput): ModelEvaluation {
     }
   }
   for (const p of performance) {
-    if (p.threshold === null) continue;
-    rule({
-      rule: `performance:${p.metric}`,
-      severity: 'critical',
-      breaching: p.breaching,
-      value: p.value,
-      threshold: p.threshold,
-      summary: `${p.metric} = ${fmt(p.value)} on ${e.labelled} labelled events (threshold ${fmt(p.threshold)})`,
-    });
+    const r = performanceRule(p, e.labelled);
+    if (r === undefined || p.threshold === null) continue;
+    rule(r);
     if (p.breaching) raise('critical', `${p.metric} ${fmt(p.value)} breaches ${fmt(p.threshold)}`);
   }
 
@@ -341,8 +337,4 @@ function withAttribution(
         : r,
     ),
   };
-}
-
-function fmt(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toPrecision(4);
 }

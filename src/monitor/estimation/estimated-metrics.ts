@@ -49,6 +49,43 @@ function breaching(
 
 const orNull = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : v);
 
+/** An estimated metric with its band and its reference's, as CBPE and DLE both report one. */
+interface Estimated {
+  readonly metric: string;
+  readonly estimated?: number;
+  readonly estimatedLower?: number;
+  readonly estimatedUpper?: number;
+  readonly referenceValue?: number;
+  readonly referenceLower?: number;
+  readonly referenceUpper?: number;
+}
+
+/** One stored row: the estimate beside its realized value, judged against band and threshold. */
+function metricRow(
+  method: EstimatedMetricRow['method'],
+  m: Estimated,
+  realized: number | undefined,
+  settings: ResolvedModelSettings,
+  details: Record<string, unknown>,
+): EstimatedMetricRow {
+  const threshold = settings.estimation.performance.find((t) => t.metric === m.metric);
+  const breach = breaching(m.metric, m.estimated, m.referenceLower, m.referenceUpper, threshold);
+  return {
+    metric: m.metric,
+    method,
+    estimated: orNull(m.estimated),
+    estimatedLower: orNull(m.estimatedLower),
+    estimatedUpper: orNull(m.estimatedUpper),
+    referenceValue: orNull(m.referenceValue),
+    referenceLower: orNull(m.referenceLower),
+    referenceUpper: orNull(m.referenceUpper),
+    realized: orNull(realized),
+    threshold: threshold === undefined ? null : (threshold.min ?? threshold.max ?? null),
+    breaching: breach.band || breach.threshold,
+    details: { outsideBand: breach.band, crossedThreshold: breach.threshold, ...details },
+  };
+}
+
 /** Realized one-vs-rest counts of the tracked classes from the window's confusion (actual → predicted → n). */
 function realizedCounts(
   model: CbpeModel,
@@ -97,32 +134,14 @@ export function cbpeRows(
           return n > 0 ? confusionMetrics(counts, n, model.binary) : undefined;
         })()
       : undefined;
-  const rows = estimate.metrics.map((m): EstimatedMetricRow => {
-    const threshold = settings.estimation.performance.find((t) => t.metric === m.metric);
-    const breach = breaching(m.metric, m.estimated, m.referenceLower, m.referenceUpper, threshold);
-    const realizedValue = m.metric === 'roc_auc' ? auc?.auc : realized?.[m.metric];
-    return {
-      metric: m.metric,
-      method: 'cbpe',
-      estimated: orNull(m.estimated),
-      estimatedLower: orNull(m.estimatedLower),
-      estimatedUpper: orNull(m.estimatedUpper),
-      referenceValue: orNull(m.referenceValue),
-      referenceLower: orNull(m.referenceLower),
-      referenceUpper: orNull(m.referenceUpper),
-      realized: orNull(realizedValue),
-      threshold: threshold === undefined ? null : (threshold.min ?? threshold.max ?? null),
-      breaching: breach.band || breach.threshold,
-      details: {
-        outsideBand: breach.band,
-        crossedThreshold: breach.threshold,
-        calibrationStd: m.calibrationStd,
-        gridErrorShare: estimate.gridErrorShare,
-        ...(m.metric === 'roc_auc' ? { aucTieBound: estimate.aucTieBound } : {}),
-        scoredRows: window.count,
-      },
-    };
-  });
+  const rows = estimate.metrics.map((m) =>
+    metricRow('cbpe', m, m.metric === 'roc_auc' ? auc?.auc : realized?.[m.metric], settings, {
+      calibrationStd: m.calibrationStd,
+      gridErrorShare: estimate.gridErrorShare,
+      ...(m.metric === 'roc_auc' ? { aucTieBound: estimate.aucTieBound } : {}),
+      scoredRows: window.count,
+    }),
+  );
   return { rows, realizedRocAuc: auc?.auc, scoredRows: window.count };
 }
 
@@ -139,23 +158,8 @@ export function dleRows(
     mae: sums === undefined ? undefined : sums.sumAbsError / sums.count,
     rmse: sums === undefined ? undefined : Math.sqrt(sums.sumSquaredError / sums.count),
   };
-  const rows = estimate.metrics.map((m): EstimatedMetricRow => {
-    const threshold = settings.estimation.performance.find((t) => t.metric === m.metric);
-    const breach = breaching(m.metric, m.estimated, m.referenceLower, m.referenceUpper, threshold);
-    return {
-      metric: m.metric,
-      method: 'dle',
-      estimated: orNull(m.estimated),
-      estimatedLower: orNull(m.estimatedLower),
-      estimatedUpper: orNull(m.estimatedUpper),
-      referenceValue: orNull(m.referenceValue),
-      referenceLower: orNull(m.referenceLower),
-      referenceUpper: orNull(m.referenceUpper),
-      realized: orNull(realized[m.metric]),
-      threshold: threshold === undefined ? null : (threshold.min ?? threshold.max ?? null),
-      breaching: breach.band || breach.threshold,
-      details: { outsideBand: breach.band, crossedThreshold: breach.threshold, modelStd: m.modelStd },
-    };
-  });
+  const rows = estimate.metrics.map((m) =>
+    metricRow('dle', m, realized[m.metric], settings, { modelStd: m.modelStd }),
+  );
   return { rows, estimate };
 }

@@ -7,7 +7,7 @@ import {
   type FeatureEvidence,
   type NumericProfile,
 } from '../../../detectors/index.js';
-import { detectorRow, numericAggregatesFromCells, type DriftRow } from '../evaluate.js';
+import { detectorRow, numericAggregatesFromCells, verdictRow, type DriftRow } from '../evaluate.js';
 import type { ResolvedModelSettings } from '../options.js';
 import { outputGrids } from './window-reads.js';
 import type { OutputAggregates, OutputSpec } from './types.js';
@@ -85,32 +85,20 @@ export function outputDrift(
   const verdicts = decision.features.map((v) => {
     const kind = outputs.find((o) => o.name === v.feature)?.reference.kind ?? 'numeric';
     const p = profiles.get(v.feature);
-    const threshold =
-      kind === 'numeric' ? settings.numericEffectThreshold : settings.categoricalEffectThreshold;
-    rows.push({
-      feature: v.feature,
+    const row = verdictRow(
+      v,
       kind,
-      detector: 'default',
-      statistic: v.effectSize ?? 0,
-      pValue: v.adjustedPValue ?? null,
-      effect: v.effectSize ?? null,
-      threshold,
-      drifted: v.drifted,
-      status: v.adjustedPValue === undefined ? 'not_computable' : v.drifted ? 'drifted' : 'ok',
-      windowCount: p?.current.count ?? 0,
-      referenceCount: p?.reference.count ?? 0,
-      details: {
-        reason: v.reason,
-        alpha: settings.alpha,
-        correction: decision.rule.correction,
-        output: true,
-      },
-    });
+      settings,
+      decision,
+      { window: p?.current.count ?? 0, reference: p?.reference.count ?? 0 },
+      { output: true },
+    );
+    rows.push(row);
     return {
       output: v.feature,
       drifted: v.drifted,
-      effect: v.effectSize ?? null,
-      threshold,
+      effect: row.effect,
+      threshold: row.threshold,
       reason: v.reason,
     };
   });
