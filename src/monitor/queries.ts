@@ -23,11 +23,17 @@ export interface WindowBounds {
   readonly segment?: SegmentSlice;
 }
 
-/** `model` is one of `models` (one model: an equality, which ClickHouse prunes by key best). */
+/**
+ * `model` is one of `models`. An equality or an `IN` list, which ClickHouse prunes by the primary
+ * key; `has([...], model)` reads the same rows but is not used by the key, so every group of a
+ * fleet scanned every model's rows (a rollup read of 200 models took 0.69 s instead of 0.05 s).
+ */
 export function modelsFilter(models: string | readonly string[]): string {
   const list = typeof models === 'string' ? [models] : models;
   if (list.length === 0) return '0';
-  return list.length === 1 ? `model = ${sqlString(list[0] as string)}` : `has(${sqlStringList(list)}, model)`;
+  return list.length === 1
+    ? `model = ${sqlString(list[0] as string)}`
+    : `model IN (${list.map((m) => sqlString(m)).join(', ')})`;
 }
 
 /** The window's rows of the model(s), restricted to its segment's slice when it has one. */
