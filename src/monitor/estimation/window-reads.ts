@@ -19,9 +19,11 @@ import {
   momentsBranch,
   outputsBranch,
   predictedLabelsBranch,
+  rowCountsBranch,
   unionAll,
   windowLayoutsQuery,
   type FeaturePositions,
+  type SharedWindowRows,
   type WindowRows,
 } from './window-sql.js';
 
@@ -256,15 +258,15 @@ async function readOutputs(
     sq: number;
     mn: number;
     mx: number;
-  }>(
-    'estimation outputs',
-    numeric.map((m) => outputsBranch(db, m.rows, m.outputs, m.cells)),
-  );
+  }>('estimation outputs', [
+    ...numeric.filter((m) => m.outputs.length > 0).map((m) => outputsBranch(db, m.rows, m.outputs, m.cells)),
+    ...sharedRows(numeric.filter((m) => m.outputs.length === 0)).map((rows) => rowCountsBranch(db, rows)),
+  ]);
   const labelRows = await select<{ model: string; v: string; c: string }>(
     'estimation predicted labels',
-    watched
-      .filter((m) => m.estimators.outputs.some((o) => o.source === 'label'))
-      .map((m) => predictedLabelsBranch(db, m.rows)),
+    sharedRows(watched.filter((m) => m.estimators.outputs.some((o) => o.source === 'label'))).map((rows) =>
+      predictedLabelsBranch(db, rows),
+    ),
   );
   for (const m of watched) {
     const entry = parts.get(m.model);
@@ -300,6 +302,21 @@ async function readOutputs(
     const labels = new Map(labelRows.filter((r) => r.model === m.model).map((r) => [r.v, Number(r.c)]));
     entry.outputs = { rows, cells, moments, labels };
   }
+}
+
+/** Models' window rows grouped by sample rate (the bounds are the group's): one scan each. */
+function sharedRows(reads: ReadonlyArray<{ readonly rows: WindowRows }>): SharedWindowRows[] {
+  const bySample = new Map<number, SharedWindowRows & { models: string[] }>();
+  for (const { rows } of reads) {
+    let shared = bySample.get(rows.sampleEvery);
+    if (shared === undefined)
+      bySample.set(
+        rows.sampleEvery,
+        (shared = { models: [], window: rows.window, sampleEvery: rows.sampleEvery }),
+      );
+    shared.models.push(rows.model);
+  }
+  return [...bySample.values()];
 }
 
 /** Rows (t, predicted, cell, n, s) to CbpeWindowAggregates; count = rows of the first class. */
