@@ -301,54 +301,59 @@ export function spanIsEmpty(span: RollupSpan): boolean {
 }
 
 /**
- * The two levels of one aggregate as one row set: `select` over the hour table and the same
- * over the minute table, each restricted to the span and the models.
+ * The two levels of one aggregate as one row set: `columns` of the hour table and of the minute
+ * table, each restricted to the span and the models, not aggregated: the caller's one GROUP BY
+ * merges both levels (an aggregation per level, then one over both, took twice as long: 0.73 s
+ * against 0.30 s for a fleet's 720k cells).
  */
 function bothLevels(
   db: string,
   table: string,
   models: readonly string[],
   span: RollupSpan,
-  select: string,
-  groupBy: string,
+  columns: string,
   extraWhere = '',
 ): string {
   const branches: string[] = [];
   if (span.hours !== undefined)
     branches.push(
-      `SELECT ${select} FROM ${db}.${table}_1h WHERE ${modelsFilter(models)} AND bucket >= ${at(span.hours.fromS)} AND bucket < ${at(span.hours.toS)}${extraWhere} GROUP BY ${groupBy}`,
+      `SELECT ${columns} FROM ${db}.${table}_1h WHERE ${modelsFilter(models)} AND bucket >= ${at(span.hours.fromS)} AND bucket < ${at(span.hours.toS)}${extraWhere}`,
     );
   if (span.minutes.length > 0)
     branches.push(
-      `SELECT ${select} FROM ${db}.${table}_1m WHERE ${modelsFilter(models)} AND ${rangesFilter('bucket', span.minutes)}${extraWhere} GROUP BY ${groupBy}`,
+      `SELECT ${columns} FROM ${db}.${table}_1m WHERE ${modelsFilter(models)} AND ${rangesFilter('bucket', span.minutes)}${extraWhere}`,
     );
   return branches.join('\nUNION ALL\n');
 }
 
 export function partialEventsQuery(db: string, models: readonly string[], span: RollupSpan): string {
   return `SELECT model, sum(n) AS n FROM (
-${bothLevels(db, 'rollup_events', models, span, 'model, sum(n) AS n', 'model')}
+${bothLevels(db, 'rollup_events', models, span, 'model, n')}
 ) GROUP BY model`;
 }
 
 export function partialMomentsQuery(db: string, models: readonly string[], span: RollupSpan): string {
-  return `SELECT model, feature, sum(n) AS n, sum(s) AS s, sum(sq) AS sq, min(mn) AS mn, max(mx) AS mx FROM (
-${bothLevels(
-  db,
-  'rollup_moments',
-  models,
-  span,
-  'model, feature, sumMerge(n) AS n, sumMerge(s) AS s, sumMerge(sq) AS sq, minMerge(mn) AS mn, maxMerge(mx) AS mx',
-  'model, feature',
-)}
+  return `SELECT model, feature, sumMerge(n) AS n, sumMerge(s) AS s, sumMerge(sq) AS sq, minMerge(mn) AS mn, maxMerge(mx) AS mx FROM (
+${bothLevels(db, 'rollup_moments', models, span, 'model, feature, n, s, sq, mn, mx')}
 ) GROUP BY model, feature HAVING n != 0`;
 }
 
-/** Cells on each model's grid, as TabSeparated `model \t feature \t cell \t n`. */
+/**
+ * Cells per model and feature as TabSeparated `model \t feature \t [cell, …] \t [n, …]`: a
+ * feature's cells in one line, not one line per cell (a fleet of small models has about as many
+ * cells as values, and parsing a line per cell cost the daemon more than the query).
+ */
+function cellArrays(cellsQuery: string): string {
+  return `SELECT model, feature, groupArray(cell) AS cs, groupArray(c) AS ns FROM (
+${cellsQuery}
+) GROUP BY model, feature`;
+}
+
+/** Cells on each model's grid, as cellArrays (above). */
 export function partialCellsQuery(db: string, grids: ModelGrids, span: RollupSpan): string {
-  return `SELECT model, feature, cell, sum(n) AS c FROM (
-${bothLevels(db, 'rollup_cells', [...grids.keys()], span, 'model, feature, cell, sum(n) AS n', 'model, feature, cell', ` AND ${gridsFilter(grids)}`)}
-) GROUP BY model, feature, cell HAVING c != 0`;
+  return cellArrays(`SELECT model, feature, cell, sum(n) AS c FROM (
+${bothLevels(db, 'rollup_cells', [...grids.keys()], span, 'model, feature, cell, n', ` AND ${gridsFilter(grids)}`)}
+) GROUP BY model, feature, cell HAVING c != 0`);
 }
 
 export function partialCategoriesQuery(
@@ -358,38 +363,47 @@ export function partialCategoriesQuery(
   perFeature: number,
 ): string {
   return `SELECT model, feature AS n, value AS v, sum(c) AS c FROM (
-${bothLevels(db, 'rollup_categories', models, span, 'model, feature, value, sum(n) AS c', 'model, feature, value')}
+${bothLevels(db, 'rollup_categories', models, span, 'model, feature, value, n AS c')}
 ) GROUP BY model, feature, value HAVING c != 0 ORDER BY model, n, c DESC, v LIMIT ${sqlNumber(perFeature)} BY model, n`;
 }
 
 // ---- reading windows' fragments from the rows -----------------------------------------------
 
-/** Rows of the models in [startMs, endMs) (ts for the primary key, ts_ms for the exact edge). */
-function fragmentWhere(models: readonly string[], startMs: number, endMs: number): string {
-  return `${modelsFilter(models)} AND ts >= ${at(Math.floor(startMs / 1000))} AND ts <= ${at(Math.floor((endMs - 1) / 1000))} AND ts_ms >= ${sqlNumber(startMs)} AND ts_ms < ${sqlNumber(endMs)}`;
+/** Rows of the models in any of the ranges (ts for the primary key, ts_ms for the exact edges). */
+function fragmentWhere(models: readonly string[], ranges: readonly MsRange[]): string {
+  const inRange = ({ startMs, endMs }: MsRange): string =>
+    `(ts >= ${at(Math.floor(startMs / 1000))} AND ts <= ${at(Math.floor((endMs - 1) / 1000))} AND ts_ms >= ${sqlNumber(startMs)} AND ts_ms < ${sqlNumber(endMs)})`;
+  return `${modelsFilter(models)} AND (${ranges.length === 0 ? '0' : ranges.map(inRange).join(' OR ')})`;
+}
+
+/** A half-open range of epoch milliseconds. */
+export interface MsRange {
+  readonly startMs: number;
+  readonly endMs: number;
 }
 
 /**
- * A window fragment's aggregates, read from the rows (FINAL) with the same expressions as the
- * views, for many models at once: events, moments, cells on each model's grid, categories.
+ * A window's fragments' aggregates (the ranges are disjoint), read from the rows (FINAL) with
+ * the same expressions as the views, for many models at once: events, moments, cells on each
+ * model's grid, categories. Both fragments of a window in one statement each: every statement
+ * names each model's grid, and parsing that is most of a small fragment's cost.
  */
 export function fragmentQueries(
   db: string,
   grids: ModelGrids,
-  startMs: number,
-  endMs: number,
+  ranges: readonly MsRange[],
 ): { events: string; moments: string; cells: string | undefined; categories: string } {
   const models = [...grids.keys()];
   const rows = `${db}.predictions FINAL`;
-  const where = fragmentWhere(models, startMs, endMs);
+  const where = fragmentWhere(models, ranges);
   const numeric = 'ARRAY JOIN num_names AS name, num_values AS value';
   return {
     events: `SELECT model, count() AS n FROM ${rows} WHERE ${where} GROUP BY model`,
     moments: `SELECT model, name AS feature, count() AS n, sum(value) AS s, sum(value * value) AS sq, min(value) AS mn, max(value) AS mx
 FROM ${rows} ${numeric} WHERE ${where} GROUP BY model, feature`,
     cells: [...grids.values()].some((g) => g.features.size > 0)
-      ? `SELECT model, name AS feature, ${gridCellExpression(grids, 'value', 'name')} AS cell, count() AS c
-FROM ${rows} ${numeric} WHERE ${where} AND ${gridFeaturesFilter(grids, 'name')} GROUP BY model, feature, cell`
+      ? cellArrays(`SELECT model, name AS feature, ${gridCellExpression(grids, 'value', 'name')} AS cell, count() AS c
+FROM ${rows} ${numeric} WHERE ${where} AND ${gridFeaturesFilter(grids, 'name')} GROUP BY model, feature, cell`)
       : undefined,
     categories: `SELECT model, name AS n, value AS v, count() AS c FROM ${rows}
 ARRAY JOIN arrayConcat(cat_names, missing_names) AS name,

@@ -12,6 +12,7 @@ import {
   spanIsEmpty,
   type GridSpec,
   type ModelGrids,
+  type MsRange,
 } from './rollup-sql.js';
 
 /** One model of a window read: its grid (cells are counted on it) and its reference's names. */
@@ -30,9 +31,9 @@ type Part = Map<string, WindowAggregates>;
 
 /**
  * Reads many models' windows, cut the same way (rollup-plan.ts): the rollup span in four queries
- * for all of them (events, moments, cells on each model's grid, categories), each fragment from
- * the rows in four more (FINAL: fragments are a few minutes; the same expressions as the views),
- * then adds the parts up per model. The result is what the raw window query returns for the same
+ * for all of them (events, moments, cells on each model's grid, categories), the fragments from
+ * the rows in four more (both in each; FINAL: they are a few minutes; the same expressions), then
+ * adds the parts up per model. The result is what the raw window query returns for the same
  * window, up to floating-point summation order (tested).
  */
 export async function readWindows(
@@ -44,9 +45,7 @@ export async function readWindows(
   const grids: ModelGrids = new Map(models.map((m) => [m.model, m.grid]));
   const parts: Part[] = [];
   if (models.length > 0 && !spanIsEmpty(split.span)) parts.push(await readSpan(store, db, split, grids));
-  if (models.length > 0)
-    for (const fragment of split.raw)
-      parts.push(await readFragment(store, db, grids, fragment.startMs, fragment.endMs));
+  if (models.length > 0 && split.raw.length > 0) parts.push(await readFragments(store, db, grids, split.raw));
   return new Map(
     models.map((m) => [
       m.model,
@@ -104,14 +103,13 @@ async function readSpan(store: Store, db: string, split: WindowSplit, grids: Mod
   return assemble(models, events, moments, cells, categories);
 }
 
-async function readFragment(
+async function readFragments(
   store: Store,
   db: string,
   grids: ModelGrids,
-  startMs: number,
-  endMs: number,
+  ranges: readonly MsRange[],
 ): Promise<Part> {
-  const sql = fragmentQueries(db, grids, startMs, endMs);
+  const sql = fragmentQueries(db, grids, ranges);
   const [events, moments, cells, categories] = await Promise.all([
     store.select<EventsRow>('fragment events', sql.events),
     store.select<MomentsRow>('fragment moments', sql.moments),
@@ -121,7 +119,7 @@ async function readFragment(
   return assemble([...grids.keys()], events, moments, cells, categories);
 }
 
-/** One part's rows, split by model. Cells come as TabSeparated `model \t feature \t cell \t n`. */
+/** One part's rows, split by model. Cells come as TabSeparated `model \t feature \t [cells] \t [counts]`. */
 function assemble(
   models: readonly string[],
   events: readonly EventsRow[],
@@ -157,10 +155,14 @@ function assemble(
   }
   for (const line of cells.split('\n')) {
     if (line.length === 0) continue;
-    const [model = '', feature = '', cell = '0', n = '0'] = line.split('\t');
+    const [model = '', feature = '', cellList = '[]', countList = '[]'] = line.split('\t');
     const part = parts.get(model);
     if (part === undefined) continue;
-    addCount(part.numericCells, feature, Number(cell), Number(n));
+    const cellsOf = JSON.parse(cellList) as number[];
+    const counts = JSON.parse(countList) as number[];
+    const into = new Map<number, number>();
+    cellsOf.forEach((cell, i) => into.set(cell, (into.get(cell) ?? 0) + (counts[i] ?? 0)));
+    part.numericCells.set(feature, into);
   }
   for (const row of categories) {
     const part = parts.get(row.model);
@@ -188,12 +190,12 @@ export function mergeAggregates(
   const missing = new Map<string, number>();
   const names = new Set<string>();
   let events = 0;
+  const addCells = adding(numericCells);
+  const addCategories = adding(categories);
   for (const part of parts) {
     events += part.events;
-    for (const [feature, cells] of part.numericCells)
-      for (const [c, n] of cells) addCount(numericCells, feature, c, n);
-    for (const [feature, counts] of part.categories)
-      for (const [v, n] of counts) addCount(categories, feature, v, n);
+    for (const [feature, cells] of part.numericCells) addCells(feature, cells);
+    for (const [feature, counts] of part.categories) addCategories(feature, counts);
     for (const [feature, n] of part.missing) missing.set(feature, (missing.get(feature) ?? 0) + n);
     for (const [feature, m] of part.numericMoments) {
       const before = numericMoments.get(feature);
@@ -222,6 +224,28 @@ export function mergeAggregates(
     categories: topCategories(categories),
     missing,
     newFeatures: [...names].filter((n) => !knownSet.has(n)).sort(),
+  };
+}
+
+/**
+ * Adds a part's counts per feature into `into` without copying them when they are the only ones:
+ * a feature's first map is taken as it is (and copied only if a second part adds to it), so a
+ * window read from one part costs no copy (a fleet's cycle copied millions of cells).
+ */
+function adding<K>(
+  into: Map<string, Map<K, number>>,
+): (feature: string, counts: ReadonlyMap<K, number>) => void {
+  const borrowed = new Set<string>();
+  return (feature, counts) => {
+    const before = into.get(feature);
+    if (before === undefined) {
+      into.set(feature, counts as Map<K, number>); // never mutated: copied before a second add
+      borrowed.add(feature);
+      return;
+    }
+    let target = before;
+    if (borrowed.delete(feature)) into.set(feature, (target = new Map(before)));
+    for (const [key, n] of counts) target.set(key, (target.get(key) ?? 0) + n);
   };
 }
 
