@@ -12,9 +12,12 @@ import { RowWindowReader } from './row-window-reader.js';
 import { SegmentEvaluator } from './segment-evaluator.js';
 import { withSegments } from './segments.js';
 import { seriesOf } from './series.js';
-import { readGroup, storeRollups, type RollupPort } from './window-reads.js';
+import { readGroup, storeRollups, type GroupRead, type RollupPort } from './window-reads.js';
 import { estimationStep, type EstimationPort } from './estimation/step.js';
 import type { Store } from '../../kernel/store.js';
+
+/** A group's windows as read, or why the read failed. */
+type GroupReads = GroupRead | Error;
 
 export { createMonitorMetrics, type MonitorMetrics } from './metrics.js';
 
@@ -176,8 +179,15 @@ export class Monitor {
     const rollups = this.deps.config.rollups.enabled
       ? { sealedBeforeMs: nowMs - this.deps.config.rollups.openMs }
       : undefined;
-    for (const group of groupByWindow(plans, rollups))
-      evaluations.push(...(await this.evaluateGroup(group, nowMs)));
+    // Each group's read is started before the previous group is evaluated: ClickHouse reads one
+    // while the daemon evaluates the other (a fleet's cycle spends about as long in each).
+    const groups = groupByWindow(plans, rollups);
+    let next = groups.length > 0 ? this.read(groups[0] as ReadGroup) : undefined;
+    for (const [i, group] of groups.entries()) {
+      const reads = await (next as Promise<GroupReads>);
+      next = i + 1 < groups.length ? this.read(groups[i + 1] as ReadGroup) : undefined;
+      evaluations.push(...(await this.evaluateGroup(group, reads, nowMs)));
+    }
     const stored = await this.record(evaluations);
     this.deps.metrics.evaluationSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return stored;
@@ -230,17 +240,29 @@ export class Monitor {
       this.tasks.set(model, task);
   }
 
-  /** Steps 2 and 3 for one group: read the windows, then evaluate each model (pure) and its segments. */
-  private async evaluateGroup(group: ReadGroup, nowMs: number): Promise<ModelEvaluation[]> {
-    let reads: Map<string, WindowAggregates | Error>;
+  /** Step 2 for one group: its windows, or why they could not be read (never rejects). */
+  private async read(group: ReadGroup): Promise<GroupReads> {
     try {
-      reads = await readGroup(group, this.rows, this.deps.rollups, this.deps.config.labelHorizonMs);
+      return await readGroup(group, this.rows, this.deps.rollups, this.deps.config.labelHorizonMs);
     } catch (error) {
-      for (const plan of group.plans) this.failed(plan.model, error);
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  /** Step 3 for one group: evaluate each model (pure) and its segments, then the estimation step. */
+  private async evaluateGroup(
+    group: ReadGroup,
+    reads: GroupReads,
+    nowMs: number,
+  ): Promise<ModelEvaluation[]> {
+    if (reads instanceof Error) {
+      for (const plan of group.plans) this.failed(plan.model, reads);
       return [];
     }
     const evaluations: ModelEvaluation[] = [];
     for (const plan of group.plans) {
+      // Lets the next group's read go on (its queries answer between models, not after them all).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const aggregates = reads.get(plan.model);
       if (aggregates === undefined || aggregates instanceof Error) {
         this.failed(plan.model, aggregates ?? new Error('window not read'));
