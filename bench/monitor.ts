@@ -21,7 +21,9 @@
  *
  * Usage: node --import tsx bench/monitor.ts [--rows 10000000,50000000] [--features 20]
  *   [--store both|server|embedded] [--cluster] [--fleet-models 1000] [--fleet-events 200]
- *   [--no-sweep] [--no-fleet] [--keep]
+ *   [--no-sweep] [--no-fleet] [--keep] [--profile]
+ * `--profile` logs (stderr) the seconds each store operation took in each timed cycle (queries
+ * of one group run four at a time, so their times overlap).
  * Lines: one per store and size, one per store's fleet; the last line sums it up:
  * {"bench":"monitor","rows":[...],"features":F,"cycle_s":[...],"scan_s":[...],"flatness":a/b,
  *  "ratio_at_largest":c/s,"fleet_models":M,"fleet_cycle_s":f,"fleet_series":k, "embedded_...": ...}
@@ -50,6 +52,7 @@ const { values: args } = parseArgs({
     'no-fleet': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 if (!['both', 'server', 'embedded'].includes(args.store))
@@ -77,6 +80,55 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 }
 
 async function openBenchStore(engine: Engine, database: string): Promise<Store> {
+  const store = await openRawBenchStore(engine, database);
+  return args.profile ? profiled(store) : store;
+}
+
+/** Seconds spent in each store operation since the last `takeProfile()` (`--profile`). */
+const profile = new Map<string, { s: number; calls: number }>();
+
+/** `store` with every call timed by its operation name, for `--profile`. */
+function profiled(store: Store): Store {
+  const time = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      const entry = profile.get(operation) ?? { s: 0, calls: 0 };
+      entry.s += (performance.now() - started) / 1000;
+      entry.calls += 1;
+      profile.set(operation, entry);
+    }
+  };
+  return {
+    engine: store.engine,
+    database: store.database,
+    cluster: store.cluster,
+    location: store.location,
+    select: (operation, sql) => time(operation, () => store.select(operation, sql)),
+    selectText: (operation, sql) => time(operation, () => store.selectText(operation, sql)),
+    command: (operation, sql, options) => time(operation, () => store.command(operation, sql, options)),
+    insert: (table, pieces, options) => time(`insert ${table}`, () => store.insert(table, pieces, options)),
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
+}
+
+/** The profile gathered since the last call, largest first, then cleared (`--profile`). */
+function takeProfile(): Record<string, string> | undefined {
+  if (!args.profile) return undefined;
+  const entries = [...profile.entries()].sort((a, b) => b[1].s - a[1].s);
+  profile.clear();
+  return Object.fromEntries(entries.map(([op, { s, calls }]) => [op, `${round(s)} s / ${calls}`]));
+}
+
+/** Logs the store operations' times since the last call, with `--profile`. */
+function logProfile(label: string): void {
+  const taken = takeProfile();
+  if (taken !== undefined) log(`profile ${label}: ${JSON.stringify(taken)}`);
+}
+
+async function openRawBenchStore(engine: Engine, database: string): Promise<Store> {
   if (engine === 'embedded')
     return openEmbeddedStore({ path: '.driftguard/bench-monitor-store', database, sessions: 4 });
   const info = await servicesUp({ logger, cluster: engine === 'cluster' });
@@ -245,16 +297,20 @@ async function sweepPoint(engine: Engine, rows: number): Promise<SweepPoint> {
     const cycles: number[] = [];
     const scans: number[] = [];
     let events = 0;
+    takeProfile();
     for (let i = 0; i < 3; i++) {
       const [evaluation, cycleS] = await timed(() => live.monitor.evaluate('bench', nowMs));
       events = evaluation?.events ?? 0;
       cycles.push(cycleS);
+      logProfile(`${engine} ${rows} rows, cycle ${i + 1}`);
       scans.push((await timed(scan))[1]);
     }
     // A replica that just took the model over: no proofs cached, hours sealed already.
     const [, coldS] = await timed(() => monitorOn(store, input, nowMs).monitor.evaluate('bench', nowMs));
     const drift = monitorOn(store, withoutEstimation(input, ['bench']), nowMs);
+    takeProfile();
     const driftCycles = await bestOfThree(() => drift.monitor.evaluate('bench', nowMs));
+    logProfile(`${engine} ${rows} rows, 3 cycles without estimation`);
     const point = {
       rows,
       cycleS: Math.min(...cycles),
@@ -334,10 +390,12 @@ FROM numbers(${from}, ${to - from})`;
     });
     const cycles: number[] = [];
     let evaluated = 0;
+    takeProfile();
     for (let i = 0; i < 3; i++) {
       const [evaluations, cycleS] = await timed(() => monitor.runCycle());
       evaluated = evaluations.length;
       cycles.push(cycleS);
+      logProfile(`${engine} fleet, cycle ${i + 1}`);
     }
     const text = await registry.metrics();
     const series = text
@@ -351,7 +409,9 @@ FROM numbers(${from}, ${to - from})`;
       ),
       nowMs,
     ).monitor;
+    takeProfile();
     const driftCycles = await bestOfThree(() => drift.runCycle());
+    logProfile(`${engine} fleet, 3 cycles without estimation`);
     const result = { cycleS: Math.min(...cycles), series, driftCycleS: Math.min(...driftCycles) };
     console.log(
       JSON.stringify({
