@@ -182,10 +182,11 @@ export class Monitor {
     // Each group's read is started before the previous group is evaluated: ClickHouse reads one
     // while the daemon evaluates the other (a fleet's cycle spends about as long in each).
     const groups = groupByWindow(plans, rollups);
-    let next = groups.length > 0 ? this.read(groups[0] as ReadGroup) : undefined;
+    let next: Promise<GroupReads> | undefined;
     for (const [i, group] of groups.entries()) {
-      const reads = await (next as Promise<GroupReads>);
-      next = i + 1 < groups.length ? this.read(groups[i + 1] as ReadGroup) : undefined;
+      const reads = await (next ?? this.read(group));
+      const following = groups[i + 1];
+      next = following === undefined ? undefined : this.read(following);
       evaluations.push(...(await this.evaluateGroup(group, reads, nowMs)));
     }
     const stored = await this.record(evaluations);
