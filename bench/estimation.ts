@@ -28,6 +28,7 @@ import { fitEstimators } from '../src/monitor/estimation/fit.js';
 import { readEstimationAggregates } from '../src/monitor/estimation/window-reads.js';
 import { modelSettings, monitoringSchema } from '../src/monitor/options.js';
 import { buildReferenceProfile } from '../src/monitor/reference.js';
+import { timedStore, type OperationTime } from './timed-store.js';
 import { openServerStore } from '../src/store/clickhouse-server.js';
 import { openEmbeddedStore } from '../src/store/embedded-store.js';
 import { EVENT_MIGRATIONS } from '../src/store/event-migrations.js';
@@ -65,30 +66,6 @@ async function openBenchStore(engine: 'server' | 'embedded', database: string): 
     password: '',
     requestTimeoutMs: 1_800_000,
   });
-}
-
-/** The store, with the time of each operation summed by name (the step's queries are named). */
-function timedStore(store: Store, spent: Map<string, number>): Store {
-  const time = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    try {
-      return await work();
-    } finally {
-      spent.set(operation, (spent.get(operation) ?? 0) + (performance.now() - started) / 1000);
-    }
-  };
-  return {
-    engine: store.engine,
-    database: store.database,
-    cluster: store.cluster,
-    location: store.location,
-    select: (operation, sql) => time(operation, () => store.select(operation, sql)),
-    selectText: (operation, sql) => time(operation, () => store.selectText(operation, sql)),
-    command: (operation, sql) => time(operation, () => store.command(operation, sql)),
-    insert: (table, pieces) => store.insert(table, pieces),
-    ping: () => store.ping(),
-    close: () => store.close(),
-  };
 }
 
 function loadSql(db: string, rows: number, endS: number): string {
@@ -158,14 +135,14 @@ async function point(engine: 'server' | 'embedded', rows: number) {
     const cycles: number[] = [];
     const everyRow: number[] = [];
     const scans: number[] = [];
-    let byQuery = new Map<string, number>();
+    let byQuery = new Map<string, OperationTime>();
     let count = 0;
     const perFeature = Array.from(
       { length: FEATURES },
       (_, i) => `sum(num_values[${i + 1}]), min(num_values[${i + 1}]), max(num_values[${i + 1}])`,
     ).join(', ');
     for (let i = 0; i < 3; i++) {
-      const spent = new Map<string, number>();
+      const spent = new Map<string, OperationTime>();
       const started = performance.now();
       const read = await readEstimationAggregates(
         timedStore(store, spent),
@@ -210,7 +187,7 @@ async function point(engine: 'server' | 'embedded', rows: number) {
       rows_read: count,
       estimation_s: round(Math.min(...cycles)),
       every_row_s: round(Math.min(...everyRow)),
-      by_query_s: Object.fromEntries([...byQuery].map(([k, v]) => [k, round(v)])),
+      by_query_s: Object.fromEntries([...byQuery].map(([k, v]) => [k, round(v.seconds)])),
       scan_s: round(Math.min(...scans)),
       ratio: round(Math.min(...cycles) / Math.min(...scans)),
     };

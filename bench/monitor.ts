@@ -40,6 +40,7 @@ import { monitoringSchema, type MonitoringInput } from '../src/monitor/options.j
 import { openServerStore } from '../src/store/clickhouse-server.js';
 import { openEmbeddedStore } from '../src/store/embedded-store.js';
 import { ALL_MIGRATIONS } from '../src/store/schema.js';
+import { timedStore, type OperationTime } from './timed-store.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -81,45 +82,20 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 
 async function openBenchStore(engine: Engine, database: string): Promise<Store> {
   const store = await openRawBenchStore(engine, database);
-  return args.profile ? profiled(store) : store;
+  return args.profile ? timedStore(store, profile) : store;
 }
 
 /** Seconds spent in each store operation since the last `takeProfile()` (`--profile`). */
-const profile = new Map<string, { s: number; calls: number }>();
-
-/** `store` with every call timed by its operation name, for `--profile`. */
-function profiled(store: Store): Store {
-  const time = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    try {
-      return await run();
-    } finally {
-      const entry = profile.get(operation) ?? { s: 0, calls: 0 };
-      entry.s += (performance.now() - started) / 1000;
-      entry.calls += 1;
-      profile.set(operation, entry);
-    }
-  };
-  return {
-    engine: store.engine,
-    database: store.database,
-    cluster: store.cluster,
-    location: store.location,
-    select: (operation, sql) => time(operation, () => store.select(operation, sql)),
-    selectText: (operation, sql) => time(operation, () => store.selectText(operation, sql)),
-    command: (operation, sql, options) => time(operation, () => store.command(operation, sql, options)),
-    insert: (table, pieces, options) => time(`insert ${table}`, () => store.insert(table, pieces, options)),
-    ping: () => store.ping(),
-    close: () => store.close(),
-  };
-}
+const profile = new Map<string, OperationTime>();
 
 /** The profile gathered since the last call, largest first, then cleared (`--profile`). */
 function takeProfile(): Record<string, string> | undefined {
   if (!args.profile) return undefined;
-  const entries = [...profile.entries()].sort((a, b) => b[1].s - a[1].s);
+  const entries = [...profile.entries()].sort((a, b) => b[1].seconds - a[1].seconds);
   profile.clear();
-  return Object.fromEntries(entries.map(([op, { s, calls }]) => [op, `${round(s)} s / ${calls}`]));
+  return Object.fromEntries(
+    entries.map(([op, { seconds, calls }]) => [op, `${round(seconds)} s / ${calls}`]),
+  );
 }
 
 /** Logs the store operations' times since the last call, with `--profile`. */

@@ -16,8 +16,8 @@ import { readGroup, storeRollups, type GroupRead, type RollupPort } from './wind
 import { estimationStep, type EstimationPort } from './estimation/step.js';
 import type { Store } from '../../kernel/store.js';
 
-/** A group's windows as read, or why the read failed. */
-type GroupReads = GroupRead | Error;
+/** A group's windows as read, or why the whole read failed. */
+type GroupOutcome = GroupRead | Error;
 
 export { createMonitorMetrics, type MonitorMetrics } from './metrics.js';
 
@@ -182,7 +182,7 @@ export class Monitor {
     // Each group's read is started before the previous group is evaluated: ClickHouse reads one
     // while the daemon evaluates the other (a fleet's cycle spends about as long in each).
     const groups = groupByWindow(plans, rollups);
-    let next: Promise<GroupReads> | undefined;
+    let next: Promise<GroupOutcome> | undefined;
     for (const [i, group] of groups.entries()) {
       const reads = await (next ?? this.read(group));
       const following = groups[i + 1];
@@ -242,7 +242,7 @@ export class Monitor {
   }
 
   /** Step 2 for one group: its windows, or why they could not be read (never rejects). */
-  private async read(group: ReadGroup): Promise<GroupReads> {
+  private async read(group: ReadGroup): Promise<GroupOutcome> {
     try {
       return await readGroup(group, this.rows, this.deps.rollups, this.deps.config.labelHorizonMs);
     } catch (error) {
@@ -253,7 +253,7 @@ export class Monitor {
   /** Step 3 for one group: evaluate each model (pure) and its segments, then the estimation step. */
   private async evaluateGroup(
     group: ReadGroup,
-    reads: GroupReads,
+    reads: GroupOutcome,
     nowMs: number,
   ): Promise<ModelEvaluation[]> {
     if (reads instanceof Error) {

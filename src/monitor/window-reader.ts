@@ -158,11 +158,10 @@ function assemble(
     const [model = '', feature = '', cellList = '[]', countList = '[]'] = line.split('\t');
     const part = parts.get(model);
     if (part === undefined) continue;
-    const cellsOf = JSON.parse(cellList) as number[];
+    // One line per (model, feature): its cells are distinct (grouped by ClickHouse).
     const counts = JSON.parse(countList) as number[];
-    const into = new Map<number, number>();
-    cellsOf.forEach((cell, i) => into.set(cell, (into.get(cell) ?? 0) + (counts[i] ?? 0)));
-    part.numericCells.set(feature, into);
+    const cellsOf = JSON.parse(cellList) as number[];
+    part.numericCells.set(feature, new Map(cellsOf.map((cell, i) => [cell, counts[i] ?? 0])));
   }
   for (const row of categories) {
     const part = parts.get(row.model);

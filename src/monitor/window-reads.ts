@@ -4,10 +4,11 @@ import type { ReadGroup } from './cycle-plan.js';
 import type { WindowAggregates } from './evaluate.js';
 import { RollupKeeper, type RollupReadiness, type RollupTarget } from './rollup-keeper.js';
 import type { WindowSplit } from './rollup-plan.js';
+import type { WindowBounds } from './queries.js';
 import type { RowWindowReader } from './row-window-reader.js';
+import { mergeAggregates, readWindows, type WindowReadModel } from './window-reader.js';
 
 type RowReads = Pick<RowWindowReader, 'aggregates' | 'labelsOf'>;
-import { mergeAggregates, readWindows, type WindowReadModel } from './window-reader.js';
 
 /** The rollups as the monitor uses them: windows readied, then read. */
 export interface RollupPort {
@@ -56,18 +57,7 @@ export async function readGroup(
   for (const plan of group.plans) {
     if (reads.has(plan.model)) continue;
     try {
-      reads.set(
-        plan.model,
-        await rows.aggregates(
-          plan.model,
-          group.window,
-          plan.reference.grids,
-          plan.reference.cells,
-          Object.keys(plan.reference.profile.features),
-          undefined,
-          0,
-        ),
-      );
+      reads.set(plan.model, await fromRows(rows, plan, group.window));
     } catch (error) {
       reads.set(plan.model, error instanceof Error ? error : new Error(String(error)));
     }
@@ -95,23 +85,32 @@ async function readReady(
     known: Object.keys(p.reference.profile.features),
   }));
   const [alone] = ready;
-  if (ready.length !== 1 || alone === undefined || split.raw.length === 0) return rollups.read(split, models);
-  const known = Object.keys(alone.reference.profile.features);
+  const [aloneModel] = models;
+  if (ready.length !== 1 || alone === undefined || aloneModel === undefined || split.raw.length === 0)
+    return rollups.read(split, models);
   const parts = [...(await rollups.read({ ...split, raw: [] }, models)).values()];
-  for (const fragment of split.raw)
-    parts.push(
-      await rows.aggregates(
-        alone.model,
-        fragment,
-        alone.reference.grids,
-        alone.reference.cells,
-        known,
-        undefined,
-        0,
-        { final: true },
-      ),
-    );
-  return new Map([[alone.model, mergeAggregates(parts, known)]]);
+  for (const fragment of split.raw) parts.push(await fromRows(rows, alone, fragment, { final: true }));
+  return new Map([[alone.model, mergeAggregates(parts, aloneModel.known)]]);
+}
+
+/** One model's rows in `window` aggregated by the row reader (FINAL, or proved free of duplicates). */
+function fromRows(
+  rows: RowReads,
+  plan: ReadGroup['plans'][number],
+  window: WindowBounds,
+  options: { readonly final?: boolean } = {},
+): Promise<WindowAggregates> {
+  const { grids, cells, profile } = plan.reference;
+  return rows.aggregates(
+    plan.model,
+    window,
+    grids,
+    cells,
+    Object.keys(profile.features),
+    undefined,
+    0,
+    options,
+  );
 }
 
 /** The group's models whose rollups can be read now. */
