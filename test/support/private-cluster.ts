@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -99,7 +99,7 @@ export class PrivateCluster {
     await waitFor(
       async () => {
         if (child !== undefined && (child.exitCode !== null || child.signalCode !== null))
-          throw new Error(
+          throw new NodeExited(
             `${node.name} exited (${String(child.exitCode ?? child.signalCode)}): ${tail(errorLog)}`,
           );
         return clickhouseVersion(node.httpPort);
@@ -107,6 +107,7 @@ export class PrivateCluster {
       {
         timeoutMs: 150_000,
         intervalMs: 200,
+        isFinal: (error) => error instanceof NodeExited,
         get description() {
           return `${node.name} to answer (its error log ends: ${tail(errorLog)})`;
         },
@@ -117,6 +118,40 @@ export class PrivateCluster {
   /** Kills a node outright, as a crash would. */
   killNode(index: number): Promise<void> {
     return this.stop(this.nodes[index]?.name ?? '', 'SIGKILL');
+  }
+
+  /**
+   * Leaves on a stopped node's disk what a kill mid-insert can leave: level-0 parts written
+   * locally that ZooKeeper never heard of. Each part of `table` is copied twice under block
+   * numbers no insert uses, so these "just-written" unexpected parts hold 2/3 of the node's rows:
+   * more than 18.16's default share of suspicious rows (0.5) at which a replica refuses to start.
+   * Returns the names of the parts it added.
+   */
+  async addUncommittedParts(index: number, database: string, table: string): Promise<string[]> {
+    const node = this.nodes[index];
+    if (node === undefined) throw new Error(`no node ${index}`);
+    const dir = path.join(this.dir, node.name, 'data', 'data', database, table);
+    const parts = (await readdir(dir)).flatMap((name) => {
+      const match = /^(.+)_\d+_\d+_\d+$/.exec(name);
+      return match?.[1] === undefined ? [] : [{ name, partition: match[1] }];
+    });
+    const added: string[] = [];
+    for (const part of [...parts, ...parts]) {
+      const block = 900_001 + added.length;
+      const name = `${part.partition}_${block}_${block}_0`;
+      await cp(path.join(dir, part.name), path.join(dir, name), { recursive: true });
+      added.push(name);
+    }
+    return added;
+  }
+
+  /** Names of the parts a node moved to `detached/` for `table`. */
+  async detachedParts(index: number, database: string, table: string): Promise<string[]> {
+    const node = this.nodes[index];
+    if (node === undefined) throw new Error(`no node ${index}`);
+    return readdir(path.join(this.dir, node.name, 'data', 'data', database, table, 'detached')).catch(
+      () => [],
+    );
   }
 
   async dispose(): Promise<void> {
@@ -140,9 +175,18 @@ export class PrivateCluster {
 }
 
 /** The last lines of a log file, or why there are none. */
+/** A node's server process ended while it was awaited: it will not answer. */
+class NodeExited extends Error {}
+
+/**
+ * What a node's error log says last: its last exception's message (a stack's frames alone name
+ * no cause) and the log's final lines.
+ */
 function tail(file: string): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').slice(-6).join(' / ').slice(-1500);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const cause = lines.filter((line) => /Exception|<Error>|<Fatal>/.test(line)).slice(-2);
+    return [...cause, '…', ...lines.slice(-4)].join(' / ').slice(-3000);
   } catch {
     return '(no log)';
   }

@@ -5,6 +5,8 @@ export interface WaitForOptions {
   intervalMs?: number;
   /** Says what was awaited, in the timeout error. */
   description?: string;
+  /** Says whether a throw is final (the awaited thing can no longer happen): the wait then ends with it. */
+  isFinal?: (error: unknown) => boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function waitFor<T>(
         return value;
       lastError = undefined;
     } catch (error) {
+      if (options.isFinal?.(error) === true) throw error;
       lastError = error;
     }
     if (Date.now() >= deadline) {
