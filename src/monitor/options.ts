@@ -212,9 +212,10 @@ export const estimationSchema = z
     maxFeatures: z.number().int().min(2).max(100).default(32),
     /**
      * Window rows the estimates are computed from at most: a larger window is read on a
-     * deterministic sample of about this many rows (one in ceil(events / maxWindowRows), by the
-     * hash of the event id), which bounds the cost of a cycle; the bands are those of the
-     * sample's size. Realized performance reads every labelled row. @default 200000
+     * deterministic sample of about this many rows (one in ceil(events / maxWindowRows), by
+     * time: ~48 short slices spread over the window, see monitoring.md), which bounds the cost of
+     * a cycle whatever the traffic; the bands are those of the sample's size. Realized
+     * performance reads every labelled row. @default 200000
      */
     maxWindowRows: z.number().int().min(1_000).default(200_000),
     /** Reference rows the estimators are fitted on at most (the first ones). @default 20000 */

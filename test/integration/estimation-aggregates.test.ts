@@ -11,6 +11,7 @@ import { sqlIdentifier } from '../../kernel/sql.js';
 import { EstimationStore } from '../../src/monitor/estimation/estimation-store.js';
 import { featureColumns, fitEstimators, scoreOf } from '../../src/monitor/estimation/fit.js';
 import type { EstimationRow } from '../../src/monitor/estimation/reference-rows.js';
+import { inTimeSample, SLICES_PER_WINDOW, timeSample } from '../../src/monitor/estimation/time-sample.js';
 import type { FittedEstimators } from '../../src/monitor/estimation/types.js';
 import { outputGrids, readEstimationAggregates } from '../../src/monitor/estimation/window-reads.js';
 import { modelSettings, monitoringSchema } from '../../src/monitor/options.js';
@@ -250,18 +251,17 @@ describe.each(ENGINES)('estimation aggregates on the %s backend', (engine) => {
         expect(m?.max).toBe(Math.max(...values));
       }
     }
-    // A window larger than maxWindowRows is read on one row in k by the hash of its id: the same
-    // aggregates over exactly those rows.
+    // A window larger than maxWindowRows is read on one row in k by time slices: the same
+    // aggregates over exactly the rows the sample's definition (inTimeSample) picks.
     const sampled = await readEstimationAggregates(store, window, HORIZON_MS, GRID_CELLS, [
       { model: 'bin', estimators: fitted.get('bin') as FittedEstimators, sampleEvery: 3 },
     ]);
+    const slices = timeSample(window, 3);
+    expect(slices.slices.length).toBeGreaterThanOrEqual(SLICES_PER_WINDOW);
     const ids = new Set(
-      (
-        await store.select<{ id: string }>(
-          'sample ids',
-          `SELECT id FROM ${sqlIdentifier(store.database)}.predictions WHERE model = 'bin' AND ts_ms >= ${windowStart} AND cityHash64(id) % 3 = 0`,
-        )
-      ).map((x) => x.id),
+      Array.from({ length: 1_200 }, (_, i) => i)
+        .filter((i) => inTimeSample(windowStart + i * 1_000, slices))
+        .map((i) => `bw${i}`),
     );
     expect(ids.size).toBeGreaterThan(300);
     expect(ids.size).toBeLessThan(500);

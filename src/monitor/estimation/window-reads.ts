@@ -31,7 +31,7 @@ import {
 export interface EstimationReadModel {
   readonly model: string;
   readonly estimators: FittedEstimators;
-  /** Read one row in this many (a deterministic sample by id) beyond estimation.maxWindowRows. @default 1 */
+  /** Read one row in this many (a deterministic sample by time slices) beyond estimation.maxWindowRows. @default 1 */
   readonly sampleEvery?: number;
   /**
    * Whether the window has labelled rows (the monitor's label join says): without, realized ROC
@@ -84,10 +84,9 @@ export async function readEstimationAggregates(
   const positions = await featurePositions(
     store,
     db,
-    window,
-    reads
-      .filter((m) => binnedInputs(m.estimators) !== undefined || m.estimators.reconstruction !== undefined)
-      .map((m) => m.model),
+    reads.filter(
+      (m) => binnedInputs(m.estimators) !== undefined || m.estimators.reconstruction !== undefined,
+    ),
     layouts,
   );
   await readFeatures(select, db, reads, positions, parts);
@@ -191,23 +190,23 @@ async function readFeatures(
 }
 
 /**
- * Where each numeric feature is in each of the window's layouts: the window's layout hashes (one
- * query for every model, reading only `num_layout`), their names looked up once per new layout
- * and cached.
+ * Where each numeric feature is in each layout of the rows read (the window's, or its sample's):
+ * the layout hashes (one scan per sample rate for every model, reading only `num_layout`), their
+ * names looked up once per new layout and cached.
  */
 async function featurePositions(
   store: Pick<Store, 'select'>,
   db: string,
-  window: WindowBounds,
-  models: readonly string[],
+  reads: readonly Read[],
   layouts: LayoutCache,
 ): Promise<Map<string, FeaturePositions>> {
   const out = new Map<string, FeaturePositions>();
-  if (models.length === 0) return out;
+  if (reads.length === 0) return out;
   const rows = await store.select<{ model: string; layout: string }>(
     'estimation layouts',
-    windowLayoutsQuery(db, models, window),
+    unionAll(sharedRows(reads).map((shared) => windowLayoutsQuery(db, shared))),
   );
+  const models = reads.map((m) => m.model);
   for (const { model, layout } of rows) {
     if (!isLayoutHash(layout) || layouts.get(model, layout) !== undefined) continue;
     const [named] = await store.select<{ names: string[] }>(

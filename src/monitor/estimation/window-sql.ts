@@ -6,6 +6,7 @@ import {
 } from '../../../detectors/index.js';
 import { sqlNumber, sqlString, sqlStringList } from '../../../kernel/sql.js';
 import { windowFilter, type FeatureGrid, type WindowBounds } from '../queries.js';
+import { timeSample, timeSampleCondition } from './time-sample.js';
 import type { OutputSpec, ScoreSource } from './types.js';
 
 /**
@@ -42,7 +43,7 @@ export function unionAll(branches: readonly string[]): string {
 /**
  * Where the window's rows are: a model's window, and, when the window holds more rows than the
  * step reads (`estimation.maxWindowRows`), the deterministic sample of one row in `sampleEvery`
- * by the hash of its id.
+ * by time slices (time-sample.ts).
  */
 export interface WindowRows {
   readonly model: string;
@@ -60,7 +61,7 @@ export interface SharedWindowRows {
 }
 
 function rowsFilter(w: WindowRows | SharedWindowRows): string {
-  const sample = w.sampleEvery > 1 ? ` AND cityHash64(id) % ${sqlNumber(w.sampleEvery)} = 0` : '';
+  const sample = w.sampleEvery > 1 ? ` AND ${timeSampleCondition(timeSample(w.window, w.sampleEvery))}` : '';
   return `${windowFilter('model' in w ? w.model : w.models, w.window)}${sample}`;
 }
 
@@ -320,6 +321,6 @@ FROM ${db}.predictions WHERE ${rowsFilter(rows)} GROUP BY model`;
 }
 
 /** The window's numeric layouts per model (reads only the UInt64 `num_layout`). */
-export function windowLayoutsQuery(db: string, models: readonly string[], window: WindowBounds): string {
-  return `SELECT model, toString(num_layout) AS layout FROM ${db}.predictions WHERE ${windowFilter(models, window)} GROUP BY model, num_layout`;
+export function windowLayoutsQuery(db: string, rows: SharedWindowRows): string {
+  return `SELECT model, toString(num_layout) AS layout FROM ${db}.predictions WHERE ${rowsFilter(rows)} GROUP BY model, num_layout`;
 }

@@ -75,8 +75,8 @@ describe('estimation aggregates from ClickHouse rows', () => {
     expect(sql).toContain("'o\\'brien' AS model");
     expect(sql).toContain("['it\\'s']");
     expect(sql).not.toMatch(/[^\\]'s'/);
-    // A window larger than maxWindowRows is read on the deterministic sample by id.
-    expect(sql).toContain('cityHash64(id) % 3 = 0');
+    // A window larger than maxWindowRows is read on the deterministic sample by time slices.
+    expect(sql).toContain('ts_ms % 1248 < 416 AND ((ts >= toDateTime(0) AND ts <= toDateTime(0)) OR');
     expect(sqlFloat(1)).toBe('1.');
     expect(sqlFloat(0.1)).toBe('0.10000000000000001');
     expect(Number(sqlFloat(0.1))).toBe(0.1);
