@@ -17,6 +17,10 @@ export function registerStartCommand(program: Command): void {
       const logger = createLogger(config.logLevel);
       let exiting = false;
       const exit = (code: number): void => {
+        // Set first: once stopped, the daemon may hold nothing that keeps the event loop alive,
+        // and Node then ends the process before the timer below, with this code (0 if unset,
+        // which a supervisor takes for a clean stop after a fatal error).
+        process.exitCode = code;
         logger.flush();
         // Give pino's async destination a moment to write the last lines.
         setTimeout(() => process.exit(code), 50).unref();
