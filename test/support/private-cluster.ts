@@ -128,9 +128,7 @@ export class PrivateCluster {
    * Returns the names of the parts it added.
    */
   async addUncommittedParts(index: number, database: string, table: string): Promise<string[]> {
-    const node = this.nodes[index];
-    if (node === undefined) throw new Error(`no node ${index}`);
-    const dir = path.join(this.dir, node.name, 'data', 'data', database, table);
+    const dir = this.tableDir(index, database, table);
     const parts = (await readdir(dir)).flatMap((name) => {
       const match = /^(.+)_\d+_\d+_\d+$/.exec(name);
       return match?.[1] === undefined ? [] : [{ name, partition: match[1] }];
@@ -147,11 +145,14 @@ export class PrivateCluster {
 
   /** Names of the parts a node moved to `detached/` for `table`. */
   async detachedParts(index: number, database: string, table: string): Promise<string[]> {
+    return readdir(path.join(this.tableDir(index, database, table), 'detached')).catch(() => []);
+  }
+
+  /** Where a node keeps a table's parts. */
+  private tableDir(index: number, database: string, table: string): string {
     const node = this.nodes[index];
     if (node === undefined) throw new Error(`no node ${index}`);
-    return readdir(path.join(this.dir, node.name, 'data', 'data', database, table, 'detached')).catch(
-      () => [],
-    );
+    return path.join(this.dir, node.name, 'data', 'data', database, table);
   }
 
   async dispose(): Promise<void> {
@@ -174,7 +175,6 @@ export class PrivateCluster {
   }
 }
 
-/** The last lines of a log file, or why there are none. */
 /** A node's server process ended while it was awaited: it will not answer. */
 class NodeExited extends Error {}
 

@@ -206,7 +206,6 @@ async function featurePositions(
     'estimation layouts',
     unionAll(sharedRows(reads).map((shared) => windowLayoutsQuery(db, shared))),
   );
-  const models = reads.map((m) => m.model);
   for (const { model, layout } of rows) {
     if (!isLayoutHash(layout) || layouts.get(model, layout) !== undefined) continue;
     const [named] = await store.select<{ names: string[] }>(
@@ -215,7 +214,7 @@ async function featurePositions(
     );
     layouts.add(model, { hash: layout, names: named?.names ?? [] });
   }
-  for (const model of models) {
+  for (const { model } of reads) {
     const positions = new Map<string, { hashes: string[]; positions: number[] }>();
     for (const { layout } of rows.filter((r) => r.model === model && isLayoutHash(r.layout))) {
       (layouts.get(model, layout) ?? []).forEach((name, i) => {
