@@ -125,13 +125,15 @@ export class PrivateCluster {
    * locally that ZooKeeper never heard of. Each part of `table` is copied twice under block
    * numbers no insert uses, so these "just-written" unexpected parts hold 2/3 of the node's rows:
    * more than 18.16's default share of suspicious rows (0.5) at which a replica refuses to start.
-   * Returns the names of the parts it added.
+   * Returns the names of the parts it added. Only whole parts are copied: a kill can also leave
+   * `tmp_fetch_…`/`tmp_insert_…` directories, which the node deletes when it starts.
    */
   async addUncommittedParts(index: number, database: string, table: string): Promise<string[]> {
     const dir = this.tableDir(index, database, table);
     const parts = (await readdir(dir)).flatMap((name) => {
       const match = /^(.+)_\d+_\d+_\d+$/.exec(name);
-      return match?.[1] === undefined ? [] : [{ name, partition: match[1] }];
+      const partition = match?.[1];
+      return partition === undefined || /^(tmp|delete_tmp)_/.test(name) ? [] : [{ name, partition }];
     });
     const added: string[] = [];
     for (const part of [...parts, ...parts]) {
