@@ -116,6 +116,7 @@ async function point(engine: 'server' | 'embedded', rows: number) {
       settings.estimation.maxFitRows,
       undefined,
     );
+    const referenceS = (performance.now() - fitStarted) / 1000;
     const estimators = fitEstimators({
       rows: reference,
       profile: buildReferenceProfile(
@@ -183,6 +184,7 @@ async function point(engine: 'server' | 'embedded', rows: number) {
               : estimators.outputs.length > 0,
       ),
       fit_s: round(fitS),
+      reference_rows_s: round(referenceS),
       sample_every: sampleEvery,
       rows_read: count,
       estimation_s: round(Math.min(...cycles)),

@@ -3,6 +3,7 @@ import { insertObjects, type Store } from '../../../kernel/store.js';
 import { modelsFilter, type WindowBounds } from '../queries.js';
 import {
   estimationRow,
+  referenceBoundQuery,
   referenceRowsQuery,
   type EstimationRow,
   type ReferenceRowJson,
@@ -21,15 +22,25 @@ export class EstimationStore {
     this.db = sqlIdentifier(store.database);
   }
 
+  /** The first `limit` rows of a model in `range`, with their labels (referenceRowsQuery). */
   async referenceRows(
     model: string,
     limit: number,
     range: WindowBounds | undefined,
   ): Promise<EstimationRow[]> {
-    const rows = await this.store.select<ReferenceRowJson>(
-      'estimation reference rows',
-      referenceRowsQuery(this.db, model, limit, range),
+    if (limit < 1) return [];
+    const [found] = await this.store.select<{ bound: number | string }>(
+      'estimation reference bound',
+      referenceBoundQuery(this.db, model, limit, range),
     );
+    const read = (boundS: number | undefined): Promise<ReferenceRowJson[]> =>
+      this.store.select<ReferenceRowJson>(
+        'estimation reference rows',
+        referenceRowsQuery(this.db, model, limit, range, boundS),
+      );
+    let rows = await read(found === undefined ? undefined : Number(found.bound));
+    // Short of `limit`: stored copies of replayed rows counted towards the bound; read them all.
+    if (found !== undefined && rows.length < limit) rows = await read(undefined);
     return rows.map(estimationRow);
   }
 

