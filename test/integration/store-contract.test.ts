@@ -129,6 +129,74 @@ describe(`store queries on ${ENGINES.join(' and ')}, with the same answers`, () 
     );
   });
 
+  it('joins the labels of several models in one query, each to its own model although their ids are the same', async () => {
+    // Twins: the same ids (one holding a `/`) under two models, and a third model's outcomes for
+    // those ids that the group must not see.
+    const ids = Array.from({ length: 10 }, (_, i) => (i === 7 ? 'shared/7' : `shared${i}`));
+    const twin = (model: string, i: number, predicted: string | number): PredictionEvent => ({
+      ...prediction(i, { model, id: ids[i] as string, prediction: predicted }),
+    });
+    const label = (model: string, i: number, value: string | number): OutcomeEvent =>
+      outcome(i, 0, 2_000, { model, id: ids[i] as string, label: value });
+    const predictions = ids.flatMap((_, i) => [
+      twin('twin-a', i, 'x'),
+      twin('twin.b', i, 'y'),
+      twin('reg_a', i, 10),
+      twin('reg_b', i, 20),
+    ]);
+    const outcomes = ids.flatMap((_, i) => [
+      label('twin-a', i, 'x'),
+      label('twin.b', i, i < 5 ? 'x' : 'y'),
+      label('other', i, 'z'),
+      label('reg_a', i, 11),
+      label('reg_b', i, i < 5 ? 18 : 20),
+    ]);
+    const answers: unknown[] = [];
+    for (const engine of ENGINES) {
+      const { store, drop } = await migratedDatabase('twins', ALL_MIGRATIONS, engine);
+      try {
+        await store.insert('predictions', lines(predictions.map((e) => predictionRow(e, 'test', T0))));
+        await store.insert('outcomes', lines(outcomes.map((e) => outcomeRow(e, 'test', T0))));
+        const tasks = new Map<string, 'classification' | 'regression'>([
+          ['twin-a', 'classification'],
+          ['twin.b', 'classification'],
+          ['reg_a', 'regression'],
+          ['reg_b', 'regression'],
+        ]);
+        const labels = await new RowWindowReader(store).labelsOf(tasks, window, HORIZON_MS, true);
+        answers.push(comparable(labels));
+      } finally {
+        await drop();
+      }
+    }
+    for (const answer of answers.slice(1)) expect(answer).toEqual(answers[0]);
+    const confusion = (rows: Record<string, Record<string, number>>) =>
+      new Map(
+        Object.entries(rows).map(([actual, byPredicted]) => [actual, new Map(Object.entries(byPredicted))]),
+      );
+    const sums = (pairs: Array<{ y: number; yhat: number }>) => ({
+      count: pairs.length,
+      sumAbsError: pairs.reduce((t, p) => t + Math.abs(p.y - p.yhat), 0),
+      sumSquaredError: pairs.reduce((t, p) => t + (p.y - p.yhat) ** 2, 0),
+      sumAbsPercentageError: pairs.reduce((t, p) => t + Math.abs(p.y - p.yhat) / Math.abs(p.y), 0),
+      sumY: pairs.reduce((t, p) => t + p.y, 0),
+      sumYSquared: pairs.reduce((t, p) => t + p.y * p.y, 0),
+    });
+    expect(answers[0]).toEqual(
+      comparable(
+        new Map<string, unknown>([
+          ['twin-a', { kind: 'classification', confusion: confusion({ x: { x: 10 } }) }],
+          ['twin.b', { kind: 'classification', confusion: confusion({ x: { y: 5 }, y: { y: 5 } }) }],
+          ['reg_a', { kind: 'regression', sums: sums(ids.map(() => ({ y: 11, yhat: 10 }))) }],
+          [
+            'reg_b',
+            { kind: 'regression', sums: sums(ids.map((_, i) => ({ y: i < 5 ? 18 : 20, yhat: 20 }))) },
+          ],
+        ]),
+      ),
+    );
+  });
+
   it('loads labelled events for retune: predictions once each, outcomes reduced to the latest, newest rows kept', async () => {
     const rows = await onEvery(({ store }) =>
       store.select<{ id: string; o_label_number: number }>(
