@@ -94,6 +94,13 @@ describe.each(ENGINES)('estimation reference rows on the %s backend', (engine) =
     expect(await read(EVENTS + 50)).toEqual({ rows: expected(EVENTS), reads: 1 });
     const range = { startMs: startMs + 50 * 250, endMs: startMs + 300 * 250 };
     expect(await read(120, range)).toEqual({ rows: expected(120, 50), reads: 1 });
+    expect(spent.get('estimation reference bound')?.calls).toBe(1);
+    // A range known to hold no more than the limit (a reference's span) needs no bound.
+    spent.clear();
+    const whole = await estimation.referenceRows('ref', 250, range, 250);
+    expect(whole.map((r) => r.id)).toEqual(expected(250, 50).map((r) => r.id));
+    expect(spent.get('estimation reference bound')).toBeUndefined();
+    expect(spent.get('estimation reference rows')?.calls).toBe(1);
     const fromRows = await estimation.referenceRows('ref', 3, undefined);
     expect(fromRows.map((r) => [r.predictionLabel, r.scores, r.features])).toEqual([
       ['fraud', { fraud: 0, ok: 1 }, { x: 0, channel: 'web' }],

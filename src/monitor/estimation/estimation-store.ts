@@ -22,22 +22,30 @@ export class EstimationStore {
     this.db = sqlIdentifier(store.database);
   }
 
-  /** The first `limit` rows of a model in `range`, with their labels (referenceRowsQuery). */
+  /**
+   * The first `limit` rows of a model in `range`, with their labels (referenceRowsQuery).
+   * `rowsInRange`: about how many rows the range holds, when the caller knows (a reference's
+   * sample span). At most `limit` of them, the bound would not save its own query, one per model
+   * and fit: a fleet of small models fits them all in one cycle.
+   */
   async referenceRows(
     model: string,
     limit: number,
     range: WindowBounds | undefined,
+    rowsInRange?: number,
   ): Promise<EstimationRow[]> {
     if (limit < 1) return [];
-    const [found] = await this.store.select<{ bound: number | string }>(
-      'estimation reference bound',
-      referenceBoundQuery(this.db, model, limit, range),
-    );
     const read = (boundS: number | undefined): Promise<ReferenceRowJson[]> =>
       this.store.select<ReferenceRowJson>(
         'estimation reference rows',
         referenceRowsQuery(this.db, model, limit, range, boundS),
       );
+    if (range !== undefined && rowsInRange !== undefined && rowsInRange <= limit)
+      return (await read(undefined)).map(estimationRow);
+    const [found] = await this.store.select<{ bound: number | string }>(
+      'estimation reference bound',
+      referenceBoundQuery(this.db, model, limit, range),
+    );
     let rows = await read(found === undefined ? undefined : Number(found.bound));
     // Short of `limit`: stored copies of replayed rows counted towards the bound; read them all.
     if (found !== undefined && rows.length < limit) rows = await read(undefined);

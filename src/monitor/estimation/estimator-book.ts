@@ -168,7 +168,13 @@ export class EstimatorBook {
         : spec.type === 'time_range'
           ? { startMs: spec.fromMs, endMs: spec.toMs }
           : undefined;
-    const rows = await this.store.referenceRows(plan.model, limit, range);
+    // A recorded span holds the profile's rows (and the rest of its last second).
+    const rows = await this.store.referenceRows(
+      plan.model,
+      limit,
+      range,
+      span !== undefined ? profile.rows : undefined,
+    );
     const first = rows[0]?.tsMs;
     const last = rows[rows.length - 1]?.tsMs;
     const same =
