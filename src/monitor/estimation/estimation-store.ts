@@ -35,21 +35,32 @@ export class EstimationStore {
     rowsInRange?: number,
   ): Promise<EstimationRow[]> {
     if (limit < 1) return [];
-    const read = (boundS: number | undefined): Promise<ReferenceRowJson[]> =>
+    const boundS =
+      rowsInRange !== undefined && rowsInRange <= limit
+        ? undefined
+        : await this.referenceBound(model, limit, range);
+    const read = (bound: number | undefined): Promise<ReferenceRowJson[]> =>
       this.store.select<ReferenceRowJson>(
         'estimation reference rows',
-        referenceRowsQuery(this.db, model, limit, range, boundS),
+        referenceRowsQuery(this.db, model, limit, range, bound),
       );
-    if (range !== undefined && rowsInRange !== undefined && rowsInRange <= limit)
-      return (await read(undefined)).map(estimationRow);
+    let rows = await read(boundS);
+    // Short of `limit`: stored copies of replayed rows counted towards the bound; read them all.
+    if (boundS !== undefined && rows.length < limit) rows = await read(undefined);
+    return rows.map(estimationRow);
+  }
+
+  /** referenceBoundQuery's second, or none when the model has no more than `limit` rows there. */
+  private async referenceBound(
+    model: string,
+    limit: number,
+    range: WindowBounds | undefined,
+  ): Promise<number | undefined> {
     const [found] = await this.store.select<{ bound: number | string }>(
       'estimation reference bound',
       referenceBoundQuery(this.db, model, limit, range),
     );
-    let rows = await read(found === undefined ? undefined : Number(found.bound));
-    // Short of `limit`: stored copies of replayed rows counted towards the bound; read them all.
-    if (found !== undefined && rows.length < limit) rows = await read(undefined);
-    return rows.map(estimationRow);
+    return found === undefined ? undefined : Number(found.bound);
   }
 
   /** The newest fit of each (model, reference) asked for. */

@@ -1,4 +1,4 @@
-import { sqlNumber, sqlString } from '../../../kernel/sql.js';
+import { sqlDateTime, sqlNumber, sqlString } from '../../../kernel/sql.js';
 import { windowFilter, type WindowBounds } from '../queries.js';
 
 /**
@@ -57,7 +57,7 @@ export function referenceRowsQuery(
   range: WindowBounds | undefined,
   boundS?: number,
 ): string {
-  const where = `${rowsWhere(model, range)}${boundS === undefined ? '' : ` AND ts <= toDateTime(${sqlNumber(boundS)})`}`;
+  const where = `${rowsWhere(model, range)}${boundS === undefined ? '' : ` AND ts <= ${sqlDateTime(boundS * 1000)}`}`;
   return `SELECT id, ts_ms, num_names, num_values, cat_names, cat_values, missing_names, prediction_label, prediction_number, score, score_classes, score_values, label, label_number, labelled FROM
 (SELECT id, ts_ms, num_names, num_values, cat_names, cat_values, missing_names, prediction_label, prediction_number, score, score_classes, score_values
  FROM ${db}.predictions FINAL WHERE ${where} ORDER BY ts_ms, id LIMIT ${sqlNumber(limit)}) AS p
